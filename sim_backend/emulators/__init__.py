@@ -1,0 +1,27 @@
+"""One emulator per supported instrument model, each speaking its manual's dialect."""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..scpi import Emulator
+    from ..world import SimWorld
+
+#: model name (as in a bench file's sim.instruments) -> "module:Class"
+EMULATORS: dict[str, str] = {
+    "keithley_6221": "keithley_6221:Keithley6221",
+    "keithley_2182a": "keithley_2182a:Keithley2182A",
+    "keithley_2450": "keithley_2450:Keithley2450",
+    "kepco_bop": "kepco_bop:KepcoBOP",
+    "lakeshore_425": "lakeshore_425:LakeShore425",
+}
+
+
+def make_emulator(model: str, world: "SimWorld", address: str, config: dict[str, Any]) -> "Emulator":
+    try:
+        target = EMULATORS[model]
+    except KeyError:
+        raise KeyError(f"unknown instrument model {model!r}; emulated models: {', '.join(sorted(EMULATORS))}") from None
+    module, cls = target.split(":")
+    return getattr(import_module(f"{__name__}.{module}"), cls)(world, address, config)

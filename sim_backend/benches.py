@@ -1,0 +1,114 @@
+"""Built-in simulated benches and building a SimWorld with its emulators from a bench file."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .devices import make_device
+from .emulators import make_emulator
+from .scpi import Emulator
+from .world import Coil, SimWorld
+
+
+class SimBenchError(ValueError):
+    """A sim bench that cannot be built: names the file, the key and what is allowed."""
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("sim_backend") / "benches"))
+
+
+def builtin_benches() -> dict[str, str]:
+    """Built-in bench name -> one-line description."""
+    out = {}
+    for path in sorted(builtin_dir().glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text()) or {}
+        out[path.stem] = str(spec.get("description", "")).strip()
+    return out
+
+
+def resolve(name_or_path: str) -> Path:
+    """A built-in name (``sot-hallbar``) or a path to a bench YAML file."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or len(p.parts) > 1:
+        if not p.is_file():
+            raise SimBenchError(f"sim bench file {name_or_path!r} does not exist")
+        return p
+    candidate = builtin_dir() / f"{name_or_path}.yaml"
+    if not candidate.is_file():
+        known = ", ".join(builtin_benches())
+        raise SimBenchError(f"unknown sim bench {name_or_path!r}; built-in benches: {known} (or give a path to a bench file)")
+    return candidate
+
+
+def load_spec(name_or_path: str) -> tuple[Path, dict[str, Any]]:
+    path = resolve(name_or_path)
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SimBenchError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("sim"), dict):
+        raise SimBenchError(f"{path}: a sim bench needs a 'sim:' section (device, instruments)")
+    return path, spec
+
+
+@dataclass
+class SimBench:
+    path: Path
+    spec: dict[str, Any]
+    world: SimWorld
+    emulators: dict[str, Emulator] = field(default_factory=dict)
+
+
+def build(name_or_path: str, seed: int | None = None) -> SimBench:
+    """Build the world and one emulator per address of a bench file's ``sim:`` section."""
+    path, spec = load_spec(name_or_path)
+    sim = spec["sim"]
+    dev = sim.get("device") or {}
+    if "model" not in dev:
+        raise SimBenchError(f"{path}: sim.device.model is required")
+    try:
+        device = make_device(dev["model"], dev.get("params") or {})
+    except (KeyError, TypeError) as exc:
+        raise SimBenchError(f"{path}: sim.device: {exc}") from None
+    coils = {}
+    for name, c in (sim.get("magnets") or {}).items():
+        try:
+            axis = np.asarray(c.get("axis", [0, 0, 1]), dtype=float)
+            axis = axis / np.linalg.norm(axis)
+            coils[name] = Coil(axis=axis, tesla_per_amp=float(c["tesla_per_amp"]),
+                               inductance=float(c.get("inductance", 0.5)),
+                               resistance=float(c.get("resistance", 2.0)))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SimBenchError(f"{path}: sim.magnets.{name}: needs axis (3 numbers) and tesla_per_amp ({exc})") from None
+    world = SimWorld(device, seed=int(sim.get("seed", 0) if seed is None else seed),
+                     temperature=float(sim.get("temperature", 300.0)),
+                     clock=str(sim.get("clock", "virtual")), coils=coils)
+    bench = SimBench(path, spec, world)
+    for address, cfg in (sim.get("instruments") or {}).items():
+        if not isinstance(cfg, dict) or "model" not in cfg:
+            raise SimBenchError(f"{path}: sim.instruments.{address}: needs 'model'")
+        try:
+            bench.emulators[canonical(address)] = make_emulator(cfg["model"], world, canonical(address), cfg)
+        except KeyError as exc:
+            raise SimBenchError(f"{path}: sim.instruments.{address}: {exc.args[0]}") from None
+    for emu in bench.emulators.values():
+        link = getattr(emu, "link", None)
+        if callable(link):
+            link(bench.emulators)
+    return bench
+
+
+def canonical(address: str) -> str:
+    """Canonical VISA resource name (``GPIB::12`` -> ``GPIB0::12::INSTR``)."""
+    from pyvisa import rname
+
+    try:
+        return str(rname.parse_resource_name(address))
+    except rname.InvalidResourceName:
+        return address

@@ -1,0 +1,201 @@
+"""SimWorld: the one physical world all emulators of a simulated bench act on (contracts §3).
+
+Instruments couple only through it: current sources drive the device's ports, voltmeters read
+port voltages with Johnson noise of the measurement bandwidth, magnet supplies drive coils
+whose field the device and the gaussmeter see.  Time is a virtual clock that only instrument
+actions advance, so a simulated hour of measurement takes seconds and is reproducible.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .devices import KB, DeviceModel, Drive
+
+
+class VirtualClock:
+    """Seconds since the world was built.  In ``wall`` mode it never runs behind wall time,
+    so a script's ``time.sleep`` counts."""
+
+    def __init__(self, mode: str = "virtual"):
+        if mode not in ("virtual", "wall"):
+            raise ValueError(f"sim clock must be 'virtual' or 'wall', not {mode!r}")
+        self.mode = mode
+        self.now = 0.0
+        self._wall0 = time.monotonic()
+
+    def sync(self) -> float:
+        """Catch up with wall time (wall mode); returns the time the world must still advance."""
+        if self.mode == "wall":
+            return max(0.0, (time.monotonic() - self._wall0) - self.now)
+        return 0.0
+
+
+@dataclass
+class Coil:
+    """An electromagnet driven by a bipolar current supply.
+
+    The supply slews the coil current at most at (V_limit - |I| R) / L (inductive load at the
+    supply's voltage limit, Kepco BOP manual 3.3), and cannot exceed V_limit / R.
+    """
+
+    axis: np.ndarray
+    tesla_per_amp: float
+    inductance: float = 0.5
+    resistance: float = 2.0
+    current: float = 0.0
+    setpoint: float = 0.0
+    voltage_limit: float = 20.0
+
+    def step(self, dt: float) -> None:
+        target = float(np.clip(self.setpoint, -self.voltage_limit / self.resistance,
+                               self.voltage_limit / self.resistance))
+        diff = target - self.current
+        if diff == 0.0:
+            return
+        headroom = max(self.voltage_limit - abs(self.current) * self.resistance, 0.05 * self.voltage_limit)
+        max_step = headroom / self.inductance * dt
+        self.current = target if abs(diff) <= max_step else self.current + math.copysign(max_step, diff)
+
+    @property
+    def field(self) -> np.ndarray:
+        return self.axis * self.tesla_per_amp * self.current
+
+
+@dataclass
+class CommandRecord:
+    t: float
+    address: str
+    text: str
+
+
+class SimWorld:
+    """Clock, device, coils, sources and the seeded random stream of one simulated bench."""
+
+    #: largest field change (T) over which the device is evolved with a constant field
+    FIELD_STEP = 0.5e-3
+
+    def __init__(self, device: DeviceModel, *, seed: int = 0, temperature: float = 300.0,
+                 clock: str = "virtual", coils: dict[str, Coil] | None = None, log_size: int = 200_000):
+        self.device = device
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.temperature = float(temperature)
+        self.clock = VirtualClock(clock)
+        self.coils: dict[str, Coil] = dict(coils or {})
+        self.sources: dict[str, tuple[str, float]] = {}  # source name -> (port, amps)
+        self.laser_power = 0.0
+        self.rf: tuple[float, float] = (0.0, -math.inf)
+        self.log: deque[CommandRecord] = deque(maxlen=log_size)
+        self._checkpoint: int | None = None
+
+    # ------------------------------------------------------------------ time
+    @property
+    def now(self) -> float:
+        return self.clock.now
+
+    def advance(self, dt: float) -> None:
+        """Evolve the device and the coils for ``dt`` seconds under the present drive."""
+        dt = float(dt) + self.clock.sync()
+        if dt <= 0:
+            return
+        moving = [c for c in self.coils.values() if c.current != c.setpoint]
+        if not moving:
+            self.device.evolve(dt, self.drive(), self.rng)
+        else:
+            # split so the field changes by at most FIELD_STEP per device step
+            rate = max(abs(c.tesla_per_amp) * (c.voltage_limit / c.inductance) for c in moving)
+            nsteps = min(max(1, math.ceil(rate * dt / self.FIELD_STEP)), 100_000)
+            h = dt / nsteps
+            for _ in range(nsteps):
+                for c in moving:
+                    c.step(h)
+                self.device.evolve(h, self.drive(), self.rng)
+                if all(c.current == c.setpoint for c in moving):
+                    rest = dt - h * (_ + 1)
+                    if rest > 0:
+                        self.device.evolve(rest, self.drive(), self.rng)
+                    break
+        self.clock.now += dt
+
+    # ------------------------------------------------------------------ drive
+    def drive(self) -> Drive:
+        current = sum(a for port, a in self.sources.values() if port == "channel")
+        return Drive(current=current, field=self.field, temperature=self.temperature,
+                     laser_power=self.laser_power, rf_frequency=self.rf[0], rf_power_dbm=self.rf[1])
+
+    @property
+    def field(self) -> np.ndarray:
+        total = np.zeros(3)
+        for c in self.coils.values():
+            total = total + c.field
+        return total
+
+    def set_source(self, name: str, port: str, amps: float) -> None:
+        """A current source's output into a device port (sources on one port add)."""
+        if port not in self.device.ports:
+            raise KeyError(f"{name}: device has no port {port!r}; ports: {', '.join(self.device.ports)}")
+        self.sources[name] = (port, float(amps))
+
+    def set_source_off(self, name: str) -> None:
+        self.sources.pop(name, None)
+
+    def source_current(self, port: str = "channel") -> float:
+        return sum(a for p, a in self.sources.values() if p == port)
+
+    def set_coil_setpoint(self, coil: str, amps: float, voltage_limit: float | None = None) -> None:
+        c = self._coil(coil)
+        c.setpoint = float(amps)
+        if voltage_limit is not None:
+            c.voltage_limit = float(voltage_limit)
+
+    def coil_current(self, coil: str) -> float:
+        return self._coil(coil).current
+
+    def coil_voltage(self, coil: str) -> float:
+        c = self._coil(coil)
+        return c.current * c.resistance
+
+    def _coil(self, coil: str) -> Coil:
+        try:
+            return self.coils[coil]
+        except KeyError:
+            raise KeyError(f"no magnet coil {coil!r} in this sim bench; coils: {', '.join(self.coils) or 'none'}") from None
+
+    # ------------------------------------------------------------------ readout
+    def port_resistance(self, port: str) -> float:
+        return self.device.resistance(port)
+
+    def measure_voltage(self, port: str, aperture: float) -> float:
+        """Integrate the voltage at ``port`` for ``aperture`` s: mean + Johnson noise in 1/(2 aperture)."""
+        aperture = max(float(aperture), 1e-9)
+        v0 = self.device.voltage(port, self.drive())
+        self.advance(aperture)
+        v1 = self.device.voltage(port, self.drive())
+        r = self.device.resistance(port)
+        sigma = math.sqrt(4 * KB * self.temperature * r / (2 * aperture))
+        return 0.5 * (v0 + v1) + sigma * self.rng.standard_normal()
+
+    # ------------------------------------------------------------------ bookkeeping
+    def record(self, address: str, data: bytes) -> None:
+        self.log.append(CommandRecord(self.now, address, data.decode("latin-1")))
+
+    def messages(self, address: str | None = None) -> list[str]:
+        """Texts received (by one address, or all), oldest first."""
+        return [r.text for r in self.log if address is None or r.address == address]
+
+    def checkpoint(self, index: int) -> None:
+        """Re-seed the random stream from (seed, index): a run resumed at step ``index`` draws
+        the same numbers as an uninterrupted one.  Idempotent for repeated calls."""
+        if index != self._checkpoint:
+            self._checkpoint = index
+            self.rng = np.random.default_rng([self.seed, int(index)])
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"t": self.now, "field": self.field.tolist(), "sources": dict(self.sources),
+                "device": self.device.state()}
