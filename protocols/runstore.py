@@ -1,0 +1,733 @@
+"""The HDF5 run file: layout, writer and reader in one module (DESIGN.md "Run files").
+
+Layout (``format = "spinbench-run"``, ``format_version = 1``)::
+
+    /                         attrs: format, format_version, protocol, description,
+                                     params (JSON), param_units (JSON), columns (JSON),
+                                     traces (JSON), n_steps, seed (-1: none), bench_name,
+                                     bench_text, versions (JSON), started_at, ended_at,
+                                     status, error            (the last three mirror /run)
+    /run/status               scalar S16: running | complete | aborted | failed (live)
+    /run/ended_at             scalar S40: ISO time, "" while running            (live)
+    /run/error                scalar str: error text / traceback, "" if none   (live)
+    /run/steps_done           (S,) i8: step indices whose points are all flushed
+                              attrs: writer_pid, writer_host
+    /instruments/<name>       group per instrument; attrs: snapshot entries (scalars as is,
+                              the rest as JSON) and snapshot_json (the whole dict)
+    /resumes/<k>              attrs: at (ISO time); /resumes/<k>/instruments/<name> as above
+    /data/step                (N,) i8: step index of each point
+    /data/timestamp           (N,) f8, units "s": Unix time of each point
+    /data/<column>            (N,) declared dtype; attrs units, doc
+    /traces/<name>/values     (N, L); attrs units, doc
+    /traces/<name>/axis       (L,) or (N, L) if per point; attrs name, units
+
+Every data dataset is chunked and resizable along its first axis. The writer creates all of
+them, then turns SWMR on (HDF5 allows no new objects after that), so another process can
+read while the run writes. Root attributes are not refreshed by an open SWMR reader, so the
+live status lives in the small ``/run`` datasets; root attributes are mirrored when the run
+ends, for tools that only read attributes.
+
+Points are buffered and flushed every ``flush_every`` points or ``flush_seconds`` seconds,
+always between whole steps, and on finish. Each flush writes the data, flushes the file,
+then records the steps in ``/run/steps_done`` and flushes again: a run killed at any moment
+keeps every point flushed before it, and ``steps_done`` never names a step whose points are
+not all on disk.
+
+A file whose writer was killed still has HDF5's "open for write" flag set and can only be
+opened by SWMR readers; :meth:`RunWriter.resume` therefore copies its consistent content into
+a fresh file (``<path>.tmp``, then an atomic rename) and continues appending there.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import socket
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from protocols.base import Column, Trace
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "RESERVED_COLUMNS",
+    "RunReader",
+    "RunStatus",
+    "RunStoreError",
+    "RunWriter",
+    "software_versions",
+]
+
+FORMAT = "spinbench-run"
+FORMAT_VERSION = 1
+#: Columns the store writes itself.
+RESERVED_COLUMNS = ("step", "timestamp")
+_LIBVER = "latest"
+_COLUMN_CHUNK = 1024
+
+
+class RunStatus(enum.StrEnum):
+    """Status of a run file."""
+
+    RUNNING = "running"
+    COMPLETE = "complete"
+    ABORTED = "aborted"
+    FAILED = "failed"
+
+
+class RunStoreError(RuntimeError):
+    """A run file that cannot be written, read or resumed as asked."""
+
+
+def now_iso() -> str:
+    """Local time with UTC offset, ISO 8601, to the millisecond."""
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of spinbench and the libraries that shape a run file's content."""
+    versions = {}
+    for package in ("spinbench", "numpy", "h5py", "pyvisa", "pymeasure", "qcodes"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    versions["hdf5"] = h5py.version.hdf5_version
+    versions["python"] = ".".join(map(str, __import__("sys").version_info[:3]))
+    return versions
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, bytes):
+        return obj.decode("utf-8", "replace")
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj, key=str)
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    return str(obj)
+
+
+def to_json(obj: Any) -> str:
+    """JSON text of ``obj``; NumPy values, tuples, paths and enums become plain JSON."""
+    return json.dumps(obj, default=_json_default, allow_nan=True)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _write_snapshots(group: h5py.Group, snapshots: Mapping[str, Mapping[str, Any]]) -> None:
+    for name, snapshot in snapshots.items():
+        sub = group.create_group(str(name).replace("/", "_"))
+        snapshot = dict(snapshot or {})
+        sub.attrs["snapshot_json"] = to_json(snapshot)
+        for key, value in snapshot.items():
+            value = _decode(value)
+            if isinstance(value, (str, int, float, bool)) and value is not None:
+                sub.attrs[str(key)] = value
+            else:
+                sub.attrs[str(key)] = to_json(value)
+
+
+def _read_snapshots(group: h5py.Group) -> dict[str, dict[str, Any]]:
+    return {name: json.loads(_decode(sub.attrs["snapshot_json"])) for name, sub in group.items()}
+
+
+def _column_fill(dtype: np.dtype) -> Any:
+    if dtype.kind == "f":
+        return np.nan
+    if dtype.kind == "b":
+        return False
+    return 0
+
+
+class _Layout:
+    """Creates the datasets of a run file (shared by :meth:`RunWriter.create` and resume)."""
+
+    @staticmethod
+    def create(f: h5py.File, columns: Sequence[Column], traces: Sequence[Trace]) -> None:
+        run = f.create_group("run")
+        run.create_dataset("status", data=np.bytes_(RunStatus.RUNNING.value), dtype="S16")
+        run.create_dataset("ended_at", data=np.bytes_(""), dtype="S40")
+        run.create_dataset("error", data="", dtype=h5py.string_dtype())
+        run.create_dataset("steps_done", shape=(0,), maxshape=(None,), dtype="i8",
+                           chunks=(_COLUMN_CHUNK,))
+        run.attrs["writer_pid"] = os.getpid()
+        run.attrs["writer_host"] = socket.gethostname()
+        data = f.create_group("data")
+        for column in (Column("step", "", "i8", "step index of the point"),
+                       Column("timestamp", "s", "f8", "Unix time of the point"), *columns):
+            dtype = np.dtype(column.dtype)
+            ds = data.create_dataset(column.name, shape=(0,), maxshape=(None,), dtype=dtype,
+                                     chunks=(_COLUMN_CHUNK,), fillvalue=_column_fill(dtype))
+            ds.attrs["units"] = column.unit
+            ds.attrs["doc"] = column.doc
+        group = f.create_group("traces")
+        for trace in traces:
+            sub = group.create_group(trace.name)
+            rows = max(1, min(64, 2**18 // max(1, trace.length)))
+            values = sub.create_dataset("values", shape=(0, trace.length),
+                                        maxshape=(None, trace.length), dtype="f8",
+                                        chunks=(rows, trace.length), fillvalue=np.nan)
+            values.attrs["units"] = trace.unit
+            values.attrs["doc"] = trace.doc
+            if trace.axis_per_point:
+                axis = sub.create_dataset("axis", shape=(0, trace.length),
+                                          maxshape=(None, trace.length), dtype="f8",
+                                          chunks=(rows, trace.length), fillvalue=np.nan)
+            else:
+                axis = sub.create_dataset("axis", shape=(trace.length,), dtype="f8",
+                                          fillvalue=np.nan)
+            axis.attrs["name"] = trace.axis_name
+            axis.attrs["units"] = trace.axis_unit
+
+
+class RunWriter:
+    """Appends points to a run file under SWMR; see the module docstring for the layout.
+
+    Use :meth:`create` for a new run or :meth:`resume` to continue one, then :meth:`append`
+    whole steps and :meth:`finish` once. As a context manager, an exception leaving the block
+    marks the run ``aborted`` (KeyboardInterrupt) or ``failed`` (anything else).
+    """
+
+    def __init__(self, f: h5py.File, path: Path, *, flush_every: int, flush_seconds: float,
+                 completed_steps: Iterable[int] = ()) -> None:
+        # Use create() or resume(): the file must already hold the full layout.
+        self._f = f
+        self.path = Path(path)
+        self.flush_every = max(1, int(flush_every))
+        self.flush_seconds = float(flush_seconds)
+        self.columns = [Column(**c) for c in json.loads(f.attrs["columns"])]
+        self.traces = [Trace(**t) for t in json.loads(f.attrs["traces"])]
+        self._names = {c.name for c in self.columns} | {t.name for t in self.traces}
+        self._completed: set[int] = set(int(s) for s in completed_steps)
+        self._pending_points: list[tuple[int, float, Mapping[str, Any]]] = []
+        self._pending_steps: list[int] = []
+        self._axis_written = {t.name: not np.isnan(f["traces"][t.name]["axis"][...]).all()
+                              for t in self.traces if not t.axis_per_point}
+        self._n_points = int(f["data/step"].shape[0])
+        self._last_flush = time.monotonic()
+        self._closed = False
+        f.swmr_mode = True
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        protocol: str,
+        params: Mapping[str, Any],
+        columns: Sequence[Column],
+        traces: Sequence[Trace] = (),
+        param_units: Mapping[str, str] | None = None,
+        snapshots: Mapping[str, Mapping[str, Any]] | None = None,
+        bench_text: str = "",
+        bench_name: str = "",
+        description: str = "",
+        n_steps: int = -1,
+        seed: int | None = None,
+        flush_every: int = 10,
+        flush_seconds: float = 1.0,
+    ) -> RunWriter:
+        """Create a new run file (refuses to overwrite) with every dataset, then start SWMR.
+
+        Parameters
+        ----------
+        path
+            The ``.h5`` file to create; its folder is created if missing.
+        protocol, description
+            Protocol name and one-line description.
+        params, param_units
+            Validated parameters (JSON-able) and their units.
+        columns, traces
+            Declared data (``step`` and ``timestamp`` are added by the store).
+        snapshots
+            Instrument name -> identity and settings dict.
+        bench_text, bench_name
+            The bench file as text, and its name or path.
+        n_steps
+            Number of steps planned (``-1`` if unknown).
+        seed
+            Seed of the run, if any.
+        flush_every, flush_seconds
+            Flush after this many buffered points or this much time, whichever comes first.
+        """
+        path = Path(path)
+        names = [c.name for c in columns] + [t.name for t in traces]
+        clash = [n for n in names if n in RESERVED_COLUMNS]
+        if clash or len(set(names)) != len(names):
+            raise RunStoreError(f"column/trace names must be unique and not {RESERVED_COLUMNS}: "
+                                f"{names}")
+        if path.exists():
+            raise RunStoreError(f"{path} exists; refusing to overwrite a run file")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = h5py.File(path, "w-", libver=_LIBVER)
+        try:
+            attrs = f.attrs
+            attrs["format"] = FORMAT
+            attrs["format_version"] = FORMAT_VERSION
+            attrs["protocol"] = protocol
+            attrs["description"] = description
+            attrs["params"] = to_json(dict(params))
+            attrs["param_units"] = to_json(dict(param_units or {}))
+            attrs["columns"] = to_json([asdict(c) for c in columns])
+            attrs["traces"] = to_json([asdict(t) for t in traces])
+            attrs["n_steps"] = int(n_steps)
+            attrs["seed"] = -1 if seed is None else int(seed)
+            attrs["bench_name"] = bench_name
+            attrs["bench_text"] = bench_text
+            attrs["versions"] = to_json(software_versions())
+            attrs["started_at"] = now_iso()
+            attrs["ended_at"] = ""
+            attrs["status"] = RunStatus.RUNNING.value
+            attrs["error"] = ""
+            _write_snapshots(f.create_group("instruments"), snapshots or {})
+            f.create_group("resumes")
+            _Layout.create(f, columns, traces)
+            return cls(f, path, flush_every=flush_every, flush_seconds=flush_seconds)
+        except BaseException:
+            f.close()
+            path.unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def resume(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        snapshots: Mapping[str, Mapping[str, Any]] | None = None,
+        flush_every: int = 10,
+        flush_seconds: float = 1.0,
+    ) -> RunWriter:
+        """Reopen an ``aborted``, ``failed`` or dead ``running`` run to append to it.
+
+        The consistent content (points of the steps in ``/run/steps_done``) is copied into a
+        fresh file that atomically replaces ``path``; the status goes back to ``running``.
+        :attr:`completed_steps` tells the caller which steps to skip.
+
+        Raises
+        ------
+        RunStoreError
+            If the run is complete, or still being written by a live process.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise RunStoreError(f"{path}: no such run file")
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        with RunReader(path) as old:
+            if old.status == RunStatus.COMPLETE:
+                raise RunStoreError(f"{path}: run is already complete; nothing to resume")
+            if old.status == RunStatus.RUNNING and old.writer_alive():
+                raise RunStoreError(f"{path}: still being written by process {old.writer_pid}")
+            done = sorted(old.completed_steps)
+            keep = np.isin(old.column("step"), done)
+            new = h5py.File(tmp, "w-", libver=_LIBVER)
+            try:
+                for key, value in old.raw_attrs.items():
+                    new.attrs[key] = value
+                new.attrs["status"] = RunStatus.RUNNING.value
+                new.attrs["ended_at"] = ""
+                new.attrs["error"] = ""
+                old._f.copy(old._f["instruments"], new, "instruments")
+                old._f.copy(old._f["resumes"], new, "resumes")
+                session = new["resumes"].create_group(str(len(new["resumes"])))
+                session.attrs["at"] = now_iso()
+                session.attrs["previous_status"] = old.status.value
+                session.attrs["previous_error"] = old.error
+                session.attrs["steps_done_before"] = len(done)
+                _write_snapshots(session.create_group("instruments"), snapshots or {})
+                _Layout.create(new, old.columns, old.traces)
+                _copy_points(old, new, keep, done)
+            except BaseException:
+                new.close()
+                tmp.unlink(missing_ok=True)
+                raise
+        new.close()
+        os.replace(tmp, path)
+        f = h5py.File(path, "r+", libver=_LIBVER)
+        return cls(f, path, flush_every=flush_every, flush_seconds=flush_seconds,
+                   completed_steps=done)
+
+    # -- writing ---------------------------------------------------------------------------
+    @property
+    def completed_steps(self) -> frozenset[int]:
+        """Steps whose points are in the file or buffered for it."""
+        return frozenset(self._completed)
+
+    @property
+    def n_points(self) -> int:
+        """Points appended so far, flushed or not (including those before a resume)."""
+        return self._n_points + len(self._pending_points)
+
+    def append(self, step: int, points: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
+        """Buffer the point(s) of one whole step; flush if the batch is due.
+
+        A point maps declared column names to scalars and trace names to arrays of the
+        trace's length, or to ``(axis, values)``. Missing columns are stored as NaN (0 for
+        integers); unknown names raise :class:`RunStoreError`.
+        """
+        self._check_open()
+        if isinstance(points, Mapping):
+            points = [points]
+        stamp = time.time()
+        for point in points:
+            unknown = set(point) - self._names
+            if unknown:
+                raise RunStoreError(f"point has undeclared names {sorted(unknown)}; declared: "
+                                    f"{sorted(self._names)}")
+            self._pending_points.append((int(step), stamp, point))
+        self._pending_steps.append(int(step))
+        self._completed.add(int(step))
+        if (len(self._pending_points) >= self.flush_every
+                or time.monotonic() - self._last_flush >= self.flush_seconds):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered points, then record their steps as done (two HDF5 flushes)."""
+        self._check_open()
+        if self._pending_points:
+            self._write_points(self._pending_points)
+            self._f.flush()
+            self._n_points += len(self._pending_points)
+            self._pending_points = []
+        if self._pending_steps:
+            done = self._f["run/steps_done"]
+            start = done.shape[0]
+            done.resize((start + len(self._pending_steps),))
+            done[start:] = self._pending_steps
+            self._pending_steps = []
+        self._f.flush()
+        self._last_flush = time.monotonic()
+
+    def _write_points(self, pending: list[tuple[int, float, Mapping[str, Any]]]) -> None:
+        start, count = self._n_points, len(pending)
+        data = self._f["data"]
+        for column in self.columns:
+            ds = data[column.name]
+            fill = _column_fill(ds.dtype)
+            ds.resize((start + count,))
+            ds[start:] = np.asarray([p.get(column.name, fill) for _, _, p in pending],
+                                    dtype=ds.dtype)
+        for trace in self.traces:
+            self._write_trace(trace, start, [p.get(trace.name) for _, _, p in pending])
+        data["timestamp"].resize((start + count,))
+        data["timestamp"][start:] = [stamp for _, stamp, _ in pending]
+        data["step"].resize((start + count,))
+        data["step"][start:] = [step for step, _, _ in pending]
+
+    def _write_trace(self, trace: Trace, start: int, given: list[Any]) -> None:
+        group = self._f["traces"][trace.name]
+        values = np.full((len(given), trace.length), np.nan)
+        axes = np.full((len(given), trace.length), np.nan)
+        for row, item in enumerate(given):
+            if item is None:
+                continue
+            if isinstance(item, tuple) and len(item) == 2:
+                axes[row] = self._trace_row(trace, item[0], "axis")
+                item = item[1]
+            values[row] = self._trace_row(trace, item, "values")
+        group["values"].resize((start + len(given), trace.length))
+        group["values"][start:] = values
+        if trace.axis_per_point:
+            group["axis"].resize((start + len(given), trace.length))
+            group["axis"][start:] = axes
+        elif not self._axis_written[trace.name]:
+            given_axes = [a for a in axes if not np.isnan(a).all()]
+            if given_axes:
+                group["axis"][...] = given_axes[0]
+                self._axis_written[trace.name] = True
+
+    @staticmethod
+    def _trace_row(trace: Trace, array: Any, what: str) -> np.ndarray:
+        row = np.asarray(array, dtype="f8").ravel()
+        if row.shape != (trace.length,):
+            raise RunStoreError(f"trace {trace.name}: {what} has {row.size} samples, "
+                                f"declared length is {trace.length}")
+        return row
+
+    def set_status(self, status: RunStatus, error: str = "") -> None:
+        """Record a status (and error text) in the live ``/run`` datasets and root attrs."""
+        self._check_open()
+        status = RunStatus(status)
+        run = self._f["run"]
+        run["status"][()] = np.bytes_(status.value)
+        run["error"][()] = error
+        ended = "" if status == RunStatus.RUNNING else now_iso()
+        run["ended_at"][()] = np.bytes_(ended)
+        self._f.attrs.modify("status", status.value)
+        self._f.attrs.modify("error", error)
+        self._f.attrs.modify("ended_at", ended)
+        self._f.flush()
+
+    def finish(self, status: RunStatus = RunStatus.COMPLETE, error: str = "") -> None:
+        """Flush everything, record the final status and close the file (idempotent)."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            try:
+                self.set_status(status, error)
+            finally:
+                self.close()
+
+    def close(self) -> None:
+        """Close the file without changing its status (a later resume can continue it)."""
+        if not self._closed:
+            self._closed = True
+            self._f.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RunStoreError(f"{self.path}: writer is closed")
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: Any) -> None:
+        if exc_type is None:
+            self.finish(RunStatus.COMPLETE)
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish(RunStatus.ABORTED, "interrupted (KeyboardInterrupt)")
+        else:
+            self.finish(RunStatus.FAILED, f"{exc_type.__name__}: {exc}")
+
+
+def _copy_points(old: RunReader, new: h5py.File, keep: np.ndarray, done: Sequence[int]) -> None:
+    """Copy the kept points of ``old`` into the fresh layout of ``new``."""
+    count = int(keep.sum())
+    for name in new["data"]:
+        ds = new["data"][name]
+        ds.resize((count,))
+        ds[:] = old.column(name)[keep]
+    for trace in old.traces:
+        axis, values = old.trace(trace.name)
+        group = new["traces"][trace.name]
+        group["values"].resize((count, trace.length))
+        group["values"][:] = values[keep]
+        if trace.axis_per_point:
+            group["axis"].resize((count, trace.length))
+            group["axis"][:] = axis[keep]
+        else:
+            group["axis"][...] = axis
+    steps_done = new["run/steps_done"]
+    steps_done.resize((len(done),))
+    steps_done[:] = np.asarray(done, dtype="i8")
+
+
+class RunReader:
+    """Reads a run file, also while another process writes it (SWMR); :meth:`refresh` to update.
+
+    Parameters
+    ----------
+    path
+        The ``.h5`` run file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            self._f = h5py.File(self.path, "r", libver=_LIBVER, swmr=True)
+        except FileNotFoundError:
+            raise RunStoreError(f"{self.path}: no such run file") from None
+        except OSError as exc:
+            raise RunStoreError(f"{self.path}: not a readable HDF5 run file ({exc})") from None
+        if _decode(self._f.attrs.get("format", "")) != FORMAT:
+            self._f.close()
+            raise RunStoreError(f"{self.path}: not a spinbench run file")
+        self.raw_attrs = dict(self._f.attrs)
+        self.columns = [Column(**c) for c in json.loads(self.raw_attrs["columns"])]
+        self.traces = [Trace(**t) for t in json.loads(self.raw_attrs["traces"])]
+
+    # -- live state ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """See points and status the writer flushed since opening or the last refresh."""
+        for ds in self._datasets():
+            ds.refresh()
+
+    def _datasets(self) -> list[h5py.Dataset]:
+        found = [self._f["run"][n] for n in ("status", "ended_at", "error", "steps_done")]
+        found += list(self._f["data"].values())
+        for trace in self.traces:
+            found += [self._f["traces"][trace.name]["values"], self._f["traces"][trace.name]["axis"]]
+        return found
+
+    @property
+    def status(self) -> RunStatus:
+        """Live status (``running`` for a run in progress or whose writer was killed)."""
+        return RunStatus(_decode(self._f["run/status"][()]))
+
+    @property
+    def error(self) -> str:
+        """Error text of a failed or aborted run, ``""`` otherwise."""
+        return _decode(self._f["run/error"][()])
+
+    @property
+    def ended_at(self) -> str:
+        """ISO end time, ``""`` while running."""
+        return _decode(self._f["run/ended_at"][()])
+
+    @property
+    def writer_pid(self) -> int:
+        """Process id of the last writer."""
+        return int(self._f["run"].attrs["writer_pid"])
+
+    def writer_alive(self) -> bool:
+        """Whether the last writer process still runs (on this host)."""
+        if _decode(self._f["run"].attrs["writer_host"]) != socket.gethostname():
+            return True  # cannot tell: assume alive, refuse to take over
+        pid = self.writer_pid
+        if pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    @property
+    def completed_steps(self) -> frozenset[int]:
+        """Steps whose points are all flushed."""
+        return frozenset(int(s) for s in self._f["run/steps_done"][:])
+
+    @property
+    def n_points(self) -> int:
+        """Points readable now: the shortest of the data datasets (a kill mid-flush may leave
+        some longer than others)."""
+        lengths = [ds.shape[0] for ds in self._f["data"].values()]
+        lengths += [self._f["traces"][t.name]["values"].shape[0] for t in self.traces]
+        return min(lengths)
+
+    # -- header ----------------------------------------------------------------------------
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """Root attributes, decoded (JSON attributes parsed), with the live status fields."""
+        out: dict[str, Any] = {}
+        for key, value in self.raw_attrs.items():
+            value = _decode(value)
+            if key in ("params", "param_units", "columns", "traces", "versions"):
+                value = json.loads(value)
+            out[key] = value
+        out.update(status=self.status.value, error=self.error, ended_at=self.ended_at)
+        return out
+
+    @property
+    def protocol(self) -> str:
+        """Protocol name."""
+        return _decode(self.raw_attrs["protocol"])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Validated parameters (JSON: sequences come back as lists)."""
+        return json.loads(self.raw_attrs["params"])
+
+    @property
+    def param_units(self) -> dict[str, str]:
+        """Parameter name -> unit."""
+        return json.loads(self.raw_attrs["param_units"])
+
+    @property
+    def units(self) -> dict[str, str]:
+        """Column name -> unit, including ``step`` and ``timestamp``."""
+        return {name: _decode(ds.attrs["units"]) for name, ds in self._f["data"].items()}
+
+    @property
+    def seed(self) -> int | None:
+        """Seed of the run, ``None`` if none was given."""
+        seed = int(self.raw_attrs["seed"])
+        return None if seed < 0 else seed
+
+    @property
+    def n_steps(self) -> int:
+        """Planned number of steps (``-1`` if unknown)."""
+        return int(self.raw_attrs["n_steps"])
+
+    @property
+    def bench_text(self) -> str:
+        """The bench file the run used, as text."""
+        return _decode(self.raw_attrs["bench_text"])
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Software versions at the start of the run."""
+        return json.loads(self.raw_attrs["versions"])
+
+    @property
+    def snapshots(self) -> dict[str, dict[str, Any]]:
+        """Instrument name -> identity and settings at the start of the run."""
+        return _read_snapshots(self._f["instruments"])
+
+    @property
+    def resumes(self) -> list[dict[str, Any]]:
+        """One dict per resume: ``at``, ``previous_status``, ..., ``snapshots``."""
+        out = []
+        for key in sorted(self._f["resumes"], key=int):
+            group = self._f["resumes"][key]
+            info = {k: _decode(v) for k, v in group.attrs.items()}
+            info["snapshots"] = _read_snapshots(group["instruments"])
+            out.append(info)
+        return out
+
+    # -- data ------------------------------------------------------------------------------
+    def column(self, name: str) -> np.ndarray:
+        """One column's values (the consistent first :attr:`n_points`)."""
+        return self._f["data"][name][: self.n_points]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Columns as a DataFrame (``step``, ``timestamp``, then declared columns); units in
+        ``df.attrs["units"]``, protocol and params in ``df.attrs``."""
+        n = self.n_points
+        names = list(RESERVED_COLUMNS) + [c.name for c in self.columns]
+        frame = pd.DataFrame({name: self._f["data"][name][:n] for name in names})
+        frame.attrs["units"] = {name: self.units[name] for name in names}
+        frame.attrs["protocol"] = self.protocol
+        frame.attrs["params"] = self.params
+        return frame
+
+    def trace(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(axis, values)`` of a trace: axis ``(L,)`` (or ``(N, L)`` per point), values ``(N, L)``."""
+        group = self._f["traces"][name]
+        n = self.n_points
+        axis = group["axis"][:n] if group["axis"].ndim == 2 else group["axis"][...]
+        return axis, group["values"][:n]
+
+    def trace_units(self, name: str) -> tuple[str, str, str]:
+        """``(values unit, axis name, axis unit)`` of a trace."""
+        group = self._f["traces"][name]
+        return (_decode(group["values"].attrs["units"]), _decode(group["axis"].attrs["name"]),
+                _decode(group["axis"].attrs["units"]))
+
+    # -- lifetime --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the file."""
+        self._f.close()
+
+    def __enter__(self) -> RunReader:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
