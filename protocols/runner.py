@@ -1,0 +1,395 @@
+"""Runs a protocol on a bench: validation, limits check, run file, progress, Ctrl-C, resume.
+
+The runner is a small state machine (:class:`RunState`, :data:`TRANSITIONS`)::
+
+    CREATED -> VALIDATED -> CHECKED -> BENCH_OPEN -> MEASURING -> COMPLETE
+                   |            |           |            +------> ABORTED (Ctrl-C)
+                   +------------+-----------+------------+------> FAILED  (any other error)
+
+Nothing touches the bench before ``CHECKED``: bad parameters and limit violations are refused
+while every instrument is still closed. Once the bench is open, every exit path goes through
+``bench.close()`` (the bench makes outputs safe) and, once the run file exists, through
+:meth:`RunWriter.finish` with the matching status.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from protocols.base import CheckError, MeasurementProtocol, Roles, validate_params
+from protocols.runstore import RunStatus, RunWriter, RunReader, RunStoreError
+
+__all__ = [
+    "RunInterrupted",
+    "RunResult",
+    "RunState",
+    "RunnerError",
+    "TRANSITIONS",
+    "default_run_path",
+    "load_bench",
+    "run",
+]
+
+
+class RunnerError(RuntimeError):
+    """A run that cannot start as asked (resume mismatch, missing role): a user error."""
+
+
+class RunState(enum.Enum):
+    """Where a run is."""
+
+    CREATED = "created"
+    VALIDATED = "validated"
+    CHECKED = "checked"
+    BENCH_OPEN = "bench_open"
+    MEASURING = "measuring"
+    COMPLETE = "complete"
+    ABORTED = "aborted"
+    FAILED = "failed"
+
+
+#: Allowed transitions; anything else is a bug in the runner.
+TRANSITIONS: Mapping[RunState, frozenset[RunState]] = {
+    RunState.CREATED: frozenset({RunState.VALIDATED, RunState.FAILED, RunState.ABORTED}),
+    RunState.VALIDATED: frozenset({RunState.CHECKED, RunState.FAILED, RunState.ABORTED}),
+    RunState.CHECKED: frozenset({RunState.BENCH_OPEN, RunState.FAILED, RunState.ABORTED}),
+    RunState.BENCH_OPEN: frozenset({RunState.MEASURING, RunState.FAILED, RunState.ABORTED}),
+    RunState.MEASURING: frozenset({RunState.COMPLETE, RunState.FAILED, RunState.ABORTED}),
+    RunState.COMPLETE: frozenset(),
+    RunState.ABORTED: frozenset(),
+    RunState.FAILED: frozenset(),
+}
+
+_FINAL_STATUS = {
+    RunState.COMPLETE: RunStatus.COMPLETE,
+    RunState.ABORTED: RunStatus.ABORTED,
+    RunState.FAILED: RunStatus.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run left behind."""
+
+    #: Run file (``None`` if the run stopped before creating it).
+    path: Path | None
+    #: Final status.
+    status: RunStatus
+    #: Points in the file.
+    n_points: int
+    #: Steps recorded in the file, out of ``steps_total``.
+    steps_done: int
+    steps_total: int
+    #: Error text (traceback for ``failed``), ``""`` if none.
+    error: str = ""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the run: the file is marked ``aborted`` and the bench is safe.
+
+    A ``KeyboardInterrupt`` (so scripts stop as usual) carrying the :class:`RunResult`.
+    """
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__(f"run aborted: {result.path}")
+        self.result = result
+
+
+def default_run_path(out_dir: str | os.PathLike[str], protocol: str,
+                     when: datetime | None = None) -> Path:
+    """``<out_dir>/<YYYYmmdd-HHMMSS>_<protocol>.h5``, with ``-<k>`` added if that exists."""
+    stamp = (when or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    base = Path(out_dir) / f"{stamp}_{protocol}"
+    path, k = base.with_suffix(".h5"), 1
+    while path.exists():
+        path, k = Path(f"{base}-{k}.h5"), k + 1
+    return path
+
+
+def load_bench(name_or_path: str | os.PathLike[str]) -> Any:
+    """The not-yet-opened ``instruments.Bench`` for a built-in name or a bench file path."""
+    from instruments import Bench  # the instruments room owns Bench.load
+
+    return Bench.load(name_or_path)
+
+
+class _Machine:
+    """Holds the run state and enforces :data:`TRANSITIONS`."""
+
+    def __init__(self) -> None:
+        self.state = RunState.CREATED
+
+    def advance(self, new: RunState) -> None:
+        if new not in TRANSITIONS[self.state]:
+            raise RuntimeError(f"runner bug: transition {self.state.value} -> {new.value}")
+        self.state = new
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C while a batch of points is written; raise it right after.
+
+    Keeps HDF5 from being interrupted between resizing a dataset and filling it. Only the
+    main thread can install signal handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _bench_role_names(bench: Any) -> set[str] | None:
+    """Role names a not-yet-opened bench declares, if it says (``bench.roles``)."""
+    roles = getattr(bench, "roles", None)
+    if isinstance(roles, Mapping):
+        return set(roles)
+    if isinstance(roles, (list, tuple, set, frozenset)):
+        return {str(r) for r in roles}
+    return None
+
+
+def _bench_text(bench: Any) -> tuple[str, str]:
+    """``(name, file text)`` of a bench, from whatever it exposes."""
+    name = str(getattr(bench, "name", "") or "")
+    for attr in ("text", "source_text", "yaml_text"):
+        text = getattr(bench, attr, None)
+        if isinstance(text, str):
+            return name, text
+    path = getattr(bench, "path", None)
+    if path is not None:
+        try:
+            return name or str(path), Path(path).read_text()
+        except OSError:
+            pass
+    return name, ""
+
+
+def _resolve_roles(protocol: MeasurementProtocol, opened: Any) -> Roles:
+    """The protocol's roles from an opened bench; optional roles the bench lacks are left out."""
+    found: dict[str, Any] = {}
+    for name, cls in protocol.required_roles().items():
+        found[name] = _checked_role(opened.role(name), name, cls)
+    for name, cls in protocol.optional_roles().items():
+        try:
+            obj = opened.role(name)
+        except (KeyError, LookupError, ValueError):
+            continue
+        if obj is not None:
+            found[name] = _checked_role(obj, name, cls)
+    return Roles(found)
+
+
+def _checked_role(obj: Any, name: str, cls: type) -> Any:
+    try:
+        ok = isinstance(obj, cls)
+    except TypeError:  # a typing.Protocol that is not runtime_checkable
+        ok = True
+    if not ok:
+        raise RunnerError(f"role {name!r}: {type(obj).__name__} does not implement "
+                          f"{getattr(cls, '__name__', cls)}")
+    return obj
+
+
+def run(
+    protocol: MeasurementProtocol | type[MeasurementProtocol],
+    bench: Any,
+    params: Mapping[str, Any] | None = None,
+    *,
+    out_dir: str | os.PathLike[str] = "runs",
+    path: str | os.PathLike[str] | None = None,
+    resume: str | os.PathLike[str] | None = None,
+    seed: int | None = None,
+    progress: bool | None = None,
+    flush_every: int = 10,
+    flush_seconds: float = 1.0,
+) -> RunResult:
+    """Run ``protocol`` on ``bench`` and write a run file.
+
+    Parameters
+    ----------
+    protocol
+        A protocol instance or class.
+    bench
+        A not-yet-opened ``instruments.Bench`` (or a bench name/path, loaded with
+        :func:`load_bench`). Needs ``limits(role)`` and ``open()``; the opened bench needs
+        ``role(name)``, ``snapshot()``, ``checkpoint(index)`` and ``close()``.
+    params
+        Parameter values or CLI strings; defaults fill the rest. With ``resume`` they are
+        read from the file (giving different ones is an error).
+    out_dir, path
+        Where the run file goes: ``path`` if given, else :func:`default_run_path`.
+    resume
+        An ``aborted``/``failed``/dead ``running`` run file to continue: its completed steps
+        are skipped and new points appended.
+    seed
+        Recorded in the file; also sets the protocol's ``seed`` parameter if it has one.
+    progress
+        Show a tqdm bar on stderr; ``None``: only if stderr is a terminal.
+    flush_every, flush_seconds
+        Run-file flush batch (points) and interval (s).
+
+    Returns
+    -------
+    RunResult
+        For a complete run.
+
+    Raises
+    ------
+    ParamError, CheckError, RunnerError, RunStoreError
+        Refused before any instrument was opened (no run file is written).
+    RunInterrupted
+        On Ctrl-C: file marked ``aborted``, bench closed; carries the result.
+    Exception
+        Any other error, after marking the file ``failed`` with the traceback and closing
+        the bench; a note on the exception names the run file.
+    """
+    if isinstance(protocol, type):
+        protocol = protocol()
+    if isinstance(bench, (str, os.PathLike)):
+        bench = load_bench(bench)
+    machine = _Machine()
+
+    given = dict(params or {})
+    if seed is not None and "seed" in {p.name for p in protocol.params} and "seed" not in given:
+        given["seed"] = seed
+    if resume is not None:
+        given = _params_for_resume(protocol, Path(resume), given)
+    values = validate_params(protocol.params, given)
+    machine.advance(RunState.VALIDATED)
+
+    available = _bench_role_names(bench)
+    if available is not None:
+        missing = [r for r in protocol.required_roles() if r not in available]
+        if missing:
+            raise CheckError(f"bench has no role {missing[0]!r} needed by {protocol.name} "
+                             f"(bench roles: {', '.join(sorted(available)) or 'none'})")
+    protocol.check(values, bench)
+    steps = list(protocol.steps(values))
+    machine.advance(RunState.CHECKED)
+
+    writer: RunWriter | None = None
+    bar: tqdm | None = None
+    error = ""
+    try:
+        with bench.open() as opened:
+            machine.advance(RunState.BENCH_OPEN)
+            roles = _resolve_roles(protocol, opened)
+            try:
+                protocol.setup(roles, values)
+                snapshots = dict(opened.snapshot() or {})
+                writer = _open_writer(protocol, bench, values, steps, snapshots, out_dir, path,
+                                      resume, seed, flush_every, flush_seconds)
+                machine.advance(RunState.MEASURING)
+                done = writer.completed_steps
+                enabled = sys.stderr.isatty() if progress is None else progress
+                bar = tqdm(total=len(steps), initial=len(done), desc=protocol.name,
+                           unit="step", file=sys.stderr, disable=not enabled, leave=True)
+                checkpoint = getattr(opened, "checkpoint", None)
+                for index, step in enumerate(steps):
+                    if index in done:
+                        continue
+                    if checkpoint is not None:
+                        checkpoint(index)
+                    points = protocol.measure(roles, values, step)
+                    with _sigint_deferred():
+                        writer.append(index, points)
+                    bar.update(1)
+                with _sigint_deferred():
+                    writer.flush()
+            finally:
+                _teardown(protocol, roles)
+        machine.advance(RunState.COMPLETE)
+    except KeyboardInterrupt:
+        machine.advance(RunState.ABORTED)
+        error = "interrupted by the user (KeyboardInterrupt)"
+        result = _finish(writer, machine.state, error, len(steps))
+        raise RunInterrupted(result) from None
+    except BaseException as exc:
+        machine.advance(RunState.FAILED)
+        error = traceback.format_exc()
+        result = _finish(writer, machine.state, error, len(steps))
+        if result.path is not None:
+            exc.add_note(f"run file: {result.path} (marked failed)")
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return _finish(writer, machine.state, error, len(steps))
+
+
+def _params_for_resume(protocol: MeasurementProtocol, resume: Path,
+                       given: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters stored in a run file to resume, checked against the protocol."""
+    with RunReader(resume) as old:
+        if old.protocol != protocol.name:
+            raise RunnerError(f"{resume} is a {old.protocol!r} run, not {protocol.name!r}")
+        stored = old.params
+    stored_valid = validate_params(protocol.params, stored)
+    for key, value in validate_params(protocol.params, {**stored, **given}).items():
+        if key in given and value != stored_valid[key]:
+            raise RunnerError(f"cannot change {key} when resuming (file has "
+                              f"{stored_valid[key]!r}, given {value!r})")
+    return stored
+
+
+def _open_writer(protocol: MeasurementProtocol, bench: Any, values: Mapping[str, Any],
+                 steps: list[Any], snapshots: Mapping[str, Any],
+                 out_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None,
+                 resume: str | os.PathLike[str] | None, seed: int | None,
+                 flush_every: int, flush_seconds: float) -> RunWriter:
+    if resume is not None:
+        writer = RunWriter.resume(resume, snapshots=snapshots, flush_every=flush_every,
+                                  flush_seconds=flush_seconds)
+        if writer.completed_steps - set(range(len(steps))):
+            writer.close()
+            raise RunStoreError(f"{resume}: holds steps the protocol does not plan "
+                                f"(steps changed since the run started?)")
+        return writer
+    bench_name, bench_text = _bench_text(bench)
+    target = Path(path) if path is not None else default_run_path(out_dir, protocol.name)
+    return RunWriter.create(
+        target, protocol=protocol.name, description=protocol.description, params=values,
+        param_units=protocol.param_units(), columns=protocol.columns, traces=protocol.traces,
+        snapshots=snapshots, bench_text=bench_text, bench_name=bench_name, n_steps=len(steps),
+        seed=seed, flush_every=flush_every, flush_seconds=flush_seconds)
+
+
+def _teardown(protocol: MeasurementProtocol, roles: Roles) -> None:
+    """Protocol teardown; its own error must not hide the error that ended the run."""
+    pending = sys.exc_info()[1]
+    try:
+        protocol.teardown(roles)
+    except Exception as exc:
+        if pending is None:
+            raise
+        pending.add_note(f"teardown also failed: {exc!r}")
+
+
+def _finish(writer: RunWriter | None, state: RunState, error: str, total: int) -> RunResult:
+    """Record the final status in the file (if any) and summarize."""
+    status = _FINAL_STATUS[state]
+    if writer is None:
+        return RunResult(None, status, 0, 0, total, error)
+    writer.finish(status, error)
+    return RunResult(writer.path, status, writer.n_points, len(writer.completed_steps),
+                     total, error)
