@@ -1,0 +1,409 @@
+"""The bench file (docs/contracts.md section 1): load, validate, open, shut down safely.
+
+``Bench.load`` parses and validates a bench file without opening anything; ``Bench.open()``
+is a context manager that opens every instrument through ONE pyvisa ResourceManager and, on
+any exit (normal, exception, KeyboardInterrupt), shuts every instrument down (outputs off,
+field ramped to zero, laser off) and closes the resources and the manager::
+
+    bench = Bench.load("sot-hallbar")              # built-in sim bench, or a path
+    with bench.open() as lab:
+        source = lab.role("current_source")
+        source.pulse(5e-3, 1e-3)
+
+A name without a path separator or ``.yaml``/``.yml`` suffix is a built-in simulated bench,
+``sim_backend/benches/<name>.yaml`` (the file is read; no simulator code is imported here).
+``visa_library: "@spinbench"`` means "this very file is the sim bench": the library string
+becomes ``"<absolute bench file path>@spinbench"``.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Iterator
+
+import pyvisa
+import yaml
+
+from .driver_base import Driver
+from .limits import LIMIT_KEYS, Limits
+from .registry import DRIVERS, UnknownDriverError, get_driver
+from .roles import ROLE_TYPES, missing_members, role_type
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Bench", "BenchError", "OpenBench", "InstrumentSpec", "builtin_benches"]
+
+TOP_LEVEL_KEYS = ("name", "description", "visa_library", "instruments", "roles", "sim")
+INSTRUMENT_KEYS = ("driver", "address", "limits", "options")
+
+
+class BenchError(ValueError):
+    """A bench file that cannot be used, or a bench that could not be opened or shut down."""
+
+
+@dataclass(frozen=True)
+class InstrumentSpec:
+    """One validated entry of a bench file's ``instruments:`` section."""
+
+    name: str
+    driver: str
+    address: str
+    limits: Limits
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def driver_class(self) -> type[Driver]:
+        return DRIVERS[self.driver]
+
+
+def _builtin_dir() -> Path:
+    return Path(str(files("sim_backend") / "benches"))
+
+
+def builtin_benches() -> list[str]:
+    """Names of the built-in simulated benches."""
+    try:
+        return sorted(p.stem for p in _builtin_dir().glob("*.yaml"))
+    except (ModuleNotFoundError, OSError):
+        return []
+
+
+def _resolve(path_or_name: str | os.PathLike) -> Path:
+    text = os.fspath(path_or_name)
+    is_path = (isinstance(path_or_name, os.PathLike) or "/" in text or os.sep in text
+               or text.endswith((".yaml", ".yml")))
+    if is_path:
+        path = Path(text).expanduser().resolve()
+        if not path.is_file():
+            raise BenchError(f"{path}: no such bench file")
+        return path
+    path = _builtin_dir() / f"{text}.yaml"
+    if not path.is_file():
+        known = ", ".join(builtin_benches()) or "none installed"
+        raise BenchError(f"{text!r} is not a built-in sim bench (looked for {path}); "
+                         f"built-in benches: {known}; give a path to use a bench file")
+    return path.resolve()
+
+
+class Bench:
+    """A validated bench file.  Nothing is opened until :meth:`open`."""
+
+    def __init__(self, path: Path, name: str, description: str, visa_library: str,
+                 instruments: dict[str, InstrumentSpec], roles: dict[str, str],
+                 raw: dict[str, Any]) -> None:
+        self.path = path
+        self.name = name
+        self.description = description
+        self.visa_library = visa_library
+        self.instruments = instruments
+        self.roles = roles
+        self.raw = raw
+
+    # ---- loading -----------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path_or_name: str | os.PathLike) -> "Bench":
+        """Parse and validate a bench file (a path, or the name of a built-in sim bench).
+
+        Raises :class:`BenchError` naming the file, the key and what is allowed.
+        """
+        path = _resolve(path_or_name)
+
+        def fail(key: str, message: str) -> BenchError:
+            return BenchError(f"{path}: {key}: {message}")
+
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise BenchError(f"{path}: malformed YAML{where}: {problem}") from None
+        except OSError as exc:
+            raise BenchError(f"{path}: cannot read: {exc}") from None
+        if not isinstance(raw, dict):
+            raise BenchError(f"{path}: a bench file is a mapping with keys "
+                             f"{', '.join(TOP_LEVEL_KEYS)}; got {type(raw).__name__}")
+        for key in raw:
+            if key not in TOP_LEVEL_KEYS:
+                raise fail(str(key), f"unknown key; allowed: {', '.join(TOP_LEVEL_KEYS)}")
+
+        name = raw.get("name", path.stem)
+        if not isinstance(name, str) or not name:
+            raise fail("name", f"must be a non-empty string, got {name!r}")
+        description = raw.get("description", "")
+        if not isinstance(description, str):
+            raise fail("description", f"must be a string, got {description!r}")
+        if "visa_library" not in raw:
+            raise fail("visa_library", "missing; use '@spinbench' (this file is a simulated "
+                                       "bench), '@ivi' or '@py' at a real bench")
+        visa_library = raw["visa_library"]
+        if not isinstance(visa_library, str):
+            raise fail("visa_library", f"must be a pyvisa library spec such as '@spinbench', "
+                                       f"'@ivi', '@py' or '<path>@<backend>', got {visa_library!r}")
+
+        instruments = cls._load_instruments(raw.get("instruments"), fail)
+        roles = cls._load_roles(raw.get("roles"), instruments, fail)
+        return cls(path, name, description, visa_library, instruments, roles, raw)
+
+    @staticmethod
+    def _load_instruments(section: Any, fail) -> dict[str, InstrumentSpec]:
+        if section is None:
+            raise fail("instruments", "missing; map instrument names to "
+                                      "{driver, address, limits, options}")
+        if not isinstance(section, dict) or not section:
+            raise fail("instruments", "must be a non-empty mapping of instrument name -> "
+                                      "{driver, address, limits, options}")
+        specs: dict[str, InstrumentSpec] = {}
+        addresses: dict[str, str] = {}
+        for name, entry in section.items():
+            key = f"instruments.{name}"
+            if not isinstance(name, str) or not name:
+                raise fail(key, "instrument names must be non-empty strings")
+            if not isinstance(entry, dict):
+                raise fail(key, f"must be a mapping with keys {', '.join(INSTRUMENT_KEYS)}")
+            for sub in entry:
+                if sub not in INSTRUMENT_KEYS:
+                    raise fail(f"{key}.{sub}", f"unknown key; allowed: {', '.join(INSTRUMENT_KEYS)}")
+            if "driver" not in entry:
+                raise fail(f"{key}.driver", f"missing; known drivers: {', '.join(sorted(DRIVERS))}")
+            try:
+                driver_cls = get_driver(entry["driver"])
+            except UnknownDriverError as exc:
+                raise fail(f"{key}.driver", str(exc)) from None
+            address = entry.get("address")
+            if address is None:
+                raise fail(f"{key}.address", "missing; give the VISA resource name, e.g. "
+                                             "GPIB0::12::INSTR or ASRL3::INSTR")
+            if not isinstance(address, str) or not address.strip():
+                raise fail(f"{key}.address", f"must be a VISA resource name string, got {address!r}")
+            if address in addresses:
+                raise fail(f"{key}.address", f"{address} is already used by instrument "
+                                             f"{addresses[address]!r}")
+            addresses[address] = name
+            try:
+                limits = Limits.from_dict(entry.get("limits"))
+            except ValueError as exc:
+                raise fail(f"{key}.limits", str(exc)) from None
+            for required in getattr(driver_cls, "REQUIRED_LIMITS", ()):
+                if getattr(limits, required) is None:
+                    raise fail(f"{key}.limits.{required}",
+                               f"missing; driver {driver_cls.driver_name} needs it "
+                               f"({LIMIT_KEYS[required][1]}, in {LIMIT_KEYS[required][0]})")
+            options = entry.get("options") or {}
+            if not isinstance(options, dict):
+                raise fail(f"{key}.options", f"must be a mapping, got {options!r}")
+            try:
+                driver_cls(name, None, limits, options)     # validates options; no I/O
+            except ValueError as exc:
+                raise fail(f"{key}.options", str(exc)) from None
+            specs[name] = InstrumentSpec(name, driver_cls.driver_name, address, limits,
+                                         dict(options))
+        return specs
+
+    @staticmethod
+    def _load_roles(section: Any, instruments: dict[str, InstrumentSpec],
+                    fail) -> dict[str, str]:
+        if section is None:
+            return {}
+        if not isinstance(section, dict):
+            raise fail("roles", "must be a mapping of role name -> instrument name")
+        roles: dict[str, str] = {}
+        for role, target in section.items():
+            key = f"roles.{role}"
+            protocol = role_type(str(role))
+            if protocol is None:
+                raise fail(key, f"unknown role; known roles: {', '.join(ROLE_TYPES)} "
+                                f"(optionally suffixed, e.g. field_x)")
+            if target not in instruments:
+                raise fail(key, f"names instrument {target!r}, which is not in instruments; "
+                                f"instruments: {', '.join(instruments)}")
+            spec = instruments[target]
+            lacking = missing_members(spec.driver_class, protocol)
+            if lacking:
+                raise fail(key, f"instrument {target!r} (driver {spec.driver}) cannot fill role "
+                                f"{protocol.__name__}: it lacks {', '.join(lacking)}")
+            roles[str(role)] = target
+        return roles
+
+    # ---- queries -------------------------------------------------------------------------------
+    def instrument_for(self, role: str) -> InstrumentSpec:
+        """The instrument spec behind ``role``."""
+        if role not in self.roles:
+            raise KeyError(f"bench {self.name!r} has no role {role!r}; roles: "
+                           f"{', '.join(self.roles) or 'none'}")
+        return self.instruments[self.roles[role]]
+
+    def limits(self, role: str) -> dict[str, float]:
+        """The safety limits of the instrument filling ``role`` (only the ones set)."""
+        return self.instrument_for(role).limits.as_dict()
+
+    def visa_library_spec(self, override: str | None = None) -> str:
+        """The pyvisa library string: ``"@spinbench"`` becomes ``"<this file>@spinbench"``."""
+        lib = self.visa_library if override is None else override
+        if lib == "@spinbench":
+            return f"{self.path}@spinbench"
+        return lib
+
+    # ---- opening -------------------------------------------------------------------------------
+    @contextmanager
+    def open(self, visa_library: str | None = None) -> Iterator["OpenBench"]:
+        """Open every instrument; on any exit shut them down and close everything."""
+        lab = OpenBench(self, self.visa_library_spec(visa_library))
+        try:
+            lab._open_all()
+            yield lab
+        except BaseException as exc:
+            try:
+                lab.close()
+            except BaseException as close_exc:   # never mask the original error
+                log.error("bench %s: error during shutdown: %s", self.name, close_exc)
+                exc.add_note(f"while shutting the bench down: {close_exc!r}")
+            raise
+        else:
+            lab.close()
+
+    def __repr__(self) -> str:
+        return f"<Bench {self.name!r} from {self.path}>"
+
+
+class OpenBench:
+    """A bench whose instruments are open.  Obtained from :meth:`Bench.open`."""
+
+    def __init__(self, bench: Bench, visa_library: str) -> None:
+        self.bench = bench
+        self.visa_library = visa_library
+        self._rm: pyvisa.ResourceManager | None = None
+        self._drivers: dict[str, Driver] = {}
+        self._closed = False
+
+    def _open_all(self) -> None:
+        try:
+            self._rm = pyvisa.ResourceManager(self.visa_library)
+        except Exception as exc:
+            raise BenchError(f"{self.bench.path}: visa_library: cannot load "
+                             f"{self.visa_library!r}: {exc}") from exc
+        for name, spec in self.bench.instruments.items():
+            try:
+                driver = spec.driver_class.connect(name, spec.address, self.visa_library,
+                                                   spec.limits, spec.options)
+            except Exception as exc:
+                raise BenchError(f"{self.bench.path}: instruments.{name}: cannot open "
+                                 f"{spec.address} with driver {spec.driver}: {exc}") from exc
+            self._drivers[name] = driver
+
+    # ---- access --------------------------------------------------------------------------------
+    @property
+    def instruments(self) -> dict[str, Driver]:
+        """Instrument name -> open driver."""
+        return dict(self._drivers)
+
+    def instrument(self, name: str) -> Driver:
+        if name not in self._drivers:
+            raise KeyError(f"bench {self.bench.name!r} has no open instrument {name!r}; "
+                           f"instruments: {', '.join(self._drivers)}")
+        return self._drivers[name]
+
+    def role(self, name: str) -> Any:
+        """The instrument filling role ``name``, checked against the role protocol."""
+        if self._closed:
+            raise RuntimeError(f"bench {self.bench.name!r} is closed")
+        target = self.bench.instrument_for(name).name
+        driver = self.instrument(target)
+        protocol = role_type(name)
+        if protocol is not None and not satisfies(driver, protocol):
+            raise TypeError(f"instrument {target!r} ({type(driver).__name__}) does not "
+                            f"satisfy role {name!r} ({protocol.__name__})")
+        return driver
+
+    def snapshot(self) -> dict[str, Any]:
+        """Identity and queried settings of every instrument, plus the bench description."""
+        return {
+            "bench": self.bench.name,
+            "file": str(self.bench.path),
+            "visa_library": self.visa_library,
+            "roles": dict(self.bench.roles),
+            "instruments": {
+                name: {
+                    "driver": spec.driver,
+                    "address": spec.address,
+                    "limits": spec.limits.as_dict(),
+                    "options": dict(spec.options),
+                    "settings": self._drivers[name].snapshot(),
+                }
+                for name, spec in self.bench.instruments.items() if name in self._drivers
+            },
+        }
+
+    def checkpoint(self, index: int) -> None:
+        """Set ``VI_ATTR_USER_DATA`` to ``index`` on every open resource.
+
+        Harmless on real VISA; the simulator uses it to make resumed runs reproducible.
+        """
+        value = int(index)
+        for driver in self._drivers.values():
+            resource = driver.resource
+            if resource is None:
+                continue
+            with driver.lock:
+                try:
+                    resource.set_visa_attribute(pyvisa.constants.ResourceAttribute.user_data,
+                                                value)
+                except (pyvisa.errors.Error, NotImplementedError) as exc:
+                    log.debug("%s: VI_ATTR_USER_DATA not supported: %s", driver.name, exc)
+
+    # ---- closing -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Shut every instrument down (sources, then magnets, then meters), close every
+        resource and the ResourceManager.  Keeps going past failures and Ctrl-C, then
+        re-raises the interrupt or a :class:`BenchError` listing what failed."""
+        if self._closed:
+            return
+        self._closed = True
+        errors: list[str] = []
+        interrupt: BaseException | None = None
+        drivers = sorted(self._drivers.values(), key=lambda d: d.shutdown_order)
+        for driver in drivers:
+            try:
+                driver.shutdown()
+            except (KeyboardInterrupt, SystemExit) as exc:
+                interrupt = interrupt or exc
+            except Exception as exc:
+                log.exception("%s: shutdown failed", driver.name)
+                errors.append(f"{driver.name}: shutdown failed: {exc!r}")
+        for driver in drivers:
+            try:
+                driver.close()
+            except (KeyboardInterrupt, SystemExit) as exc:
+                interrupt = interrupt or exc
+            except Exception as exc:
+                errors.append(f"{driver.name}: close failed: {exc!r}")
+        if self._rm is not None:
+            try:
+                self._rm.close()
+            except Exception as exc:
+                errors.append(f"ResourceManager: close failed: {exc!r}")
+        if interrupt is not None:
+            raise interrupt
+        if errors:
+            raise BenchError(f"bench {self.bench.name!r}: " + "; ".join(errors))
+
+
+def satisfies(obj: Any, protocol: type) -> bool:
+    """``isinstance(obj, protocol)`` without touching properties (no instrument I/O):
+    members are looked up statically, as Python 3.12's runtime protocols do."""
+    for name in _members(protocol):
+        try:
+            inspect.getattr_static(obj, name)
+        except AttributeError:
+            return False
+    return True
+
+
+def _members(protocol: type) -> list[str]:
+    from .roles import _protocol_attrs
+    return sorted(getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol))

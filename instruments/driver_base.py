@@ -1,0 +1,158 @@
+"""Common plumbing of spinbench drivers: the per-instrument lock, I/O, options, close.
+
+A spinbench driver wraps an *inner* driver (a pymeasure ``Instrument`` or a qcodes
+``VisaInstrument``) that owns the VISA connection.  Role methods validate first (limits
+refuse, never clip), then send explicit commands through :meth:`Driver._write` /
+:meth:`Driver._ask` or through an inner-driver property whose validator can no longer bite.
+
+Every exchange holds ``self.lock`` (one ``threading.RLock`` per instrument) so a query's
+write+read is atomic even with a live-plot thread; multi-command sequences (a pulse-delta
+run, a field ramp) hold it for their whole duration.
+
+Constructors never talk to the instrument beyond what the inner driver does on its own.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from typing import Any, ClassVar
+
+from .limits import Limits
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Driver", "OptionError", "parse_float_reply"]
+
+
+class OptionError(ValueError):
+    """An unknown or malformed driver option in the bench file."""
+
+
+def parse_float_reply(reply: str, instrument: str, command: str) -> float:
+    """Parse a numeric reply; raise ``ValueError`` naming the instrument and the query."""
+    text = reply.strip().split(",")[0]
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{instrument}: reply {reply!r} to {command!r} is not a number") from None
+
+
+class Driver:
+    """Base of all spinbench instrument drivers."""
+
+    #: key in :data:`instruments.registry.DRIVERS`
+    driver_name: ClassVar[str] = ""
+    #: order of shutdown on bench exit: sources (0) first, magnets (1), meters (2) last
+    shutdown_order: ClassVar[int] = 2
+    #: option name -> (type or tuple of types, description); unknown options are refused
+    OPTIONS: ClassVar[dict[str, tuple[Any, str]]] = {}
+    #: options that must be given
+    REQUIRED_OPTIONS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, inner: Any, limits: Limits | None = None,
+                 options: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.limits = limits if limits is not None else Limits()
+        self.options = self.check_options(options)
+        self.lock = threading.RLock()
+        self._inner = inner
+
+    # ---- options ------------------------------------------------------------------------
+    @classmethod
+    def check_options(cls, options: dict[str, Any] | None) -> dict[str, Any]:
+        """Validate a bench file's ``options:`` mapping; return a copy.
+
+        Raises :class:`OptionError` naming the key and what is allowed.
+        """
+        options = dict(options or {})
+        for key, value in options.items():
+            if key not in cls.OPTIONS:
+                allowed = ", ".join(cls.OPTIONS) or "none"
+                raise OptionError(f"unknown option {key!r} for driver {cls.driver_name}; "
+                                  f"allowed: {allowed}")
+            kind, doc = cls.OPTIONS[key]
+            if isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind):
+                raise OptionError(f"option {key} ({doc}) must be {_kind_name(kind)}, got {value!r}")
+            if not isinstance(value, kind):
+                raise OptionError(f"option {key} ({doc}) must be {_kind_name(kind)}, got {value!r}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise OptionError(f"option {key} ({doc}) must be finite, got {value!r}")
+        for key in cls.REQUIRED_OPTIONS:
+            if key not in options:
+                raise OptionError(f"driver {cls.driver_name} needs option {key!r} "
+                                  f"({cls.OPTIONS[key][1]})")
+        return options
+
+    # ---- opening --------------------------------------------------------------------------
+    @classmethod
+    def connect(cls, name: str, address: str, visa_library: Any, limits: Limits,
+                options: dict[str, Any]) -> "Driver":
+        """Open ``address`` through ``visa_library`` and wrap it.
+
+        ``visa_library`` is the bench's pyvisa library spec string (``"@py"``,
+        ``"<bench.yaml>@spinbench"``, ...): pyvisa caches one library object per spec and one
+        ResourceManager per library, so every driver shares the bench's one ResourceManager.
+        """
+        raise NotImplementedError
+
+    # ---- I/O -------------------------------------------------------------------------------
+    def _write(self, command: str) -> None:
+        with self.lock:
+            self._inner.write(command)
+
+    def _ask(self, command: str) -> str:
+        with self.lock:
+            return str(self._inner.ask(command)).strip()
+
+    def _ask_float(self, command: str) -> float:
+        return parse_float_reply(self._ask(command), self.name, command)
+
+    def _hold(self, duration_s: float) -> None:
+        """Keep the present output for ``duration_s`` (software-timed, wall clock)."""
+        if duration_s > 0:
+            time.sleep(duration_s)
+
+    @property
+    def resource(self) -> Any:
+        """The open pyvisa resource (``None`` when the inner driver has none, e.g. in tests)."""
+        inner = self._inner
+        handle = getattr(inner, "visa_handle", None)  # qcodes
+        if handle is not None:
+            return handle
+        adapter = getattr(inner, "adapter", None)     # pymeasure
+        return getattr(adapter, "connection", None)
+
+    # ---- bench life cycle -------------------------------------------------------------------
+    def identify(self) -> str:
+        """``*IDN?``"""
+        return self._ask("*IDN?")
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"idn": self.identify()}
+
+    def shutdown(self) -> None:
+        """Put the instrument safe; meters have nothing to do."""
+
+    def close(self) -> None:
+        inner = self._inner
+        with self.lock:
+            if hasattr(inner, "visa_handle") and hasattr(inner, "close"):   # qcodes
+                inner.close()
+                return
+            adapter = getattr(inner, "adapter", None)
+            if adapter is not None:
+                adapter.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _as_tuple(kind: Any) -> tuple:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: Any) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true/false"}
+    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))

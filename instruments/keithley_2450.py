@@ -1,0 +1,161 @@
+"""Keithley 2450 SourceMeter (SCPI mode): :class:`SourceMeter` and :class:`CurrentSource`.
+
+Built on qcodes' ``Keithley2450`` for the connection, its ``*LANG?`` check and ``*IDN?``.
+Role methods send explicit SCPI (2450 Reference Manual, section "SCPI command reference")
+through the qcodes instrument's ``write``/``ask``: qcodes' parameters cache the source/sense
+functions and issue hidden queries, which would make the command sequence depend on cache
+state; explicit commands keep it fixed and documented here.
+
+Hardware ranges (Reference Manual specifications): source current +-1.05 A; voltage limit
+0.02 V .. 210 V.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+from .driver_base import Driver
+from .limits import Limits, check_compliance_voltage, check_current, check_range
+
+__all__ = ["Keithley2450"]
+
+HW_MAX_CURRENT = 1.05            # A
+HW_VLIMIT = (0.02, 210.0)        # V
+
+_qcodes_names = itertools.count(1)
+
+
+def _unique_qcodes_name(name: str) -> str:
+    """qcodes instrument names must be unique per process (and identifiers)."""
+    from qcodes.instrument import Instrument as _QInstrument
+
+    base = re.sub(r"\W", "_", name) or "smu"
+    if base[0].isdigit():
+        base = "i_" + base
+    candidate = base
+    while _QInstrument.exist(candidate):
+        candidate = f"{base}_{next(_qcodes_names)}"
+    return candidate
+
+
+class Keithley2450(Driver):
+    """Keithley 2450 SMU sourcing current and measuring voltage."""
+
+    driver_name = "keithley_2450"
+    shutdown_order = 0
+    OPTIONS = {
+        "terminals": (str, "'front' or 'rear' terminals"),
+        "four_wire": (bool, "remote (4-wire) voltage sense"),
+    }
+
+    def __init__(self, name: str, inner: Any, limits: Limits | None = None,
+                 options: dict[str, Any] | None = None) -> None:
+        super().__init__(name, inner, limits, options)
+        if self.options.get("terminals", "front") not in ("front", "rear"):
+            raise ValueError(f"{name}: option terminals must be 'front' or 'rear'")
+        self._configured = False
+
+    @classmethod
+    def connect(cls, name, address, visa_library, limits, options):
+        from qcodes.instrument_drivers.Keithley import Keithley2450 as _QcodesKeithley2450
+
+        inner = _QcodesKeithley2450(_unique_qcodes_name(name), address, visalib=visa_library)
+        if "source_function" not in inner.parameters:
+            inner.close()
+            raise RuntimeError(f"{name}: the 2450 at {address} is not in SCPI language mode; "
+                               f"send '*LANG SCPI' and power-cycle it")
+        return cls(name, inner, limits, options)
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def _check_current(self, current_A: float, quantity: str = "current") -> float:
+        return check_current(self.name, current_A, self.limits, HW_MAX_CURRENT, quantity)
+
+    def _configure(self) -> None:
+        """First use: ``:SOUR:FUNC CURR``, ``:SENS:FUNC "VOLT"``, [``:SENS:VOLT:RSEN ON|OFF``],
+        [``ROUT:TERM FRON|REAR``], [``:SOUR:CURR:VLIM <V>`` from the bench limits]."""
+        if self._configured:
+            return
+        with self.lock:
+            self._write(":SOUR:FUNC CURR")
+            self._write(':SENS:FUNC "VOLT"')
+            if "four_wire" in self.options:
+                self._write(f":SENS:VOLT:RSEN {'ON' if self.options['four_wire'] else 'OFF'}")
+            if "terminals" in self.options:
+                self._write(f"ROUT:TERM {'FRON' if self.options['terminals'] == 'front' else 'REAR'}")
+            if self.limits.compliance_voltage is not None:
+                self._write(f":SOUR:CURR:VLIM {min(self.limits.compliance_voltage, HW_VLIMIT[1]):.6g}")
+            self._configured = True
+
+    # ---- SourceMeter / CurrentSource -----------------------------------------------------------
+    def source_current(self, current_A: float) -> None:
+        """[first use: see :meth:`_configure`], ``:SOUR:CURR <A>``"""
+        value = self._check_current(current_A)
+        with self.lock:
+            self._configure()
+            self._write(f":SOUR:CURR {value:.6g}")
+
+    set_current = source_current
+
+    def current(self) -> float:
+        """``:SOUR:CURR?``"""
+        return self._ask_float(":SOUR:CURR?")
+
+    def measure_voltage(self) -> float:
+        """``:MEAS:VOLT?``"""
+        with self.lock:
+            self._configure()
+            return self._ask_float(":MEAS:VOLT?")
+
+    def set_compliance_voltage(self, voltage_V: float) -> None:
+        """``:SOUR:CURR:VLIM <V>``"""
+        value = check_compliance_voltage(self.name, voltage_V, self.limits, *HW_VLIMIT)
+        with self.lock:
+            self._configure()
+            self._write(f":SOUR:CURR:VLIM {value:.6g}")
+
+    def enable(self) -> None:
+        """[first use: configure], ``:OUTP ON``"""
+        with self.lock:
+            self._configure()
+            self._write(":OUTP ON")
+
+    def disable(self) -> None:
+        """``:OUTP OFF``"""
+        self._write(":OUTP OFF")
+
+    def pulse(self, amplitude_A: float, width_s: float, low_A: float = 0.0) -> None:
+        """DC-toggled pulse: ``:SOUR:CURR <amp>``, ``:OUTP ON``, hold, then ``:OUTP OFF`` +
+        ``:SOUR:CURR 0`` (``low_A == 0``) or ``:SOUR:CURR <low>``."""
+        amp = self._check_current(amplitude_A, "pulse amplitude")
+        low = self._check_current(low_A, "pulse low level")
+        width = check_range(self.name, "pulse width", width_s, 0.0, 3600.0, "s")
+        with self.lock:
+            self._configure()
+            self._write(f":SOUR:CURR {amp:.6g}")
+            self._write(":OUTP ON")
+            try:
+                self._hold(width)
+            finally:
+                if low == 0.0:
+                    self._write(":OUTP OFF")
+                self._write(f":SOUR:CURR {low:.6g}")
+
+    # ---- bench life cycle ----------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "idn": self.identify(),
+                "source_function": self._ask(":SOUR:FUNC?"),
+                "sense_function": self._ask(":SENS:FUNC?").strip('"'),
+                "current_A": self._ask_float(":SOUR:CURR?"),
+                "voltage_limit_V": self._ask_float(":SOUR:CURR:VLIM?"),
+                "output_enabled": self._ask(":OUTP?") in ("1", "ON"),
+            }
+
+    def shutdown(self) -> None:
+        """``:OUTP OFF``, ``:SOUR:CURR 0``"""
+        with self.lock:
+            self._write(":OUTP OFF")
+            self._write(":SOUR:CURR 0")
+

@@ -1,0 +1,321 @@
+"""Keithley 6221 AC/DC current source: :class:`CurrentSource` and :class:`PulseDeltaSystem`.
+
+Built on pymeasure's ``Keithley6221`` for the connection and the DC properties, whose
+truncating validators can no longer bite because every value is checked strictly here first.
+Pulse delta (missing in pymeasure) follows the Model 6220/6221 Reference Manual, section 5
+"Delta, Pulse Delta, and Differential Conductance" (pulse-delta commands and the buffer) and
+section 4 "Sweeps" (list sweeps, used by the pulse-delta sweep).
+
+Hardware ranges used for strict checks (Reference Manual specifications):
+output current +-105 mA; compliance 0.1 V .. 105 V; pulse-delta width 50 us .. 12 ms, source
+delay 16 us .. 11.966 ms, count 1 .. 65536, interval 5 .. 999999 PLC; sweep delay
+1 ms .. 999999.999 s; list sweep up to 65535 points.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from pymeasure.instruments.keithley import Keithley6221 as _PymeasureKeithley6221
+
+from .driver_base import Driver
+from .limits import Limits, LimitError, check_compliance_voltage, check_current, check_range
+
+__all__ = ["Keithley6221"]
+
+HW_MAX_CURRENT = 0.105          # A
+HW_COMPLIANCE = (0.1, 105.0)    # V
+PDEL_WIDTH = (50e-6, 12e-3)     # s
+PDEL_SDELAY = (16e-6, 11.966e-3)  # s
+PDEL_COUNT = (1, 65536)
+PDEL_INTERVAL_PLC = (5, 999999)
+SWEEP_DELAY = (1e-3, 999999.999)  # s
+LIST_MAX_POINTS = 65535
+LIST_CHUNK = 100                # values per SOUR:LIST:CURR[:APP] message
+OVERFLOW = 9.9e37               # the 6221 reports overflow / invalid readings as +9.9E37
+
+
+class Keithley6221(Driver):
+    """Keithley 6221 current source, optionally with a 2182A attached for pulse delta."""
+
+    driver_name = "keithley_6221"
+    shutdown_order = 0
+    OPTIONS = {
+        "interval_plc": (int, "pulse-delta cycle interval in power-line cycles, 5..999999"),
+        "low_measure": (int, "pulse-delta low measurements per cycle, 1 or 2"),
+        "poll_interval": ((int, float), "s between buffer polls while a pulse-delta test runs"),
+        "max_polls": (int, "buffer polls before a pulse-delta test is declared timed out"),
+        "line_frequency": ((int, float), "mains frequency in Hz, 50 or 60 (timing estimates)"),
+    }
+
+    def __init__(self, name: str, inner: Any, limits: Limits | None = None,
+                 options: dict[str, Any] | None = None) -> None:
+        super().__init__(name, inner, limits, options)
+        self._compliance_sent = False
+
+    @classmethod
+    def connect(cls, name, address, visa_library, limits, options):
+        inner = _PymeasureKeithley6221(address, visa_library=visa_library)
+        return cls(name, inner, limits, options)
+
+    # ---- CurrentSource ------------------------------------------------------------------------
+    def _check_current(self, current_A: float, quantity: str = "current") -> float:
+        return check_current(self.name, current_A, self.limits, HW_MAX_CURRENT, quantity)
+
+    def set_current(self, current_A: float) -> None:
+        """``:SOUR:CURR <A>``"""
+        value = self._check_current(current_A)
+        with self.lock:
+            self._inner.source_current = value
+
+    def current(self) -> float:
+        """``:SOUR:CURR?``"""
+        return self._ask_float(":SOUR:CURR?")
+
+    def set_compliance_voltage(self, voltage_V: float) -> None:
+        """``:SOUR:CURR:COMP <V>``"""
+        value = check_compliance_voltage(self.name, voltage_V, self.limits, *HW_COMPLIANCE)
+        with self.lock:
+            self._inner.source_compliance = value
+            self._compliance_sent = True
+
+    def _ensure_compliance(self) -> None:
+        """Send the bench's compliance once per session, before the output first turns on."""
+        if not self._compliance_sent and self.limits.compliance_voltage is not None:
+            self.set_compliance_voltage(min(self.limits.compliance_voltage, HW_COMPLIANCE[1]))
+
+    def enable(self) -> None:
+        """[``:SOUR:CURR:COMP <V>`` once], ``OUTPUT ON``"""
+        with self.lock:
+            self._ensure_compliance()
+            self._inner.enable_source()
+
+    def disable(self) -> None:
+        """``OUTPUT OFF``"""
+        with self.lock:
+            self._inner.disable_source()
+
+    def pulse(self, amplitude_A: float, width_s: float, low_A: float = 0.0) -> None:
+        """DC-toggled pulse: ``:SOUR:CURR <amp>``, ``OUTPUT ON``, hold ``width_s``, then
+        ``OUTPUT OFF`` + ``:SOUR:CURR 0`` (``low_A == 0``) or ``:SOUR:CURR <low>``."""
+        amp = self._check_current(amplitude_A, "pulse amplitude")
+        low = self._check_current(low_A, "pulse low level")
+        width = check_range(self.name, "pulse width", width_s, 0.0, 3600.0, "s")
+        with self.lock:
+            self._ensure_compliance()
+            self._inner.source_current = amp
+            self._inner.enable_source()
+            try:
+                self._hold(width)
+            finally:
+                if low == 0.0:
+                    self._inner.disable_source()
+                self._inner.source_current = low
+
+    # ---- PulseDeltaSystem ---------------------------------------------------------------------
+    def nanovoltmeter_present(self) -> bool:
+        """``SOUR:PDEL:NVPR?`` -- is a 2182A connected over RS-232 / Trigger Link?"""
+        return self._ask("SOUR:PDEL:NVPR?").strip() in ("1", "+1")
+
+    def _require_nanovoltmeter(self) -> None:
+        if not self.nanovoltmeter_present():
+            raise RuntimeError(f"{self.name}: no 2182A answers on the 6221's RS-232 link "
+                               f"(SOUR:PDEL:NVPR? returned 0); check the RS-232 null-modem "
+                               f"and Trigger Link cables and the 2182A's RS-232 setting")
+
+    def _interval_plc(self) -> int:
+        value = int(self.options.get("interval_plc", 5))
+        check_range(self.name, "pulse-delta interval", value, *PDEL_INTERVAL_PLC, "PLC",
+                    "option interval_plc")
+        return value
+
+    def _low_measure(self) -> int:
+        value = int(self.options.get("low_measure", 2))
+        if value not in (1, 2):
+            raise LimitError(f"{self.name}: option low_measure must be 1 or 2, got {value}")
+        return value
+
+    def pulse_delta(self, high_A: float, low_A: float, width_s: float, count: int,
+                    delay_s: float) -> np.ndarray:
+        """Fixed-output pulse delta (Reference Manual section 5, "Pulse Delta").
+
+        Sequence::
+
+            SOUR:PDEL:NVPR?            (must be 1)
+            [:SOUR:CURR:COMP <V>]      (once per session, from the bench limits)
+            SOUR:PDEL:HIGH <high>
+            SOUR:PDEL:LOW <low>
+            SOUR:PDEL:WIDT <width>
+            SOUR:PDEL:SDEL <delay>
+            SOUR:PDEL:COUN <count>
+            SOUR:PDEL:RANG BEST
+            SOUR:PDEL:SWE OFF
+            SOUR:PDEL:INT <interval_plc>
+            SOUR:PDEL:LME <low_measure>
+            FORM:ELEM READ
+            TRAC:CLE
+            TRAC:POIN <count>
+            SOUR:PDEL:ARM
+            INIT:IMM
+            TRAC:POIN:ACT?             (polled until it reaches <count>)
+            SOUR:SWE:ABOR
+            TRAC:DATA?
+        """
+        high = self._check_current(high_A, "pulse-delta high level")
+        low = self._check_current(low_A, "pulse-delta low level")
+        width = check_range(self.name, "pulse-delta width", width_s, *PDEL_WIDTH, "s")
+        delay = check_range(self.name, "pulse-delta source delay", delay_s, *PDEL_SDELAY, "s")
+        n = _check_count(self.name, count)
+        interval = self._interval_plc()
+        lme = self._low_measure()
+        with self.lock:
+            self._require_nanovoltmeter()
+            self._ensure_compliance()
+            for command in (
+                f"SOUR:PDEL:HIGH {high:.6g}",
+                f"SOUR:PDEL:LOW {low:.6g}",
+                f"SOUR:PDEL:WIDT {width:.6g}",
+                f"SOUR:PDEL:SDEL {delay:.6g}",
+                f"SOUR:PDEL:COUN {n:d}",
+                "SOUR:PDEL:RANG BEST",
+                "SOUR:PDEL:SWE OFF",
+                f"SOUR:PDEL:INT {interval:d}",
+                f"SOUR:PDEL:LME {lme:d}",
+            ):
+                self._write(command)
+            return self._run_and_fetch(n, expected_s=n * interval / self._line_frequency())
+
+    def pulse_sweep(self, amplitudes_A, low_A: float, width_s: float,
+                    delay_s: float) -> np.ndarray:
+        """Pulse-delta sweep over a list of amplitudes (Reference Manual sections 4 and 5).
+
+        Sequence (lists longer than 100 values continue with ``SOUR:LIST:CURR:APP`` /
+        ``SOUR:LIST:DEL:APP``)::
+
+            SOUR:PDEL:NVPR?            (must be 1)
+            [:SOUR:CURR:COMP <V>]      (once per session)
+            SOUR:SWE:SPAC LIST
+            SOUR:LIST:CURR <a1>,<a2>,...
+            SOUR:LIST:DEL <d>,<d>,...
+            SOUR:SWE:RANG BEST
+            SOUR:SWE:COUN 1
+            SOUR:SWE:CAB OFF
+            SOUR:PDEL:LOW <low>
+            SOUR:PDEL:WIDT <width>
+            SOUR:PDEL:SWE ON
+            SOUR:PDEL:LME <low_measure>
+            FORM:ELEM READ
+            TRAC:CLE
+            TRAC:POIN <N>
+            SOUR:PDEL:ARM
+            INIT:IMM
+            TRAC:POIN:ACT?             (polled until it reaches <N>)
+            SOUR:SWE:ABOR
+            TRAC:DATA?
+        """
+        amps = np.atleast_1d(np.asarray(amplitudes_A, dtype=float))
+        if amps.ndim != 1 or not 1 <= amps.size <= LIST_MAX_POINTS:
+            raise LimitError(f"{self.name}: pulse sweep needs 1..{LIST_MAX_POINTS} amplitudes, "
+                             f"got shape {amps.shape}")
+        for a in amps:   # every point, before anything is sent
+            self._check_current(a, "pulse-sweep amplitude")
+        low = self._check_current(low_A, "pulse-sweep low level")
+        width = check_range(self.name, "pulse-delta width", width_s, *PDEL_WIDTH, "s")
+        delay = check_range(self.name, "sweep delay (pulse period)", delay_s, *SWEEP_DELAY, "s")
+        lme = self._low_measure()
+        n = int(amps.size)
+        with self.lock:
+            self._require_nanovoltmeter()
+            self._ensure_compliance()
+            self._write("SOUR:SWE:SPAC LIST")
+            self._write_list("SOUR:LIST:CURR", [f"{a:.6g}" for a in amps])
+            self._write_list("SOUR:LIST:DEL", [f"{delay:.6g}"] * n)
+            for command in (
+                "SOUR:SWE:RANG BEST",
+                "SOUR:SWE:COUN 1",
+                "SOUR:SWE:CAB OFF",
+                f"SOUR:PDEL:LOW {low:.6g}",
+                f"SOUR:PDEL:WIDT {width:.6g}",
+                "SOUR:PDEL:SWE ON",
+                f"SOUR:PDEL:LME {lme:d}",
+            ):
+                self._write(command)
+            return self._run_and_fetch(n, expected_s=n * delay)
+
+    def abort(self) -> None:
+        """``SOUR:SWE:ABOR``"""
+        self._write("SOUR:SWE:ABOR")
+
+    def _write_list(self, header: str, values: list[str]) -> None:
+        for start in range(0, len(values), LIST_CHUNK):
+            head = header if start == 0 else header + ":APP"
+            self._write(f"{head} {','.join(values[start:start + LIST_CHUNK])}")
+
+    def _line_frequency(self) -> float:
+        return float(self.options.get("line_frequency", 60.0))
+
+    def _run_and_fetch(self, n: int, expected_s: float) -> np.ndarray:
+        """Arm, start, poll the buffer fill, abort, read the buffer (lock held by caller)."""
+        poll_interval = float(self.options.get("poll_interval", 0.01))
+        max_polls = int(self.options.get("max_polls",
+                                         200 + 3 * math.ceil(expected_s / max(poll_interval, 1e-3))))
+        self._write("FORM:ELEM READ")
+        self._write("TRAC:CLE")
+        self._write(f"TRAC:POIN {n:d}")
+        self._write("SOUR:PDEL:ARM")
+        self._write("INIT:IMM")
+        try:
+            for _ in range(max_polls):
+                stored = int(self._ask_float("TRAC:POIN:ACT?"))
+                if stored >= n:
+                    break
+                self._hold(poll_interval)
+            else:
+                raise TimeoutError(f"{self.name}: pulse-delta buffer holds {stored} of {n} "
+                                   f"readings after {max_polls} polls")
+        finally:
+            self._write("SOUR:SWE:ABOR")
+        data = _parse_readings(self._ask("TRAC:DATA?"), self.name)
+        if data.size != n:
+            raise RuntimeError(f"{self.name}: TRAC:DATA? returned {data.size} readings, "
+                               f"expected {n}")
+        return data
+
+    # ---- bench life cycle ----------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "idn": self.identify(),
+                "output_enabled": self._ask("OUTP?").strip() in ("1", "+1"),
+                "current_A": self._ask_float(":SOUR:CURR?"),
+                "compliance_V": self._ask_float(":SOUR:CURR:COMP?"),
+                "range_A": self._ask_float(":SOUR:CURR:RANG?"),
+                "nanovoltmeter_present": self.nanovoltmeter_present(),
+            }
+
+    def shutdown(self) -> None:
+        """``SOUR:SWE:ABOR``, ``OUTPUT OFF``, ``:SOUR:CURR 0``"""
+        with self.lock:
+            self._write("SOUR:SWE:ABOR")
+            self._inner.disable_source()
+            self._inner.source_current = 0.0
+
+
+def _check_count(instrument: str, count: int) -> int:
+    if isinstance(count, bool) or not float(count).is_integer():
+        raise LimitError(f"{instrument}: pulse-delta count must be an integer, got {count!r}")
+    return int(check_range(instrument, "pulse-delta count", int(count), *PDEL_COUNT, "pulses"))
+
+
+def _parse_readings(reply: str, instrument: str) -> np.ndarray:
+    text = reply.strip()
+    if not text:
+        return np.zeros(0)
+    try:
+        data = np.array([float(v) for v in text.split(",")], dtype=float)
+    except ValueError:
+        raise ValueError(f"{instrument}: TRAC:DATA? reply is not a list of numbers: "
+                         f"{text[:80]!r}") from None
+    data[np.abs(data) >= OVERFLOW] = np.nan
+    return data

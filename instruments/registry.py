@@ -1,0 +1,33 @@
+"""Driver registry: the ``driver:`` names a bench file may use."""
+from __future__ import annotations
+
+from .driver_base import Driver
+from .keithley_2182a import Keithley2182A
+from .keithley_2450 import Keithley2450
+from .keithley_6221 import Keithley6221
+from .kepco_bop import KepcoBOP
+from .lakeshore_425 import LakeShore425
+
+__all__ = ["DRIVERS", "UnknownDriverError", "get_driver"]
+
+#: bench-file driver name -> driver class
+DRIVERS: dict[str, type[Driver]] = {
+    cls.driver_name: cls
+    for cls in (Keithley6221, Keithley2182A, Keithley2450, KepcoBOP, LakeShore425)
+}
+
+
+class UnknownDriverError(KeyError):
+    """A driver name that is not in :data:`DRIVERS`."""
+
+    def __str__(self) -> str:          # KeyError would repr() the message
+        return str(self.args[0])
+
+
+def get_driver(name: str) -> type[Driver]:
+    """The driver class for ``name``; the error lists the known drivers."""
+    try:
+        return DRIVERS[name]
+    except (KeyError, TypeError):
+        raise UnknownDriverError(f"unknown driver {name!r}; known drivers: "
+                                 f"{', '.join(sorted(DRIVERS))}") from None

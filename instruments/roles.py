@@ -1,0 +1,337 @@
+"""Role protocols: what a measurement protocol may ask of an instrument.
+
+A role is a ``@runtime_checkable`` :class:`typing.Protocol` in SI units (A, V, T, Hz, s, W;
+RF power in dBm, named ``*_dbm``).  Any object with the right methods fills a role; no
+inheritance is needed (bluesky's ``protocols.py`` pattern).  Protocols depend on these roles,
+never on an instrument model.
+
+Safety limits of the bench file are checked by every implementation *before* anything is sent:
+a set-point out of range raises :class:`instruments.limits.LimitError`, it is never clipped.
+
+``ROLE_TYPES`` maps the role names allowed in a bench file's ``roles:`` section to the
+protocol the named instrument must satisfy.  A bench may hold several instruments in one role
+by suffixing the role name (``field_x``, ``field_z`` are both :class:`FieldController`).
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = [
+    "Instrument", "CurrentSource", "Voltmeter", "SourceMeter", "FieldController",
+    "Gaussmeter", "PulseDeltaSystem", "RFSource", "LockIn", "SpectrumAnalyzer",
+    "LaserSource", "Oscilloscope", "ROLE_TYPES", "role_type", "missing_members",
+]
+
+
+@runtime_checkable
+class Instrument(Protocol):
+    """What :class:`instruments.bench.Bench` needs of every driver, whatever its role."""
+
+    #: instrument name from the bench file
+    name: str
+
+    def snapshot(self) -> dict[str, Any]:
+        """Query and return the instrument's identity and settings (plain, YAML/JSON-able values)."""
+        ...
+
+    def shutdown(self) -> None:
+        """Put the instrument safe: outputs off, field ramped to zero, laser off."""
+        ...
+
+    def close(self) -> None:
+        """Release the VISA resource (after :meth:`shutdown`)."""
+        ...
+
+
+@runtime_checkable
+class CurrentSource(Protocol):
+    """A DC current source (Keithley 6221, a 2450 in current mode, ...)."""
+
+    def set_current(self, current_A: float) -> None:
+        """Program the DC output level in A (output state unchanged)."""
+        ...
+
+    def current(self) -> float:
+        """Return the programmed DC level in A."""
+        ...
+
+    def enable(self) -> None:
+        """Turn the output on (compliance from the bench limits is applied first)."""
+        ...
+
+    def disable(self) -> None:
+        """Turn the output off."""
+        ...
+
+    def pulse(self, amplitude_A: float, width_s: float, low_A: float = 0.0) -> None:
+        """One rectangular DC pulse made by toggling the DC output, as labs do.
+
+        The output goes to ``amplitude_A`` for ``width_s``, then back to ``low_A``
+        (``low_A == 0``: the output is turned off).  Software-timed: for widths below
+        a few ms use :class:`PulseDeltaSystem`, whose pulses the instrument times.
+        """
+        ...
+
+
+@runtime_checkable
+class Voltmeter(Protocol):
+    """A DC voltmeter (Keithley 2182A nanovoltmeter, ...)."""
+
+    #: integration (aperture) time in s; settable, validated against the instrument's range
+    integration_time: float
+
+    def read_voltage(self) -> float:
+        """Trigger one reading and return it in V."""
+        ...
+
+
+@runtime_checkable
+class SourceMeter(Protocol):
+    """A source-measure unit sourcing current and measuring voltage (Keithley 2450, ...)."""
+
+    def source_current(self, current_A: float) -> None:
+        """Put the SMU in current-source mode (voltage sense, compliance from the
+        bench limits) and program ``current_A``."""
+        ...
+
+    def measure_voltage(self) -> float:
+        """Measure and return the voltage in V."""
+        ...
+
+    def set_compliance_voltage(self, voltage_V: float) -> None:
+        """Set the voltage limit (compliance) in V; refused above the bench limit."""
+        ...
+
+    def enable(self) -> None:
+        """Turn the output on."""
+        ...
+
+    def disable(self) -> None:
+        """Turn the output off."""
+        ...
+
+    def pulse(self, amplitude_A: float, width_s: float, low_A: float = 0.0) -> None:
+        """One DC-toggled current pulse, as :meth:`CurrentSource.pulse`."""
+        ...
+
+
+@runtime_checkable
+class FieldController(Protocol):
+    """A magnetic field along one axis, set through an electromagnet supply."""
+
+    #: lab-frame axis the magnet acts along: "x", "y" or "z"
+    axis: str
+
+    def set_field(self, field_T: float, wait: bool = True) -> None:
+        """Ramp to ``field_T`` in steps no faster than the bench's ``max_ramp_rate``.
+
+        ``wait=True`` returns only once the supply's readback has settled on the target
+        (polled, with a timeout counted in polls); ``wait=False`` skips the final settle.
+        """
+        ...
+
+    def field(self) -> float:
+        """Return the field in T computed from the supply's measured output current."""
+        ...
+
+    def ramp_to_zero(self) -> None:
+        """Ramp the field to zero (rate-limited) and wait for it to settle."""
+        ...
+
+
+@runtime_checkable
+class Gaussmeter(Protocol):
+    """A Hall-probe gaussmeter (Lake Shore 425, ...)."""
+
+    def read_field(self) -> float:
+        """Return the measured field in T (whatever units the instrument displays)."""
+        ...
+
+
+@runtime_checkable
+class PulseDeltaSystem(Protocol):
+    """Keithley 6221 + 2182A pulse-delta system (6221 Reference Manual, section 5).
+
+    The 6221 times the pulses and triggers the 2182A over the Trigger Link; readings
+    arrive over the RS-232 link and are stored in the 6221 buffer, read with ``TRAC:DATA?``.
+    Each returned reading is one pulse-delta voltage in V (``+9.9E37`` overflow -> NaN).
+    """
+
+    def pulse_delta(self, high_A: float, low_A: float, width_s: float, count: int,
+                    delay_s: float) -> np.ndarray:
+        """Fixed-level pulse delta: ``count`` pulses ``low_A -> high_A -> low_A``.
+
+        ``width_s`` is the pulse width (50 us .. 12 ms), ``delay_s`` the source delay from
+        the pulse edge to the 2182A measurement (16 us .. 11.966 ms).  Returns ``count``
+        delta voltages in V.
+        """
+        ...
+
+    def pulse_sweep(self, amplitudes_A: np.ndarray, low_A: float, width_s: float,
+                    delay_s: float) -> np.ndarray:
+        """Pulse-delta sweep over a list of pulse amplitudes (one pulse per amplitude).
+
+        ``delay_s`` is the sweep delay, i.e. the cycle period between pulses (1 ms .. ).
+        Returns one delta voltage in V per amplitude.
+        """
+        ...
+
+    def abort(self) -> None:
+        """Stop a running pulse-delta test (``SOUR:SWE:ABOR``)."""
+        ...
+
+
+# ---- roles for later measurement families (implementations come with them) ---------------
+
+@runtime_checkable
+class RFSource(Protocol):
+    """A CW microwave generator (Keysight N5183B, R&S SGS100A, ...)."""
+
+    def set_frequency(self, frequency_Hz: float) -> None:
+        """Set the CW frequency in Hz (refused outside the bench's min/max_frequency)."""
+        ...
+
+    def frequency(self) -> float:
+        """Return the CW frequency in Hz."""
+        ...
+
+    def set_power_dbm(self, power_dbm: float) -> None:
+        """Set the output power in dBm (refused above the bench's max_rf_power_dbm)."""
+        ...
+
+    def power_dbm(self) -> float:
+        """Return the output power in dBm."""
+        ...
+
+    def enable(self) -> None:
+        """RF output on."""
+        ...
+
+    def disable(self) -> None:
+        """RF output off."""
+        ...
+
+
+@runtime_checkable
+class LockIn(Protocol):
+    """A lock-in amplifier (SR830, ...)."""
+
+    #: output time constant in s (settable; rounded *up* to an instrument value never silently)
+    time_constant: float
+
+    def set_reference(self, frequency_Hz: float, harmonic: int = 1) -> None:
+        """Set the internal reference frequency in Hz and the detection harmonic."""
+        ...
+
+    def read_xy(self) -> tuple[float, float]:
+        """Return the in-phase and quadrature outputs (X, Y) in V."""
+        ...
+
+    def read_r_theta(self) -> tuple[float, float]:
+        """Return the magnitude in V and phase in rad."""
+        ...
+
+
+@runtime_checkable
+class SpectrumAnalyzer(Protocol):
+    """A swept spectrum analyzer (Keysight N9030B, ...)."""
+
+    def configure(self, center_Hz: float, span_Hz: float, rbw_Hz: float,
+                  points: int) -> None:
+        """Set the frequency window, resolution bandwidth and trace length."""
+        ...
+
+    def read_trace(self) -> tuple[np.ndarray, np.ndarray]:
+        """Take one sweep; return (frequencies in Hz, power in dBm)."""
+        ...
+
+
+@runtime_checkable
+class LaserSource(Protocol):
+    """A CW or modulated laser used to heat a junction."""
+
+    def set_power(self, power_W: float) -> None:
+        """Set the optical power in W (refused above the bench's max_laser_power)."""
+        ...
+
+    def power(self) -> float:
+        """Return the programmed optical power in W."""
+        ...
+
+    def enable(self) -> None:
+        """Emission on."""
+        ...
+
+    def disable(self) -> None:
+        """Emission off."""
+        ...
+
+
+@runtime_checkable
+class Oscilloscope(Protocol):
+    """A digitizing oscilloscope (Tektronix / Keysight)."""
+
+    def configure(self, channel: int, volts_per_div: float, time_per_div_s: float,
+                  trigger_level_V: float) -> None:
+        """Set one channel's scale, the timebase and an edge trigger level."""
+        ...
+
+    def read_waveform(self, channel: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (time in s, voltage in V) of the last acquisition on ``channel``."""
+        ...
+
+
+#: role name in a bench file -> protocol the instrument must satisfy
+ROLE_TYPES: dict[str, type] = {
+    "current_source": CurrentSource,
+    "voltmeter": Voltmeter,
+    "source_meter": SourceMeter,
+    "field": FieldController,
+    "gaussmeter": Gaussmeter,
+    "pulse_delta": PulseDeltaSystem,
+    "rf_source": RFSource,
+    "lock_in": LockIn,
+    "spectrum_analyzer": SpectrumAnalyzer,
+    "laser": LaserSource,
+    "oscilloscope": Oscilloscope,
+}
+
+
+def role_type(role_name: str) -> type | None:
+    """The protocol for ``role_name``: an exact key of :data:`ROLE_TYPES`, or such a key
+    followed by ``_<suffix>`` (``field_x``).  ``None`` if it names no known role."""
+    if role_name in ROLE_TYPES:
+        return ROLE_TYPES[role_name]
+    for base in sorted(ROLE_TYPES, key=len, reverse=True):
+        if role_name.startswith(base + "_") and len(role_name) > len(base) + 1:
+            return ROLE_TYPES[base]
+    return None
+
+
+def missing_members(cls: type, protocol: type) -> list[str]:
+    """Members of ``protocol`` that ``cls`` lacks (class-level check, before instantiation).
+
+    Data members (``axis``, ``integration_time``) count if the class declares them as a
+    property or annotation.
+    """
+    names = sorted(getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol))
+    missing = []
+    for name in names:
+        if hasattr(cls, name):
+            continue
+        if any(name in getattr(k, "__annotations__", {}) for k in cls.__mro__):
+            continue
+        missing.append(name)
+    return missing
+
+
+def _protocol_attrs(protocol: type) -> set[str]:
+    attrs: set[str] = set()
+    for base in protocol.__mro__:
+        if base is object or base is Protocol or base.__name__ in ("Protocol", "Generic"):
+            continue
+        attrs.update(k for k in vars(base) if not k.startswith("_"))
+        attrs.update(getattr(base, "__annotations__", {}))
+    return attrs
