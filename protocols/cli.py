@@ -1,0 +1,262 @@
+"""The ``spinbench`` console script.
+
+::
+
+    spinbench run <protocol> --bench <name|path> [--out DIR] [--param k=v ...]
+                  [--resume RUN.h5] [--seed N] [--no-progress | --progress]
+    spinbench benches                  built-in simulated benches
+    spinbench protocols                protocols with their parameters
+    spinbench analyze RUN.h5 [--out DIR]
+    spinbench show RUN.h5
+
+Exit codes: 0 success, 1 the run or its analysis failed, 2 bad input (unknown protocol or
+bench, bad parameter, limit refused, unreadable file), 130 interrupted by Ctrl-C (the run file
+is kept, marked ``aborted``, and can be resumed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from protocols import registry
+from protocols.base import CheckError, MeasurementProtocol, ParamError
+from protocols.runner import RunInterrupted, RunnerError, load_bench, run
+from protocols.runstore import RunReader, RunStoreError
+
+__all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "builtin_benches", "main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ABORTED = 130
+
+_USER_ERRORS: tuple[type[BaseException], ...] = (
+    ParamError, CheckError, RunnerError, RunStoreError, registry.UnknownProtocol,
+    FileNotFoundError, IsADirectoryError,
+)
+
+
+class UsageError(Exception):
+    """Bad command-line input."""
+
+
+def _bench_errors() -> tuple[type[BaseException], ...]:
+    """``instruments.BenchError`` (unknown bench, bad bench file) if the package is there."""
+    try:
+        from instruments import BenchError
+    except Exception:  # the instruments room may not be importable yet
+        return ()
+    return (BenchError,)
+
+
+# -- built-in benches ------------------------------------------------------------------------
+def _bench_dir() -> Path | None:
+    """``sim_backend/benches`` located without importing any sim_backend code."""
+    spec = importlib.util.find_spec("sim_backend")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        folder = Path(location) / "benches"
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def builtin_benches() -> list[tuple[str, str]]:
+    """``(name, description)`` of each built-in simulated bench, sorted by name."""
+    folder = _bench_dir()
+    if folder is None:
+        return []
+    found = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            found.append((path.stem, f"(unreadable bench file: {exc.__class__.__name__})"))
+            continue
+        name = str(data.get("name") or path.stem)
+        description = " ".join(str(data.get("description", "")).split())
+        found.append((name, description))
+    return sorted(found)
+
+
+# -- sub-commands ----------------------------------------------------------------------------
+def _parse_param_args(items: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param expects name=value, got {item!r}")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    protocol_cls = registry.get(args.protocol)
+    params = _parse_param_args(args.param)
+    bench = load_bench(args.bench)
+    try:
+        result = run(protocol_cls(), bench, params, out_dir=args.out, resume=args.resume,
+                     seed=args.seed, progress=args.progress)
+    except RunInterrupted as exc:
+        path = exc.result.path
+        print(f"interrupted: {exc.result.steps_done}/{exc.result.steps_total} steps kept", file=sys.stderr)
+        if path is not None:
+            print(path, file=out)
+            print(f"resume with: spinbench run {args.protocol} --bench {args.bench} "
+                  f"--resume {path}", file=sys.stderr)
+        return EXIT_ABORTED
+    except _USER_ERRORS + _bench_errors():
+        raise
+    except Exception as exc:
+        notes = getattr(exc, "__notes__", [])
+        print(f"spinbench: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        for note in notes:
+            print(f"  {note}", file=sys.stderr)
+        return EXIT_FAILED
+    print(result.path, file=out)
+    return _analyze(result.path, result.path.parent, out)
+
+
+def _analyze(path: Path, outdir: Path, out: TextIO) -> int:
+    with RunReader(path) as reader:
+        try:
+            protocol: MeasurementProtocol = registry.get(reader.protocol)()
+        except registry.UnknownProtocol:
+            print(f"spinbench: protocol {reader.protocol!r} is not installed; "
+                  f"plotting the columns only", file=sys.stderr)
+            protocol = MeasurementProtocol()
+        try:
+            written = protocol.analyze(reader, Path(outdir))
+        except Exception as exc:
+            print(f"spinbench: analysis failed ({type(exc).__name__}: {exc}); "
+                  f"the run file is intact: {path}", file=sys.stderr)
+            return EXIT_FAILED
+    for item in written:
+        print(item, file=out)
+    return EXIT_OK
+
+
+def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.run)
+    return _analyze(path, Path(args.out) if args.out else path.parent, out)
+
+
+def _cmd_benches(args: argparse.Namespace, out: TextIO) -> int:
+    benches = builtin_benches()
+    width = max((len(name) for name, _ in benches), default=0)
+    for name, description in benches:
+        print(f"{name:<{width}}  {description}".rstrip(), file=out)
+    return EXIT_OK
+
+
+def _cmd_protocols(args: argparse.Namespace, out: TextIO) -> int:
+    for name, cls in registry.all_protocols().items():
+        print(f"{name}  {cls.description}".rstrip(), file=out)
+        roles = [*cls.required_roles(), *(f"{r} (optional)" for r in cls.optional_roles())]
+        if roles:
+            print(f"    roles: {', '.join(roles)}", file=out)
+        for param in cls.params:
+            print(f"    {param.describe()}", file=out)
+    for module, error in registry.import_errors().items():
+        print(f"spinbench: warning: {module} not loaded ({error})", file=sys.stderr)
+    return EXIT_OK
+
+
+def _format_value(value: Any, unit: str) -> str:
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return f"{text} {unit}".rstrip()
+
+
+def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
+    with RunReader(args.run) as reader:
+        attrs = reader.attrs
+        lines = [
+            f"file:      {reader.path}",
+            f"protocol:  {reader.protocol}",
+            f"status:    {reader.status.value}",
+            f"started:   {attrs['started_at']}",
+            f"ended:     {reader.ended_at or '-'}",
+            f"bench:     {attrs.get('bench_name') or '-'}",
+            f"seed:      {'-' if reader.seed is None else reader.seed}",
+            f"points:    {reader.n_points}",
+            f"steps:     {len(reader.completed_steps)}/{reader.n_steps}",
+            f"columns:   {', '.join(f'{n} [{u}]' if u else n for n, u in reader.units.items())}",
+        ]
+        if reader.traces:
+            lines.append(f"traces:    {', '.join(t.name for t in reader.traces)}")
+        lines.append(f"instruments: {', '.join(reader.snapshots) or '-'}")
+        units = reader.param_units
+        lines.append("params:")
+        lines += [f"  {k} = {_format_value(v, units.get(k, ''))}" for k, v in reader.params.items()]
+        if reader.error:
+            last = reader.error.strip().splitlines()[-1]
+            lines.append(f"error:     {last}")
+    print("\n".join(lines), file=out)
+    return EXIT_OK
+
+
+# -- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for docs and tests)."""
+    parser = argparse.ArgumentParser(prog="spinbench", description="Measure spintronic devices "
+                                     "on a real or simulated bench.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p_run = sub.add_parser("run", help="run a protocol and analyze the result")
+    p_run.add_argument("protocol", help="protocol name (see `spinbench protocols`)")
+    p_run.add_argument("--bench", required=True, help="built-in bench name or bench file path")
+    p_run.add_argument("--out", default="runs", help="folder for the run file (default: runs)")
+    p_run.add_argument("--param", action="extend", nargs="+", default=[], metavar="NAME=VALUE",
+                       help="parameter, e.g. pulse_width=1ms (repeatable)")
+    p_run.add_argument("--resume", metavar="RUN.h5", help="continue an interrupted run")
+    p_run.add_argument("--seed", type=int, help="seed recorded in the run")
+    progress = p_run.add_mutually_exclusive_group()
+    progress.add_argument("--no-progress", dest="progress", action="store_false", default=None,
+                          help="no progress bar")
+    progress.add_argument("--progress", dest="progress", action="store_true",
+                          help="progress bar even when stderr is not a terminal")
+    p_run.set_defaults(func=_cmd_run)
+
+    sub.add_parser("benches", help="list the built-in simulated benches").set_defaults(
+        func=_cmd_benches)
+    sub.add_parser("protocols", help="list protocols and their parameters").set_defaults(
+        func=_cmd_protocols)
+
+    p_analyze = sub.add_parser("analyze", help="re-run a protocol's analysis on a run file")
+    p_analyze.add_argument("run", metavar="RUN.h5")
+    p_analyze.add_argument("--out", help="folder for figures (default: next to the run file)")
+    p_analyze.set_defaults(func=_cmd_analyze)
+
+    p_show = sub.add_parser("show", help="summarize a run file")
+    p_show.add_argument("run", metavar="RUN.h5")
+    p_show.set_defaults(func=_cmd_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``spinbench`` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help or an argparse usage error (already printed)
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args, sys.stdout))
+    except KeyboardInterrupt:
+        print("spinbench: interrupted", file=sys.stderr)
+        return EXIT_ABORTED
+    except (UsageError, *_USER_ERRORS, *_bench_errors()) as exc:
+        print(f"spinbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
