@@ -1,0 +1,706 @@
+"""The ``@spinbench`` VISA library: pyvisa's backend for the simulated bench (DESIGN, contracts §2).
+
+``pyvisa.ResourceManager("<bench>@spinbench")`` imports :mod:`pyvisa_spinbench`, whose
+``WRAPPER_CLASS`` is :class:`SpinbenchVisaLibrary`; the text before ``@`` (``library_path``)
+names a built-in sim bench or a bench YAML file.  The library owns what a VISA implementation
+owns -- sessions, attributes, termination, END, byte counts, locks, events -- and hands whole
+program messages to the emulators (:class:`sim_backend.scpi.Emulator`), which own the bytes.
+
+Behaviour follows the VISA specification (IVI VPP-4.3, "viRead", "viWrite", "viLock") and what
+NI-VISA does where the specification leaves room:
+
+* a read ends at the termination character when ``VI_ATTR_TERMCHAR_EN`` is set
+  (``VI_SUCCESS_TERM_CHAR``), at END (``VI_SUCCESS``), or when ``count`` bytes were read
+  (``VI_SUCCESS_MAX_CNT``).  Serial lines have no END: there the termination character ends a
+  read when ``VI_ATTR_ASRL_END_IN`` is ``VI_ASRL_END_TERMCHAR`` (the default);
+* a write is one program message when ``VI_ATTR_SEND_END_EN`` is set or it ends in a newline;
+  otherwise its bytes wait in the device's input buffer for the rest of the message (a serial
+  device acts on a line end, and ``VI_ATTR_ASRL_END_OUT = VI_ASRL_END_TERMCHAR`` appends the
+  termination character);
+* a read with no response pending would time out on a real bench.  Nothing in the simulated
+  bench can produce a response later (emulators never sleep), so the timeout error is raised at
+  once instead of after ``VI_ATTR_TMO_VALUE``, and message-based devices that see the read
+  (GPIB talk addressing, USBTMC ``REQUEST_DEV_DEP_MSG_IN``) queue ``-420 Query UNTERMINATED``.
+
+One simulated world per bench path: pyvisa caches one library instance per library path and
+pymeasure opens one resource manager per instrument, so every resource manager of a bench path
+talks to the same emulators.  The world lives while a resource-manager session is open: it is
+discarded when the last one closes, and the next one starts a fresh world.  Setting
+``VI_ATTR_USER_DATA`` on any session re-seeds the world's random stream
+(:meth:`SimWorld.checkpoint`), which is how a resumed run reproduces an uninterrupted one.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import weakref
+from pathlib import Path
+from typing import Any, SupportsInt
+
+from pyvisa import attributes, constants, errors, highlevel, rname
+from pyvisa.constants import InterfaceType, ResourceAttribute, StatusCode
+from pyvisa.util import LibraryPath
+
+from . import benches
+
+# ------------------------------------------------------------------------------------ constants
+
+_A = ResourceAttribute
+_TMO = int(_A.timeout_value)
+_TERMCHAR = int(_A.termchar)
+_TERMCHAR_EN = int(_A.termchar_enabled)
+_SEND_END = int(_A.send_end_enabled)
+_END_IN = int(_A.asrl_end_in)
+_END_OUT = int(_A.asrl_end_out)
+_AVAIL_NUM = constants.VI_ATTR_ASRL_AVAIL_NUM
+_LOCK_STATE = int(_A.resource_lock_state)
+_USER_DATA = int(_A.user_data)
+_EVENT_TYPE = int(constants.EventAttribute.event_type)
+
+_END_TERMCHAR = int(constants.SerialTermination.termination_char)
+_VI_TMO_INFINITE = constants.VI_TMO_INFINITE
+_RQS = 0x40  # IEEE 488.2 status byte: request service
+
+_SUCCESS = StatusCode.success
+_TERM_READ = StatusCode.success_termination_character_read
+_MAX_READ = StatusCode.success_max_count_read
+
+#: default bench of a bare ``"@spinbench"``
+DEFAULT_BENCH = "sot-hallbar"
+
+#: buffers a flush may discard
+_DISCARD_READ = int(constants.BufferOperation.discard_read_buffer) | int(
+    constants.BufferOperation.discard_read_buffer_no_io)
+_DISCARD_RECEIVE = int(constants.BufferOperation.discard_receive_buffer) | int(
+    constants.BufferOperation.discard_receive_buffer2)
+_DISCARD_WRITE = int(constants.BufferOperation.discard_write_buffer) | int(
+    constants.BufferOperation.discard_transmit_buffer)
+
+
+def _io_error(code: StatusCode, detail: str = "") -> errors.VisaIOError:
+    """A ``VisaIOError`` whose message also says what was asked (pyvisa's names only the code)."""
+    exc = errors.VisaIOError(code)
+    if detail:
+        exc.args = (f"{exc.args[0]} {detail}",)
+    return exc
+
+
+def _default_attributes(interface: InterfaceType, resource_class: str) -> dict[int, Any]:
+    """The attribute defaults pyvisa documents for one resource type (``pyvisa.attributes``)."""
+    out: dict[int, Any] = {}
+    for key in ((interface, resource_class), attributes.AllSessionTypes):
+        for attr in attributes.AttributesPerResource[key]:
+            if attr.default is not attributes.NotAvailable:
+                out[int(attr.attribute_id)] = attr.default
+    return out
+
+
+_WRITABLE: frozenset[int] = frozenset(
+    int(a.attribute_id) for a in attributes.AttributesByID.values() if a.write)
+_KNOWN: frozenset[int] = frozenset(int(i) for i in attributes.AttributesByID)
+
+
+# ------------------------------------------------------------------------------ shared bench
+
+
+class _ResourceLock:
+    """The lock state of one resource (VPP-4.3 3.6): exclusive holder, shared key and holders."""
+
+    __slots__ = ("exclusive", "exclusive_count", "shared_key", "shared")
+
+    def __init__(self) -> None:
+        self.exclusive: _Session | None = None
+        self.exclusive_count = 0
+        self.shared_key: str | None = None
+        self.shared: dict[_Session, int] = {}
+
+    def allows(self, s: "_Session") -> bool:
+        if self.exclusive is not None:
+            return self.exclusive is s
+        return not self.shared or s in self.shared
+
+
+class _SharedBench:
+    """What all library instances of one bench file share: the world, its emulators, the device
+    input buffers, resource locks, and one lock that makes every operation on them atomic."""
+
+    _registry: dict[Path, "_SharedBench"] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock = threading.RLock()
+        self.unlocked = threading.Condition(self.lock)
+        self.bench: benches.SimBench | None = None
+        self.spec: dict[str, Any] | None = None
+        self.rm_sessions = 0
+        #: device address -> bytes of a program message still waiting for its end
+        self.partial: dict[str, bytes] = {}
+        #: canonical resource name -> lock state
+        self.locks: dict[str, _ResourceLock] = {}
+        self.libraries: weakref.WeakSet[SpinbenchVisaLibrary] = weakref.WeakSet()
+
+    @classmethod
+    def get(cls, path: Path) -> "_SharedBench":
+        with cls._registry_lock:
+            shared = cls._registry.get(path)
+            if shared is None:
+                shared = cls._registry[path] = cls(path)
+            return shared
+
+    def built(self) -> benches.SimBench:
+        bench = self.bench
+        if bench is None:
+            bench = self.bench = benches.build(str(self.path))
+            self.spec = bench.spec
+            for lib in list(self.libraries):
+                lib._rebind(bench)
+        return bench
+
+    def discard(self) -> None:
+        self.bench = None
+        self.partial.clear()
+
+    def aliases(self) -> dict[str, str]:
+        """Bench-file instrument name -> canonical address (VISA aliases)."""
+        if self.spec is None:
+            self.spec = benches.load_spec(str(self.path))[1]
+        out = {}
+        for name, cfg in (self.spec.get("instruments") or {}).items():
+            if isinstance(cfg, dict) and cfg.get("address"):
+                out[str(name)] = benches.canonical(str(cfg["address"]))
+        return out
+
+
+# ------------------------------------------------------------------------------------ sessions
+
+
+class _Session:
+    """One VISA session to an instrument resource."""
+
+    __slots__ = ("handle", "rm", "name", "parsed", "emu", "attrs", "serial", "find",
+                 "events", "ren", "__weakref__")
+
+    def __init__(self, handle: int, rm: int, name: str, parsed: rname.ResourceName, emu: Any,
+                 attrs: dict[int, Any]):
+        self.handle = handle
+        self.rm = rm
+        self.name = name
+        self.parsed = parsed
+        self.attrs = attrs
+        self.serial = parsed.interface_type_const == InterfaceType.asrl
+        self.events: set[int] = set()
+        self.ren: int | None = None
+        self.bind(emu)
+
+    def bind(self, emu: Any) -> None:
+        self.emu = emu
+        self.find = getattr(emu, "find_output", None)
+
+
+# ------------------------------------------------------------------------------------- library
+
+
+class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
+    """pyvisa backend that talks to the emulators of a simulated bench (``<bench>@spinbench``)."""
+
+    @staticmethod
+    def get_library_paths() -> tuple[LibraryPath, ...]:
+        return (LibraryPath(DEFAULT_BENCH, "spinbench default bench"),)
+
+    @staticmethod
+    def get_debug_info() -> dict[str, str]:
+        return {"Backend": "spinbench simulated bench",
+                "Built-in benches": ", ".join(benches.builtin_benches())}
+
+    # ------------------------------------------------------------------ lifetime
+    def _init(self) -> None:
+        spec = str(self.library_path) or DEFAULT_BENCH
+        # resolve now, so a wrong bench name fails at ResourceManager(...) with the known names
+        path = benches.resolve(spec).resolve()
+        self._shared = _SharedBench.get(path)
+        self._lock = self._shared.lock
+        self._shared.libraries.add(self)
+        self._handles = itertools.count(0x5B00_0001)
+        self._rm_sessions: dict[int, dict[int, Any]] = {}
+        self._sessions: dict[int, _Session] = {}
+        self._events: dict[int, int] = {}  # event context -> event type
+
+    @property
+    def bench(self) -> benches.SimBench:
+        """The simulated bench (world and emulators), built on first use."""
+        with self._lock:
+            return self._shared.built()
+
+    @property
+    def world(self):
+        """The :class:`~sim_backend.world.SimWorld` all sessions of this bench path act on."""
+        return self.bench.world
+
+    def emulator(self, resource_name: str):
+        """The emulator behind a resource name (any spelling pyvisa accepts, or an alias)."""
+        return self.bench.emulators[self._canonical(resource_name)]
+
+    def reset(self) -> None:
+        """Discard the world and build a fresh one; open sessions talk to the new emulators."""
+        with self._lock:
+            shared = self._shared
+            open_sessions = any(lib._sessions for lib in shared.libraries)
+            shared.discard()
+            if open_sessions:
+                shared.built()
+
+    def _rebind(self, bench: benches.SimBench) -> None:
+        for s in self._sessions.values():
+            s.bind(bench.emulators[s.name])
+
+    # ------------------------------------------------------------------ status helpers
+    def _ok(self, session: int) -> StatusCode:
+        self._last_status = _SUCCESS
+        self._last_status_in_session[session] = _SUCCESS
+        return _SUCCESS
+
+    def _session(self, session: Any) -> _Session:
+        s = self._sessions.get(session)
+        if s is None:
+            self.handle_return_value(session, StatusCode.error_invalid_object)
+        if self._shared.locks:
+            lk = self._shared.locks.get(s.name)  # type: ignore[union-attr]
+            if lk is not None and not lk.allows(s):  # type: ignore[arg-type]
+                self.handle_return_value(session, StatusCode.error_resource_locked)
+        return s  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ resource manager
+    def open_default_resource_manager(self) -> tuple[int, StatusCode]:
+        with self._lock:
+            shared = self._shared
+            if shared.rm_sessions == 0:
+                shared.discard()  # the first resource manager starts a fresh world
+            shared.rm_sessions += 1
+            handle = next(self._handles)
+            self._rm_sessions[handle] = {_USER_DATA: 0}
+            return handle, self._ok(handle)
+
+    def list_resources(self, session: int, query: str = "?*::INSTR") -> tuple[str, ...]:
+        with self._lock:
+            names = list(self._shared.built().emulators)
+        found = rname.filter(names, query)
+        if not found:
+            raise _io_error(StatusCode.error_resource_not_found,
+                            f"No resource of sim bench {self._shared.path.name!r} matches {query!r}; "
+                            f"it has {', '.join(names) or 'none'}.")
+        return tuple(found)
+
+    def _canonical(self, resource_name: str) -> str:
+        alias = self._shared.aliases().get(resource_name)
+        if alias is not None:
+            return alias
+        try:
+            return str(rname.parse_resource_name(resource_name))
+        except rname.InvalidResourceName as exc:
+            raise _io_error(StatusCode.error_invalid_resource_name, f"{resource_name!r}: {exc}") from None
+
+    def parse_resource_extended(self, session: int, resource_name: str):
+        alias = None
+        name = resource_name
+        try:
+            mapped = self._shared.aliases().get(resource_name)
+        except benches.SimBenchError:
+            mapped = None
+        if mapped is not None:
+            alias, name = resource_name, mapped
+        try:
+            parsed = rname.parse_resource_name(name)
+        except rname.InvalidResourceName:
+            return (highlevel.ResourceInfo(InterfaceType.unknown, 0, None, None, None),
+                    StatusCode.error_invalid_resource_name)
+        board = getattr(parsed, "board", None)
+        try:
+            board = int(board) if board is not None else None
+        except ValueError:
+            board = None
+        return (highlevel.ResourceInfo(parsed.interface_type_const, board, parsed.resource_class,
+                                       str(parsed), alias), _SUCCESS)
+
+    def parse_resource(self, session: int, resource_name: str):
+        info, status = self.parse_resource_extended(session, resource_name)
+        if status != _SUCCESS:
+            return info, status
+        return highlevel.ResourceInfo(info.interface_type, info.interface_board_number,
+                                      None, None, None), status
+
+    def open(self, session: int, resource_name: str,
+             access_mode: constants.AccessModes = constants.AccessModes.no_lock,
+             open_timeout: SupportsInt = constants.VI_TMO_IMMEDIATE) -> tuple[int, StatusCode]:
+        with self._lock:
+            if session not in self._rm_sessions:
+                self.handle_return_value(session, StatusCode.error_invalid_object)
+            name = self._canonical(resource_name)
+            bench = self._shared.built()
+            emu = bench.emulators.get(name)
+            if emu is None:
+                raise _io_error(StatusCode.error_resource_not_found,
+                                f"{resource_name!r} ({name}) is not on sim bench {self._shared.path.name!r}; "
+                                f"its resources: {', '.join(bench.emulators) or 'none'}.")
+            parsed = rname.parse_resource_name(name)
+            handle = next(self._handles)
+            s = _Session(handle, session, name, parsed, emu, self._initial_attributes(name, parsed, emu))
+            self._sessions[handle] = s
+            mode = int(access_mode)
+            try:
+                if mode & int(constants.AccessModes.exclusive_lock):
+                    self._acquire(s, constants.Lock.exclusive, int(open_timeout), None)
+                elif mode & int(constants.AccessModes.shared_lock):
+                    self._acquire(s, constants.Lock.shared, int(open_timeout), None)
+            except errors.VisaIOError:
+                del self._sessions[handle]
+                raise
+            return handle, self._ok(handle)
+
+    def _initial_attributes(self, name: str, parsed: rname.ResourceName, emu: Any) -> dict[int, Any]:
+        itype = parsed.interface_type_const
+        attrs = _default_attributes(itype, parsed.resource_class)
+        idn = [p.strip() for p in str(getattr(emu, "IDN", "")).split(",")] + ["", ""]
+        attrs.update({
+            int(_A.interface_type): itype,
+            int(_A.interface_number): int(getattr(parsed, "board", 0) or 0)
+            if str(getattr(parsed, "board", "0")).isdigit() else 0,
+            int(_A.resource_name): name,
+            int(_A.resource_class): parsed.resource_class,
+            int(_A.resource_manufacturer_name): "spinbench",
+            int(_A.resource_manufacturer_id): 0x3FFF,
+            int(_A.resource_impl_version): 0x0010_0000,
+            int(_A.interface_instrument_name): f"spinbench simulated {itype.name.upper()} {name}",
+        })
+        if itype == InterfaceType.gpib:
+            attrs[int(_A.gpib_primary_address)] = int(parsed.primary_address)
+            sec = getattr(parsed, "secondary_address", "")
+            attrs[int(_A.gpib_secondary_address)] = int(sec) if str(sec).isdigit() else constants.VI_NO_SEC_ADDR
+        elif itype == InterfaceType.usb:
+            attrs.update({
+                int(_A.manufacturer_id): int(parsed.manufacturer_id, 0),
+                int(_A.model_code): int(parsed.model_code, 0),
+                int(_A.usb_serial_number): parsed.serial_number,
+                int(_A.usb_interface_number): int(parsed.usb_interface_number or 0),
+                int(_A.manufacturer_name): idn[0],
+                int(_A.model_name): idn[1],
+                int(_A.usb_protocol): 1,  # USB488
+            })
+        return attrs
+
+    def close(self, session: Any) -> StatusCode:
+        with self._lock:
+            if session in self._rm_sessions:
+                for handle in [h for h, s in self._sessions.items() if s.rm == session]:
+                    self._close_session(handle)
+                del self._rm_sessions[session]
+                shared = self._shared
+                shared.rm_sessions -= 1
+                if shared.rm_sessions <= 0:
+                    shared.rm_sessions = 0
+                    shared.discard()  # the last resource manager ends the world
+                return self._ok(session)
+            if session in self._sessions:
+                self._close_session(session)
+                return self._ok(session)
+            if self._events.pop(session, None) is not None:
+                return self._ok(session)
+            self._last_status = StatusCode.error_invalid_object
+            return StatusCode.error_invalid_object
+
+    def _close_session(self, handle: int) -> None:
+        s = self._sessions.pop(handle)
+        lk = self._shared.locks.get(s.name)
+        if lk is not None:
+            if lk.exclusive is s:
+                lk.exclusive, lk.exclusive_count = None, 0
+            lk.shared.pop(s, None)
+            self._drop_lock_if_free(s.name, lk)
+        close = getattr(s.emu, "close", None)
+        if close is not None:
+            close()
+
+    # ------------------------------------------------------------------ message I/O
+    def read(self, session: int, count: int) -> tuple[bytes, StatusCode]:
+        with self._lock:
+            s = self._session(session)
+            emu = s.emu
+            avail = emu.pending()
+            if not avail:
+                if not s.serial:
+                    hook = getattr(emu, "on_unterminated_read", None)
+                    if hook is not None:
+                        hook()
+                raise _io_error(StatusCode.error_timeout,
+                                f"{s.name}: read with no response pending (was a query sent?); "
+                                "the simulated bench reports this at once instead of waiting out the timeout.")
+            attrs = s.attrs
+            termchar_en = attrs[_TERMCHAR_EN]
+            stop_at_termchar = termchar_en or (s.serial and attrs[_END_IN] == _END_TERMCHAR)
+            idx = -1
+            n = count
+            find = s.find
+            if stop_at_termchar:
+                limit = count if count < avail else avail
+                if find is not None:
+                    idx = find(attrs[_TERMCHAR], limit)
+                    if idx >= 0:
+                        n = idx + 1
+            data, end = emu.read(n)
+            if stop_at_termchar and find is None:  # an emulator without find_output: look after
+                idx = data.find(bytes((attrs[_TERMCHAR],)))
+            if idx >= 0:
+                status = _TERM_READ if termchar_en else _SUCCESS
+            elif end and not s.serial:
+                status = _SUCCESS
+            elif len(data) >= count:
+                status = _MAX_READ
+                self._last_status = status
+                self._last_status_in_session[session] = status
+                if status in self.issue_warning_on and status not in self._ignore_warning_in_session[session]:
+                    self.handle_return_value(session, status)
+                return data, status
+            else:
+                raise _io_error(StatusCode.error_timeout,
+                                f"{s.name}: read {len(data)} bytes {data[:40]!r} and then the device sent "
+                                "nothing more, with no END or termination character to end the read "
+                                "(check read_termination / VI_ATTR_ASRL_END_IN).")
+            self._last_status = status
+            self._last_status_in_session[session] = status
+            return data, status
+
+    def write(self, session: int, data: bytes) -> tuple[int, StatusCode]:
+        with self._lock:
+            s = self._session(session)
+            size = len(data)
+            data = bytes(data)
+            attrs = s.attrs
+            if s.serial:
+                if attrs[_SEND_END] and attrs[_END_OUT] == _END_TERMCHAR:
+                    data += bytes((attrs[_TERMCHAR],))
+                complete = data.endswith(b"\n") or data.endswith(b"\r")
+            else:
+                complete = attrs[_SEND_END] or data.endswith(b"\n")
+            partial = self._shared.partial
+            if partial:
+                head = partial.pop(s.name, None)
+                if head is not None:
+                    data = head + data
+            if complete:
+                s.emu.write(data)
+            else:
+                partial[s.name] = data
+            self._last_status = _SUCCESS
+            self._last_status_in_session[session] = _SUCCESS
+            return size, _SUCCESS
+
+    def buffer_read(self, session: int, count: int) -> tuple[bytes, StatusCode]:
+        return self.read(session, count)
+
+    def buffer_write(self, session: int, data: bytes) -> tuple[int, StatusCode]:
+        return self.write(session, data)
+
+    def clear(self, session: int) -> StatusCode:
+        """Device clear (IEEE 488.1 SDC; USBTMC INITIATE_CLEAR; a serial line flushes its buffers)."""
+        with self._lock:
+            s = self._session(session)
+            self._shared.partial.pop(s.name, None)
+            s.emu.clear()
+            return self._ok(session)
+
+    def flush(self, session: int, mask: constants.BufferOperation) -> StatusCode:
+        """Discard buffers.  GPIB and USB devices keep unread output in the device, so only a
+        serial line's receive buffer (where the device's bytes already are) is emptied."""
+        with self._lock:
+            s = self._session(session)
+            m = int(mask)
+            if m & _DISCARD_WRITE:
+                self._shared.partial.pop(s.name, None)
+            if s.serial and m & (_DISCARD_READ | _DISCARD_RECEIVE):
+                pending = s.emu.pending()
+                if pending:
+                    s.emu.read(pending)
+            return self._ok(session)
+
+    def read_stb(self, session: int) -> tuple[int, StatusCode]:
+        with self._lock:
+            s = self._session(session)
+            return int(s.emu.status_byte()), self._ok(session)
+
+    def assert_trigger(self, session: int, protocol: constants.TriggerProtocol) -> StatusCode:
+        with self._lock:
+            s = self._session(session)
+            s.emu.trigger()
+            return self._ok(session)
+
+    def gpib_control_ren(self, session: int, mode: constants.RENLineOperation) -> StatusCode:
+        with self._lock:
+            s = self._session(session)
+            if s.serial:
+                return self.handle_return_value(session, StatusCode.error_nonsupported_operation)
+            s.ren = int(mode)
+            return self._ok(session)
+
+    # ------------------------------------------------------------------ attributes
+    def get_attribute(self, session: Any, attribute: Any) -> tuple[Any, StatusCode]:
+        attr = int(attribute)
+        with self._lock:
+            if session in self._events:
+                if attr == _EVENT_TYPE:
+                    return self._events[session], self._ok(session)
+                return None, self.handle_return_value(session, StatusCode.error_nonsupported_attribute)
+            s = self._sessions.get(session)
+            attrs = s.attrs if s is not None else self._rm_sessions.get(session)
+            if attrs is None:
+                return None, self.handle_return_value(session, StatusCode.error_invalid_object)
+            if s is not None:
+                if attr == _AVAIL_NUM:
+                    return s.emu.pending(), self._ok(session)
+                if attr == _LOCK_STATE:
+                    return self._lock_state(s), self._ok(session)
+            if attr not in attrs:
+                return None, self.handle_return_value(session, StatusCode.error_nonsupported_attribute)
+            return attrs[attr], self._ok(session)
+
+    def set_attribute(self, session: Any, attribute: Any, attribute_state: Any) -> StatusCode:
+        attr = int(attribute)
+        with self._lock:
+            s = self._sessions.get(session)
+            attrs = s.attrs if s is not None else self._rm_sessions.get(session)
+            if attrs is None:
+                return self.handle_return_value(session, StatusCode.error_invalid_object)
+            if attr not in _KNOWN:
+                return self.handle_return_value(session, StatusCode.error_nonsupported_attribute)
+            if attr not in _WRITABLE:
+                return self.handle_return_value(session, StatusCode.error_attribute_readonly)
+            if attr == _TERMCHAR:
+                attribute_state = int(attribute_state) & 0xFF
+            elif attr == _USER_DATA:
+                self._shared.built().world.checkpoint(int(attribute_state))
+            attrs[attr] = attribute_state
+            return self._ok(session)
+
+    # ------------------------------------------------------------------ events
+    def enable_event(self, session: int, event_type: constants.EventType,
+                     mechanism: constants.EventMechanism, context: Any = None) -> StatusCode:
+        with self._lock:
+            self._session(session).events.add(int(event_type))
+            return self._ok(session)
+
+    def disable_event(self, session: int, event_type: constants.EventType,
+                      mechanism: constants.EventMechanism) -> StatusCode:
+        with self._lock:
+            s = self._sessions.get(session)
+            if s is not None:
+                if int(event_type) == int(constants.EventType.all_enabled):
+                    s.events.clear()
+                else:
+                    s.events.discard(int(event_type))
+            return self._ok(session)
+
+    def discard_events(self, session: int, event_type: constants.EventType,
+                       mechanism: constants.EventMechanism) -> StatusCode:
+        return self._ok(session)
+
+    def wait_on_event(self, session: int, in_event_type: constants.EventType, timeout: int):
+        """Only service requests exist on the simulated bench: one is pending when the status
+        byte has RQS set.  Nothing can raise one later, so a wait without it times out at once."""
+        with self._lock:
+            s = self._session(session)
+            srq = int(constants.EventType.service_request)
+            wanted = int(in_event_type)
+            if wanted in (srq, int(constants.EventType.all_enabled)) and s.emu.status_byte() & _RQS:
+                context = next(self._handles)
+                self._events[context] = srq
+                return constants.EventType.service_request, context, self._ok(session)
+            self._last_status = StatusCode.error_timeout
+            raise _io_error(StatusCode.error_timeout, f"{s.name}: no service request is pending.")
+
+    # ------------------------------------------------------------------ locks (VPP-4.3 3.6)
+    def lock(self, session: int, lock_type: constants.Lock, timeout: int,
+             requested_key: str | None = None) -> tuple[str | None, StatusCode]:
+        with self._lock:
+            s = self._sessions.get(session)
+            if s is None:
+                self.handle_return_value(session, StatusCode.error_invalid_object)
+            return self._acquire(s, lock_type, int(timeout), requested_key)  # type: ignore[arg-type]
+
+    def _acquire(self, s: _Session, lock_type: constants.Lock, timeout: int,
+                 requested_key: str | None) -> tuple[str | None, StatusCode]:
+        shared = self._shared
+        exclusive = int(lock_type) == int(constants.Lock.exclusive)
+        lk = shared.locks.setdefault(s.name, _ResourceLock())
+
+        def grantable() -> bool:
+            if lk.exclusive is not None:
+                return lk.exclusive is s
+            if exclusive:
+                return not lk.shared or s in lk.shared
+            return not lk.shared or s in lk.shared or requested_key == lk.shared_key
+
+        if not grantable():
+            wait = None if timeout == _VI_TMO_INFINITE else max(timeout, 0) / 1000.0
+            if not shared.unlocked.wait_for(grantable, wait):
+                self._drop_lock_if_free(s.name, lk)
+                raise _io_error(StatusCode.error_timeout,
+                                f"{s.name}: locked by another session (waited {timeout} ms).")
+        if exclusive:
+            nested = lk.exclusive is s
+            lk.exclusive = s
+            lk.exclusive_count += 1
+            status = StatusCode.success_nested_exclusive if nested else _SUCCESS
+            key = None
+        else:
+            nested = s in lk.shared
+            if not lk.shared:
+                lk.shared_key = requested_key or f"spinbench-{s.name}-{s.handle:x}"
+            lk.shared[s] = lk.shared.get(s, 0) + 1
+            status = StatusCode.success_nested_shared if nested else _SUCCESS
+            key = lk.shared_key
+        self._last_status = status
+        self._last_status_in_session[s.handle] = status
+        return key, status
+
+    def unlock(self, session: int) -> StatusCode:
+        with self._lock:
+            s = self._sessions.get(session)
+            if s is None:
+                return self.handle_return_value(session, StatusCode.error_invalid_object)
+            lk = self._shared.locks.get(s.name)
+            if lk is not None and lk.exclusive is s:
+                lk.exclusive_count -= 1
+                if lk.exclusive_count <= 0:
+                    lk.exclusive, lk.exclusive_count = None, 0
+            elif lk is not None and s in lk.shared:
+                lk.shared[s] -= 1
+                if lk.shared[s] <= 0:
+                    del lk.shared[s]
+            else:
+                return self.handle_return_value(session, StatusCode.error_session_not_locked)
+            still = self._lock_state(s)
+            self._drop_lock_if_free(s.name, lk)
+            self._shared.unlocked.notify_all()
+            if still == constants.AccessModes.exclusive_lock:
+                status = StatusCode.success_nested_exclusive
+            elif still == constants.AccessModes.shared_lock:
+                status = StatusCode.success_nested_shared
+            else:
+                status = _SUCCESS
+            self._last_status = status
+            self._last_status_in_session[session] = status
+            return status
+
+    def _lock_state(self, s: _Session) -> constants.AccessModes:
+        lk = self._shared.locks.get(s.name)
+        if lk is None:
+            return constants.AccessModes.no_lock
+        if lk.exclusive is not None:
+            return constants.AccessModes.exclusive_lock
+        if lk.shared:
+            return constants.AccessModes.shared_lock
+        return constants.AccessModes.no_lock
+
+    def _drop_lock_if_free(self, name: str, lk: _ResourceLock) -> None:
+        if lk.exclusive is None and not lk.shared:
+            self._shared.locks.pop(name, None)
+            self._shared.unlocked.notify_all()
