@@ -650,6 +650,15 @@ class Emulator:
     def pending(self) -> int:
         return len(self._out)
 
+    def find_output(self, byte: int, limit: int) -> int:
+        """Index of ``byte`` in the first ``limit`` bytes of pending output, or -1; nothing is
+        consumed (the VISA library stops a read at the termination character with it)."""
+        return self._out.find(byte, 0, limit)
+
+    def on_unterminated_read(self) -> None:
+        """The controller read with no response pending (IEEE 488.2 6.3.2.2, SCPI -420)."""
+        self.push_error(-420)
+
     def clear(self) -> None:
         self._out.clear()
         self._out_end = False

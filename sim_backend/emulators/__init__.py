@@ -24,4 +24,11 @@ def make_emulator(model: str, world: "SimWorld", address: str, config: dict[str,
     except KeyError:
         raise KeyError(f"unknown instrument model {model!r}; emulated models: {', '.join(sorted(EMULATORS))}") from None
     module, cls = target.split(":")
-    return getattr(import_module(f"{__name__}.{module}"), cls)(world, address, config)
+    # "module:Class" names a module of this package; otherwise "package.module:Class" (tests, plug-ins)
+    try:
+        mod = import_module(f"{__name__}.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{module}":
+            raise
+        mod = import_module(module)
+    return getattr(mod, cls)(world, address, config)
