@@ -138,12 +138,11 @@ class Driver:
     def close(self) -> None:
         inner = self._inner
         with self.lock:
-            if hasattr(inner, "visa_handle") and hasattr(inner, "close"):   # qcodes
-                inner.close()
-                return
             adapter = getattr(inner, "adapter", None)
-            if adapter is not None:
+            if adapter is not None:              # pymeasure: the adapter owns the resource
                 adapter.close()
+            elif hasattr(inner, "close"):        # qcodes: also frees the instrument name
+                inner.close()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

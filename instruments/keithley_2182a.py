@@ -73,14 +73,12 @@ class Keithley2182A(Driver):
         """``:FETC?`` -- the latest reading, without triggering a new one."""
         return self._ask_float(":FETC?")
 
-    @property
     def integration_time(self) -> float:
         """Integration time in s: ``:SENS:VOLT:NPLC?`` / line frequency."""
         with self.lock:
             return self._ask_float(":SENS:VOLT:NPLC?") / self.line_frequency()
 
-    @integration_time.setter
-    def integration_time(self, seconds: float) -> None:
+    def set_integration_time(self, seconds: float) -> None:
         """``:SENS:VOLT:NPLC <n>`` with n = seconds * line frequency, strictly in range."""
         with self.lock:
             f = self.line_frequency()

@@ -1,7 +1,9 @@
 """Role protocols: what a measurement protocol may ask of an instrument.
 
 A role is a ``@runtime_checkable`` :class:`typing.Protocol` in SI units (A, V, T, Hz, s, W;
-RF power in dBm, named ``*_dbm``).  Any object with the right methods fills a role; no
+RF power in dBm, named ``*_dbm``).  Everything that talks to the instrument is a method, never
+a property: ``isinstance(obj, Role)`` then never causes instrument I/O (Python 3.11 evaluates
+non-method protocol members on the instance).  Any object with the right methods fills a role; no
 inheritance is needed (bluesky's ``protocols.py`` pattern).  Protocols depend on these roles,
 never on an instrument model.
 
@@ -79,11 +81,16 @@ class CurrentSource(Protocol):
 class Voltmeter(Protocol):
     """A DC voltmeter (Keithley 2182A nanovoltmeter, ...)."""
 
-    #: integration (aperture) time in s; settable, validated against the instrument's range
-    integration_time: float
-
     def read_voltage(self) -> float:
         """Trigger one reading and return it in V."""
+        ...
+
+    def integration_time(self) -> float:
+        """Return the integration (aperture) time in s, queried from the instrument."""
+        ...
+
+    def set_integration_time(self, seconds: float) -> None:
+        """Set the integration time in s (refused outside the instrument's range)."""
         ...
 
 
@@ -218,8 +225,13 @@ class RFSource(Protocol):
 class LockIn(Protocol):
     """A lock-in amplifier (SR830, ...)."""
 
-    #: output time constant in s (settable; rounded *up* to an instrument value never silently)
-    time_constant: float
+    def time_constant(self) -> float:
+        """Return the output filter time constant in s."""
+        ...
+
+    def set_time_constant(self, seconds: float) -> None:
+        """Set the time constant in s; a value the instrument lacks is refused, not rounded."""
+        ...
 
     def set_reference(self, frequency_Hz: float, harmonic: int = 1) -> None:
         """Set the internal reference frequency in Hz and the detection harmonic."""
@@ -313,8 +325,8 @@ def role_type(role_name: str) -> type | None:
 def missing_members(cls: type, protocol: type) -> list[str]:
     """Members of ``protocol`` that ``cls`` lacks (class-level check, before instantiation).
 
-    Data members (``axis``, ``integration_time``) count if the class declares them as a
-    property or annotation.
+    Data members (``axis``) count if the class declares them as an attribute, property or
+    annotation.
     """
     names = sorted(getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol))
     missing = []
