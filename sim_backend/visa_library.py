@@ -31,6 +31,7 @@ discarded when the last one closes, and the next one starts a fresh world.  Sett
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import weakref
@@ -83,6 +84,31 @@ def _io_error(code: StatusCode, detail: str = "") -> errors.VisaIOError:
     if detail:
         exc.args = (f"{exc.args[0]} {detail}",)
     return exc
+
+
+_RESOURCE_CLASSES = ("INSTR", "INTFC", "SOCKET", "BACKPLANE", "MEMACC", "SERVANT", "RAW")
+
+
+def _parse(resource_name: str) -> rname.ResourceName:
+    """pyvisa's parser, with the resource class in any case (VISA names are case-insensitive)."""
+    parts = resource_name.strip().split("::")
+    if parts[-1].upper() in _RESOURCE_CLASSES:
+        parts[-1] = parts[-1].upper()
+    return rname.parse_resource_name("::".join(parts))
+
+
+def _key(parsed: rname.ResourceName) -> tuple:
+    """Case- and radix-insensitive identity of a parsed resource name."""
+    out: list[Any] = [type(parsed).__name__]
+    for f in dataclasses.fields(parsed):
+        value = getattr(parsed, f.name)
+        if isinstance(value, str):
+            try:
+                value = int(value, 0)
+            except ValueError:
+                value = value.upper()
+        out.append(value)
+    return tuple(out)
 
 
 def _default_attributes(interface: InterfaceType, resource_class: str) -> dict[int, Any]:
@@ -139,6 +165,7 @@ class _SharedBench:
         #: canonical resource name -> lock state
         self.locks: dict[str, _ResourceLock] = {}
         self.libraries: weakref.WeakSet[SpinbenchVisaLibrary] = weakref.WeakSet()
+        self._keys: tuple[benches.SimBench, dict[tuple, str]] | None = None
 
     @classmethod
     def get(cls, path: Path) -> "_SharedBench":
@@ -160,6 +187,20 @@ class _SharedBench:
     def discard(self) -> None:
         self.bench = None
         self.partial.clear()
+
+    def by_key(self) -> dict[tuple, str]:
+        """Normalised resource identity -> the bench's canonical name."""
+        bench = self.built()
+        keys = self._keys
+        if keys is None or keys[0] is not bench:
+            table = {}
+            for name in bench.emulators:
+                try:
+                    table[_key(_parse(name))] = name
+                except rname.InvalidResourceName:
+                    pass
+            keys = self._keys = (bench, table)
+        return keys[1]
 
     def aliases(self) -> dict[str, str]:
         """Bench-file instrument name -> canonical address (VISA aliases)."""
@@ -292,13 +333,15 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
         return tuple(found)
 
     def _canonical(self, resource_name: str) -> str:
+        """The bench's name for a resource: aliases, any case, short forms, ``0x05e6`` == ``0x5E6``."""
         alias = self._shared.aliases().get(resource_name)
         if alias is not None:
             return alias
         try:
-            return str(rname.parse_resource_name(resource_name))
+            parsed = _parse(resource_name)
         except rname.InvalidResourceName as exc:
             raise _io_error(StatusCode.error_invalid_resource_name, f"{resource_name!r}: {exc}") from None
+        return self._shared.by_key().get(_key(parsed), str(parsed))
 
     def parse_resource_extended(self, session: int, resource_name: str):
         alias = None
@@ -310,10 +353,14 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
         if mapped is not None:
             alias, name = resource_name, mapped
         try:
-            parsed = rname.parse_resource_name(name)
+            parsed = _parse(name)
         except rname.InvalidResourceName:
             return (highlevel.ResourceInfo(InterfaceType.unknown, 0, None, None, None),
                     StatusCode.error_invalid_resource_name)
+        with self._lock:
+            known = self._shared.by_key().get(_key(parsed))
+        if known is not None:
+            parsed = rname.parse_resource_name(known)
         board = getattr(parsed, "board", None)
         try:
             board = int(board) if board is not None else None
@@ -572,7 +619,7 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             if attr not in _KNOWN:
                 return self.handle_return_value(session, StatusCode.error_nonsupported_attribute)
             if attr not in _WRITABLE:
-                return self.handle_return_value(session, StatusCode.error_attribute_readonly)
+                return self.handle_return_value(session, StatusCode.error_attribute_read_only)
             if attr == _TERMCHAR:
                 attribute_state = int(attribute_state) & 0xFF
             elif attr == _USER_DATA:
@@ -629,9 +676,11 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
                  requested_key: str | None) -> tuple[str | None, StatusCode]:
         shared = self._shared
         exclusive = int(lock_type) == int(constants.Lock.exclusive)
-        lk = shared.locks.setdefault(s.name, _ResourceLock())
 
         def grantable() -> bool:
+            lk = shared.locks.get(s.name)
+            if lk is None:
+                return True
             if lk.exclusive is not None:
                 return lk.exclusive is s
             if exclusive:
@@ -641,9 +690,9 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
         if not grantable():
             wait = None if timeout == _VI_TMO_INFINITE else max(timeout, 0) / 1000.0
             if not shared.unlocked.wait_for(grantable, wait):
-                self._drop_lock_if_free(s.name, lk)
                 raise _io_error(StatusCode.error_timeout,
                                 f"{s.name}: locked by another session (waited {timeout} ms).")
+        lk = shared.locks.setdefault(s.name, _ResourceLock())
         if exclusive:
             nested = lk.exclusive is s
             lk.exclusive = s
