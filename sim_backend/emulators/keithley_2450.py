@@ -389,6 +389,7 @@ class Keithley2450(Emulator):
         levels = [sw["start"] + (sw["stop"] - sw["start"]) * k / (sw["points"] - 1) for k in range(sw["points"])]
         if sw["dual"]:
             levels = levels + levels[::-1]
+        self._buffer(sw["buffer"]).readings.clear()  # the generated trigger model starts with a buffer clear
         self.settings["output"] = True
         for _ in range(sw["count"]):
             for level in levels:
