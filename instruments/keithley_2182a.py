@@ -44,7 +44,9 @@ class Keithley2182A(Driver):
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):
-        inner = _PymeasureKeithley2182(address, visa_library=visa_library)
+        # pymeasure defaults to CR; over GPIB/USB/LAN the 2182A ends replies with LF (+EOI)
+        extra = {} if address.upper().startswith("ASRL") else {"read_termination": "\n"}
+        inner = _PymeasureKeithley2182(address, visa_library=visa_library, **extra)
         return cls(name, inner, limits, options)
 
     # ---- helpers -------------------------------------------------------------------------------
