@@ -15,11 +15,13 @@ while every instrument is still closed. Once the bench is open, every exit path 
 from __future__ import annotations
 
 import enum
+import inspect
 import os
 import signal
 import sys
 import threading
 import traceback
+import typing
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -199,11 +201,25 @@ def _resolve_roles(protocol: MeasurementProtocol, opened: Any) -> Roles:
     return Roles(found)
 
 
+def _protocol_members(cls: type) -> list[str] | None:
+    """Members of a ``typing.Protocol`` class, ``None`` for an ordinary class."""
+    if not getattr(cls, "_is_protocol", False):
+        return None
+    members = getattr(cls, "__protocol_attrs__", None)
+    if members is None:  # Python 3.11
+        members = typing._get_protocol_attrs(cls)  # type: ignore[attr-defined]
+    return sorted(members)
+
+
 def _checked_role(obj: Any, name: str, cls: type) -> Any:
-    try:
+    """``obj`` if it fills role ``cls``; members are looked up statically, because
+    ``isinstance`` on a runtime protocol reads properties, i.e. talks to the instrument."""
+    members = _protocol_members(cls)
+    if members is None:
         ok = isinstance(obj, cls)
-    except TypeError:  # a typing.Protocol that is not runtime_checkable
-        ok = True
+    else:
+        missing = object()
+        ok = all(inspect.getattr_static(obj, m, missing) is not missing for m in members)
     if not ok:
         raise RunnerError(f"role {name!r}: {type(obj).__name__} does not implement "
                           f"{getattr(cls, '__name__', cls)}")

@@ -9,11 +9,12 @@ Layout (``format = "spinbench-run"``, ``format_version = 1``)::
                                      status, error            (the last three mirror /run)
     /run/status               scalar S16: running | complete | aborted | failed (live)
     /run/ended_at             scalar S40: ISO time, "" while running            (live)
-    /run/error                scalar str: error text / traceback, "" if none   (live)
+    /run/error                (E,) u1: UTF-8 error text / traceback, empty if none (live)
     /run/steps_done           (S,) i8: step indices whose points are all flushed
                               attrs: writer_pid, writer_host
+    /instruments              attrs: bench-level snapshot entries, snapshot_json (all of it)
     /instruments/<name>       group per instrument; attrs: snapshot entries (scalars as is,
-                              the rest as JSON) and snapshot_json (the whole dict)
+                              the rest as JSON) and snapshot_json (that instrument's dict)
     /resumes/<k>              attrs: at (ISO time); /resumes/<k>/instruments/<name> as above
     /data/step                (N,) i8: step index of each point
     /data/timestamp           (N,) f8, units "s": Unix time of each point
@@ -135,21 +136,40 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def _write_snapshots(group: h5py.Group, snapshots: Mapping[str, Mapping[str, Any]]) -> None:
-    for name, snapshot in snapshots.items():
+def _write_snapshots(group: h5py.Group, snapshot: Mapping[str, Any]) -> None:
+    """Write a bench snapshot: one sub-group per instrument, bench-level entries as attrs.
+
+    Accepts ``{instrument: {...}}`` or ``instruments.OpenBench.snapshot()``'s shape
+    ``{"bench": ..., "instruments": {instrument: {...}}, ...}``. The whole snapshot is also
+    kept as JSON (``snapshot_json``) so the reader returns exactly what was given.
+    """
+    snapshot = dict(snapshot or {})
+    group.attrs["snapshot_json"] = to_json(snapshot)
+    per_instrument = snapshot.get("instruments")
+    if isinstance(per_instrument, Mapping):
+        header = {k: v for k, v in snapshot.items() if k != "instruments"}
+    else:
+        per_instrument = {k: v for k, v in snapshot.items() if isinstance(v, Mapping)}
+        header = {k: v for k, v in snapshot.items() if not isinstance(v, Mapping)}
+    _write_attrs(group, header)
+    for name, entry in per_instrument.items():
         sub = group.create_group(str(name).replace("/", "_"))
-        snapshot = dict(snapshot or {})
-        sub.attrs["snapshot_json"] = to_json(snapshot)
-        for key, value in snapshot.items():
-            value = _decode(value)
-            if isinstance(value, (str, int, float, bool)) and value is not None:
-                sub.attrs[str(key)] = value
-            else:
-                sub.attrs[str(key)] = to_json(value)
+        entry = dict(entry) if isinstance(entry, Mapping) else {"value": entry}
+        sub.attrs["snapshot_json"] = to_json(entry)
+        _write_attrs(sub, entry)
 
 
-def _read_snapshots(group: h5py.Group) -> dict[str, dict[str, Any]]:
-    return {name: json.loads(_decode(sub.attrs["snapshot_json"])) for name, sub in group.items()}
+def _write_attrs(target: h5py.Group, entries: Mapping[str, Any]) -> None:
+    for key, value in entries.items():
+        value = _decode(value)
+        if isinstance(value, (str, int, float, bool)):
+            target.attrs[str(key)] = value
+        else:
+            target.attrs[str(key)] = to_json(value)
+
+
+def _read_snapshots(group: h5py.Group) -> dict[str, Any]:
+    return json.loads(_decode(group.attrs["snapshot_json"]))
 
 
 def _column_fill(dtype: np.dtype) -> Any:
@@ -168,7 +188,8 @@ class _Layout:
         run = f.create_group("run")
         run.create_dataset("status", data=np.bytes_(RunStatus.RUNNING.value), dtype="S16")
         run.create_dataset("ended_at", data=np.bytes_(""), dtype="S40")
-        run.create_dataset("error", data="", dtype=h5py.string_dtype())
+        # UTF-8 bytes in a resizable dataset: variable-length strings are not SWMR-safe
+        run.create_dataset("error", shape=(0,), maxshape=(None,), dtype="u1", chunks=(4096,))
         run.create_dataset("steps_done", shape=(0,), maxshape=(None,), dtype="i8",
                            chunks=(_COLUMN_CHUNK,))
         run.attrs["writer_pid"] = os.getpid()
@@ -240,7 +261,7 @@ class RunWriter:
         columns: Sequence[Column],
         traces: Sequence[Trace] = (),
         param_units: Mapping[str, str] | None = None,
-        snapshots: Mapping[str, Mapping[str, Any]] | None = None,
+        snapshots: Mapping[str, Any] | None = None,
         bench_text: str = "",
         bench_name: str = "",
         description: str = "",
@@ -262,7 +283,8 @@ class RunWriter:
         columns, traces
             Declared data (``step`` and ``timestamp`` are added by the store).
         snapshots
-            Instrument name -> identity and settings dict.
+            The bench snapshot: instrument name -> identity and settings dict, or
+            ``OpenBench.snapshot()``'s ``{"instruments": {...}, ...}``.
         bench_text, bench_name
             The bench file as text, and its name or path.
         n_steps
@@ -315,7 +337,7 @@ class RunWriter:
         cls,
         path: str | os.PathLike[str],
         *,
-        snapshots: Mapping[str, Mapping[str, Any]] | None = None,
+        snapshots: Mapping[str, Any] | None = None,
         flush_every: int = 10,
         flush_seconds: float = 1.0,
     ) -> RunWriter:
@@ -472,7 +494,9 @@ class RunWriter:
         status = RunStatus(status)
         run = self._f["run"]
         run["status"][()] = np.bytes_(status.value)
-        run["error"][()] = error
+        encoded = np.frombuffer(error.encode("utf-8"), dtype="u1")
+        run["error"].resize((encoded.size,))
+        run["error"][:] = encoded
         ended = "" if status == RunStatus.RUNNING else now_iso()
         run["ended_at"][()] = np.bytes_(ended)
         self._f.attrs.modify("status", status.value)
@@ -560,15 +584,30 @@ class RunReader:
         self.raw_attrs = dict(self._f.attrs)
         self.columns = [Column(**c) for c in json.loads(self.raw_attrs["columns"])]
         self.traces = [Trace(**t) for t in json.loads(self.raw_attrs["traces"])]
+        self._live: dict[str, Any] = {}
+        self._read_live()
 
     # -- live state ------------------------------------------------------------------------
     def refresh(self) -> None:
-        """See points and status the writer flushed since opening or the last refresh."""
+        """See points and status the writer flushed since opening or the last refresh.
+
+        The status is read before the data are refreshed: the writer flushes data before it
+        writes a final status, so a reader that sees ``complete`` sees every point.
+        """
+        self._read_live()
         for ds in self._datasets():
             ds.refresh()
 
+    def _read_live(self) -> None:
+        run = self._f["run"]
+        for name in ("status", "ended_at", "error"):
+            run[name].refresh()
+        self._live["status"] = _decode(run["status"][()])
+        self._live["ended_at"] = _decode(run["ended_at"][()])
+        self._live["error"] = run["error"][:].tobytes().decode("utf-8", "replace")
+
     def _datasets(self) -> list[h5py.Dataset]:
-        found = [self._f["run"][n] for n in ("status", "ended_at", "error", "steps_done")]
+        found = [self._f["run/steps_done"]]
         found += list(self._f["data"].values())
         for trace in self.traces:
             found += [self._f["traces"][trace.name]["values"], self._f["traces"][trace.name]["axis"]]
@@ -577,17 +616,17 @@ class RunReader:
     @property
     def status(self) -> RunStatus:
         """Live status (``running`` for a run in progress or whose writer was killed)."""
-        return RunStatus(_decode(self._f["run/status"][()]))
+        return RunStatus(self._live["status"])
 
     @property
     def error(self) -> str:
         """Error text of a failed or aborted run, ``""`` otherwise."""
-        return _decode(self._f["run/error"][()])
+        return self._live["error"]
 
     @property
     def ended_at(self) -> str:
         """ISO end time, ``""`` while running."""
-        return _decode(self._f["run/ended_at"][()])
+        return self._live["ended_at"]
 
     @property
     def writer_pid(self) -> int:
@@ -677,8 +716,8 @@ class RunReader:
         return json.loads(self.raw_attrs["versions"])
 
     @property
-    def snapshots(self) -> dict[str, dict[str, Any]]:
-        """Instrument name -> identity and settings at the start of the run."""
+    def snapshots(self) -> dict[str, Any]:
+        """The bench snapshot taken when the run started, as given to the writer."""
         return _read_snapshots(self._f["instruments"])
 
     @property

@@ -200,3 +200,31 @@ def test_sigkilled_runner_keeps_flushed_points_and_resume_runs_each_step_once(tm
         np.testing.assert_array_equal(reader.column("step"), np.arange(400))
         np.testing.assert_allclose(reader.column("current"), np.linspace(-1e-3, 1e-3, 400))
     assert final.n_points == 400
+
+
+def test_role_check_is_static_and_never_reads_a_property():
+    from typing import Protocol
+
+    from protocols.runner import _checked_role
+
+    class Field(Protocol):
+        @property
+        def field(self) -> float: ...
+
+        def ramp_to(self, tesla: float) -> None: ...
+
+    class Magnet:
+        reads = 0
+
+        @property
+        def field(self) -> float:  # a real driver would query the instrument here
+            Magnet.reads += 1
+            return 0.0
+
+        def ramp_to(self, tesla: float) -> None:
+            pass
+
+    magnet = Magnet()
+    assert _checked_role(magnet, "field", Field) is magnet and Magnet.reads == 0
+    with pytest.raises(RunnerError, match="does not implement Field"):
+        _checked_role(object(), "field", Field)

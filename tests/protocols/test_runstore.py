@@ -243,3 +243,21 @@ def test_resume_refuses_complete_and_live_runs(tmp_path):
     finally:
         child.kill()
         child.wait()
+
+
+def test_open_bench_snapshot_shape_becomes_one_group_per_instrument(tmp_path):
+    snapshot = {"bench": "sot-hallbar", "visa_library": "sot-hallbar@spinbench",
+                "roles": {"field": "magnet"},
+                "instruments": {"magnet": {"driver": "kepco_bop", "limits": {"max_field": 0.3},
+                                           "settings": {"current": 0.0, "output": False}},
+                                "smu": {"driver": "keithley_2450", "settings": {}}}}
+    path = tmp_path / "run.h5"
+    RunWriter.create(path, protocol="demo", params={}, columns=COLUMNS,
+                     snapshots=snapshot).finish()
+    with h5py.File(path, "r") as f:
+        assert sorted(f["instruments"]) == ["magnet", "smu"]
+        assert f["instruments"].attrs["bench"] == "sot-hallbar"
+        assert f["instruments/magnet"].attrs["driver"] == "kepco_bop"
+        assert json.loads(f["instruments/magnet"].attrs["limits"]) == {"max_field": 0.3}
+    with RunReader(path) as reader:
+        assert reader.snapshots == snapshot
