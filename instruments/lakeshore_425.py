@@ -16,16 +16,26 @@ from typing import Any
 
 from pymeasure.instruments.lakeshore import LakeShore425 as _PymeasureLakeShore425
 
-from .driver_base import Driver
+from .driver_base import Driver, parse_float_reply
 from .limits import LimitError
 
-__all__ = ["LakeShore425"]
+__all__ = ["LakeShore425", "OverRangeError"]
+
+
+class OverRangeError(RuntimeError):
+    """The 425 answered ``OL``: the field exceeds the present range."""
 
 MU0 = 4e-7 * math.pi
 #: UNIT code -> (name, factor to tesla)
 UNITS = {1: ("G", 1e-4), 2: ("T", 1.0), 3: ("Oe", 1e-4), 4: ("A/m", MU0)}
-#: RANGE code -> full scale in T (high-sensitivity probe: 35 G, 350 G, 3.5 kG, 35 kG)
-RANGES = {1: 3.5e-3, 2: 3.5e-2, 3: 0.35, 4: 3.5}
+#: probe TYPE? code -> full scales in T of RANGE 1..4 (manual, "RANGE" and "TYPE?"):
+#: 40 high sensitivity (35 G .. 35 kG), 41 high stability (350 G .. 350 kG),
+#: 42 ultra-high sensitivity (0.35 G .. 350 G); 50..52 are the same probes on user cables
+PROBE_RANGES = {
+    40: (3.5e-3, 3.5e-2, 0.35, 3.5),
+    41: (3.5e-2, 0.35, 3.5, 35.0),
+    42: (3.5e-5, 3.5e-4, 3.5e-3, 3.5e-2),
+}
 
 
 class LakeShore425(Driver):
@@ -45,6 +55,7 @@ class LakeShore425(Driver):
         if self.axis not in ("x", "y", "z"):
             raise ValueError(f"{name}: option axis must be x, y or z, got {self.axis!r}")
         self._unit_code: int | None = None
+        self._ranges: tuple[float, ...] | None = None
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):
@@ -59,12 +70,26 @@ class LakeShore425(Driver):
             self._unit_code = code
         return self._unit_code
 
+    def _probe_ranges(self) -> tuple[float, ...]:
+        """Full scales (T) of RANGE 1..4 for the attached probe (``TYPE?`` once)."""
+        if self._ranges is None:
+            code = int(self._ask_float("TYPE?"))
+            code = code - 10 if code >= 50 else code
+            if code not in PROBE_RANGES:
+                raise ValueError(f"{self.name}: TYPE? returned an unknown probe type {code}")
+            self._ranges = PROBE_RANGES[code]
+        return self._ranges
+
     # ---- Gaussmeter ---------------------------------------------------------------------------
     def read_field(self) -> float:
         """[first use: ``UNIT?``], ``RDGFIELD?`` -> T"""
         with self.lock:
             factor = UNITS[self._unit()][1]
-            return self._ask_float("RDGFIELD?") * factor
+            reply = self._ask("RDGFIELD?")
+            if reply.strip().upper() == "OL":
+                raise OverRangeError(f"{self.name}: field over range (RDGFIELD? answered OL); "
+                                     f"select a larger range with set_range() or auto_range()")
+            return parse_float_reply(reply, self.name, "RDGFIELD?") * factor
 
     def set_unit(self, unit: str) -> None:
         """``UNIT <n>`` for unit in G, T, Oe, A/m."""
@@ -76,18 +101,21 @@ class LakeShore425(Driver):
             self._unit_code = codes[unit]
 
     def set_range(self, full_scale_T: float) -> None:
-        """``RANGE <n>``: one of the probe's full scales (3.5 mT, 35 mT, 0.35 T, 3.5 T),
-        never rounded to the nearest."""
-        for code, fs in RANGES.items():
-            if abs(float(full_scale_T) - fs) <= 1e-9 * fs:
-                self._write(f"RANGE {code}")
-                return
-        raise LimitError(f"{self.name}: range {full_scale_T:g} T is not a 425 range; allowed: "
-                         f"{', '.join(f'{v:g} T' for v in RANGES.values())}")
+        """[``TYPE?`` once], ``RANGE <n>``: one of the probe's full scales (for the high-
+        sensitivity probe 3.5 mT, 35 mT, 0.35 T, 3.5 T), never rounded to the nearest."""
+        with self.lock:
+            ranges = self._probe_ranges()
+            for code, fs in enumerate(ranges, start=1):
+                if abs(float(full_scale_T) - fs) <= 1e-9 * fs:
+                    self._write(f"RANGE {code}")
+                    return
+        raise LimitError(f"{self.name}: range {full_scale_T:g} T is not a range of this probe; "
+                         f"allowed: {', '.join(f'{v:g} T' for v in ranges)}")
 
-    def auto_range(self) -> None:
-        """``AUTO``"""
-        self._write("AUTO")
+    def auto_range(self, enabled: bool = True) -> None:
+        """``AUTO 1`` / ``AUTO 0`` (manual: ``AUTO <off/on>``; pymeasure's bare ``AUTO``
+        omits the required argument)."""
+        self._write(f"AUTO {int(bool(enabled))}")
 
     # ---- bench life cycle ----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -95,10 +123,12 @@ class LakeShore425(Driver):
             code = int(self._ask_float("UNIT?"))
             self._unit_code = code if code in UNITS else None
             rng = int(self._ask_float("RANGE?"))
+            ranges = self._probe_ranges()
             return {
                 "idn": self.identify(),
                 "unit": UNITS.get(code, ("?", math.nan))[0],
-                "range_T": RANGES.get(rng, math.nan),
+                "range_T": ranges[rng - 1] if 1 <= rng <= len(ranges) else math.nan,
+                "auto_range": self._ask("AUTO?") in ("1", "+1"),
                 "mode": self._ask("RDGMODE?"),
                 "field_T": self.read_field(),
                 "axis": self.axis,

@@ -3,7 +3,7 @@ import pytest
 from pymeasure.instruments.lakeshore import LakeShore425 as PM425
 
 from instr_fakes import TranscriptAdapter
-from instruments.lakeshore_425 import LakeShore425
+from instruments.lakeshore_425 import LakeShore425, OverRangeError
 from instruments.limits import LimitError
 from instruments.roles import Gaussmeter
 
@@ -22,11 +22,17 @@ def test_read_field_converts_units_to_tesla():
 
 
 def test_set_unit_and_range_strictly():
-    driver, adapter = make({"RDGFIELD?": "0.25"})
+    driver, adapter = make({"RDGFIELD?": "0.25", "TYPE?": "40"})
     driver.set_unit("T")
     assert driver.read_field() == pytest.approx(0.25)
-    with pytest.raises(LimitError, match="not a 425 range"):
+    with pytest.raises(LimitError, match="not a range of this probe"):
         driver.set_range(1.0)                                # not rounded to 3.5 T
     driver.set_range(0.35)
     driver.auto_range()
-    assert adapter.written == ["UNIT 2", "RDGFIELD?", "RANGE 3", "AUTO"]
+    assert adapter.written == ["UNIT 2", "RDGFIELD?", "TYPE?", "RANGE 3", "AUTO 1"]
+
+
+def test_overload_is_an_error_not_a_number():
+    driver, adapter = make({"UNIT?": "2", "RDGFIELD?": "OL"})
+    with pytest.raises(OverRangeError, match="over range"):
+        driver.read_field()
