@@ -228,3 +228,17 @@ def test_role_check_is_static_and_never_reads_a_property():
     assert _checked_role(magnet, "field", Field) is magnet and Magnet.reads == 0
     with pytest.raises(RunnerError, match="does not implement Field"):
         _checked_role(object(), "field", Field)
+
+
+def test_ctrl_c_while_writing_a_batch_is_held_until_the_batch_is_written():
+    import signal
+
+    from protocols.runner import _sigint_deferred
+
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with _sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            done.append("batch written")
+    assert done == ["batch written"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
