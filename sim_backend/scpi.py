@@ -549,6 +549,9 @@ def split_params(text: bytes) -> tuple[list[str], list[bytes]]:
 # the emulator base
 
 
+_UNIT_RE = re.compile(rb"^\s*([^\s]+)\s*(.*)$", re.S)
+
+
 class Emulator:
     """Byte-level instrument emulator speaking SCPI/IEEE 488.2 (contracts §2).
 
@@ -574,6 +577,8 @@ class Emulator:
     BUS_TIME_PER_TRANSFER = 2e-4
 
     _tables: dict[type, CommandTable] = {}
+    #: bus time of the write being executed, not yet charged to the world clock
+    _owed: float = 0.0
 
     def __init__(self, world: "SimWorld", address: str, config: dict | None = None):
         self.world = world
@@ -625,8 +630,11 @@ class Emulator:
     # ---------------------------------------------------------------- contracts §2
     def write(self, data: bytes) -> None:
         """One VISA write: a complete program message (END on the last byte)."""
-        self.world.record(self.address, data)
-        self.world.advance(self.BUS_TIME_PER_TRANSFER + self.BUS_TIME_PER_BYTE * len(data))
+        world = self.world
+        world.record(self.address, data)
+        # the transfer time is charged together with the first unit's execution time (one
+        # world.advance instead of two: the drive cannot change in between)
+        self._owed = self.BUS_TIME_PER_TRANSFER + self.BUS_TIME_PER_BYTE * len(data)
         if self._out:
             # IEEE 488.2 6.3.2.3: a new message while a response is unread interrupts it
             self._out.clear()
@@ -635,6 +643,9 @@ class Emulator:
         responses: list[bytes] = []
         for message in self._split_messages(data):
             self._execute_message(message, responses)
+        if self._owed:
+            world.advance(self._owed)
+            self._owed = 0.0
         if responses:
             self._out += b";".join(responses) + self.TERMINATOR
             self._out_end = True
@@ -715,7 +726,11 @@ class Emulator:
             unit = unit.strip()
             if not unit:
                 continue
-            self.world.advance(self.COMMAND_TIME)
+            if self._owed:
+                self.world.advance(self._owed + self.COMMAND_TIME)
+                self._owed = 0.0
+            else:
+                self.world.advance(self.COMMAND_TIME)
             try:
                 path = self._execute_unit(unit, path, responses)
             except ScpiError as exc:
@@ -726,7 +741,7 @@ class Emulator:
 
     def _execute_unit(self, unit: bytes, path: str, responses: list[bytes]) -> str:
         # header = everything up to the first whitespace
-        m = re.match(rb"^\s*([^\s]+)\s*(.*)$", unit, re.S)
+        m = _UNIT_RE.match(unit)
         if not m:
             raise ScpiError(-102)
         header_b, rest = m.group(1), m.group(2)

@@ -1,0 +1,207 @@
+"""Per-query overhead of the ``@spinbench`` VISA library against pyvisa-sim, measured in one run.
+
+Layers, each answering ``*IDN?`` through a GPIB resource:
+
+* the emulator alone (``emu.write(b"*IDN?\\n"); emu.read(...)``, no VISA);
+* a raw pyvisa ``query("*IDN?")``;
+* a pymeasure ``Instrument.measurement("*IDN?")`` property read;
+* a qcodes parameter ``get`` (``get_cmd="*IDN?"``);
+
+on ``<bench>@spinbench`` and, as the peer, on pyvisa-sim's YAML backend (``<file>@sim``) with a
+device that answers the same query.  Prints median and minimum microseconds per query and the
+ratio spinbench / pyvisa-sim.  Target: a raw pyvisa query through ``@spinbench`` is at least as
+fast as through pyvisa-sim.
+
+    python benchmarks/bench_visa.py [-n 20000] [--profile]
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pyvisa  # noqa: E402
+
+from sim_backend import emulators as emulators_pkg  # noqa: E402
+from sim_backend.scpi import Emulator  # noqa: E402
+
+ADDRESS = "GPIB0::12::INSTR"
+IDN = "SPINBENCH,BENCH-EMULATOR,1,1.0"
+
+
+class IdnEmulator(Emulator):
+    """Only the IEEE 488.2 common commands: what every emulator answers ``*IDN?`` with."""
+
+    IDN = IDN
+
+
+SPINBENCH_YAML = f"""\
+name: bench-visa
+sim:
+  seed: 1
+  device: {{model: sot_hallbar_spine, params: {{}}}}
+  instruments:
+    {ADDRESS}: {{model: bench_idn}}
+"""
+
+PYVISA_SIM_YAML = f"""\
+spec: "1.1"
+devices:
+  idn:
+    eom:
+      GPIB INSTR:
+        q: "\\n"
+        r: "\\n"
+    error: ERROR
+    dialogues:
+      - q: "*IDN?"
+        r: "{IDN}"
+resources:
+  {ADDRESS}:
+    device: idn
+"""
+
+
+def timed(fn, n: int) -> tuple[float, float]:
+    """Median and minimum of ``n`` calls, in microseconds (after a warm-up)."""
+    for _ in range(min(n // 10, 1000)):
+        fn()
+    clock = time.perf_counter_ns
+    samples = []
+    append = samples.append
+    gc.disable()
+    try:
+        for _ in range(n):
+            t0 = clock()
+            fn()
+            append(clock() - t0)
+    finally:
+        gc.enable()
+    return statistics.median(samples) / 1e3, min(samples) / 1e3
+
+
+def emulator_alone(bench_file: Path):
+    from sim_backend.benches import build
+
+    emu = build(str(bench_file)).emulators[ADDRESS]
+
+    def query():
+        emu.write(b"*IDN?\n")
+        data, end = emu.read(20480)
+        assert end and data == b"SPINBENCH,BENCH-EMULATOR,1,1.0\n"
+
+    return query
+
+
+def raw_pyvisa(spec: str):
+    rm = pyvisa.ResourceManager(spec)
+    inst = rm.open_resource(ADDRESS, read_termination="\n", write_termination="\n")
+
+    def query():
+        assert inst.query("*IDN?") == IDN
+
+    return query
+
+
+def pymeasure_property(spec: str):
+    from pymeasure.instruments import Instrument
+
+    class Idn(Instrument):
+        identity = Instrument.measurement("*IDN?", "Identification fields.", cast=str)
+
+        def __init__(self, adapter, **kwargs):
+            super().__init__(adapter, "bench", includeSCPI=False, **kwargs)
+
+    inst = Idn(ADDRESS, visa_library=spec, read_termination="\n", write_termination="\n")
+
+    fields = IDN.split(",")
+
+    def query():
+        assert inst.identity == fields
+
+    return query
+
+
+_qcodes_count = 0
+
+
+def qcodes_parameter(spec: str):
+    global _qcodes_count
+    from qcodes.instrument import VisaInstrument
+
+    class Idn(VisaInstrument):
+        default_terminator = "\n"
+
+        def __init__(self, name, address, **kwargs):
+            super().__init__(name, address, **kwargs)
+            self.identity = self.add_parameter("identity", get_cmd="*IDN?")
+
+    _qcodes_count += 1
+    inst = Idn(f"bench_visa_{_qcodes_count}", ADDRESS, visalib=spec)
+
+    def query():
+        assert inst.identity() == IDN
+
+    return query
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=20_000, help="queries per layer (>= 10000 for the record)")
+    ap.add_argument("--profile", action="store_true", help="profile the raw @spinbench query")
+    args = ap.parse_args(argv)
+    logging.disable(logging.CRITICAL)  # pyvisa/qcodes debug logging is not part of the path
+
+    emulators_pkg.EMULATORS["bench_idn"] = f"{__name__}:IdnEmulator"
+    tmp = Path(tempfile.mkdtemp(prefix="bench_visa_"))
+    bench_file = tmp / "bench-visa.yaml"
+    bench_file.write_text(SPINBENCH_YAML)
+    sim_file = tmp / "pyvisa-sim.yaml"
+    sim_file.write_text(PYVISA_SIM_YAML)
+    spin, peer = f"{bench_file}@spinbench", f"{sim_file}@sim"
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        fn = raw_pyvisa(spin)
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(args.n):
+            fn()
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        return
+
+    rows = [("emulator alone", emulator_alone(bench_file), None)]
+    for label, make in (("raw pyvisa query", raw_pyvisa), ("pymeasure property", pymeasure_property),
+                        ("qcodes parameter get", qcodes_parameter)):
+        rows.append((label, make(spin), make(peer)))
+
+    print(f"*IDN? round trip, {args.n} queries per layer, microseconds per query "
+          f"(python {sys.version.split()[0]}, pyvisa {pyvisa.__version__})")
+    head = f"{'layer':<22} {'spinbench med':>14} {'min':>8} {'pyvisa-sim med':>15} {'min':>8} {'ratio med':>10} {'ratio min':>10}"
+    print(head)
+    print("-" * len(head))
+    for label, spin_fn, peer_fn in rows:
+        s_med, s_min = timed(spin_fn, args.n)
+        if peer_fn is None:
+            print(f"{label:<22} {s_med:>14.2f} {s_min:>8.2f} {'-':>15} {'-':>8} {'-':>10} {'-':>10}")
+            continue
+        p_med, p_min = timed(peer_fn, args.n)
+        print(f"{label:<22} {s_med:>14.2f} {s_min:>8.2f} {p_med:>15.2f} {p_min:>8.2f} "
+              f"{s_med / p_med:>10.2f} {s_min / p_min:>10.2f}")
+    print("ratio = spinbench / pyvisa-sim (below 1: spinbench is faster)")
+
+
+if __name__ == "__main__":
+    main()
