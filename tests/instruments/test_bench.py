@@ -173,8 +173,10 @@ def test_open_roles_snapshot_checkpoint_and_shutdown(sim_bench):
         assert snap["instruments"]["nvm"]["address"] == "GPIB0::7::INSTR"
         lab.checkpoint(3)                # unsupported by pyvisa-sim: harmless
         resource = source.resource
-        assert resource is lab.instrument("nvm").resource.visalib.resource_manager \
-            .list_opened_resources()[0] or True
+        rm = resource.visalib.resource_manager            # ONE ResourceManager for the bench
+        assert lab.instrument("nvm").resource.visalib.resource_manager is rm
+        assert {r.resource_name for r in rm.list_opened_resources()} == {
+            "GPIB0::12::INSTR", "GPIB0::7::INSTR"}
     assert calls == ["pulser"]
     with pytest.raises(Exception):       # closed with the bench
         resource.query("*IDN?")
