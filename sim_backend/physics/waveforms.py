@@ -71,6 +71,18 @@ class Sine:
 
 
 @dataclass(frozen=True)
+class Ramp:
+    """Linear ramp from 0 at ``start`` to 1 at ``start + duration``, then held at 1."""
+
+    duration: float
+    start: float = 0.0
+    is_constant: bool = False
+
+    def __call__(self, t: float) -> float:
+        return min(max((t - self.start) / self.duration, 0.0), 1.0)
+
+
+@dataclass(frozen=True)
 class Sum:
     """Sum of waveforms, e.g. a DC bias plus a sinusoid."""
 
