@@ -1,0 +1,765 @@
+"""Keithley 2182A Nanovoltmeter emulator (2182A-900-01, User's Manual, sections 12-15).
+
+The command table follows the manual's SCPI command summary tables (section 14): CALCulate,
+DISPlay, FORMat, ROUTe is absent on the 2182A, SENSe, STATus, SYSTem, TRACe, TRIGger, UNIT,
+then the signal-oriented commands (CONFigure/FETCh?/READ?/MEASure?, section 13).
+
+Readings come from the world: channel 1 and channel 2 are wired to device ports
+(``connect: {channel1: hall, channel2: xx}``) and one A/D conversion integrates the port
+voltage over the aperture NPLC / line frequency with :meth:`SimWorld.measure_voltage` (which
+adds the Johnson noise of the port).  On top of that the emulator adds the instrument's own
+noise, ~6 nV rms at 1 PLC on the 10 mV range, scaling as 1/sqrt(NPLC) and with the range
+(specification table: 10 mV 6 nV, 100 mV 20 nV, 1 V 75 nV, 10 V 750 nV, 100 V 75 uV at 1 PLC).
+Readings beyond 120 % of a fixed range are the overflow value +9.9E37.
+
+Timing of one conversion: the aperture, doubled with autozero (``SYST:AZER``, the zero is an
+A/D conversion of its own), plus one aperture more with front autozero (``SYST:FAZ``) on channel 1 (an
+approximation of the manual's reading-rate tables); plus 1 ms of processing; line sync (``SYST:LSYN``) waits for
+the next line-cycle edge.
+
+Digital filter (``SENS:VOLT:DFIL``, *RST ON, moving, count 10, window 0.01 %): the stack is
+cleared at the start of each trigger sequence (INIT/READ?) and, as the manual describes, the
+first conversion fills it; a conversion outside the window of the average resets the stack.
+A repeating filter averages COUNT fresh conversions per reading.  The analog low-pass filter
+(``LPAS``) is a setting only.  So one ``READ?`` on the
+*RST state costs one conversion and never mixes readings from before a sweep step.
+
+The trigger model covers what the 6221 coupling and READ?/FETCh?/INIT need: INIT:CONT,
+TRIG:SOUR IMM|BUS|EXT|TIM|MAN, TRIG:COUN, SAMP:COUN, TRIG:DEL, the reading buffer (TRAC) with
+the buffer-full bit of the measurement event register (pymeasure's ``KeithleyBuffer``).
+
+A 622x current source talks to the 2182A over RS-232 and the Trigger Link: the 6221 emulator
+calls :meth:`serial_write` / :meth:`serial_read` (``SYST:COMM:SER:SEND`` / ``:ENT?``),
+:meth:`external_trigger` (trigger link) and :meth:`pulse_conversion` (one A/D of a Delta or
+Pulse Delta cycle).
+"""
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+from ..scpi import (Args, Boolean, Choice, Cmd, CommandTable, Emulator, Numeric, ScpiError,
+                    String, _COMMON_TABLE, setting, system_error_commands)
+
+OVERFLOW = 9.9e37
+
+#: voltage ranges per channel (V); a range reads up to 120 % of its value
+RANGES: dict[int, tuple[float, ...]] = {1: (0.01, 0.1, 1.0, 10.0, 100.0), 2: (0.1, 1.0, 10.0)}
+#: instrument noise (V rms) at 1 PLC per range; scales as 1/sqrt(NPLC)
+NOISE_1PLC = {0.01: 6e-9, 0.1: 20e-9, 1.0: 75e-9, 10.0: 750e-9, 100.0: 75e-6}
+#: thermocouple Seebeck coefficients near room temperature (V/K), for TEMP on channel 1/2
+SEEBECK = {"B": 0.3e-6, "E": 61e-6, "J": 52e-6, "K": 41e-6, "N": 27e-6, "R": 6e-6,
+           "S": 6e-6, "T": 41e-6}
+#: measurement event register bits (figure 15-6)
+ROF, RAV, BAV, BHF, BFL = 1 << 0, 1 << 5, 1 << 7, 1 << 8, 1 << 9
+#: status byte summary bits
+MSB, QSB, OSB = 1 << 0, 1 << 3, 1 << 7
+
+
+class Keithley2182A(Emulator):
+    """Keithley 2182A nanovoltmeter wired to device ports through ``channel1``/``channel2``."""
+
+    IDN = "KEITHLEY INSTRUMENTS INC.,MODEL 2182A,1234567,C02  /A02"
+    ERROR_QUEUE_DEPTH = 10
+    COMMAND_TIME = 2e-4
+    #: processing time per reading beyond the A/D conversions (s)
+    READING_OVERHEAD = 1e-3
+
+    def __init__(self, world, address: str, config: dict | None = None):
+        cfg = dict(config or {})
+        #: line frequency (Hz): detected at power-on on the real instrument; here a bench option
+        self.line_frequency = float(cfg.get("line_frequency", 60.0))
+        self._serial_out = bytearray()
+        super().__init__(world, address, config)
+        self._common = _COMMON_2182A
+
+    # ------------------------------------------------------------------------ state
+    def reset(self) -> None:
+        """*RST defaults (manual, table 14-x "default" column)."""
+        s = self.settings
+        s.update({
+            "func": "VOLT", "chan": 1,
+            "volt_nplc": 5.0, "temp_nplc": 5.0, "volt_digits": 8, "temp_digits": 7,
+            "range1": 100.0, "range2": 10.0, "auto1": True, "auto2": True,
+            "ref1": 0.0, "ref2": 0.0, "ref_stat1": False, "ref_stat2": False,
+            "tref1": 0.0, "tref2": 0.0, "tref_stat1": False, "tref_stat2": False,
+            "lpas": True, "dfil": True, "dfil_count": 10, "dfil_tcon": "MOVING", "dfil_wind": 0.01,
+            "tlpas": True, "tdfil": True, "tdfil_count": 10, "tdfil_tcon": "MOVING", "tdfil_wind": 0.01,
+            "delta": False, "tc_type": "K", "transducer": "TCOUPLE", "rjun_rsel": "SIMULATED",
+            "rjun_sim": 23.0,
+            "azer": True, "faz": True, "lsyn": False,
+            "init_cont": False, "trig_sour": "IMMEDIATE", "trig_coun": 1, "trig_del": 0.0,
+            "trig_del_auto": True, "trig_tim": 0.1, "samp_coun": 1,
+            "trac_poin": 100, "trac_feed": "SENSE", "trac_cont": "NEVER",
+            "form_data": "ASCII", "form_bord": "SWAPPED", "form_elem": ("READING",),
+            "calc_form": "MXB", "calc_stat": False, "calc_m": 1.0, "calc_b": 0.0,
+            "calc_unit": "X", "calc_perc": 1.0,
+            "calc2_form": "MEAN", "calc2_stat": False,
+            "disp_enab": True, "disp_text_stat": False, "unit_temp": "C", "unit_volt": "V",
+        })
+        self.meas_event = self.meas_enable = 0
+        self.oper_event = self.oper_enable = 0
+        self.ques_event = self.ques_enable = 0
+        self.buffer: list[float] = []
+        self.samples: list[float] = []   #: readings of the last trigger sequence (FETCh?)
+        self.latest: float | None = None
+        self._fresh = False
+        self._stack: list[float] = []
+        self._waiting = 0                #: triggers still awaited (BUS/EXT/MAN source)
+        self._calc2: float | None = None
+        self._calc1: float | None = None
+
+    def on_clear(self) -> None:
+        self._waiting = 0
+
+    # ------------------------------------------------------------------------ physics
+    @property
+    def plc(self) -> float:
+        return 1.0 / self.line_frequency
+
+    def _port(self, channel: int) -> str | None:
+        return self.connect.get(f"channel{channel}")
+
+    def _range_for(self, channel: int, value: float) -> float | None:
+        """Smallest range of ``channel`` reading ``value`` (120 % over-range), None if none."""
+        for r in RANGES[channel]:
+            if abs(value) <= 1.2 * r:
+                return r
+        return None
+
+    def _raw_voltage(self, channel: int, aperture: float) -> tuple[float, float]:
+        """Integrate ``channel`` for ``aperture`` s: (volts incl. instrument noise, range used)."""
+        port = self._port(channel)
+        if port is None:
+            v = 0.0
+            self.world.advance(aperture)
+        else:
+            v = self.world.measure_voltage(port, aperture)
+        auto = self.settings[f"auto{channel}"]
+        rng = self._range_for(channel, v) if auto else self.settings[f"range{channel}"]
+        rng = rng or RANGES[channel][-1]
+        nplc = max(aperture * self.line_frequency, 1e-4)
+        v += NOISE_1PLC[rng] / math.sqrt(nplc) * self.world.rng.standard_normal()
+        if abs(v) > 1.2 * rng:
+            return OVERFLOW, rng
+        return v, rng
+
+    def pulse_conversion(self, aperture: float) -> float:
+        """One channel-1 A/D conversion commanded by a 622x in a Delta / Pulse Delta cycle.
+
+        Costs exactly ``aperture`` of world time (no autozero: Delta cancels offsets and drift).
+        """
+        v, _ = self._raw_voltage(1, aperture)
+        if v == OVERFLOW:
+            self.meas_event |= ROF
+        return v
+
+    def _nplc(self) -> float:
+        return self.settings["temp_nplc" if self.settings["func"] == "TEMP" else "volt_nplc"]
+
+    def _conversion(self) -> float:
+        """One A/D conversion of the present function and channel, with its time cost."""
+        s = self.settings
+        aperture = self._nplc() * self.plc
+        if s["lsyn"]:
+            phase = (self.world.now * self.line_frequency) % 1.0
+            if phase > 1e-9:
+                self.world.advance((1.0 - phase) * self.plc)
+        chan = s["chan"]
+        if chan == 0:  # internal temperature sensor
+            self.world.advance(aperture)
+            value = self._to_temp_unit(28.0 + 0.01 * self.world.rng.standard_normal())
+        else:
+            v, _ = self._raw_voltage(chan, aperture)
+            if s["func"] == "TEMP" and v != OVERFLOW:
+                tref = s["rjun_sim"]
+                value = self._to_temp_unit(tref + v / SEEBECK[s["tc_type"]])
+            else:
+                value = v
+        zero_time = aperture if s["azer"] else 0.0
+        if s["faz"] and chan == 1:
+            zero_time += aperture
+        self.world.advance(zero_time + self.READING_OVERHEAD)
+        return value
+
+    def _to_temp_unit(self, celsius: float) -> float:
+        unit = self.settings["unit_temp"]
+        if unit == "F":
+            return celsius * 9 / 5 + 32
+        if unit == "K":
+            return celsius + 273.15
+        return celsius
+
+    def _filtered_reading(self) -> float:
+        """One reading: conversions through the digital filter, then REL and math (mX+b)."""
+        s = self.settings
+        temp = s["func"] == "TEMP"
+        on = s["tdfil" if temp else "dfil"]
+        count = s["tdfil_count" if temp else "dfil_count"]
+        if not on or count <= 1:
+            value = self._conversion()
+        elif s["tdfil_tcon" if temp else "dfil_tcon"] == "REPEAT":
+            conv = [self._conversion() for _ in range(count)]
+            value = OVERFLOW if OVERFLOW in conv else sum(conv) / count
+        else:
+            new = self._conversion()
+            if new == OVERFLOW:
+                self._stack = []
+                value = new
+            else:
+                window = s["tdfil_wind" if temp else "dfil_wind"] / 100.0
+                chan = max(s["chan"], 1)
+                scale = s[f"range{chan}"] if not temp else 1.0
+                if self._stack:
+                    avg = sum(self._stack) / len(self._stack)
+                    if abs(new - avg) > window * scale:
+                        self._stack = []
+                if not self._stack:
+                    self._stack = [new] * count  # the first conversion fills the stack
+                else:
+                    self._stack = (self._stack + [new])[-count:]
+                value = sum(self._stack) / len(self._stack)
+        if value != OVERFLOW:
+            chan = max(s["chan"], 1)
+            key = f"{'t' if temp else ''}ref"
+            if s[f"{key}_stat{chan}"]:
+                value -= s[f"{key}{chan}"]
+            if s["calc_stat"]:
+                value = self._math(value)
+        else:
+            self.meas_event |= ROF
+        self.latest = value
+        self._fresh = True
+        self.meas_event |= RAV
+        return value
+
+    def _math(self, value: float) -> float:
+        s = self.settings
+        if s["calc_form"] == "PERCENT":
+            self._calc1 = (value - s["calc_perc"]) / s["calc_perc"] * 100.0
+        else:
+            self._calc1 = s["calc_m"] * value + s["calc_b"]
+        return self._calc1
+
+    # ------------------------------------------------------------------------ trigger model
+    def _store(self, value: float) -> None:
+        self.samples.append(value)
+        s = self.settings
+        if s["trac_cont"] == "NEXT" and s["trac_feed"] != "NONE":
+            if s["trac_feed"] == "CALCULATE" and self._calc1 is not None:
+                value = self._calc1
+            self.buffer.append(value)
+            n, size = len(self.buffer), s["trac_poin"]
+            if n >= 2:
+                self.meas_event |= BAV
+            if n >= size / 2:
+                self.meas_event |= BHF
+            if n >= size:
+                self.meas_event |= BFL
+                s["trac_cont"] = "NEVER"
+
+    def _device_action(self) -> None:
+        """One trigger: the delay, then SAMPle:COUNt readings."""
+        s = self.settings
+        delay = 1e-3 if s["trig_del_auto"] else s["trig_del"]
+        self.world.advance(delay)
+        for _ in range(s["samp_coun"]):
+            self._store(self._filtered_reading())
+
+    def initiate(self) -> None:
+        """INITiate: leave idle and run the trigger model (immediate sources run to the end)."""
+        s = self.settings
+        self.samples = []
+        self._stack = []
+        count = s["trig_coun"]
+        if s["trig_sour"] in ("IMMEDIATE", "TIMER"):
+            n = int(count) if math.isfinite(count) else max(s["trac_poin"], 1)
+            for i in range(n):
+                if s["trig_sour"] == "TIMER" and i > 0:
+                    self.world.advance(s["trig_tim"])
+                self._device_action()
+            self._waiting = 0
+        else:
+            self._waiting = int(count) if math.isfinite(count) else 1 << 30
+
+    def on_trigger(self) -> None:
+        """*TRG / GET: one trigger for a BUS-sourced trigger layer that waits for it."""
+        if self._waiting > 0 and self.settings["trig_sour"] == "BUS":
+            self._waiting -= 1
+            self._device_action()
+
+    def external_trigger(self) -> None:
+        """An input trigger on the Trigger Link (a 622x sweep step)."""
+        if self._waiting > 0 and self.settings["trig_sour"] == "EXTERNAL":
+            self._waiting -= 1
+            self._device_action()
+
+    def _read(self, dev: Any = None, args: Args | None = None) -> str:
+        """READ? = ABORt; INITiate; FETCh?."""
+        if args is not None:
+            args.none()
+        s = self.settings
+        if s["trig_sour"] not in ("IMMEDIATE", "TIMER"):
+            # the real instrument waits for a trigger that cannot come during the query
+            raise ScpiError(-420, "READ? with a bus/external trigger source")
+        self.initiate()
+        return self._format_readings(self.samples)
+
+    def _fetch(self, dev: Any = None, args: Args | None = None) -> str:
+        if args is not None:
+            args.none()
+        if self.settings["init_cont"]:
+            self._filtered_reading()
+            return self._format_readings([self.latest])
+        if not self.samples:
+            raise ScpiError(-230)
+        return self._format_readings(self.samples)
+
+    # ------------------------------------------------------------------------ formatting
+    def _format_readings(self, values: list[float]) -> str | bytes:
+        s = self.settings
+        if s["form_data"] in ("SREAL", "DREAL"):
+            code = "f" if s["form_data"] == "SREAL" else "d"
+            order = "<" if s["form_bord"] == "SWAPPED" else ">"
+            return b"#0" + struct.pack(order + code * len(values), *values)
+        unit = ""
+        if "UNITS" in s["form_elem"]:
+            unit = {"VOLT": "VDC", "TEMP": s["unit_temp"]}[s["func"]]
+        return ",".join(f"{v:+.9E}{unit}" for v in values)
+
+    # ------------------------------------------------------------------------ RS-232 port
+    def serial_write(self, data: bytes) -> None:
+        """A program message arriving on the RS-232 port (a 622x ``SYST:COMM:SER:SEND``)."""
+        saved, self._out = self._out, bytearray()
+        saved_end = self._out_end
+        try:
+            self.write(data)
+            self._serial_out += bytes(self._out).replace(b"\n", b"\r")
+        finally:
+            self._out, self._out_end = saved, saved_end
+
+    def serial_read(self) -> bytes:
+        """Everything the 2182A has sent on the RS-232 port since the last read."""
+        data, self._serial_out = bytes(self._serial_out), bytearray()
+        return data
+
+    # ------------------------------------------------------------------------ status
+    def extra_status_bits(self) -> int:
+        stb = 0
+        if self.meas_event & self.meas_enable:
+            stb |= MSB
+        if self.ques_event & self.ques_enable:
+            stb |= QSB
+        if self.oper_event & self.oper_enable:
+            stb |= OSB
+        return stb
+
+
+# ============================================================================ handlers
+def _sfx_channel(args: Args, allowed: tuple[int, ...] = (1, 2)) -> int:
+    ch = args.suffix()
+    if ch not in allowed:
+        raise ScpiError(-114, f"CHANnel{ch}")
+    return ch
+
+
+def _range_cmd(pattern: str, active: bool = False) -> Cmd:
+    """:SENSe:VOLTage:CHANnel<n>:RANGe[:UPPer] <n>  (ch1 0..120 V, ch2 0..12 V)."""
+
+    def _set(dev: Keithley2182A, args: Args) -> None:
+        ch = _active_channel(dev) if active else _sfx_channel(args)
+        hi = 120.0 if ch == 1 else 12.0
+        value = args.one(Numeric(0.0, hi, default=hi, step=None))
+        dev.settings[f"range{ch}"] = dev._range_for(ch, value) or RANGES[ch][-1]
+        dev.settings[f"auto{ch}"] = False
+        dev._stack = []
+
+    def _query(dev: Keithley2182A, args: Args) -> str:
+        ch = _active_channel(dev) if active else _sfx_channel(args)
+        if args.tokens:
+            hi = 120.0 if ch == 1 else 12.0
+            return f"{args.one(Numeric(0.0, hi, default=hi)):.6E}"
+        return f"{dev.settings[f'range{ch}']:.6E}"
+
+    return Cmd(pattern, _set, _query)
+
+
+def _active_channel(dev: "Keithley2182A") -> int:
+    ch = dev.settings["chan"]
+    if ch == 0:
+        raise ScpiError(-221, "channel 0 (internal temperature) has no voltage range")
+    return ch
+
+
+def _chan_setting(pattern: str, key: str, ptype, allowed=(1, 2), active: bool = False) -> Cmd:
+    def _set(dev: Keithley2182A, args: Args) -> None:
+        ch = _active_channel(dev) if active else _sfx_channel(args, allowed)
+        dev.settings[f"{key}{ch}"] = args.one(ptype, dev.settings[f"{key}{ch}"])
+
+    def _query(dev: Keithley2182A, args: Args) -> str:
+        ch = _active_channel(dev) if active else _sfx_channel(args, allowed)
+        if args.tokens:
+            return ptype.format(args.one(ptype))
+        return ptype.format(dev.settings[f"{key}{ch}"])
+
+    return Cmd(pattern, _set, _query)
+
+
+def _ref_acquire(prefix: str):
+    def _set(dev: Keithley2182A, args: Args) -> None:
+        args.none()
+        ch = _sfx_channel(args)
+        if dev.latest is None:
+            raise ScpiError(-230)
+        dev.settings[f"{prefix}{ch}"] = dev.latest
+    return _set
+
+
+_ELEM = Choice(("READing", "UNITs"))
+
+
+def _form_elem(dev: "Keithley2182A", args: Args) -> None:
+    if not args.tokens:
+        raise ScpiError(-109)
+    dev.settings["form_elem"] = tuple(_ELEM.parse(t) for t in args.tokens)
+
+
+class CountOrInf(Numeric):
+    """A count that also takes INFinite (answered as 9.9E37, as Keithley instruments do)."""
+
+    def parse(self, token: str, current: Any = None) -> float:
+        if token.strip().upper() in ("INF", "+INF", "INFINITE", "9.9E37", "+9.9E37"):
+            return math.inf
+        return super().parse(token, current)
+
+    def format(self, value: Any) -> str:
+        return "+9.900000E+37" if math.isinf(value) else str(int(value))
+
+
+def _set_func(dev: Keithley2182A, args: Args) -> None:
+    name = args.one(String()).strip().upper()
+    if name in ("VOLT", "VOLTAGE", "VOLT:DC", "VOLTAGE:DC"):
+        dev.settings["func"] = "VOLT"
+    elif name in ("TEMP", "TEMPERATURE"):
+        dev.settings["func"] = "TEMP"
+    else:
+        raise ScpiError(-224, name)
+    dev._stack = []
+
+
+def _nplc_cmd(pattern: str, key: str) -> Cmd:
+    def ptype(dev: Keithley2182A) -> Numeric:
+        return Numeric(0.01, 60.0 if dev.line_frequency == 60 else 50.0, default=5.0)
+
+    def _set(dev: Keithley2182A, args: Args) -> None:
+        dev.settings[key] = args.one(ptype(dev))
+        dev._stack = []
+
+    def _query(dev: Keithley2182A, args: Args) -> str:
+        p = ptype(dev)
+        return p.format(args.one(p) if args.tokens else dev.settings[key])
+
+    return Cmd(pattern, _set, _query)
+
+
+def _aper_cmd(pattern: str, key: str) -> Cmd:
+    def ptype(dev: Keithley2182A) -> Numeric:
+        return Numeric(0.01 / dev.line_frequency, 1.0, default=5.0 / dev.line_frequency)
+
+    def _set(dev: Keithley2182A, args: Args) -> None:
+        dev.settings[key] = args.one(ptype(dev)) * dev.line_frequency
+
+    def _query(dev: Keithley2182A, args: Args) -> str:
+        p = ptype(dev)
+        return p.format(args.one(p) if args.tokens else dev.settings[key] / dev.line_frequency)
+
+    return Cmd(pattern, _set, _query)
+
+
+def _data_latest(dev: Keithley2182A, args: Args) -> str:
+    if dev.settings["init_cont"]:
+        dev._filtered_reading()
+    if dev.latest is None:
+        raise ScpiError(-230)
+    dev._fresh = False
+    return dev._format_readings([dev.latest])
+
+
+def _data_fresh(dev: Keithley2182A, args: Args) -> str:
+    if not dev._fresh:
+        if dev.settings["init_cont"] or dev.settings["trig_sour"] == "IMMEDIATE":
+            dev._filtered_reading()  # waits for the next reading
+        else:
+            raise ScpiError(-230)
+    dev._fresh = False
+    return dev._format_readings([dev.latest])
+
+
+def _init(dev: Keithley2182A, args: Args) -> None:
+    args.none()
+    if dev.settings["init_cont"]:
+        raise ScpiError(-213)
+    dev.initiate()
+
+
+def _init_cont(dev: Keithley2182A, value: bool) -> None:
+    dev._waiting = 0
+
+
+def _abort(dev: Keithley2182A, args: Args) -> None:
+    args.none()
+    dev._waiting = 0
+
+
+def _configure(func: str):
+    def _set(dev: Keithley2182A, args: Args) -> None:
+        args.none()
+        dev.settings.update({"func": func, "init_cont": False, "trig_sour": "IMMEDIATE",
+                             "trig_coun": 1, "samp_coun": 1, "trig_del_auto": True})
+        dev._waiting = 0
+    return _set
+
+
+def _measure(func: str):
+    conf = _configure(func)
+
+    def _query(dev: Keithley2182A, args: Args) -> str:
+        conf(dev, args)
+        return dev._read()
+    return _query
+
+
+def _conf_query(dev: Keithley2182A, args: Args) -> str:
+    return '"VOLT:DC"' if dev.settings["func"] == "VOLT" else '"TEMP"'
+
+
+def _trac_clear(dev: Keithley2182A, args: Args) -> None:
+    args.none()
+    dev.buffer = []
+    dev.meas_event &= ~(BAV | BHF | BFL)
+
+
+def _trac_data(dev: Keithley2182A, args: Args) -> str | bytes:
+    args.none()
+    if not dev.buffer:
+        return dev._format_readings([])
+    return dev._format_readings(dev.buffer)
+
+
+def _trac_free(dev: Keithley2182A, args: Args) -> str:
+    used = len(dev.buffer) * 8
+    return f"{dev.settings['trac_poin'] * 8 - used},{used}"
+
+
+def _trac_feed_cont(dev: Keithley2182A, value: str) -> None:
+    if value == "NEXT":
+        dev.meas_event &= ~(BAV | BHF | BFL)
+
+
+def _calc2_immediate(dev: Keithley2182A, args: Args | None = None) -> None:
+    data = [v for v in dev.buffer if v != OVERFLOW]
+    if not dev.settings["calc2_stat"] or not data:
+        dev._calc2 = None
+        if not data:
+            raise ScpiError(-230, "buffer empty")
+        return
+    form = dev.settings["calc2_form"]
+    n = len(data)
+    mean = sum(data) / n
+    if form == "MEAN":
+        dev._calc2 = mean
+    elif form == "MINIMUM":
+        dev._calc2 = min(data)
+    elif form == "MAXIMUM":
+        dev._calc2 = max(data)
+    elif form == "PKPK":
+        dev._calc2 = max(data) - min(data)
+    else:  # SDEViation: sample standard deviation
+        dev._calc2 = math.sqrt(sum((v - mean) ** 2 for v in data) / (n - 1)) if n > 1 else 0.0
+
+
+def _calc2_immediate_q(dev: Keithley2182A, args: Args) -> str:
+    _calc2_immediate(dev)
+    return f"{dev._calc2:+.9E}" if dev._calc2 is not None else f"{OVERFLOW:+.9E}"
+
+
+def _calc2_data(dev: Keithley2182A, args: Args) -> str:
+    if dev._calc2 is None:
+        raise ScpiError(-230)
+    return f"{dev._calc2:+.9E}"
+
+
+def _calc1_data(dev: Keithley2182A, args: Args) -> str:
+    if dev._calc1 is None:
+        raise ScpiError(-230)
+    return f"{dev._calc1:+.9E}"
+
+
+def _register(name: str) -> list[Cmd]:
+    """:STATus:<name>[:EVENt]?, :ENABle, :CONDition? for one 16-bit event register."""
+    ev, en = f"{name.lower()}_event", f"{name.lower()}_enable"
+
+    def _event(dev: Keithley2182A, args: Args) -> int:
+        value = getattr(dev, ev)
+        setattr(dev, ev, 0)
+        return value
+
+    def _enable(dev: Keithley2182A, args: Args) -> None:
+        setattr(dev, en, args.one(Numeric(0, 65535, integer=True)))
+
+    def _cond(dev: Keithley2182A, args: Args) -> int:
+        return getattr(dev, ev) & (BAV | BHF | BFL) if name == "MEASurement" else 0
+
+    return [Cmd(f"STATus:{name}[:EVENt]", query=_event),
+            Cmd(f"STATus:{name}:ENABle", _enable, lambda d, a: getattr(d, en)),
+            Cmd(f"STATus:{name}:CONDition", query=_cond)]
+
+
+def _stat_preset(dev: Keithley2182A, args: Args) -> None:
+    args.none()
+    dev.meas_enable = dev.oper_enable = dev.ques_enable = 0
+
+
+def _cls(dev: Keithley2182A, args: Args) -> None:
+    """*CLS: error queue, standard event and the SCPI event registers (IEEE 488.2 10.3)."""
+    args.none()
+    dev.errors.clear()
+    dev.esr = 0
+    dev.meas_event = dev.oper_event = dev.ques_event = 0
+
+
+def _syst_preset(dev: Keithley2182A, args: Args) -> None:
+    args.none()
+    dev.reset()
+    dev.settings["init_cont"] = True  # SYST:PRES: continuous initiation (front-panel use)
+
+
+def _disp_text(dev: Keithley2182A, args: Args) -> None:
+    dev.settings["disp_text"] = args.one(String(max_length=12))
+
+
+_BOOL = Boolean()
+_TC = Choice(("B", "E", "J", "K", "N", "R", "S", "T"))
+_TCON = Choice(("MOVing", "REPeat"))
+_VOLT = "[SENSe[1]]:VOLTage[:DC]"
+_TEMP = "[SENSe[1]]:TEMPerature"
+
+# The command table, in the order of the manual's SCPI command summary (section 14).
+COMMANDS: list[Cmd] = [
+    # --- CALCulate (table 14-2)
+    setting("CALCulate[1]:FORMat", "calc_form", Choice(("MXB", "PERCent"))),
+    setting("CALCulate[1]:KMATh:MMFactor", "calc_m", Numeric(-1e8, 1e8, default=1.0)),
+    setting("CALCulate[1]:KMATh:MBFactor", "calc_b", Numeric(-1e8, 1e8, default=0.0)),
+    setting("CALCulate[1]:KMATh:MUNits", "calc_unit", String(max_length=3)),
+    setting("CALCulate[1]:KMATh:PERCent", "calc_perc", Numeric(-1e8, 1e8, default=1.0)),
+    setting("CALCulate[1]:STATe", "calc_stat", _BOOL),
+    Cmd("CALCulate[1]:DATA", query=_calc1_data),
+    setting("CALCulate2:FORMat", "calc2_form", Choice(("MEAN", "SDEViation", "MAXimum", "MINimum", "PKPK"))),
+    setting("CALCulate2:STATe", "calc2_stat", _BOOL),
+    Cmd("CALCulate2:IMMediate", _calc2_immediate, _calc2_immediate_q),
+    Cmd("CALCulate2:DATA", query=_calc2_data),
+    # --- DISPlay (table 14-3)
+    setting("DISPlay:ENABle", "disp_enab", _BOOL),
+    Cmd("DISPlay[:WINDow[1]]:TEXT:DATA", _disp_text, lambda d, a: String().format(d.settings.get("disp_text", ""))),
+    setting("DISPlay[:WINDow[1]]:TEXT:STATe", "disp_text_stat", _BOOL),
+    # --- FORMat (table 14-4)
+    setting("FORMat[:DATA]", "form_data", Choice(("ASCii", "SREal", "DREal"))),
+    setting("FORMat:BORDer", "form_bord", Choice(("NORMal", "SWAPped"))),
+    Cmd("FORMat:ELEMents", _form_elem, lambda d, a: ",".join(_ELEM.format(e) for e in d.settings["form_elem"])),
+    # --- SENSe (table 14-5)
+    Cmd("[SENSe[1]]:CHANnel", lambda d, a: d.settings.__setitem__("chan", a.one(Numeric(0, 2, integer=True))),
+        lambda d, a: d.settings["chan"]),
+    Cmd("[SENSe[1]]:FUNCtion", _set_func, _conf_query),
+    Cmd("[SENSe[1]]:DATA:FRESh", query=_data_fresh),
+    Cmd("[SENSe[1]]:DATA[:LATest]", query=_data_latest),
+    _nplc_cmd(f"{_VOLT}:NPLCycles", "volt_nplc"),
+    _aper_cmd(f"{_VOLT}:APERture", "volt_nplc"),
+    setting(f"{_VOLT}:DIGits", "volt_digits", Numeric(4, 8, default=8, integer=True)),
+    setting(f"{_VOLT}:DELTa", "delta", _BOOL),
+    setting(f"{_VOLT}:LPASs[:STATe]", "lpas", _BOOL),
+    setting(f"{_VOLT}:DFILter[:STATe]", "dfil", _BOOL),
+    setting(f"{_VOLT}:DFILter:WINDow", "dfil_wind", Numeric(0.0, 10.0, default=0.01)),
+    setting(f"{_VOLT}:DFILter:COUNt", "dfil_count", Numeric(1, 100, default=10, integer=True)),
+    setting(f"{_VOLT}:DFILter:TCONtrol", "dfil_tcon", _TCON),
+    _range_cmd(f"{_VOLT}:CHANnel<n>:RANGe[:UPPer]"),
+    _chan_setting(f"{_VOLT}:CHANnel<n>:RANGe:AUTO", "auto", _BOOL),
+    _range_cmd(f"{_VOLT}:RANGe[:UPPer]", active=True),  # the active channel (pymeasure sends it)
+    _chan_setting(f"{_VOLT}:RANGe:AUTO", "auto", _BOOL, active=True),
+    _chan_setting(f"{_VOLT}:CHANnel<n>:REFerence", "ref", Numeric(-120.0, 120.0, default=0.0)),
+    _chan_setting(f"{_VOLT}:CHANnel<n>:REFerence:STATe", "ref_stat", _BOOL),
+    Cmd(f"{_VOLT}:CHANnel<n>:REFerence:ACQuire", _ref_acquire("ref")),
+    _nplc_cmd(f"{_TEMP}:NPLCycles", "temp_nplc"),
+    _aper_cmd(f"{_TEMP}:APERture", "temp_nplc"),
+    setting(f"{_TEMP}:DIGits", "temp_digits", Numeric(4, 7, default=7, integer=True)),
+    setting(f"{_TEMP}:TRANsducer", "transducer", Choice(("TCouple", "INTernal"))),
+    setting(f"{_TEMP}:TCouple[:TYPE]", "tc_type", _TC),
+    setting(f"{_TEMP}:TC", "tc_type", _TC),  # abbreviated form pymeasure sends (TEMP:TC)
+    setting(f"{_TEMP}:RJUNction:RSELect", "rjun_rsel", Choice(("SIMulated", "INTernal"))),
+    setting(f"{_TEMP}:RJUNction:SIMulated", "rjun_sim", Numeric(0.0, 60.0, default=23.0)),
+    Cmd(f"{_TEMP}:RTEMperature", query=lambda d, a: f"{d._to_temp_unit(28.0):+.9E}"),
+    setting(f"{_TEMP}:LPASs[:STATe]", "tlpas", _BOOL),
+    setting(f"{_TEMP}:DFILter[:STATe]", "tdfil", _BOOL),
+    setting(f"{_TEMP}:DFILter:WINDow", "tdfil_wind", Numeric(0.0, 10.0, default=0.01)),
+    setting(f"{_TEMP}:DFILter:COUNt", "tdfil_count", Numeric(1, 100, default=10, integer=True)),
+    setting(f"{_TEMP}:DFILter:TCONtrol", "tdfil_tcon", _TCON),
+    _chan_setting(f"{_TEMP}:CHANnel<n>:REFerence", "tref", Numeric(-1000.0, 10000.0, default=0.0)),
+    _chan_setting(f"{_TEMP}:CHANnel<n>:REFerence:STATe", "tref_stat", _BOOL),
+    Cmd(f"{_TEMP}:CHANnel<n>:REFerence:ACQuire", _ref_acquire("tref")),
+    # --- STATus (table 14-6)
+    *_register("MEASurement"),
+    *_register("OPERation"),
+    *_register("QUEStionable"),
+    Cmd("STATus:PRESet", _stat_preset),
+    Cmd("STATus:QUEue[:NEXT]", query=lambda d, a: d.pop_error()),
+    Cmd("STATus:QUEue:ENABle", lambda d, a: None, lambda d, a: "(-440:+900)"),
+    Cmd("STATus:QUEue:DISable", lambda d, a: None, lambda d, a: "()"),
+    Cmd("STATus:QUEue:CLEar", lambda d, a: d.errors.clear()),
+    # --- SYSTem (table 14-7)
+    setting("SYSTem:AZERo[:STATe]", "azer", _BOOL),
+    setting("SYSTem:FAZero[:STATe]", "faz", _BOOL),
+    setting("SYSTem:LSYNc[:STATe]", "lsyn", _BOOL),
+    Cmd("SYSTem:LFRequency", query=lambda d, a: int(d.line_frequency)),
+    Cmd("SYSTem:PRESet", _syst_preset),
+    *system_error_commands(),
+    Cmd("SYSTem:BEEPer[:STATe]", lambda d, a: a.one(_BOOL), lambda d, a: 1),
+    # --- TRACe (table 14-8)
+    Cmd("TRACe:CLEar", _trac_clear),
+    Cmd("TRACe:FREE", query=_trac_free),
+    setting("TRACe:POINts", "trac_poin", Numeric(2, 1024, default=100, integer=True)),
+    Cmd("TRACe:POINts:ACTual", query=lambda d, a: len(d.buffer)),
+    setting("TRACe:FEED", "trac_feed", Choice(("SENSe", "CALCulate", "NONE"))),
+    setting("TRACe:FEED:CONTrol", "trac_cont", Choice(("NEVer", "NEXT")), on_set=_trac_feed_cont),
+    Cmd("TRACe:DATA", query=_trac_data),
+    # --- TRIGger (table 14-9)
+    Cmd("INITiate[:IMMediate]", _init),
+    setting("INITiate:CONTinuous", "init_cont", _BOOL, on_set=_init_cont),
+    Cmd("ABORt", _abort),
+    setting("TRIGger[:SEQuence[1]]:SOURce", "trig_sour",
+            Choice(("IMMediate", "TIMer", "MANual", "BUS", "EXTernal"))),
+    setting("TRIGger[:SEQuence[1]]:COUNt", "trig_coun", CountOrInf(1, 9999, default=1, integer=True)),
+    setting("TRIGger[:SEQuence[1]]:DELay", "trig_del", Numeric(0.0, 999999.999, default=0.0),
+            on_set=lambda d, v: d.settings.__setitem__("trig_del_auto", False)),
+    setting("TRIGger[:SEQuence[1]]:DELay:AUTO", "trig_del_auto", _BOOL),
+    setting("TRIGger[:SEQuence[1]]:TIMer", "trig_tim", Numeric(0.001, 999999.999, default=0.1)),
+    Cmd("TRIGger[:SEQuence[1]]:SIGNal", lambda d, a: d.on_trigger()),
+    setting("SAMPle:COUNt", "samp_coun", Numeric(1, 1024, default=1, integer=True)),
+    # --- UNIT (table 14-10)
+    setting("UNIT:TEMPerature", "unit_temp", Choice(("C", "F", "K"))),
+    setting("UNIT:VOLTage[:DC]", "unit_volt", Choice(("V", "DB", "DBM"))),
+    # --- signal-oriented measurement commands (section 13)
+    Cmd("CONFigure:VOLTage[:DC]", _configure("VOLT"), _conf_query),
+    Cmd("CONFigure:TEMPerature", _configure("TEMP")),
+    Cmd("CONFigure", query=_conf_query),
+    Cmd("FETCh", query=lambda d, a: d._fetch(d, a)),
+    Cmd("READ", query=lambda d, a: d._read(d, a)),
+    Cmd("MEASure:VOLTage[:DC]", query=_measure("VOLT")),
+    Cmd("MEASure:TEMPerature", query=_measure("TEMP")),
+    # ":*CLS" (a common command after a root colon, as pymeasure's reset() sends) is accepted
+    Cmd("*CLS", _cls),
+]
+
+Keithley2182A.COMMANDS = COMMANDS
+
+#: IEEE 488.2 common commands, with *CLS also clearing the SCPI event registers
+_COMMON_2182A = CommandTable([Cmd("*CLS", _cls), *_COMMON_TABLE])
