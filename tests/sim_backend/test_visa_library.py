@@ -492,16 +492,18 @@ def _builtin_emulators_exist() -> bool:
 
 @pytest.mark.skipif(not _builtin_emulators_exist(), reason="built-in emulators not in the tree yet")
 def test_builtin_sot_hallbar_every_instrument_answers_idn():
+    expected = {"GPIB0::12::INSTR": "MODEL 6221", "GPIB0::7::INSTR": "MODEL 2182A",
+                "USB0::0x05E6::0x2450::04096331::0::INSTR": "MODEL 2450", "GPIB0::6::INSTR": "BOP 20-20M",
+                "ASRL3::INSTR": "MODEL425"}
     rm = pyvisa.ResourceManager("sot-hallbar@spinbench")
     try:
-        names = rm.list_resources("?*")
-        assert len(names) == 5
-        for name in names:
-            inst = rm.open_resource(name, read_termination="\n", write_termination="\n")
-            if name.startswith("ASRL"):
-                inst.read_termination = "\r\n"
-                inst.write_termination = "\r\n"
-            idn = inst.query("*IDN?")
-            assert len(idn.split(",")) >= 3, (name, idn)
+        assert set(rm.list_resources()) == set(expected)
+        for name, model in expected.items():
+            term = "\r\n" if name.startswith("ASRL") else "\n"
+            inst = rm.open_resource(name, read_termination=term, write_termination=term)
+            fields = inst.query("*IDN?").split(",")
+            assert len(fields) == 4 and fields[1] == model, (name, fields)
+        # the bench file's instrument names are VISA aliases
+        assert rm.open_resource("smu", read_termination="\n").query("*IDN?").split(",")[1] == "MODEL 2450"
     finally:
         rm.close()
