@@ -64,3 +64,19 @@ def test_source_meter_and_voltmeter_on_the_simulated_bench(tmp_path):
         nvm.set_integration_time(1 / 60)
         assert nvm.integration_time() == pytest.approx(1 / 60, rel=1e-3)
         assert abs(nvm.read_voltage()) < 1.0
+
+
+def test_pulse_delta_and_pulse_sweep_on_the_simulated_bench(tmp_path):
+    bench = _bench_with_available_emulators(tmp_path, {"pulser", "nanovoltmeter"})
+    if "pulse_delta" not in bench.roles:
+        pytest.skip("6221 emulator not available yet")
+    import numpy as np
+    with bench.open() as lab:
+        system = lab.role("pulse_delta")
+        fixed = system.pulse_delta(1e-3, 0.0, 110e-6, 5, 60e-6)
+        amps = np.linspace(-2e-3, 2e-3, 5)
+        swept = system.pulse_sweep(amps, 0.0, 200e-6, 0.05)
+    assert fixed.shape == (5,) and swept.shape == (5,)
+    slope, offset = np.polyfit(amps, swept, 1)          # ohmic readout at these currents
+    assert abs(offset) < 0.05 * abs(slope) * 2e-3
+    assert np.mean(fixed) == pytest.approx(slope * 1e-3, rel=0.05)
