@@ -598,7 +598,7 @@ def _calc1_data(dev: Keithley2182A, args: Args) -> str:
 
 def _register(name: str) -> list[Cmd]:
     """:STATus:<name>[:EVENt]?, :ENABle, :CONDition? for one 16-bit event register."""
-    ev, en = f"{name.lower()}_event", f"{name.lower()}_enable"
+    ev, en = f"{name[:4].lower()}_event", f"{name[:4].lower()}_enable"
 
     def _event(dev: Keithley2182A, args: Args) -> int:
         value = getattr(dev, ev)
