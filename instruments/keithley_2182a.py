@@ -89,6 +89,11 @@ class Keithley2182A(Driver):
                             "s")
             self._write(f":SENS:VOLT:NPLC {t * f:.6g}")
 
+    def set_settle_delay(self, seconds: float) -> None:
+        """``:TRIG:DEL <s>`` (0 .. 999999.999 s; manual section 8, trigger model delay)."""
+        value = check_range(self.name, "trigger delay", seconds, 0.0, 999999.999, "s")
+        self._write(f":TRIG:DEL {value:.6g}")
+
     def set_voltage_range(self, range_V: float) -> None:
         """``:SENS:VOLT:CHAN<ch>:RANG <V>`` -- one of the channel's ranges, never rounded."""
         allowed = VOLTAGE_RANGES[self.channel]

@@ -97,21 +97,39 @@ class Keithley6221(Driver):
             self._inner.disable_source()
 
     def pulse(self, amplitude_A: float, width_s: float, low_A: float = 0.0) -> None:
-        """DC-toggled pulse: ``:SOUR:CURR <amp>``, ``OUTPUT ON``, hold ``width_s``, then
-        ``OUTPUT OFF`` + ``:SOUR:CURR 0`` (``low_A == 0``) or ``:SOUR:CURR <low>``."""
+        """One write pulse timed by the instrument: a one-point list sweep (manual section 4,
+        "Sweeps"), after which the output returns to the bias level ``low_A`` and stays on.
+
+        A software-timed on/off (``OUTPUT ON``, sleep, ``OUTPUT OFF``) would make the width depend
+        on the host and the bus; the 6221's sweep delay times it to the instrument's clock, from
+        1 ms (the shortest sweep delay) up.  Shorter pulses: :meth:`pulse_delta` (50 us .. 12 ms)
+        or a pulse generator.  Sequence::
+
+            [:SOUR:CURR:COMP <V>]      (once per session)
+            SOUR:SWE:ABOR
+            :SOUR:CURR <low>           (bias level: where the output rests after the sweep)
+            SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR <amp>;:SOUR:LIST:DEL <width>;
+              :SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST
+            SOUR:SWE:ARM               (turns the output on at the bias level)
+            INIT:IMM
+            *OPC?                      (answers once the sweep has finished)
+            SOUR:SWE:ABOR              (disarm: the output goes back to its state before arming)
+        """
         amp = self._check_current(amplitude_A, "pulse amplitude")
         low = self._check_current(low_A, "pulse low level")
-        width = check_range(self.name, "pulse width", width_s, 0.0, 3600.0, "s")
+        width = check_range(self.name, "pulse width", width_s, *SWEEP_DELAY, "s",
+                            "the 6221's shortest sweep delay; shorter pulses need pulse delta "
+                            "(50 us .. 12 ms) or a pulse generator")
         with self.lock:
             self._ensure_compliance()
-            self._inner.source_current = amp
-            self._inner.enable_source()
-            try:
-                self._hold(width)
-            finally:
-                if low == 0.0:
-                    self._inner.disable_source()
-                self._inner.source_current = low
+            self._write("SOUR:SWE:ABOR")
+            self._write(f":SOUR:CURR {low:.6g}")
+            self._write(f"SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR {amp:.6g};:SOUR:LIST:DEL {width:.6g};"
+                        ":SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST")
+            self._write("SOUR:SWE:ARM")
+            self._write("INIT:IMM")
+            self._ask("*OPC?")
+            self._write("SOUR:SWE:ABOR")
 
     # ---- PulseDeltaSystem ---------------------------------------------------------------------
     def nanovoltmeter_present(self) -> bool:

@@ -93,6 +93,11 @@ class Voltmeter(Protocol):
         """Set the integration time in s (refused outside the instrument's range)."""
         ...
 
+    def set_settle_delay(self, seconds: float) -> None:
+        """Wait ``seconds`` after each trigger before converting (the instrument's trigger
+        delay): a settle time timed by the instrument, so it holds on a simulated clock too."""
+        ...
+
 
 @runtime_checkable
 class SourceMeter(Protocol):
