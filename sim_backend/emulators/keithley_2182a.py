@@ -140,10 +140,15 @@ class Keithley2182A(Emulator):
         rng = self._range_for(channel, v) if auto else self.settings[f"range{channel}"]
         rng = rng or RANGES[channel][-1]
         nplc = max(aperture * self.line_frequency, 1e-4)
-        v += NOISE_1PLC[rng] / math.sqrt(nplc) * self.world.rng.standard_normal()
-        if abs(v) > 1.2 * rng:
+        z = self.world.rng.standard_normal()
+        v_read = v + NOISE_1PLC[rng] / math.sqrt(nplc) * z
+        if auto and abs(v_read) > 1.2 * rng and rng != RANGES[channel][-1]:
+            # autorange goes up a range when the reading is over range
+            rng = RANGES[channel][RANGES[channel].index(rng) + 1]
+            v_read = v + NOISE_1PLC[rng] / math.sqrt(nplc) * z
+        if abs(v_read) > 1.2 * rng:
             return OVERFLOW, rng
-        return v, rng
+        return v_read, rng
 
     def pulse_conversion(self, aperture: float) -> float:
         """One channel-1 A/D conversion commanded by a 622x in a Delta / Pulse Delta cycle.
