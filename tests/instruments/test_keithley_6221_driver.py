@@ -42,20 +42,26 @@ def test_dc_set_current_enable_disable():
     ]
 
 
-def test_pulse_toggles_dc_output():
-    driver, adapter = make()
+def test_pulse_is_a_one_point_list_sweep_timed_by_the_instrument():
+    driver, adapter = make({"*OPC?": "1"})
     driver.pulse(0.01, 2e-3)
     assert adapter.written == [
-        ":SOUR:CURR:COMP 20", ":SOUR:CURR 0.01", "OUTPUT ON", "<hold 0.002>",
-        "OUTPUT OFF", ":SOUR:CURR 0",
+        ":SOUR:CURR:COMP 20", "SOUR:SWE:ABOR", ":SOUR:CURR 0",
+        "SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR 0.01;:SOUR:LIST:DEL 0.002;"
+        ":SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST",
+        "SOUR:SWE:ARM", "INIT:IMM", "*OPC?", "SOUR:SWE:ABOR",
     ]
 
 
-def test_pulse_with_low_level_keeps_output_on():
-    driver, adapter = make()
+def test_pulse_low_level_is_the_bias_and_short_pulses_are_refused():
+    driver, adapter = make({"*OPC?": "1"})
     driver.pulse(-0.01, 1e-3, low_A=1e-4)
-    assert adapter.written[-4:] == [
-        ":SOUR:CURR -0.01", "OUTPUT ON", "<hold 0.001>", ":SOUR:CURR 0.0001"]
+    assert ":SOUR:CURR 0.0001" in adapter.written
+    assert ":SOUR:LIST:CURR -0.01;" in adapter.written[3]
+    n = len(adapter.written)
+    with pytest.raises(LimitError, match=r"pulse width .*1.*ms|pulse width"):
+        driver.pulse(0.01, 0.5e-3)
+    assert len(adapter.written) == n
 
 
 @pytest.mark.parametrize("call", [

@@ -493,7 +493,7 @@ def _builtin_emulators_exist() -> bool:
 @pytest.mark.skipif(not _builtin_emulators_exist(), reason="built-in emulators not in the tree yet")
 def test_builtin_sot_hallbar_every_instrument_answers_idn():
     expected = {"GPIB0::12::INSTR": "MODEL 6221", "GPIB0::7::INSTR": "MODEL 2182A",
-                "USB0::0x05E6::0x2450::04096331::0::INSTR": "MODEL 2450", "GPIB0::6::INSTR": "BOP 20-20M",
+                "USB0::0x05E6::0x2450::04096331::0::INSTR": "MODEL 2450", "GPIB0::6::INSTR": "BOP 20-20M", "GPIB0::5::INSTR": "BOP 20-20M",
                 "ASRL3::INSTR": "MODEL425"}
     rm = pyvisa.ResourceManager("sot-hallbar@spinbench")
     try:
