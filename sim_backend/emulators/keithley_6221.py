@@ -269,7 +269,9 @@ class Keithley6221(Emulator):
 
     def _run_sweep(self) -> None:
         """A staircase / log / list sweep: each point for its delay, the Trigger Link output
-        (when the linked 2182A waits on EXTernal triggers) after the delay."""
+        (when the linked 2182A waits on EXTernal triggers) after the delay.  Afterwards the
+        output rests at the bias level (``SOUR:CURR``) and the sweep stays armed (another INIT
+        repeats it) until ``SOUR:SWE:ABOR``; a compliance abort (``SWE:CAB ON``) disarms."""
         s = self.settings
         points = self._sweep_points()
         count = s["swe_coun"]
@@ -278,16 +280,12 @@ class Keithley6221(Emulator):
             for i, amps in enumerate(points):
                 _, limited = self._drive(amps, self._point_comp(i))
                 if limited and s["swe_cab"]:
-                    self.oper_event |= SWPA
-                    self.armed = None
-                    s["output"] = False
-                    self._apply_output()
+                    self.disarm()
                     return
                 self.world.advance(self._point_delay(i))
                 if self.nanovoltmeter is not None:
                     self.nanovoltmeter.external_trigger()
-        self.armed = None
-        self._apply_output()
+        self._drive(s["level"])
 
     # ------------------------------------------------------------------------ delta modes
     def _run_count(self, mode: str) -> float:

@@ -241,7 +241,17 @@ def test_list_sweep_triggers_the_2182a_over_the_trigger_link(bench):
     q(bench, SRC, "SOUR:LIST:DEL 5e-3;:SOUR:SWE:ARM;:INIT")
     v = np.array(q(bench, NV, "FETC?").split(","), dtype=float)
     assert v == pytest.approx([hall(dev, i) for i in (1e-3, 2e-3, 3e-3)], abs=100e-9)
-    assert bench.world.source_current("channel") == 0.0  # sweep done, output was off
+    assert q(bench, SRC, "SOUR:SWE:ARM?") == "1"  # done, still armed, at the bias level
+    q(bench, SRC, "SOUR:CURR 1e-3")
+    assert bench.world.source_current("channel") == 0.0  # armed: the bias level is not applied
+    q(bench, SRC, "SOUR:SWE:ABOR")
+    assert bench.world.source_current("channel") == 0.0  # back to the pre-arm state: off
+    q(bench, SRC, "OUTP ON")
+    assert bench.world.source_current("channel") == pytest.approx(1e-3)
+    # compliance abort: 3 mA into 1500 ohm needs 4.5 V
+    q(bench, SRC, "OUTP OFF;:SOUR:LIST:COMP 4;:SOUR:SWE:CAB ON;:SOUR:SWE:ARM;:INIT")  # list: per-point compliance
+    assert q(bench, SRC, "SOUR:SWE:ARM?") == "0" and q(bench, SRC, "OUTP?") == "0"
+    assert int(q(bench, SRC, "STAT:OPER?")) & 4 == 4  # sweep aborted
     assert errors(bench, SRC) == [] and errors(bench, NV) == []
 
 
