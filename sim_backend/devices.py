@@ -122,7 +122,7 @@ class SotHallBarSpine:
 
     def critical_current(self, bx: float) -> float:
         """0 K critical current (A) at in-plane field ``bx`` (T)."""
-        s = abs(np.clip(bx / self.b_dmi, -1.0, 1.0))
+        s = min(abs(bx) / self.b_dmi, 1.0)
         if s == 0:
             return math.inf
         bc = self.bc0 * (1 - abs(bx) / self.bk)
@@ -136,7 +136,7 @@ class SotHallBarSpine:
     # -- DeviceModel
     def _reduced_field(self, drive: Drive) -> tuple[float, float]:
         bx, bz = float(drive.field[0]), float(drive.field[2])
-        s = float(np.clip(bx / self.b_dmi, -1.0, 1.0))
+        s = max(-1.0, min(bx / self.b_dmi, 1.0))
         b_sot = self.chi * self.current_density(drive.current) * s
         bc = self.bc0 * max(1 - abs(bx) / self.bk, 1e-6)
         return -self.m * (bz + b_sot) / bc, bx

@@ -89,8 +89,8 @@ class SimWorld:
         self.clock = VirtualClock(clock)
         self.coils: dict[str, Coil] = dict(coils or {})
         self.sources: dict[str, tuple[str, float]] = {}  # source name -> (port, amps)
-        self.laser_power = 0.0
-        self.rf: tuple[float, float] = (0.0, -math.inf)
+        self.lasers: dict[str, float] = {}               # laser name -> power on the device (W)
+        self.rf_sources: dict[str, tuple[float, float]] = {}  # RF source -> (Hz, dBm at the device)
         self.log: deque[CommandRecord] = deque(maxlen=log_size)
         self._checkpoint: int | None = None
 
@@ -124,16 +124,73 @@ class SimWorld:
         self.clock.now += dt
 
     # ------------------------------------------------------------------ drive
-    def drive(self) -> Drive:
-        current = sum(a for port, a in self.sources.values() if port == "channel")
+    def drive(self, current: float | None = None) -> Drive:
+        """The present drive; ``current`` overrides the channel current (lock-in phases)."""
+        if current is None:
+            current = sum(a for port, a in self.sources.values() if port == "channel")
+        rf_f, rf_p = self.rf
         return Drive(current=current, field=self.field, temperature=self.temperature,
-                     laser_power=self.laser_power, rf_frequency=self.rf[0], rf_power_dbm=self.rf[1])
+                     laser_power=self.laser_power, rf_frequency=rf_f, rf_power_dbm=rf_p)
+
+    # ------------------------------------------------------------------ light and RF
+    def set_laser(self, name: str, power_W: float | None) -> None:
+        """A laser's optical power on the device (``None`` or 0: off).  Lasers add."""
+        if power_W:
+            self.lasers[name] = float(power_W)
+        else:
+            self.lasers.pop(name, None)
+
+    @property
+    def laser_power(self) -> float:
+        return sum(self.lasers.values())
+
+    def set_rf(self, name: str, frequency_Hz: float, power_dBm: float | None) -> None:
+        """An RF source's tone delivered to the device's RF port (``None``: output off)."""
+        if power_dBm is None:
+            self.rf_sources.pop(name, None)
+        else:
+            self.rf_sources[name] = (float(frequency_Hz), float(power_dBm))
+
+    @property
+    def rf(self) -> tuple[float, float]:
+        """The strongest RF tone at the device: (Hz, dBm); (0, -inf) when none."""
+        if not self.rf_sources:
+            return (0.0, -math.inf)
+        return max(self.rf_sources.values(), key=lambda fp: fp[1])
+
+    def port_voltage(self, port: str, drive: Drive | None = None) -> float:
+        """Noise-free voltage at ``port`` under ``drive`` (default: the present one)."""
+        return self.device.voltage(port, self.drive() if drive is None else drive)
+
+    def emission_psd(self, port: str, frequencies: np.ndarray) -> np.ndarray:
+        """Power spectral density (W/Hz) the device delivers from ``port`` into a matched 50 ohm
+        load: its own emission (``device.emission_psd``, e.g. a spin-torque oscillator) plus the
+        available thermal noise power k_B T of a resistive source."""
+        f = np.asarray(frequencies, dtype=float)
+        psd = np.full(f.shape, KB * self.temperature)
+        emit = getattr(self.device, "emission_psd", None)
+        if emit is not None:
+            psd = psd + np.asarray(emit(port, f, self.drive()), dtype=float)
+        return psd
+
+    def sample_voltage(self, port: str, dt: float, n: int, bandwidth: float | None = None) -> np.ndarray:
+        """``n`` samples of the voltage at ``port``, one every ``dt`` s, advancing the world as it
+        goes (a digitiser's record): each sample is the device voltage plus Johnson noise in
+        ``bandwidth`` (default the Nyquist band 1/(2 dt))."""
+        bw = 1.0 / (2.0 * dt) if bandwidth is None else bandwidth
+        sigma = math.sqrt(4 * KB * self.temperature * self.device.resistance(port) * bw)
+        out = np.empty(int(n))
+        for k in range(int(n)):
+            out[k] = self.device.voltage(port, self.drive())
+            self.advance(dt)
+        return out + sigma * self.rng.standard_normal(out.shape)
 
     @property
     def field(self) -> np.ndarray:
         total = np.zeros(3)
         for c in self.coils.values():
-            total = total + c.field
+            if c.current:
+                total += c.axis * (c.tesla_per_amp * c.current)
         return total
 
     def set_source(self, name: str, port: str, amps: float) -> None:
