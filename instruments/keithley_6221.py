@@ -108,7 +108,7 @@ class Keithley6221(Driver):
             [:SOUR:CURR:COMP <V>]      (once per session)
             SOUR:SWE:ABOR
             :SOUR:CURR <low>           (bias level: where the output rests after the sweep)
-            SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR <amp>;:SOUR:LIST:DEL <width>;
+            SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR <amp>;:SOUR:LIST:DEL <width>;[:SOUR:LIST:COMP <V>;]
               :SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST
             SOUR:SWE:ARM               (turns the output on at the bias level)
             INIT:IMM
@@ -124,7 +124,10 @@ class Keithley6221(Driver):
             self._ensure_compliance()
             self._write("SOUR:SWE:ABOR")
             self._write(f":SOUR:CURR {low:.6g}")
-            self._write(f"SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR {amp:.6g};:SOUR:LIST:DEL {width:.6g};"
+            # list sweeps use the per-point compliance (SOUR:LIST:COMP), not SOUR:CURR:COMP
+            comp = (f";:SOUR:LIST:COMP {min(self.limits.compliance_voltage, HW_COMPLIANCE[1]):.6g}"
+                    if self.limits.compliance_voltage is not None else "")
+            self._write(f"SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR {amp:.6g};:SOUR:LIST:DEL {width:.6g}{comp};"
                         ":SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST")
             self._write("SOUR:SWE:ARM")
             self._write("INIT:IMM")

@@ -47,7 +47,7 @@ def test_pulse_is_a_one_point_list_sweep_timed_by_the_instrument():
     driver.pulse(0.01, 2e-3)
     assert adapter.written == [
         ":SOUR:CURR:COMP 20", "SOUR:SWE:ABOR", ":SOUR:CURR 0",
-        "SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR 0.01;:SOUR:LIST:DEL 0.002;"
+        "SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR 0.01;:SOUR:LIST:DEL 0.002;:SOUR:LIST:COMP 20;"
         ":SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST",
         "SOUR:SWE:ARM", "INIT:IMM", "*OPC?", "SOUR:SWE:ABOR",
     ]
