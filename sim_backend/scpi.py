@@ -611,6 +611,9 @@ class Emulator:
     def on_clear(self) -> None:
         """Device clear: abort what is pending (override where needed)."""
 
+    def on_cls(self) -> None:
+        """``*CLS``: clear the instrument's own event registers too (override where needed)."""
+
     def close(self) -> None:
         """Resource closed (the instrument keeps its state, as a real one does)."""
 
@@ -756,6 +759,8 @@ class Emulator:
             header = header[:-1]
         if not header or "?" in header:
             raise ScpiError(-102, header_b.decode("latin-1"))
+        if header.startswith(":*"):
+            header = header[1:]  # ":*CLS" (pymeasure sends it): a common command after a root colon
         if header.startswith("*"):
             found = self._common.lookup(":" + header)
             if found is None:
@@ -833,6 +838,7 @@ def _cls(dev: Emulator, args: Args) -> None:
     args.none()
     dev.errors.clear()
     dev.esr = 0
+    dev.on_cls()
 
 
 def _esr_q(dev: Emulator, args: Args) -> int:

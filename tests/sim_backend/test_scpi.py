@@ -164,3 +164,12 @@ def test_infinite_and_nan_numbers():
     with pytest.raises(ScpiError) as exc:
         Numeric(0, 1).parse("INF")
     assert exc.value.code == -222
+
+
+def test_common_command_after_root_colon_and_cls_hook(toy):
+    seen = []
+    toy.on_cls = lambda: seen.append(True)
+    toy.write(b"BOGUS\n")
+    ask(toy, "*RST;:*CLS\n")
+    assert seen == [True]
+    assert errors(toy) == []
