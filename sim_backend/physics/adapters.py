@@ -1,0 +1,343 @@
+"""Device adapters: the physics presets behind the ``DeviceModel`` protocol of ``sim_backend.devices``.
+
+Each adapter reads only ``drive.current`` [A], ``drive.field`` [T, (3,)], ``drive.temperature``
+[K] and ``drive.laser_power`` [W] (lumped heating ``T = T_bath + r_thermal P``), and offers
+``evolve(dt, drive, rng)``, ``voltage(port, drive)`` (noise-free mean), ``resistance(port)``
+and ``state()``.
+
+How ``evolve`` chooses its physics: an interval no longer than ``llg_max_pulse`` (default 5 ns)
+with a drive strong enough to matter (|J| or |I| above 20 % of the 0 K critical value, or a
+field above 20 % of B_K,eff) is integrated with the stochastic LLGS (1 ps steps, one
+macrospin). Any other interval uses thermal activation, whose cost does not depend on dt: a
+1 ms pulse costs the same as a 10 ns one. After a thermal step the moment sits at the
+equilibrium of its well for the present field.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import readout
+from .analytic import (neel_brown_prefactor_time, precessional_switching_probability, relaxation_time,
+                       sot_critical_current_density, sot_field_per_current_density, stt_critical_current)
+from .constants import KB, MU0
+from .grains import evolve_grains, grain_mz, sample_grains, switched_fraction
+from .llg import Drives, MacrospinParams, simulate
+from .presets import GrainHallBarParams, PmtjParams, SotHallBarParams
+from .thermal import mean_first_passage_time, pma_escape_times, two_state_step
+
+
+def _temperature(drive, r_thermal: float) -> float:
+    return float(getattr(drive, "temperature", 300.0)) + r_thermal * float(getattr(drive, "laser_power", 0.0) or 0.0)
+
+
+def _field(drive) -> np.ndarray:
+    return np.asarray(getattr(drive, "field", np.zeros(3)), dtype=float).reshape(3)
+
+
+def _well_direction(s: float, b: np.ndarray, b_k_eff: float) -> np.ndarray:
+    """Equilibrium of a PMA macrospin in well s (+1/-1) tilted by the in-plane field."""
+    ip = b[:2] / b_k_eff
+    norm = float(np.hypot(*ip))
+    if norm >= 1.0:
+        return np.array([ip[0] / norm, ip[1] / norm, 0.0])
+    return np.array([ip[0], ip[1], s * math.sqrt(1.0 - norm * norm)])
+
+
+class SotHallBar:
+    """Macrospin PMA Hall cross switched by spin-orbit torque (presets ``sot_hallbar``, ``spinloss``).
+
+    Ports: ``channel`` (two-terminal, V = I R_channel), ``hall`` (V = I (R_AHE m_z +
+    R_PHE m_x m_y + R_offset)), ``xx`` (V = I (R_xx + R_AMR m_x^2 - R_SMR m_y^2)).
+    Switching: sLLG for short driven intervals; otherwise Néel–Brown with Lee's critical
+    current (:func:`~sim_backend.physics.thermal.pma_escape_times`). The polarity is
+    ``m_z = sign(xi_DL J B_x)`` (W, xi_DL < 0: m_z = -sign(I B_x)); no deterministic switching at
+    B_x = 0. Current changes at the start and end of an sLLG interval take ``pulse_edge``
+    (linear edge, default 1 ns, like a real pulse generator): an ideal step would leave the
+    low-damping moment ringing and pick its final well at random.
+    """
+
+    ports = ("channel", "hall", "xx")
+
+    def __init__(self, params: SotHallBarParams | None = None):
+        self.p = params or SotHallBarParams()
+        self.m = np.array([0.0, 0.0, 1.0 if self.p.m0 >= 0 else -1.0])
+        self._relaxed = True             # m sits at a well equilibrium (thermal path)
+        self._j_last = 0.0               # current density of the previous interval
+        self.last_path = "none"
+
+    # -- laws implied by the parameters
+    def current_density(self, current: float) -> float:
+        """J in the current-carrying layer [A/m^2]."""
+        return current / (self.p.width * self.p.hm_thickness)
+
+    def critical_current_density(self, b_x: float = 0.0) -> float:
+        """0 K macrospin J_c(B_x) (Lee et al. 2013) [A/m^2]."""
+        p = self.p
+        return float(sot_critical_current_density(p.ms, p.thickness, p.xi_dl, p.b_k_eff, b_x))
+
+    def critical_current(self, b_x: float = 0.0) -> float:
+        return self.critical_current_density(b_x) * self.p.width * self.p.hm_thickness
+
+    def macrospin(self, b_ext=(0.0, 0.0, 0.0)) -> MacrospinParams:
+        p = self.p
+        return MacrospinParams(ms=p.ms, volume=p.volume, thickness=p.thickness, alpha=p.alpha, k_u=p.k_u,
+                               b_ext=tuple(b_ext), xi_dl=p.xi_dl, xi_fl=p.xi_fl,
+                               sot_polarization=(0.0, 1.0, 0.0),
+                               b_oe_per_j=(0.0, -MU0 * p.hm_thickness / 2, 0.0))
+
+    # -- DeviceModel
+    def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
+        if dt <= 0:
+            return
+        p = self.p
+        b = _field(drive)
+        t_k = _temperature(drive, p.r_thermal)
+        j = self.current_density(float(drive.current))
+        strong = abs(j) > 0.2 * self.critical_current_density(0.0) or np.linalg.norm(b) > 0.2 * p.b_k_eff
+        if dt <= p.llg_max_pulse and strong:
+            n = max(1, int(math.ceil(dt / p.llg_dt)))
+            res = simulate(self.macrospin(b), self.m[None, :], dt, dt / n, temperature=t_k,
+                           drives=self._edge_drive(j), rng=rng, noise="quantized")
+            self.m = res.m[0]
+            self._j_last = j
+            self._relaxed = False
+            self.last_path = "llg"
+            return
+        if not self._relaxed:
+            # after an sLLG pulse the final well is decided by the ringing-down trajectory, not by
+            # the sign of m_z at the end of the pulse: follow it with the sLLG for ~5 tau_D
+            t_relax = min(dt, 5.0 * float(relaxation_time(p.alpha, p.b_k_eff)))
+            n = max(1, int(math.ceil(t_relax / p.llg_dt)))
+            self.m = simulate(self.macrospin(b), self.m[None, :], t_relax, t_relax / n, temperature=t_k,
+                              drives=self._edge_drive(j), rng=rng, noise="quantized").m[0]
+            self._relaxed = True
+            dt -= t_relax
+            if dt <= 0:
+                self.last_path = "llg"
+                return
+        self._j_last = j
+        s = 1.0 if self.m[2] > 0 else -1.0 if self.m[2] < 0 else float(rng.choice([-1.0, 1.0]))
+        kw = dict(j=j, b=b, temperature=t_k, delta_300=p.delta_300, b_k_eff=p.b_k_eff,
+                  jc0=self.critical_current_density(0.0), tau0=p.tau0, n_sot=p.n_sot, xi_dl=p.xi_dl)
+        state = np.array([s])
+        s = float(two_state_step(state, dt, pma_escape_times(state, **kw), rng,
+                                 tau_return=pma_escape_times(-state, **kw))[0])
+        self.m = _well_direction(s, b, p.b_k_eff)
+        self._relaxed = True
+        self.last_path = "thermal"
+
+    def _edge_drive(self, j: float) -> Drives:
+        """J(t) moving linearly from the previous interval's value to ``j`` over ``pulse_edge``."""
+        j0, edge = self._j_last, self.p.pulse_edge
+
+        def shape(t: float) -> float:
+            f = min(t / edge, 1.0) if edge > 0 else 1.0
+            return j0 + (j - j0) * f
+        return Drives(j_hm=1.0, j_hm_waveform=shape)
+
+    def _m_now(self, drive) -> np.ndarray:
+        if self._relaxed:
+            return _well_direction(1.0 if self.m[2] >= 0 else -1.0, _field(drive), self.p.b_k_eff)
+        return self.m
+
+    def voltage(self, port: str, drive) -> float:
+        i = float(drive.current)
+        m = self._m_now(drive)
+        p = self.p
+        if port == "hall":
+            return i * float(readout.hall_resistance(m, p.r_ahe, p.r_phe, p.r_offset))
+        if port == "xx":
+            return i * float(readout.longitudinal_resistance(m, p.r_xx, p.r_amr, p.r_smr))
+        if port == "channel":
+            return i * p.r_channel
+        raise KeyError(f"device has no port {port!r}; ports: {', '.join(self.ports)}")
+
+    def resistance(self, port: str) -> float:
+        p = self.p
+        if port == "xx":
+            return float(readout.longitudinal_resistance(self.m, p.r_xx, p.r_amr, p.r_smr))
+        try:
+            return {"hall": p.r_hall_port, "channel": p.r_channel}[port]
+        except KeyError:
+            raise KeyError(f"device has no port {port!r}; ports: {', '.join(self.ports)}") from None
+
+    def state(self) -> dict[str, Any]:
+        return {"m": self.m.tolist(), "mz": float(self.m[2]), "path": self.last_path}
+
+
+class PerpendicularMTJ:
+    """Perpendicular STT-MTJ (preset ``pmtj``); reference layer along +z, positive current favours P.
+
+    Port ``junction``: V = I R(theta, V) with the conductance-form TMR and its bias dependence,
+    solved self-consistently. A bias beyond ``v_breakdown`` destroys the barrier for good
+    (resistance ``r_short``, no TMR). Switching: sLLGS for short driven intervals; otherwise the
+    exact axial escape time (1-D Fokker–Planck, :func:`~sim_backend.physics.thermal.mean_first_passage_time`,
+    Néel–Brown with n = 2) combined with the precessional channel.
+    """
+
+    ports = ("junction",)
+
+    def __init__(self, params: PmtjParams | None = None):
+        self.p = params or PmtjParams()
+        self.m = np.array([0.0, 0.0, 1.0 if self.p.m0 >= 0 else -1.0])
+        self.broken = False
+        self.last_path = "none"
+
+    def critical_current(self) -> float:
+        """Zero-temperature I_c0 with constant eta (the lambda asymmetry excluded) [A]."""
+        p = self.p
+        return float(stt_critical_current(p.alpha, p.eta, p.ms, p.b_k_eff, p.volume))
+
+    def delta(self, temperature: float = 300.0) -> float:
+        p = self.p
+        return 0.5 * p.ms * p.b_k_eff * p.volume / (KB * temperature)
+
+    def macrospin(self, b_ext=(0.0, 0.0, 0.0)) -> MacrospinParams:
+        p = self.p
+        return MacrospinParams(ms=p.ms, volume=p.volume, thickness=p.thickness, alpha=p.alpha, k_u=p.k_u,
+                               b_ext=tuple(b_ext), stt_eta=p.eta, stt_lambda=p.stt_lambda,
+                               stt_polarization=(0.0, 0.0, 1.0))
+
+    def _check_breakdown(self, current: float) -> None:
+        if not self.broken and abs(self.voltage("junction", _Bias(current))) > self.p.v_breakdown:
+            self.broken = True
+
+    def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
+        if dt <= 0:
+            return
+        p = self.p
+        i = float(drive.current)
+        self._check_breakdown(i)
+        b = _field(drive)
+        t_k = _temperature(drive, p.r_thermal)
+        ic0 = self.critical_current()
+        strong = abs(i) > 0.2 * ic0 or np.linalg.norm(b) > 0.2 * p.b_k_eff
+        if self.broken:
+            i = 0.0                       # the shorted barrier carries no spin-polarized current
+        if dt <= p.llg_max_pulse and strong:
+            n = max(1, int(math.ceil(dt / p.llg_dt)))
+            res = simulate(self.macrospin(b), self.m[None, :], dt, dt / n, temperature=t_k,
+                           drives=Drives(current=i), rng=rng, noise="quantized")
+            self.m = res.m[0]
+            self.last_path = "llg"
+            return
+        if self.last_path == "llg":
+            t_relax = min(dt, 5.0 * float(relaxation_time(p.alpha, p.b_k_eff)))
+            n = max(1, int(math.ceil(t_relax / p.llg_dt)))
+            self.m = simulate(self.macrospin(b), self.m[None, :], t_relax, t_relax / n, temperature=t_k,
+                              drives=Drives(current=i), rng=rng, noise="quantized").m[0]
+            self.last_path = "llg-relax"
+            dt -= t_relax
+            if dt <= 0:
+                return
+        s = 1.0 if self.m[2] >= 0 else -1.0
+        # drive ratio toward leaving s: I > 0 pushes AP (s = -1) to P, I < 0 pushes P to AP
+        x = (-i / (ic0 * (1 + p.stt_lambda))) if s > 0 else (i / (ic0 * (1 - p.stt_lambda)))
+        h = s * b[2] / p.b_k_eff
+        delta = self.delta(t_k)
+        if delta * max(0.0, 1.0 + h - x) ** 2 > 600.0:
+            p_sw = 0.0
+        else:
+            tau_n = float(neel_brown_prefactor_time(p.alpha, p.ms, p.volume, t_k))
+            tau = mean_first_passage_time(delta, tau_n, 1.0, 0.0, x_ratio=x, h=h)
+            p_th = -math.expm1(-dt / tau)
+            p_pr = float(precessional_switching_probability(dt, x - h, delta, relaxation_time(p.alpha, p.b_k_eff)))
+            p_sw = 1.0 - (1.0 - p_th) * (1.0 - p_pr)
+        if rng.random() < p_sw:
+            s = -s
+        self.m = _well_direction(s, b, p.b_k_eff)
+        self.last_path = "thermal"
+
+    def resistance(self, port: str = "junction", voltage: float = 0.0) -> float:
+        if port != "junction":
+            raise KeyError(f"device has no port {port!r}; ports: junction")
+        p = self.p
+        if self.broken:
+            return p.r_short
+        return float(readout.junction_resistance(self.m[2], p.r_p, p.tmr0, voltage, p.v_half))
+
+    def voltage(self, port: str, drive) -> float:
+        if port != "junction":
+            raise KeyError(f"device has no port {port!r}; ports: junction")
+        p = self.p
+        i = float(drive.current)
+        if self.broken:
+            return i * p.r_short
+        return float(readout.junction_voltage(i, self.m[2], p.r_p, p.tmr0, p.v_half))
+
+    def state(self) -> dict[str, Any]:
+        return {"m": self.m.tolist(), "mz": float(self.m[2]), "state": "P" if self.m[2] >= 0 else "AP",
+                "broken": self.broken, "path": self.last_path}
+
+
+class _Bias:
+    """Minimal drive carrying only a current (for the breakdown check)."""
+
+    def __init__(self, current: float):
+        self.current = current
+
+
+class GrainHallBar:
+    """Multi-domain Hall cross (presets ``grain_hallbar``, ``tilted_synapse``): analog states.
+
+    Ports as :class:`SotHallBar`; the Hall resistance is ``R_AHE <m_z> + R_offset`` with
+    <m_z> the area-weighted grain average. Every interval uses thermal activation per grain
+    (:mod:`sim_backend.physics.grains`), so cycle-to-cycle variation is the binomial spread of
+    the grains' stochastic switching and device-to-device variation is the ``seed``.
+    """
+
+    ports = ("channel", "hall", "xx")
+
+    def __init__(self, params: GrainHallBarParams | None = None):
+        self.p = params or GrainHallBarParams()
+        p = self.p
+        self.grains = sample_grains(p.n_grains, np.random.default_rng(p.seed), delta_mean=p.delta_mean,
+                                    delta_spread=p.delta_spread, b_k_eff=p.b_k_eff, b_k_spread=p.b_k_spread,
+                                    ms=p.ms, thickness=p.thickness, xi_dl=p.xi_dl, jc_spread=p.jc_spread,
+                                    size_spread=p.size_spread, tau0=p.tau0, n_sot=p.n_sot,
+                                    tilt_deg=p.tilt_deg)
+        self.s = np.full(p.n_grains, 1.0 if p.m0 >= 0 else -1.0)
+
+    def current_density(self, current: float) -> float:
+        return current / (self.p.width * self.p.hm_thickness)
+
+    def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
+        if dt <= 0:
+            return
+        self.s = evolve_grains(self.grains, self.s, dt, j=self.current_density(float(drive.current)),
+                               b=_field(drive), temperature=_temperature(drive, self.p.r_thermal), rng=rng)
+
+    def mz(self, drive=None) -> float:
+        b = _field(drive) if drive is not None else np.zeros(3)
+        return float(grain_mz(self.grains, self.s, b))
+
+    def voltage(self, port: str, drive) -> float:
+        i = float(drive.current)
+        p = self.p
+        if port == "hall":
+            b = _field(drive)
+            mxmy = (b[0] / p.b_k_eff) * (b[1] / p.b_k_eff)
+            return i * (p.r_ahe * self.mz(drive) + p.r_phe * mxmy + p.r_offset)
+        if port == "xx":
+            return i * p.r_xx
+        if port == "channel":
+            return i * p.r_channel
+        raise KeyError(f"device has no port {port!r}; ports: {', '.join(self.ports)}")
+
+    def resistance(self, port: str) -> float:
+        p = self.p
+        try:
+            return {"hall": p.r_hall_port, "xx": p.r_xx, "channel": p.r_channel}[port]
+        except KeyError:
+            raise KeyError(f"device has no port {port!r}; ports: {', '.join(self.ports)}") from None
+
+    def state(self) -> dict[str, Any]:
+        return {"mz": self.mz(), "switched_fraction": float(switched_fraction(self.s, -1.0)),
+                "n_grains": int(self.p.n_grains)}
+
+
+__all__ = ["SotHallBar", "PerpendicularMTJ", "GrainHallBar", "sot_field_per_current_density"]
