@@ -44,6 +44,8 @@ models resolve).
 * ``FUNC DC`` drives the offset; other functions drive their mean, the offset.
 * Output off opens the output relay: no current.
 
+Wiring: ``{model: keysight_33500b, model_name: 33522B, connect: {output: channel[, output2: <port>]}}``.
+
 Not emulated (``-113`` or ``-221``): modulation, sweeps, arbitrary waveforms, ``VOLT:UNIT``
 other than ``VPP``, voltage limits, gated bursts (no gate input is wired: the output idles).
 """
@@ -91,7 +93,8 @@ class Keysight33500B(Emulator):
 
     def __init__(self, world, address: str, config: dict | None = None):
         cfg = dict(config or {})
-        self.model = str(cfg.get("model", "33522B")).upper()
+        # ``model:`` of a bench entry names the emulator; ``model_name:`` the instrument model
+        self.model = str(cfg.get("model_name", "33522B")).upper()
         if self.model not in MODELS:
             raise KeyError(f"keysight_33500b: unknown model {self.model!r}; models: {', '.join(MODELS)}")
         self.n_channels, self.max_frequency = MODELS[self.model]
