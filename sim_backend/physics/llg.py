@@ -208,7 +208,6 @@ class _System:
     stt_p: np.ndarray | None = None
     partner: np.ndarray | None = None
     b_partner: float | np.ndarray = 0.0
-    neg_gamma_p: float | np.ndarray = 0.0
 
     def subset(self, sl: slice) -> "_System":
         def cut(a):
@@ -298,6 +297,24 @@ def _build(params: MacrospinParams, drives: Drives, n: int, temperature, dt: flo
                    partner, b_partner)
 
 
+def _scaled(sys_: _System, k: float) -> _System:
+    """The same system with every field term multiplied by the scalar ``k`` (= -gamma' dt)."""
+    def c(a):
+        return None if a is None else a * k
+    terms = [_Term(t.waveform, t.amp, c(t.lin), c(t.off), t.nonlinear_stt) for t in sys_.terms]
+    return _System(sys_.n, c(sys_.lin0), c(sys_.off0), terms, sys_.gamma_p, sys_.alpha, sys_.sigma * k,
+                   sys_.stt_lambda, sys_.stt_p, sys_.partner, sys_.b_partner * k)
+
+
+def _cast(sys_: _System, dtype) -> _System:
+    """The same system with every array in ``dtype`` (Python scalars stay weakly typed)."""
+    def c(a):
+        return a.astype(dtype) if isinstance(a, np.ndarray) else a
+    terms = [_Term(t.waveform, c(t.amp), c(t.lin), c(t.off), t.nonlinear_stt) for t in sys_.terms]
+    return _System(sys_.n, c(sys_.lin0), c(sys_.off0), terms, c(sys_.gamma_p), c(sys_.alpha), c(sys_.sigma),
+                   sys_.stt_lambda, c(sys_.stt_p), sys_.partner, c(sys_.b_partner))
+
+
 def _fix(x):
     return float(x) if np.ndim(x) == 0 else np.asarray(x, dtype=float)
 
@@ -307,7 +324,10 @@ _QUANTILES = ndtri((np.arange(65536) + 0.5) / 65536.0)
 _QUANTILES = _QUANTILES / np.sqrt(np.mean(_QUANTILES**2))
 
 
-def _noise_source(kind: str, rng: np.random.Generator, n: int):
+_QUANTILES32 = _QUANTILES.astype(np.float32)
+
+
+def _noise_source(kind: str, rng: np.random.Generator, n: int, dtype=np.float64):
     """Return a function producing (3, n) unit-variance noise.
 
     ``"gaussian"``: exact normal deviates from ``rng.standard_normal``. ``"quantized"``: the
@@ -318,10 +338,11 @@ def _noise_source(kind: str, rng: np.random.Generator, n: int):
     Gaussian (Kloeden & Platen, *Numerical Solution of SDEs*, sec. 14.2).
     """
     if kind == "gaussian":
-        buf = np.empty((3, n))
-        return lambda: rng.standard_normal(out=buf)
+        buf = np.empty((3, n), dtype=dtype)
+        return lambda: rng.standard_normal(dtype=dtype, out=buf)
     if kind == "quantized":
-        return lambda: _QUANTILES[rng.integers(0, 65536, size=(3, n), dtype=np.uint16)]
+        table = _QUANTILES32 if dtype == np.float32 else _QUANTILES
+        return lambda: table[rng.integers(0, 65536, size=(3, n), dtype=np.uint16)]
     raise ValueError(f"unknown noise kind {kind!r}")
 
 
@@ -334,15 +355,21 @@ class _Stepper:
     a[2:5] b[1:4]`` costs three array operations.
     """
 
-    def __init__(self, sys_: _System, n: int):
+    def __init__(self, sys_: _System, n: int, dtype=np.float64):
         self.s = sys_
-        self.h = np.empty((5, n))
-        self.cr = np.empty((3, n))
-        self.t3 = np.empty((3, n))
-        self.mh = np.empty(n)
+        self.h = np.empty((5, n), dtype=dtype)
+        self.cr = np.empty((3, n), dtype=dtype)
+        self.t3 = np.empty((3, n), dtype=dtype)
+        self.mh = np.empty(n, dtype=dtype)
+        #: factor applied to the bracket; None when -gamma' dt is folded into the fields
+        self.post = None
 
     def rhs(self, m5: np.ndarray, t: float, c: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """LL right-hand side ``-gamma' [m x B + alpha (m (m.B) - B)]`` into ``out`` (3, N)."""
+        """Heun increment ``dt * (-gamma') [m x B + alpha (m (m.B) - B)]`` into ``out`` (3, N).
+
+        The factor -gamma' dt is either folded into every field term beforehand (scalar
+        gamma', see :func:`_scaled`) or applied at the end (``post``).
+        """
         s_ = self.s
         m = m5[:3]
         h5 = self.h
@@ -377,27 +404,32 @@ class _Stepper:
         out -= h
         out *= s_.alpha
         out += cr
-        out *= s_.neg_gamma_p
+        if self.post is not None:
+            out *= self.post
         return out
 
 
 def _integrate(sys_: _System, m: np.ndarray, n_steps: int, dt: float, t0: float,
                rng: np.random.Generator, noise: str, record_every: int | None,
-               monitor: Callable | None):
+               monitor: Callable | None, dtype=np.float64):
     n = m.shape[1]
-    sys_.neg_gamma_p = -sys_.gamma_p
     has_noise = bool(np.any(np.asarray(sys_.sigma) > 0))
-    stepper = _Stepper(sys_, n)
+    scale = -sys_.gamma_p * dt
+    if np.ndim(scale) == 0:
+        sys_ = _scaled(sys_, float(scale))
+        stepper = _Stepper(sys_, n, dtype)
+    else:
+        stepper = _Stepper(sys_, n, dtype)
+        stepper.post = np.asarray(scale, dtype=dtype)
     block = max(1, min(64, 32768 // max(n, 1)))
-    draw = _noise_source(noise, rng, n * block) if has_noise else None
-    m5 = np.empty((5, n)); m5[:3] = m; m5[3:5] = m5[0:2]
-    mp5 = np.empty((5, n))
-    f0 = np.empty((3, n)); f1 = np.empty((3, n))
+    draw = _noise_source(noise, rng, n * block, dtype) if has_noise else None
+    m5 = np.empty((5, n), dtype=dtype); m5[:3] = m; m5[3:5] = m5[0:2]
+    mp5 = np.empty((5, n), dtype=dtype)
+    f0 = np.empty((3, n), dtype=dtype); f1 = np.empty((3, n), dtype=dtype)
     c_all = None
-    c0 = np.empty((3, n)); c0[...] = sys_.off0
+    c0 = np.empty((3, n), dtype=dtype); c0[...] = sys_.off0
     sigma = sys_.sigma
     times, recs = [], []
-    half = 0.5 * dt
     mm = m5[:3]
     for k in range(n_steps):
         t = t0 + k * dt
@@ -408,13 +440,12 @@ def _integrate(sys_: _System, m: np.ndarray, n_steps: int, dt: float, t0: float,
                 c_all *= sigma
                 c_all += sys_.off0
             c0 = c_all[j]
-        stepper.rhs(m5, t, c0, f0)
-        np.multiply(f0, dt, out=mp5[:3])
-        mp5[:3] += mm
+        stepper.rhs(m5, t, c0, f0)                 # f0 = dt * f(m, t)
+        np.add(mm, f0, out=mp5[:3])                # Euler predictor
         mp5[3:5] = mp5[0:2]
-        stepper.rhs(mp5, t + dt, c0, f1)
+        stepper.rhs(mp5, t + dt, c0, f1)           # f1 = dt * f(m~, t + dt), same b_th
         f0 += f1
-        f0 *= half
+        f0 *= 0.5
         mm += f0
         mm /= np.sqrt(np.einsum("in,in->n", mm, mm))
         m5[3:5] = m5[0:2]
@@ -431,7 +462,7 @@ def simulate(params: MacrospinParams, m0: np.ndarray, duration: float, dt: float
              temperature: ArrayLike = 0.0, drives: Drives | None = None,
              rng: np.random.Generator | None = None, t0: float = 0.0,
              record_every: int | None = None, monitor: Callable[[float, np.ndarray], None] | None = None,
-             noise: str = "gaussian", workers: int = 1) -> LLGResult:
+             noise: str = "gaussian", workers: int = 1, dtype=np.float64) -> LLGResult:
     """Integrate the sLLGS equation for a batch of macrospins (stochastic Heun, Stratonovich).
 
     Parameters
@@ -458,6 +489,9 @@ def simulate(params: MacrospinParams, m0: np.ndarray, duration: float, dt: float
     workers : int
         Split the batch into this many contiguous chunks integrated in threads (numpy releases
         the GIL); each chunk draws from ``rng.spawn``. Ignored with ``iec_partner``.
+    dtype : numpy dtype
+        Working precision of the state and fields; ``np.float32`` halves memory traffic for
+        large batches (thermal statistics), float64 (default) for resonance-grade accuracy.
 
     Returns
     -------
@@ -467,11 +501,15 @@ def simulate(params: MacrospinParams, m0: np.ndarray, duration: float, dt: float
     n = m0.shape[0]
     drives = drives or Drives()
     sys_ = _build(params, drives, n, temperature, dt)
+    dtype = np.dtype(dtype)
+    if dtype != np.float64:
+        sys_ = _cast(sys_, dtype)
     if np.any(np.asarray(sys_.sigma) > 0) and rng is None:
         raise ValueError("a seeded numpy Generator is required at finite temperature")
     n_steps = int(round(duration / dt))
     m = np.ascontiguousarray(m0.T)
     m /= np.sqrt((m * m).sum(axis=0))
+    m = m.astype(dtype)
     workers = max(1, int(workers))
     if workers > 1 and sys_.partner is None and n >= 2 * workers and monitor is None and not record_every:
         bounds = np.linspace(0, n, workers + 1).astype(int)
@@ -480,14 +518,14 @@ def simulate(params: MacrospinParams, m0: np.ndarray, duration: float, dt: float
         def run(i):
             sl = slice(bounds[i], bounds[i + 1])
             mi = np.ascontiguousarray(m[:, sl])
-            return _integrate(sys_.subset(sl), mi, n_steps, dt, t0, rngs[i], noise, None, None)[0]
+            return _integrate(sys_.subset(sl), mi, n_steps, dt, t0, rngs[i], noise, None, None, dtype)[0]
 
         with ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(run, range(workers)))
         m = np.concatenate(parts, axis=1)
-        return LLGResult(np.ascontiguousarray(m.T), t0 + n_steps * dt, n_steps)
-    m, times, recs = _integrate(sys_, m, n_steps, dt, t0, rng, noise, record_every, monitor)
-    res = LLGResult(np.ascontiguousarray(m.T), t0 + n_steps * dt, n_steps)
+        return LLGResult(np.ascontiguousarray(m.T, dtype=np.float64), t0 + n_steps * dt, n_steps)
+    m, times, recs = _integrate(sys_, m, n_steps, dt, t0, rng, noise, record_every, monitor, dtype)
+    res = LLGResult(np.ascontiguousarray(m.T, dtype=np.float64), t0 + n_steps * dt, n_steps)
     if recs:
         res.times = np.asarray(times)
         res.records = np.asarray(recs)

@@ -115,19 +115,20 @@ def test_thermal_switching_current_falls_with_pulse_width():
 
 
 def test_long_pulse_costs_no_more_than_short_on_thermal_path():
+    """Thermal path: the cost of evolve() does not depend on the pulse width (interleaved
+    timing, best of 7 rounds; a 1 ms pulse may not cost more than 1.5x a 10 ns one)."""
     rng = np.random.default_rng(0)
     dev = make_device("sot_hallbar", {"llg_max_pulse": 0.0})
     d = drive(5e-3, (0.01, 0, 0))
-
-    def cost(width):
-        best = np.inf
-        for _ in range(5):
+    best = {10e-9: np.inf, 1e-3: np.inf}
+    for _ in range(7):
+        for width in best:
             t0 = time.perf_counter()
-            for _ in range(50):
+            for _ in range(40):
                 dev.evolve(width, d, rng)
-            best = min(best, time.perf_counter() - t0)
-        return best
-    assert cost(1e-3) < 2.0 * cost(10e-9)
+            best[width] = min(best[width], time.perf_counter() - t0)
+    assert dev.state()["path"] == "thermal"
+    assert best[1e-3] < 1.5 * best[10e-9]
 
 
 def test_spinloss_absorption_lowers_switching_current_and_energy_threefold():

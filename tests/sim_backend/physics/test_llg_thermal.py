@@ -25,8 +25,9 @@ def test_thermal_field_variance_formula():
     assert s == pytest.approx(np.sqrt(2 * 0.01 * KB * 300 / (1.76085963023e11 * 1e6 * 1e-24 * 1e-12)), rel=1e-12)
 
 
-@pytest.mark.parametrize("noise", ["gaussian", "quantized"])
-def test_boltzmann_distribution_of_easy_axis_projection(noise):
+@pytest.mark.parametrize("noise,dtype", [("gaussian", np.float64), ("quantized", np.float64),
+                                         ("quantized", np.float32)])
+def test_boltzmann_distribution_of_easy_axis_projection(noise, dtype):
     """Sampled m.u matches exp(Delta (m.u)^2): fitted Delta within 3 %, KS distance < 0.02."""
     delta, b_k = 2.0, 0.5
     p = _uniaxial(delta, b_k, alpha=0.5)
@@ -37,7 +38,7 @@ def test_boltzmann_distribution_of_easy_axis_projection(noise):
             samples.append(m[:, 2].copy())
 
     simulate(p, np.tile([0, 0, 1.0], (2048, 1)), 10e-9, 1e-12, temperature=T,
-             rng=np.random.default_rng(11), record_every=500, monitor=keep, noise=noise)
+             rng=np.random.default_rng(11), record_every=500, monitor=keep, noise=noise, dtype=dtype)
     x = np.concatenate(samples)              # 16 x 2048 samples, ~9 tau_N apart
     d_fit = brentq(lambda d: an.boltzmann_mean_mz2(d) - np.mean(x**2), 0.05, 20)
     assert d_fit == pytest.approx(delta, rel=0.03)
