@@ -6,6 +6,7 @@ from .keithley_2182a import Keithley2182A
 from .keithley_2450 import Keithley2450
 from .keithley_6221 import Keithley6221
 from .kepco_bop import KepcoBOP
+from .keysight_33500b import Keysight33500B
 from .lakeshore_425 import LakeShore425
 
 __all__ = ["DRIVERS", "UnknownDriverError", "get_driver"]
@@ -13,7 +14,7 @@ __all__ = ["DRIVERS", "UnknownDriverError", "get_driver"]
 #: bench-file driver name -> driver class
 DRIVERS: dict[str, type[Driver]] = {
     cls.driver_name: cls
-    for cls in (Keithley6221, Keithley2182A, Keithley2450, KepcoBOP, LakeShore425)
+    for cls in (Keithley6221, Keithley2182A, Keithley2450, KepcoBOP, LakeShore425, Keysight33500B)
 }
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "Instrument", "CurrentSource", "Voltmeter", "SourceMeter", "FieldController",
     "Gaussmeter", "PulseDeltaSystem", "RFSource", "LockIn", "SpectrumAnalyzer",
     "LaserSource", "Oscilloscope", "ROLE_TYPES", "role_type", "missing_members",
+    "PulseGenerator",
 ]
 
 
@@ -159,6 +160,48 @@ class Gaussmeter(Protocol):
 
     def read_field(self) -> float:
         """Return the measured field in T (whatever units the instrument displays)."""
+        ...
+
+
+@runtime_checkable
+class PulseGenerator(Protocol):
+    """A voltage pulse generator with a 50 ohm output (Keysight 33500B, ...), every pulse
+    timed by the instrument (a triggered burst), from ns to s.
+
+    Levels are the voltages the generator is programmed with: the voltage across a load equal
+    to its termination setting (:meth:`set_load`).  The generator is an EMF behind 50 ohm, so
+    the EMF is ``V (R_L + 50)/R_L`` (2 V at 50 ohm, V at INF) and a device of resistance R
+    carries ``EMF / (50 + R)``.  A protocol that wants a current measures R (e.g. with the SMU)
+    and asks :meth:`voltage_for`; :meth:`current_for` goes the other way.  Amplitudes are
+    checked against the instrument range and the bench limit ``max_voltage`` (which bounds the
+    open-circuit voltage) before anything is sent.
+    """
+
+    def pulse(self, amplitude_V: float, width_s: float, count: int = 1,
+              period_s: float | None = None) -> None:
+        """``count`` pulses of ``amplitude_V`` (negative: negative pulses) and ``width_s``
+        (50 %-to-50 %), ``period_s`` apart (default: twice the width), from a 0 V idle level;
+        returns once the instrument has finished them."""
+        ...
+
+    def set_load(self, ohms_or_inf: float | str) -> None:
+        """Termination setting the programmed levels refer to: ohm, or ``math.inf`` / "INF"."""
+        ...
+
+    def enable(self) -> None:
+        """Output on, resting at the 0 V idle level."""
+        ...
+
+    def disable(self) -> None:
+        """Output off (relay open)."""
+        ...
+
+    def current_for(self, voltage_V: float, load_ohm: float) -> float:
+        """Current (A) the programmed level ``voltage_V`` drives into a device of ``load_ohm``."""
+        ...
+
+    def voltage_for(self, current_A: float, load_ohm: float) -> float:
+        """Programmed level (V) that drives ``current_A`` into a device of ``load_ohm``."""
         ...
 
 
@@ -307,6 +350,7 @@ ROLE_TYPES: dict[str, type] = {
     "source_meter": SourceMeter,
     "field": FieldController,
     "gaussmeter": Gaussmeter,
+    "pulse_generator": PulseGenerator,
     "pulse_delta": PulseDeltaSystem,
     "rf_source": RFSource,
     "lock_in": LockIn,

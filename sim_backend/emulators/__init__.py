@@ -14,6 +14,7 @@ EMULATORS: dict[str, str] = {
     "keithley_2182a": "keithley_2182a:Keithley2182A",
     "keithley_2450": "keithley_2450:Keithley2450",
     "kepco_bop": "kepco_bop:KepcoBOP",
+    "keysight_33500b": "keysight_33500b:Keysight33500B",
     "lakeshore_425": "lakeshore_425:LakeShore425",
 }
 

@@ -494,7 +494,7 @@ def _builtin_emulators_exist() -> bool:
 def test_builtin_sot_hallbar_every_instrument_answers_idn():
     expected = {"GPIB0::12::INSTR": "MODEL 6221", "GPIB0::7::INSTR": "MODEL 2182A",
                 "USB0::0x05E6::0x2450::04096331::0::INSTR": "MODEL 2450", "GPIB0::6::INSTR": "BOP 20-20M", "GPIB0::5::INSTR": "BOP 20-20M",
-                "ASRL3::INSTR": "MODEL425"}
+                "ASRL3::INSTR": "MODEL425", "USB0::0x0957::0x2C07::MY12345678::0::INSTR": "33522B"}
     rm = pyvisa.ResourceManager("sot-hallbar@spinbench")
     try:
         assert set(rm.list_resources()) == set(expected)
