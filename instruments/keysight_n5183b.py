@@ -1,0 +1,165 @@
+"""Keysight (Agilent) N5183B MXG microwave signal generator: :class:`RFSource`.
+
+Built on qcodes' ``KeysightN5183B`` (connection, ``*OPT?`` at connect, ``*IDN?``).  Role
+methods send explicit SCPI through the qcodes instrument's ``write``/``ask`` (X-Series Signal
+Generators SCPI Command Reference): ``SOUR:FREQ <Hz>``, ``SOUR:POW <dBm>``, ``OUTP:STAT
+ON|OFF``.  qcodes' own parameters are not used for setting: its frequency validator allows
+9 kHz on every model and its power validator is fixed at -20 .. +19 dBm whatever the options.
+
+Hardware ranges from the ``*OPT?`` answer qcodes read at connect (N5183B data sheet): the
+frequency option sets the top (501: 1 GHz, 503: 3 GHz, 506: 6 GHz, 513: 13 GHz, 520: 20 GHz,
+532: 31.8 GHz, 540: 40 GHz) and the bottom is 100 kHz; power -20 .. +19 dBm, down to
+-130 dBm with the step attenuator (option 1E1).  Bench limits: ``max_rf_power_dbm`` (required:
+an RF source on a nanodevice bench must say how much the device may take),
+``min_frequency``/``max_frequency``.  Every set-point is refused before anything is sent;
+:meth:`enable` first asks ``SOUR:POW?`` and refuses to switch on a power programmed (e.g. at
+the front panel) above the bench limit.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .driver_base import Driver
+from .keithley_2450 import _unique_qcodes_name
+from .limits import LimitError, check_frequency, check_range, check_rf_power_dbm
+
+__all__ = ["KeysightN5183B"]
+
+#: frequency option -> highest frequency (Hz)
+FREQUENCY_OPTIONS = {"501": 1e9, "503": 3e9, "506": 6e9, "513": 13e9, "520": 20e9,
+                     "532": 31.8e9, "540": 40e9}
+F_MIN = 100e3
+P_MAX = 19.0
+P_MIN = -20.0
+P_MIN_STEP_ATTENUATOR = -130.0
+SWEEP_POINTS = (2, 65535)
+DWELL_RANGE = (1e-3, 100.0)
+
+
+def ranges_from_options(options: str) -> tuple[float, float, float, float]:
+    """(f_min, f_max, p_min, p_max) for an ``*OPT?`` answer."""
+    opts = {o.strip().upper() for o in str(options).split(",")}
+    found = [f for code, f in FREQUENCY_OPTIONS.items() if code in opts]
+    if not found:
+        raise ValueError(f"no frequency option (501 .. 540) in *OPT? answer {options!r}")
+    p_min = P_MIN_STEP_ATTENUATOR if "1E1" in opts else P_MIN
+    return F_MIN, max(found), p_min, P_MAX
+
+
+class KeysightN5183B(Driver):
+    """N5183B MXG analog signal generator (CW, step sweeps)."""
+
+    driver_name = "keysight_n5183b"
+    shutdown_order = 0
+    REQUIRED_LIMITS = ("max_rf_power_dbm",)
+
+    def __init__(self, name, inner, limits=None, options=None, instrument_options: str = "520") -> None:
+        super().__init__(name, inner, limits, options)
+        self.f_min, self.f_max, self.p_min, self.p_max = ranges_from_options(instrument_options)
+
+    @classmethod
+    def connect(cls, name, address, visa_library, limits, options):
+        from qcodes.instrument_drivers.Keysight import KeysightN5183B as _QcodesN5183B
+
+        inner = _QcodesN5183B(_unique_qcodes_name(name), address, visalib=visa_library)
+        try:
+            return cls(name, inner, limits, options, instrument_options=inner._options)
+        except ValueError:
+            inner.close()
+            raise
+
+    # ---- checks ----------------------------------------------------------------------------------
+    def _check_frequency(self, frequency_Hz: float) -> float:
+        return check_frequency(self.name, frequency_Hz, self.limits, self.f_min, self.f_max)
+
+    def _check_power(self, power_dbm: float) -> float:
+        return check_rf_power_dbm(self.name, power_dbm, self.limits, self.p_min, self.p_max)
+
+    # ---- RFSource --------------------------------------------------------------------------------
+    def set_frequency(self, frequency_Hz: float) -> None:
+        """``SOUR:FREQ <Hz>`` (1 mHz resolution)."""
+        f = self._check_frequency(frequency_Hz)
+        self._write(f"SOUR:FREQ {f:.3f}")
+
+    def frequency(self) -> float:
+        """``SOUR:FREQ?``"""
+        return self._ask_float("SOUR:FREQ?")
+
+    def set_power_dbm(self, power_dbm: float) -> None:
+        """``SOUR:POW <dBm>`` (0.01 dB resolution)."""
+        p = self._check_power(power_dbm)
+        self._write(f"SOUR:POW {p:.2f}")
+
+    def power_dbm(self) -> float:
+        """``SOUR:POW?``"""
+        return self._ask_float("SOUR:POW?")
+
+    def enable(self) -> None:
+        """``SOUR:POW?`` (refused above the bench limit), then ``OUTP:STAT ON``."""
+        with self.lock:
+            programmed = self._ask_float("SOUR:POW?")
+            try:
+                self._check_power(programmed)
+            except LimitError as exc:
+                raise LimitError(f"{exc} -- the programmed power; output left off") from None
+            self._write("OUTP:STAT ON")
+
+    def disable(self) -> None:
+        """``OUTP:STAT OFF``"""
+        self._write("OUTP:STAT OFF")
+
+    def output_enabled(self) -> bool:
+        """``OUTP:STAT?``"""
+        return self._ask("OUTP:STAT?") in ("1", "+1", "ON")
+
+    # ---- step sweeps -----------------------------------------------------------------------------
+    def configure_step_sweep(self, start_Hz: float, stop_Hz: float, points: int,
+                             dwell_s: float) -> np.ndarray:
+        """``FREQ:STAR``, ``FREQ:STOP``, ``SWE:POIN``, ``SWE:DWEL``, ``LIST:TYPE STEP``,
+        ``FREQ:MODE LIST``: a linear step sweep, armed at its first point.  Returns the
+        frequencies (Hz)."""
+        f0, f1 = self._check_frequency(start_Hz), self._check_frequency(stop_Hz)
+        if isinstance(points, bool) or int(points) != points:
+            raise LimitError(f"{self.name}: sweep points must be an integer, got {points!r}")
+        n = int(check_range(self.name, "sweep points", points, *SWEEP_POINTS, ""))
+        dwell = check_range(self.name, "dwell", dwell_s, *DWELL_RANGE, "s")
+        with self.lock:
+            self._write(f"SOUR:FREQ:STAR {f0:.3f}")
+            self._write(f"SOUR:FREQ:STOP {f1:.3f}")
+            self._write(f"SOUR:SWE:POIN {n:d}")
+            self._write(f"SOUR:SWE:DWEL {dwell:.6g}")
+            self._write("SOUR:LIST:TYPE STEP")
+            self._write("SOUR:FREQ:MODE LIST")
+        return np.linspace(f0, f1, n)
+
+    def run_sweep(self) -> None:
+        """``INIT``; ``*OPC?`` waits until the sweep is done."""
+        with self.lock:
+            self._write("INIT")
+            self._ask("*OPC?")
+
+    def set_cw_mode(self) -> None:
+        """``SOUR:FREQ:MODE CW``"""
+        self._write("SOUR:FREQ:MODE CW")
+
+    # ---- bench life cycle ------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "idn": self.identify(),
+                "options": self._ask("*OPT?"),
+                "frequency_mode": self._ask("SOUR:FREQ:MODE?"),
+                "frequency_Hz": self.frequency(),
+                "power_dBm": self.power_dbm(),
+                "output_enabled": self.output_enabled(),
+                "modulation_enabled": self._ask("OUTP:MOD?") in ("1", "+1", "ON"),
+                "hardware_range": {"frequency_Hz": [self.f_min, self.f_max],
+                                   "power_dBm": [self.p_min, self.p_max]},
+            }
+
+    def shutdown(self) -> None:
+        """``OUTP:STAT OFF``"""
+        self.disable()
+
