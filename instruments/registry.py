@@ -8,13 +8,16 @@ from .keithley_6221 import Keithley6221
 from .kepco_bop import KepcoBOP
 from .keysight_33500b import Keysight33500B
 from .lakeshore_425 import LakeShore425
+from .keysight_n5183b import KeysightN5183B
+from .srs_sr830 import SR830
 
 __all__ = ["DRIVERS", "UnknownDriverError", "get_driver"]
 
 #: bench-file driver name -> driver class
 DRIVERS: dict[str, type[Driver]] = {
     cls.driver_name: cls
-    for cls in (Keithley6221, Keithley2182A, Keithley2450, KepcoBOP, LakeShore425, Keysight33500B)
+    for cls in (Keithley6221, Keithley2182A, Keithley2450, KepcoBOP, LakeShore425, Keysight33500B,
+                SR830, KeysightN5183B)
 }
 
 

@@ -271,7 +271,8 @@ class RFSource(Protocol):
 
 @runtime_checkable
 class LockIn(Protocol):
-    """A lock-in amplifier (SR830, ...)."""
+    """A lock-in amplifier (SR830, ...) with an internal reference whose sine output is the
+    excitation; after a change, :meth:`settle` before reading."""
 
     def time_constant(self) -> float:
         """Return the output filter time constant in s."""
@@ -291,6 +292,24 @@ class LockIn(Protocol):
 
     def read_r_theta(self) -> tuple[float, float]:
         """Return the magnitude in V and phase in rad."""
+        ...
+
+    def set_sine_amplitude(self, amplitude_Vrms: float) -> None:
+        """Set the reference sine output (the excitation) in V rms; refused when its peak
+        exceeds the bench's max_voltage."""
+        ...
+
+    def set_sensitivity(self, full_scale: float) -> None:
+        """Set the full scale in V; a value the instrument lacks is refused, not rounded."""
+        ...
+
+    def settle(self, time_constants: float = 5.0) -> None:
+        """Wait ``time_constants`` x the time constant, timed by the instrument (so the wait
+        also holds on a simulated bench whose clock only instrument actions advance)."""
+        ...
+
+    def overloaded(self) -> bool:
+        """True if an input or output overload occurred since the last call."""
         ...
 
 

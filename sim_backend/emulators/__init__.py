@@ -16,6 +16,8 @@ EMULATORS: dict[str, str] = {
     "kepco_bop": "kepco_bop:KepcoBOP",
     "keysight_33500b": "keysight_33500b:Keysight33500B",
     "lakeshore_425": "lakeshore_425:LakeShore425",
+    "srs_sr830": "srs_sr830:SR830",
+    "keysight_n5183b": "keysight_n5183b:KeysightN5183B",
 }
 
 
