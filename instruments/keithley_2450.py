@@ -7,7 +7,8 @@ functions and issue hidden queries, which would make the command sequence depend
 state; explicit commands keep it fixed and documented here.
 
 Hardware ranges (Reference Manual specifications): source current +-1.05 A; voltage limit
-0.02 V .. 210 V.
+0.02 V .. 210 V.  Pulses are instrument-timed (a source-list sweep, :meth:`Keithley2450.pulse`):
+shortest about 167 us (60 Hz mains) / 200 us (50 Hz), one reading at NPLC 0.01.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ __all__ = ["Keithley2450"]
 
 HW_MAX_CURRENT = 1.05            # A
 HW_VLIMIT = (0.02, 210.0)        # V
+MIN_NPLC = 0.01                  # shortest aperture, power-line cycles
+PULSE_MAX_WIDTH = 1e4            # s, longest source delay
 
 _qcodes_names = itertools.count(1)
 
@@ -55,6 +58,7 @@ class Keithley2450(Driver):
         if self.options.get("terminals", "front") not in ("front", "rear"):
             raise ValueError(f"{name}: option terminals must be 'front' or 'rear'")
         self._configured = False
+        self._line_hz: float | None = None
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):
@@ -124,22 +128,63 @@ class Keithley2450(Driver):
         """``:OUTP OFF``"""
         self._write(":OUTP OFF")
 
+    def _line_frequency(self) -> float:
+        """``:SYST:LFR?`` (once per session)."""
+        if self._line_hz is None:
+            self._line_hz = self._ask_float(":SYST:LFR?")
+        return self._line_hz
+
     def pulse(self, amplitude_A: float, width_s: float, low_A: float = 0.0) -> None:
-        """DC-toggled pulse: ``:SOUR:CURR <amp>``, ``:OUTP ON``, hold, then ``:OUTP OFF`` +
-        ``:SOUR:CURR 0`` (``low_A == 0``) or ``:SOUR:CURR <low>``."""
+        """One current pulse timed by the instrument: a two-point source-list sweep
+        (Reference Manual, ``:SOURce[1]:LIST:<function>`` and ``:SOURce[1]:SWEep:<function>:LIST``).
+
+        Each sweep point is: source level, source delay, one measurement.  The first point is
+        the pulse, the second the low level, so the instrument itself ends the pulse, whatever
+        the output does after the sweep.  The pulse lasts the source delay plus one reading at
+        the shortest aperture, NPLC 0.01 (1/(100 f_line): 167 us at 60 Hz, 200 us at 50 Hz), plus
+        the A/D overhead the manual does not specify; the driver programs the source delay as
+        ``width - aperture``.  Shortest width: the aperture.  Sequence::
+
+            [first use: see _configure]
+            [:SYST:LFR?]                          (once)
+            :SENS:VOLT:NPLC?  :SOUR:CURR:DEL?  :SOUR:CURR:DEL:AUTO?   (to restore)
+            :SENS:VOLT:NPLC 0.01
+            :SOUR:CURR:DEL <width - aperture>
+            :SOUR:LIST:CURR <amp>, <low>
+            :SOUR:SWE:CURR:LIST 1, 0
+            :INIT
+            *OPC?                                 (answers when the sweep has finished)
+            :SENS:VOLT:NPLC <n>;  :SOUR:CURR:DEL <d> | :SOUR:CURR:DEL:AUTO ON
+            :OUTP OFF + :SOUR:CURR 0   (low_A == 0)   or   :SOUR:CURR <low> + :OUTP ON
+        """
         amp = self._check_current(amplitude_A, "pulse amplitude")
         low = self._check_current(low_A, "pulse low level")
-        width = check_range(self.name, "pulse width", width_s, 0.0, 3600.0, "s")
+        check_range(self.name, "pulse width", width_s, MIN_NPLC / 60.0, PULSE_MAX_WIDTH, "s",
+                    "the 2450's shortest reading (NPLC 0.01) is the shortest pulse")
         with self.lock:
+            aperture = MIN_NPLC / self._line_frequency()
+            width = check_range(self.name, "pulse width", width_s, aperture, PULSE_MAX_WIDTH, "s",
+                                "the 2450's shortest reading (NPLC 0.01) is the shortest pulse")
             self._configure()
-            self._write(f":SOUR:CURR {amp:.6g}")
-            self._write(":OUTP ON")
+            nplc = self._ask(":SENS:VOLT:NPLC?")
+            delay = self._ask(":SOUR:CURR:DEL?")
+            delay_auto = self._ask(":SOUR:CURR:DEL:AUTO?") in ("1", "ON")
+            self._write(f":SENS:VOLT:NPLC {MIN_NPLC:g}")
+            self._write(f":SOUR:CURR:DEL {max(width - aperture, 0.0):.6g}")
+            self._write(f":SOUR:LIST:CURR {amp:.6g}, {low:.6g}")
+            self._write(":SOUR:SWE:CURR:LIST 1, 0")
             try:
-                self._hold(width)
+                self._write(":INIT")
+                self._ask("*OPC?")
             finally:
+                self._write(f":SENS:VOLT:NPLC {nplc}")
+                self._write(":SOUR:CURR:DEL:AUTO ON" if delay_auto else f":SOUR:CURR:DEL {delay}")
                 if low == 0.0:
                     self._write(":OUTP OFF")
-                self._write(f":SOUR:CURR {low:.6g}")
+                    self._write(":SOUR:CURR 0")
+                else:
+                    self._write(f":SOUR:CURR {low:.6g}")
+                    self._write(":OUTP ON")
 
     # ---- bench life cycle ----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

@@ -129,6 +129,7 @@ class Keithley2450(Emulator):
             "RES": dict(range=2e5, auto=True, nplc=1.0, azero=True, rsen=False, user=[0.0] * 6),
         }
         self.buffers = {"DEFBUFFER1": Buffer(100_000), "DEFBUFFER2": Buffer(100_000)}
+        self.source_lists: dict[str, list[float]] = {"CURRENT": [], "VOLTAGE": []}
         self.sweep: dict | None = None
         self.trigger_loop: tuple[int, float, str] | None = None
         self.i_out = self.v_out = 0.0
@@ -355,6 +356,48 @@ class Keithley2450(Emulator):
             dev.trigger_loop = None
         return _set
 
+    def s_source_list(self, function: str, append: bool = False):
+        """``:SOURce[1]:LIST:<function>[:APPend] <list>``: up to 100 source values (the
+        CurrCustomSweepList / VoltCustomSweepList configuration list)."""
+        def _set(dev: "Keithley2450", args: Args) -> None:
+            if not args.tokens:
+                raise ScpiError(-109)
+            lim = 1.05 if function == "CURRENT" else 210.0
+            values = [Numeric(-lim, lim).parse(t) for t in args.tokens]
+            new = (dev.source_lists[function] if append else []) + values
+            if len(new) > 100:
+                raise ScpiError(-222, "a source list holds up to 100 values")
+            dev.source_lists[function] = new
+        return _set
+
+    def s_sweep_list(self, function: str):
+        """``:SOURce[1]:SWEep:<function>:LIST <startIndex>[, <delay>[, <count>[, <failAbort>
+        [, "<bufferName>"]]]]``: a sweep over the custom source list.  Each point: the source
+        level, the source delay, the sweep delay (0: no delay block; else 50 us .. 10 ks,
+        "added to any source delay"), one measurement."""
+        def _set(dev: "Keithley2450", args: Args) -> None:
+            t = args.tokens
+            if not t:
+                raise ScpiError(-109)
+            values = dev.source_lists[function]
+            start = Numeric(1, 100, integer=True).parse(t[0])
+            if not values or start > len(values):
+                raise ScpiError(-221, "the source list has no such index")
+            delay = Numeric(0, 1e4).parse(t[1]) if len(t) > 1 else 0.0
+            if 0 < delay < 50e-6:
+                raise ScpiError(-222, "sweep delay is 0 or 50 us .. 10 ks")
+            count = Numeric(0, 268435455, integer=True).parse(t[2]) if len(t) > 2 else 1
+            if count == 0:
+                raise ScpiError(-221, "infinite sweeps (count 0) are not emulated")
+            sweep = dict(function=function, levels=list(values[start - 1:]), list_delay=delay,
+                         count=count, fail_abort=Boolean().parse(t[3]) if len(t) > 3 else True,
+                         dual=False, buffer=String().parse(t[4]) if len(t) > 4 else "defbuffer1")
+            dev._buffer(sweep["buffer"])
+            dev.settings["source_function"] = function
+            dev.sweep = sweep
+            dev.trigger_loop = None
+        return _set
+
     def s_trigger_load(self, args: Args) -> None:
         t = args.tokens
         if not t:
@@ -386,7 +429,10 @@ class Keithley2450(Emulator):
         fn = sw["function"]
         src = self.source[fn]
         saved_level, saved_output = src["level"], self.settings["output"]
-        levels = [sw["start"] + (sw["stop"] - sw["start"]) * k / (sw["points"] - 1) for k in range(sw["points"])]
+        if "levels" in sw:
+            levels = list(sw["levels"])
+        else:
+            levels = [sw["start"] + (sw["stop"] - sw["start"]) * k / (sw["points"] - 1) for k in range(sw["points"])]
         if sw["dual"]:
             levels = levels + levels[::-1]
         self._buffer(sw["buffer"]).readings.clear()  # the generated trigger model starts with a buffer clear
@@ -397,7 +443,10 @@ class Keithley2450(Emulator):
                 if src["auto"]:
                     src["range"] = _range_for(level, CURRENT_RANGES if fn == "CURRENT" else VOLTAGE_RANGES)
                 self._apply()
-                self.world.advance(self._source_delay() if sw["delay"] < 0 else sw["delay"])
+                if "levels" in sw:   # list sweep: source delay, then the sweep's delay block
+                    self.world.advance(self._source_delay() + sw["list_delay"])
+                else:
+                    self.world.advance(self._source_delay() if sw["delay"] < 0 else sw["delay"])
                 self._buffer(sw["buffer"]).append(self._measure_one())
         src["level"], self.settings["output"] = saved_level, saved_output
         self._apply()
@@ -560,6 +609,13 @@ def _source_rows() -> list[Cmd]:
         rows.append(Cmd(f"{base}:DELay:USER<n>", s, q, "user delays 1..5"))
         s, q = _cfg("source", fn, "readback", Boolean())
         rows.append(Cmd(f"{base}:READ:BACK", s, q, "record the measured (1) or programmed (0) source value"))
+        rows.append(Cmd(f"SOURce[1]:LIST:{word}", set=Keithley2450.s_source_list(None, fn),  # type: ignore[arg-type]
+                        query=lambda d, a, fn=fn: ",".join(f"{v:.6E}" for v in d.source_lists[fn]) or "",
+                        doc="<list>: up to 100 source values for :SWEep:<function>:LIST"))
+        rows.append(Cmd(f"SOURce[1]:LIST:{word}:APPend", set=Keithley2450.s_source_list(None, fn, True)))  # type: ignore[arg-type]
+        rows.append(Cmd(f"SOURce[1]:LIST:{word}:POINts", query=lambda d, a, fn=fn: len(d.source_lists[fn])))
+        rows.append(Cmd(f"SOURce[1]:SWEep:{word}:LIST", set=Keithley2450.s_sweep_list(None, fn),  # type: ignore[arg-type]
+                        doc="<startIndex>[,<delay>[,<count>[,<failAbort>[,'<buffer>']]]]"))
         rows.append(Cmd(f"SOURce[1]:SWEep:{word}:LINear", set=Keithley2450.s_sweep(None, fn),  # type: ignore[arg-type]
                         doc="<start>,<stop>,<points>[,<delay>[,<count>[,<rangeType>[,<failAbort>[,<dual>[,'<buffer>']]]]]]"))
     return rows

@@ -12,7 +12,7 @@ LIMITS = Limits(max_current=1e-3, compliance_voltage=2.0)
 
 
 def make(replies=None, options=None):
-    inner = FakeQcodesInstrument(replies)
+    inner = FakeQcodesInstrument({"*OPC?": "1", **(replies or {})})
     driver = Keithley2450("smu", inner, LIMITS, options)
     driver._hold = lambda s: inner.written.append(f"<hold {s:g}>")
     return driver, inner
@@ -33,15 +33,26 @@ def test_source_current_measure_voltage():
 
 
 def test_pulse_and_refusals():
-    driver, inner = make()
+    driver, inner = make({":SYST:LFR?": "60", ":SENS:VOLT:NPLC?": "1.000000E+00",
+                          ":SOUR:CURR:DEL?": "0.000000E+00", ":SOUR:CURR:DEL:AUTO?": "1"})
     for bad in (lambda: driver.pulse(2e-3, 1e-3), lambda: driver.source_current(-1.1e-3),
-                lambda: driver.set_compliance_voltage(5.0)):
+                lambda: driver.set_compliance_voltage(5.0), lambda: driver.pulse(5e-4, 100e-6),
+                lambda: driver.pulse(5e-4, 2e4), lambda: driver.pulse(5e-4, 1e-3, low_A=2e-3)):
         with pytest.raises(LimitError):
             bad()
     assert inner.written == []
     driver.pulse(8e-4, 5e-3)
-    assert inner.written[-5:] == [":SOUR:CURR 0.0008", ":OUTP ON", "<hold 0.005>",
-                                  ":OUTP OFF", ":SOUR:CURR 0"]
+    # instrument-timed: a two-point list sweep, source delay = width - one NPLC 0.01 reading
+    assert inner.written == [
+        ":SYST:LFR?", ":SOUR:FUNC CURR", ':SENS:FUNC "VOLT"', ":SOUR:CURR:VLIM 2", ":SENS:VOLT:NPLC?", ":SOUR:CURR:DEL?", ":SOUR:CURR:DEL:AUTO?",
+        ":SENS:VOLT:NPLC 0.01", ":SOUR:CURR:DEL 0.00483333", ":SOUR:LIST:CURR 0.0008, 0",
+        ":SOUR:SWE:CURR:LIST 1, 0", ":INIT", "*OPC?",
+        ":SENS:VOLT:NPLC 1.000000E+00", ":SOUR:CURR:DEL:AUTO ON", ":OUTP OFF", ":SOUR:CURR 0"]
+    inner.written.clear()
+    inner._replies.table[":SOUR:CURR:DEL:AUTO?"] = "0"
+    driver.pulse(-8e-4, 1e-3, low_A=1e-4)
+    assert inner.written[-4:] == [":SENS:VOLT:NPLC 1.000000E+00", ":SOUR:CURR:DEL 0.000000E+00",
+                                  ":SOUR:CURR 0.0001", ":OUTP ON"]
 
 
 def test_shutdown_and_close():

@@ -133,3 +133,35 @@ def test_qcodes_driver_over_spinbench(tmp_path):
         smu.output_enabled(False)
     finally:
         smu.close()
+
+
+def test_list_sweep_pulse_is_timed_by_the_instrument(bench):
+    """``:SOUR:LIST:CURR amp, low`` + ``:SOUR:SWE:CURR:LIST 1, 0``: the pulse point lasts the
+    source delay plus one reading (NPLC 0.01 at 60 Hz plus the A/D overhead); the low point
+    ends it; the output returns to its state before the sweep."""
+    settle_coil(bench, 1.0)  # Bx = +10 mT
+    ask(bench, SMU, ':SOUR:FUNC CURR;:SENS:FUNC "VOLT";:SENS:VOLT:RSEN ON;:SOUR:CURR:VLIM 20;'
+                    ':SOUR:CURR 1e-4;:OUTP ON')
+    v0 = float(ask(bench, SMU, ":READ?"))
+    world = bench.world
+    seen = []
+    original = world.set_source
+
+    def spy(name, port, amps):
+        seen.append((world.now, amps))
+        original(name, port, amps)
+    world.set_source = spy
+    ask(bench, SMU, ":SENS:VOLT:NPLC 0.01;:SOUR:CURR:DEL 1e-3;:SOUR:LIST:CURR -5e-3, 1e-4;"
+                    ":SOUR:SWE:CURR:LIST 1, 0;:INIT;*WAI")
+    world.set_source = original
+    assert ask(bench, SMU, ":SOUR:LIST:CURR:POIN?") == "2"
+    (t_on, a_on), (t_off, a_off) = seen[0], seen[1]
+    assert a_on == pytest.approx(-5e-3) and a_off == pytest.approx(1e-4)
+    assert t_off - t_on == pytest.approx(1e-3 + 0.01 / 60 + 2e-4, rel=1e-6)
+    assert ask(bench, SMU, ":OUTP?") == "1" and bench.world.source_current("channel") == pytest.approx(1e-4)
+    assert float(ask(bench, SMU, ":READ?")) * v0 < 0        # switched
+    for bad, code in ((":SOUR:SWE:CURR:LIST 3, 0", -221), (":SOUR:SWE:CURR:LIST 1, 10e-6", -222),
+                      (":SOUR:LIST:CURR 2", -222)):
+        ask(bench, SMU, bad)
+        assert ask(bench, SMU, ":SYST:ERR?").startswith(f"{code},"), bad
+    assert ask(bench, SMU, ":SYST:ERR?") == '0,"No error"'
