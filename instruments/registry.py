@@ -8,6 +8,9 @@ from .keithley_6221 import Keithley6221
 from .kepco_bop import KepcoBOP
 from .keysight_33500b import Keysight33500B
 from .lakeshore_425 import LakeShore425
+from .keysight_n9030b import KeysightN9030B
+from .keysight_dsox3000t import KeysightDSOX3000T
+from .thorlabs_itc4001 import ThorlabsITC4001
 from .keysight_n5183b import KeysightN5183B
 from .srs_sr830 import SR830
 
@@ -17,7 +20,7 @@ __all__ = ["DRIVERS", "UnknownDriverError", "get_driver"]
 DRIVERS: dict[str, type[Driver]] = {
     cls.driver_name: cls
     for cls in (Keithley6221, Keithley2182A, Keithley2450, KepcoBOP, LakeShore425, Keysight33500B,
-                SR830, KeysightN5183B)
+                SR830, KeysightN5183B, KeysightN9030B, KeysightDSOX3000T, ThorlabsITC4001)
 }
 
 

@@ -376,6 +376,7 @@ ROLE_TYPES: dict[str, type] = {
     "spectrum_analyzer": SpectrumAnalyzer,
     "laser": LaserSource,
     "oscilloscope": Oscilloscope,
+    "scope": Oscilloscope,
 }
 
 

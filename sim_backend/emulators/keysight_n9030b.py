@@ -457,7 +457,7 @@ def _abort(dev: KeysightN9030B, args: Args) -> None:
 
 def _atten_transform(value: float) -> float:
     """Mechanical attenuator: 0..70 dB in 2 dB steps (the instrument rounds to a step)."""
-    return float(2 * round(value / 2))
+    return float(2 * math.floor(value / 2 + 0.5))
 
 
 def _rbw_transform(value: float) -> float:
