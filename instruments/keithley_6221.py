@@ -1,4 +1,5 @@
-"""Keithley 6221 AC/DC current source: :class:`CurrentSource` and :class:`PulseDeltaSystem`.
+"""Keithley 6221 AC/DC current source: :class:`CurrentSource`, :class:`PulseDeltaSystem` and
+:class:`WriteReadSequencer` (write/read cycles with the linked 2182A, :meth:`write_read`).
 
 Built on pymeasure's ``Keithley6221`` for the connection and the DC properties, whose
 truncating validators can no longer bite because every value is checked strictly here first.
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 from pymeasure.instruments.keithley import Keithley6221 as _PymeasureKeithley6221
 
-from .driver_base import Driver
+from .driver_base import Driver, parse_float_reply
 from .limits import Limits, LimitError, check_compliance_voltage, check_current, check_range
 
 __all__ = ["Keithley6221"]
@@ -34,6 +35,11 @@ SWEEP_DELAY = (1e-3, 999999.999)  # s
 LIST_MAX_POINTS = 65535
 LIST_CHUNK = 100                # values per SOUR:LIST:CURR[:APP] message
 OVERFLOW = 9.9e37               # the 6221 reports overflow / invalid readings as +9.9E37
+NV_BUFFER_MAX = 1024            # 2182A reading buffer (2182A manual, section 6)
+SEQ_NPLC = 0.01                 # 2182A aperture of write/read sequences (fastest rate)
+SEQ_RANGE = 0.1                 # V, 2182A channel-1 range of write/read sequences
+SEQ_READ_MARGIN = 50e-6         # s, kept after a read conversion before the next level
+PDEL_MIN_APERTURE = 34e-6       # s, shortest 2182A conversion inside a pulse-delta pulse
 
 
 class Keithley6221(Driver):
@@ -263,6 +269,195 @@ class Keithley6221(Driver):
             ):
                 self._write(command)
             return self._run_and_fetch(n, expected_s=n * delay)
+
+    # ---- WriteReadSequencer --------------------------------------------------------------------
+    def write_widths(self) -> tuple[float, float]:
+        """Write widths this 6221 + 2182A can time: pulse delta from 50 us, list sweeps to 1e6 s."""
+        return (PDEL_WIDTH[0], SWEEP_DELAY[1])
+
+    def write_read(self, amplitudes_A, width_s: float, reset_A: float, reset_width_s: float,
+                   read_A: float, settle_s: float) -> np.ndarray:
+        """Write/read cycles timed by the 6221, read by the linked 2182A into a buffer.
+
+        One cycle per amplitude: ``read (before) -> write -> read (after) -> reset``; returns
+        the read voltages, shape ``(N, 2)``.  Two paths, chosen by the width:
+
+        * ``width_s >= 1 ms`` -- a list sweep (Reference Manual section 4, "List sweeps") of
+          the points ``[read, write, read, reset]`` with per-point delays (``SOUR:LIST:DEL``)
+          and per-point compliance; ``TRIG:OUTP SOUR`` fires the Trigger Link when each level
+          is set (section 9, "Trigger Link").  The 2182A, configured through the 6221's RS-232
+          pass-through (section 10, ``SYST:COMM:SER:SEND`` / ``:ENT?``; 2182A manual
+          section 8, trigger model, and section 6, buffer), waits on EXTernal triggers, converts
+          ``settle_s`` (its ``TRIG:DEL``) after each level change for 0.01 PLC and stores every
+          reading in its buffer (1024 readings = 256 cycles per sweep).  The write and reset
+          readings are discarded.  A batch of N cycles of one amplitude is a 4-point list with
+          ``SOUR:SWE:COUN N``.
+        * ``50 us <= width_s < 1 ms`` -- a pulse-delta sweep (section 5, "Pulse Delta", sweep
+          mode) over the amplitudes ``[read, write, read, reset]``: every pulse is ``width_s``
+          long (so is the reset: ``reset_width_s`` does not apply), the 2182A converts from
+          ``SDEL = settle_s`` to the pulse end, and the 2-point reading ``B - A`` of a read
+          pulse (low level 0) is the read voltage.  Readings go to the 6221's own buffer.
+
+        Sequence of the list path (per batch of at most 256 cycles)::
+
+            SOUR:SWE:ABOR;:SOUR:CURR 0
+            SYST:COMM:SER:SEND ":ABOR;:SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:CHAN1:RANG 0.1;
+                               :SENS:VOLT:NPLC 0.01;:SENS:VOLT:DFIL OFF;:SYST:AZER OFF;
+                               :SYST:FAZ OFF;:TRIG:SOUR EXT;:TRIG:DEL <settle>;:SAMP:COUN 1"
+            SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR ...;:SOUR:LIST:DEL ...;:SOUR:LIST:COMP ...
+            :SOUR:SWE:COUN <k>;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST;:TRIG:OUTP SOUR
+            SYST:COMM:SER:SEND ":TRAC:CLE;:TRAC:POIN <4n>;:TRAC:FEED SENS;:TRAC:FEED:CONT NEXT;
+                               :TRIG:COUN <4n>;:INIT"
+            SOUR:SWE:ARM
+            INIT:IMM
+            *OPC?
+            SOUR:SWE:ABOR
+            SYST:COMM:SER:SEND ":TRAC:DATA?"
+            SYST:COMM:SER:ENT?
+            SYST:COMM:SER:SEND ":TRIG:SOUR IMM;:TRIG:COUN 1"   (the 2182A answers READ? again)
+            TRIG:OUTP NONE
+        """
+        amps = np.atleast_1d(np.asarray(amplitudes_A, dtype=float))
+        if amps.ndim != 1 or amps.size == 0:
+            raise LimitError(f"{self.name}: write_read needs a 1-D list of write amplitudes, "
+                             f"got shape {amps.shape}")
+        for a in np.unique(amps):     # every value, before anything is sent
+            self._check_current(float(a), "write amplitude")
+        reset = self._check_current(reset_A, "reset amplitude")
+        read = self._check_current(read_A, "read current")
+        if read == 0:
+            raise LimitError(f"{self.name}: the read current must not be zero")
+        width = float(width_s)
+        if width >= SWEEP_DELAY[0]:
+            return self._write_read_list(amps, width, reset, reset_width_s, read, settle_s)
+        check_range(self.name, "write pulse width", width, *PDEL_WIDTH, "s",
+                    "pulse delta (50 us .. 12 ms) and list sweeps (from 1 ms) are the 6221's "
+                    "timed pulses; shorter pulses need a pulse generator")
+        return self._write_read_pulse_delta(amps, width, reset, read, settle_s)
+
+    def _nv_send(self, text: str) -> None:
+        self._write(f'SYST:COMM:SER:SEND "{text}"')
+
+    def _nv_query(self, text: str) -> str:
+        self._nv_send(text)
+        return self._ask("SYST:COMM:SER:ENT?")
+
+    def _compliance_list(self, n: int) -> str:
+        if self.limits.compliance_voltage is None:
+            return ""
+        comp = f"{min(self.limits.compliance_voltage, HW_COMPLIANCE[1]):.6g}"
+        return comp
+
+    def _write_read_list(self, amps: np.ndarray, width: float, reset: float, reset_width_s: float,
+                         read: float, settle_s: float) -> np.ndarray:
+        aperture = SEQ_NPLC / self._line_frequency()
+        reset_width = check_range(self.name, "reset pulse width", reset_width_s, *SWEEP_DELAY, "s")
+        settle = check_range(self.name, "read settle time", settle_s, 0.0,
+                             min(width, reset_width) - aperture, "s",
+                             f"the 2182A converts {aperture:.3g} s from the settle time within "
+                             f"every point, so settle + aperture must fit in the write and reset "
+                             f"pulses")
+        read_dwell = max(SWEEP_DELAY[0], settle + aperture + SEQ_READ_MARGIN)
+        per_batch = NV_BUFFER_MAX // 4
+        out = np.empty((amps.size, 2))
+        with self.lock:
+            self._write("SOUR:SWE:ABOR;:SOUR:CURR 0")
+            self._nv_send(f":ABOR;:SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:CHAN1:RANG {SEQ_RANGE:g};"
+                          f":SENS:VOLT:NPLC {SEQ_NPLC:g};:SENS:VOLT:DFIL OFF;:SYST:AZER OFF;"
+                          f":SYST:FAZ OFF;:TRIG:SOUR EXT;:TRIG:DEL {settle:.6g};:SAMP:COUN 1")
+            comp = self._compliance_list(4)
+            try:
+                for start in range(0, amps.size, per_batch):
+                    batch = amps[start:start + per_batch]
+                    n = int(batch.size)
+                    if np.all(batch == batch[0]):
+                        levels, reps = [read, batch[0], read, reset], n
+                    else:
+                        levels = [v for a in batch for v in (read, a, read, reset)]
+                        reps = 1
+                    delays = [read_dwell, width, read_dwell, reset_width] * (len(levels) // 4)
+                    self._write("SOUR:SWE:SPAC LIST")
+                    self._write_list("SOUR:LIST:CURR", [f"{v:.6g}" for v in levels])
+                    self._write_list("SOUR:LIST:DEL", [f"{d:.6g}" for d in delays])
+                    if comp:
+                        self._write_list("SOUR:LIST:COMP", [comp] * len(levels))
+                    self._write(f":SOUR:SWE:COUN {reps:d};:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST;"
+                                ":TRIG:OUTP SOUR")
+                    self._nv_send(f":TRAC:CLE;:TRAC:POIN {4 * n:d};:TRAC:FEED SENS;"
+                                  f":TRAC:FEED:CONT NEXT;:TRIG:COUN {4 * n:d};:INIT")
+                    self._write("SOUR:SWE:ARM")
+                    self._write("INIT:IMM")
+                    self._ask("*OPC?")
+                    self._write("SOUR:SWE:ABOR")
+                    data = _parse_readings(self._nv_query(":TRAC:DATA?"), self.name)
+                    if data.size != 4 * n:
+                        raise RuntimeError(f"{self.name}: the 2182A buffer holds {data.size} "
+                                           f"readings, expected {4 * n} (Trigger Link cable?)")
+                    cycles = data.reshape(n, 4)
+                    out[start:start + n, 0] = cycles[:, 0]
+                    out[start:start + n, 1] = cycles[:, 2]
+            finally:
+                self._write("SOUR:SWE:ABOR")
+                self._nv_send(":TRIG:SOUR IMM;:TRIG:COUN 1")
+                self._write("TRIG:OUTP NONE")
+        return out
+
+    def _write_read_pulse_delta(self, amps: np.ndarray, width: float, reset: float, read: float,
+                                settle_s: float) -> np.ndarray:
+        sdel = check_range(self.name, "read settle (pulse-delta source delay)", settle_s,
+                           PDEL_SDELAY[0], min(PDEL_SDELAY[1], width - PDEL_MIN_APERTURE), "s",
+                           "the 2182A converts from the source delay to the pulse end (>= 34 us)")
+        period = 3.0 / self._line_frequency()       # shortest pulse-delta cycle: 3 PLC
+        per_batch = LIST_MAX_POINTS // 4
+        out = np.empty((amps.size, 2))
+        with self.lock:
+            self._require_nanovoltmeter()
+            self._write("SOUR:SWE:ABOR")
+            for start in range(0, amps.size, per_batch):
+                batch = amps[start:start + per_batch]
+                n = int(batch.size)
+                levels = [v for a in batch for v in (read, a, read, reset)]
+                self._write("SOUR:SWE:SPAC LIST")
+                self._write_list("SOUR:LIST:CURR", [f"{v:.6g}" for v in levels])
+                self._write_list("SOUR:LIST:DEL", [f"{period:.6g}"] * len(levels))
+                for command in ("SOUR:SWE:RANG BEST", "SOUR:SWE:COUN 1", "SOUR:SWE:CAB OFF",
+                                "UNIT V", "SOUR:PDEL:LOW 0", f"SOUR:PDEL:WIDT {width:.6g}",
+                                f"SOUR:PDEL:SDEL {sdel:.6g}", "SOUR:PDEL:SWE ON",
+                                "SOUR:PDEL:LME 2"):
+                    self._write(command)
+                data = self._run_and_fetch(len(levels), expected_s=len(levels) * period)
+                cycles = data.reshape(n, 4)
+                out[start:start + n, 0] = cycles[:, 0]
+                out[start:start + n, 1] = cycles[:, 2]
+        return out
+
+    def channel_resistance(self, current_A: float) -> float:
+        """Four-wire channel resistance by current reversal, read on the 2182A's channel 2
+        (wired across the channel's voltage probes) through the RS-232 pass-through::
+
+            SYST:COMM:SER:SEND ":ABOR;:TRIG:SOUR IMM;:TRIG:COUN 1;:SENS:CHAN 2;:SENS:VOLT:NPLC 1"
+            :SOUR:CURR <I>; OUTP ON; SYST:COMM:SER:SEND ":READ?"; SYST:COMM:SER:ENT?
+            :SOUR:CURR <-I>;          SYST:COMM:SER:SEND ":READ?"; SYST:COMM:SER:ENT?
+            OUTP OFF; :SOUR:CURR 0; SYST:COMM:SER:SEND ":SENS:CHAN 1"
+        """
+        amps = self._check_current(current_A, "resistance test current")
+        if amps == 0:
+            raise LimitError(f"{self.name}: the resistance test current must not be zero")
+        with self.lock:
+            self._require_nanovoltmeter()
+            self._write("SOUR:SWE:ABOR")
+            self._nv_send(":ABOR;:TRIG:SOUR IMM;:TRIG:COUN 1;:SENS:CHAN 2;:SENS:VOLT:NPLC 1")
+            try:
+                self.set_current(amps)
+                self.enable()
+                v_plus = parse_float_reply(self._nv_query(":READ?"), self.name, ":READ?")
+                self.set_current(-amps)
+                v_minus = parse_float_reply(self._nv_query(":READ?"), self.name, ":READ?")
+            finally:
+                self.disable()
+                self._inner.source_current = 0.0
+                self._nv_send(":SENS:CHAN 1")
+        return (v_plus - v_minus) / (2.0 * amps)
 
     def abort(self) -> None:
         """``SOUR:SWE:ABOR``"""

@@ -238,7 +238,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_show = sub.add_parser("show", help="summarize a run file")
     p_show.add_argument("run", metavar="RUN.h5")
     p_show.set_defaults(func=_cmd_show)
+
+    p_spin = sub.add_parser("compare-spinloss", help="critical current and energy per switch "
+                            "vs spin absorption on the spinloss-* benches (table + figure)")
+    p_spin.add_argument("--bench", action="extend", nargs="+", default=[], metavar="BENCH",
+                        help="benches to compare (default: spinloss-low, -mid, -high)")
+    p_spin.add_argument("--out", default="runs", help="folder for runs, table and figure")
+    p_spin.add_argument("--param", action="extend", nargs="+", default=[], metavar="NAME=VALUE",
+                        help="critical-current-vs-width parameter (repeatable)")
+    p_spin.add_argument("--seed", type=int, help="seed recorded in the runs")
+    p_spin.set_defaults(func=_cmd_compare_spinloss)
     return parser
+
+
+def _cmd_compare_spinloss(args: argparse.Namespace, out: TextIO) -> int:
+    from protocols.spinloss_comparison import DEFAULT_BENCHES, compare_spinloss
+
+    compare_spinloss(args.bench or DEFAULT_BENCHES, args.out, _parse_param_args(args.param),
+                     seed=args.seed, out=out)
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -71,6 +71,7 @@ class Keithley2182A(Emulator):
         #: line frequency (Hz): detected at power-on on the real instrument; here a bench option
         self.line_frequency = float(cfg.get("line_frequency", 60.0))
         self._serial_out = bytearray()
+        self._concurrent = False         #: conversions triggered by a source that moves on
         super().__init__(world, address, config)
         self._common = _COMMON_2182A
 
@@ -182,10 +183,11 @@ class Keithley2182A(Emulator):
                 value = self._to_temp_unit(tref + v / SEEBECK[s["tc_type"]])
             else:
                 value = v
-        zero_time = aperture if s["azer"] else 0.0
-        if s["faz"] and chan == 1:
-            zero_time += aperture
-        self.world.advance(zero_time + self.READING_OVERHEAD)
+        if not self._concurrent:
+            zero_time = aperture if s["azer"] else 0.0
+            if s["faz"] and chan == 1:
+                zero_time += aperture
+            self.world.advance(zero_time + self.READING_OVERHEAD)
         return value
 
     def _to_temp_unit(self, celsius: float) -> float:
@@ -299,6 +301,21 @@ class Keithley2182A(Emulator):
         if self._waiting > 0 and self.settings["trig_sour"] == "EXTERNAL":
             self._waiting -= 1
             self._device_action()
+
+    def linked_trigger(self) -> None:
+        """A Trigger Link input from a source that does not wait for the reading (a 622x sweep
+        with ``TRIG:OUTP SOUR``): the trigger delay and the signal conversions advance the world
+        (the source holds its level meanwhile); the autozero conversions and the processing time
+        run concurrently with the source's next points, so they are not charged to the world
+        clock (manual section 8 trigger model; reading rates, section 15).
+        """
+        if self._waiting > 0 and self.settings["trig_sour"] == "EXTERNAL":
+            self._waiting -= 1
+            self._concurrent = True
+            try:
+                self._device_action()
+            finally:
+                self._concurrent = False
 
     def _read(self, dev: Any = None, args: Args | None = None) -> str:
         """READ? = ABORt; INITiate; FETCh?."""

@@ -271,20 +271,40 @@ class Keithley6221(Emulator):
         """A staircase / log / list sweep: each point for its delay, the Trigger Link output
         (when the linked 2182A waits on EXTernal triggers) after the delay.  Afterwards the
         output rests at the bias level (``SOUR:CURR``) and the sweep stays armed (another INIT
-        repeats it) until ``SOUR:SWE:ABOR``; a compliance abort (``SWE:CAB ON``) disarms."""
+        repeats it) until ``SOUR:SWE:ABOR``; a compliance abort (``SWE:CAB ON``) disarms.
+
+        ``TRIG:OUTP SOUR`` (manual section 9, "Triggering": an output trigger after the source
+        level is set) fires the Trigger Link at the start of each point instead; the 6221 does
+        not wait for the 2182A, whose trigger delay and conversion then run during the point's
+        own delay (:meth:`Keithley2182A.linked_trigger`).  A point shorter than the 2182A's
+        delay + aperture is held until the conversion ends (the emulator does not mix levels in
+        one conversion; drivers keep every point longer than that).
+        """
         s = self.settings
         points = self._sweep_points()
         count = s["swe_coun"]
         reps = int(count) if math.isfinite(count) else 1
+        nv = self.nanovoltmeter
+        at_source = s["trig_outp"] == "SOURCE" and nv is not None
+        delays = [self._point_delay(i) for i in range(len(points))]
+        comps = [self._point_comp(i) for i in range(len(points))]
+        world = self.world
         for _ in range(reps):
             for i, amps in enumerate(points):
-                _, limited = self._drive(amps, self._point_comp(i))
+                _, limited = self._drive(amps, comps[i])
                 if limited and s["swe_cab"]:
                     self.disarm()
                     return
-                self.world.advance(self._point_delay(i))
-                if self.nanovoltmeter is not None:
-                    self.nanovoltmeter.external_trigger()
+                if at_source:
+                    t0 = world.now
+                    nv.linked_trigger()
+                    rest = delays[i] - (world.now - t0)
+                    if rest > 0:
+                        world.advance(rest)
+                else:
+                    world.advance(delays[i])
+                    if nv is not None:
+                        nv.external_trigger()
         self._drive(s["level"])
 
     # ------------------------------------------------------------------------ delta modes
