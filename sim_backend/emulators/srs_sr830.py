@@ -401,6 +401,9 @@ class SR830(Emulator):
             self._evolve(t_change, self._u)
             self._evolve(now, u_new)
         self._u = u_new
+        out = self._stages[self.order - 1]
+        if max(abs(out.real), abs(out.imag), abs(out)) > self.sensitivity:
+            self.lias |= LIA_OUTPUT  # the overload persists while the output is over full scale
 
     def _evolve(self, t_end: float, u: complex) -> None:
         while self.scanning and self._next_sample is not None and self._next_sample <= t_end:
