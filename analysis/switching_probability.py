@@ -231,13 +231,20 @@ def fit_sun(widths: Sequence[float], currents: Sequence[float],
     """Fit Sun's law ``Ic = Ic0 + (Ic0 tau_p) / t``: linear in 1/t (weights 1/err^2)."""
     t = np.asarray(widths, dtype=float)
     ic = np.asarray(currents, dtype=float)
-    sig = np.ones_like(ic) if errors is None else np.maximum(np.asarray(errors, float), 1e-15)
-    design = np.column_stack([np.ones_like(t), 1.0 / t]) / sig[:, None]
-    coef, *_ = np.linalg.lstsq(design, ic / sig, rcond=None)
-    cov = np.linalg.pinv(design.T @ design)
+    t_ref, i_ref = float(np.min(t)), float(np.max(np.abs(ic)))   # scaled: a well-posed system
+    y = ic / i_ref
+    sig = (np.ones_like(ic) if errors is None
+           else np.maximum(np.asarray(errors, float), 1e-30)) / i_ref
+    basis = np.column_stack([np.ones_like(t), t_ref / t])
+    design = basis / sig[:, None]
+    coef, *_ = np.linalg.lstsq(design, y / sig, rcond=None)
+    cov = np.linalg.inv(design.T @ design)
     if errors is None and len(t) > 2:
-        resid = ic - np.column_stack([np.ones_like(t), 1.0 / t]) @ coef
+        resid = y - basis @ coef
         cov = cov * float(resid @ resid) / (len(t) - 2)
+    scale = np.array([i_ref, i_ref * t_ref])
+    coef = coef * scale
+    cov = cov * np.outer(scale, scale)
     ic0, b = coef
     tau_p = b / ic0
     ic0_err = math.sqrt(max(cov[0, 0], 0.0))

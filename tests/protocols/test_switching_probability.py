@@ -1,0 +1,107 @@
+"""switching-probability on the simulated Hall bar: every outcome kept, fits recover the device,
+bad grids refused before any pulse, interrupted maps resume to the same outcomes."""
+import numpy as np
+import pytest
+import pyvisa
+
+from analysis.switching_probability import fit_neel_brown, outcome_counts
+from instruments.bench import Bench
+from protocols.base import CheckError, ParamError
+from protocols.runner import RunInterrupted, run
+from protocols.runstore import RunReader, RunStatus
+from protocols.switching_probability import SwitchingProbability
+from sim_backend.devices import SotHallBarSpine
+
+BX = 10e-3
+GRID = {"amplitudes": (1.7e-3, 1.8e-3, 1.85e-3, 1.9e-3, 1.95e-3, 2.05e-3),
+        "widths": (1e-3, 10e-3), "field_x": BX}
+
+
+@pytest.fixture
+def bench():
+    return Bench.load("sot-hallbar")
+
+
+def test_every_cycle_is_a_row_and_the_fit_recovers_ic0_and_delta(bench, tmp_path):
+    params = {**GRID, "repeats": 150}
+    result = run(SwitchingProbability, bench, params, out_dir=tmp_path, seed=7, progress=False)
+    assert result.status == RunStatus.COMPLETE
+    with RunReader(result.path) as reader:
+        df = reader.to_dataframe()
+        units = reader.units
+    assert len(df) == 2 * 6 * 150                       # one row per write/read cycle
+    assert units["amplitude"] == "A" and units["width"] == "s" and units["r_after"] == "ohm"
+    assert sorted(df["repeat"].unique()) == list(range(150))
+    assert df["valid_reset"].all()                      # every cycle started from the reset
+    dev = SotHallBarSpine()
+    mz = np.sqrt(1 - (BX / dev.bk) ** 2)
+    # the two states are +-R_AHE m_z around the offset, and every row is one of them
+    r = np.concatenate([df["r_before"], df["r_after"]])
+    assert np.all(np.abs(np.abs(r - dev.r_offset) - dev.r_ahe * mz) < 0.01)
+    assert df["channel_resistance"].iloc[0] == pytest.approx(dev.r_xx, rel=1e-3)
+    counts = outcome_counts(df)
+    # switching is monotonic in amplitude and longer pulses switch at lower currents
+    for _, g in counts.groupby("width"):
+        assert np.all(np.diff(g.sort_values("amplitude")["fraction"]) >= -0.1)
+    fit = fit_neel_brown(df)
+    assert fit.ic0 == pytest.approx(dev.critical_current(BX), rel=0.10)
+    assert fit.delta == pytest.approx(dev.delta, rel=0.15)
+    assert fit.ic0_err < 0.03 * fit.ic0 and fit.delta_err < 0.1 * fit.delta
+    assert abs(fit.ic0 - dev.critical_current(BX)) < 4 * fit.ic0_err + 0.01 * fit.ic0
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    ({"widths": (1e-3, -1e-3)}, ParamError, "widths"),
+    ({"amplitudes": (1e-3, 35e-3)}, CheckError, "max_current"),
+    ({"repeats": 0}, ParamError, "repeats"),
+    ({"widths": (10e-6,)}, None, None),                 # below pulse delta: needs a generator
+])
+def test_bad_grids_are_refused_before_any_pulse(bad, error, match, tmp_path):
+    bench = Bench.load("spinloss-low")                  # no pulse_generator role
+    rm = pyvisa.ResourceManager(f"{bench.path}@spinbench")
+    try:
+        world = rm.visalib.world
+        before = len(world.log)
+        with pytest.raises(error or CheckError, match=match or "pulse_generator"):
+            run(SwitchingProbability, bench, {**GRID, "amplitudes": (4e-3,), **bad},
+                out_dir=tmp_path, progress=False)
+        assert len(world.log) == before                 # not one command reached the bench
+        assert not any("LIST" in m or "SWE" in m for m in world.messages())
+    finally:
+        rm.close()
+    assert not list(tmp_path.glob("*.h5"))               # and no run file
+
+
+def test_interrupted_map_resumes_to_the_outcomes_of_an_uninterrupted_run(bench, tmp_path,
+                                                                          monkeypatch):
+    params = {"amplitudes": (1.8e-3, 1.85e-3, 1.9e-3), "widths": (1e-3, 3e-3), "repeats": 40,
+              "field_x": BX}
+    full = run(SwitchingProbability, bench, params, out_dir=tmp_path / "full", seed=11,
+               progress=False)
+    original = SwitchingProbability.measure
+    calls = {"n": 0}
+
+    def measure(self, roles, values, step):
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return original(self, roles, values, step)
+
+    monkeypatch.setattr(SwitchingProbability, "measure", measure)
+    with pytest.raises(RunInterrupted) as caught:
+        run(SwitchingProbability, bench, params, out_dir=tmp_path / "cut", seed=11,
+            progress=False)
+    assert caught.value.result.status == RunStatus.ABORTED
+    assert caught.value.result.steps_done == 4
+    monkeypatch.setattr(SwitchingProbability, "measure", original)
+    resumed = run(SwitchingProbability, bench, resume=caught.value.result.path, seed=11,
+                  progress=False)
+    assert resumed.status == RunStatus.COMPLETE
+    keys = ["step", "repeat", "width", "amplitude", "state_before", "state_after", "switched",
+            "r_before", "r_after"]
+    with RunReader(full.path) as a, RunReader(resumed.path) as b:
+        da = a.to_dataframe()[keys].sort_values(["step", "repeat"]).reset_index(drop=True)
+        db = b.to_dataframe()[keys].sort_values(["step", "repeat"]).reset_index(drop=True)
+    assert len(da) == len(db) == 6 * 40
+    assert 0.05 < da["switched"].mean() < 0.95           # a map with outcomes to lose
+    assert da.equals(db)                                 # every outcome and reading, bit for bit
