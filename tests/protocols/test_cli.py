@@ -37,7 +37,7 @@ def test_benches_lists_name_then_description_one_per_line():
     for path in sorted((REPO / "sim_backend" / "benches").glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
         expected.append((data["name"], " ".join(data["description"].split())))
-    assert ("sot-hallbar", expected[0][1]) in expected
+    assert "sot-hallbar" in [name for name, _ in expected]
     script = ("import sys; from protocols.cli import main; code = main(['benches']); "
               "print('sim_backend imported:', 'sim_backend' in sys.modules); sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO,
