@@ -1,0 +1,114 @@
+"""Switching-probability map on the simulated bench: buffered write/read sequences vs one VISA
+round trip per pulse.
+
+Map: 20 amplitudes x 10 widths x 1,000 repeats = 200,000 reset -> write -> read cycles with
+``spinbench``'s ``switching-probability`` protocol (the 6221 list sweep + 2182A buffer of
+:meth:`instruments.keithley_6221.Keithley6221.write_read`), timed end to end (run file
+included).  Peer: the same cycles driven one pulse and one reading at a time through unmodified
+pymeasure drivers (``Keithley6221`` / ``Keithley2182`` over ``@spinbench``, as a lab script
+does): a slice is timed and extrapolated to 200,000 cycles.  Prints both and the ratio.
+
+    python benchmarks/bench_switching_map.py [--repeats 1000] [--slice 300]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import numpy as np
+
+
+def _world(lib: str):
+    import pyvisa
+    rm = pyvisa.ResourceManager(lib)        # holds the simulated world open across sessions
+    return rm, rm.visalib.world
+
+
+def buffered_map(repeats: int, out_dir: str) -> tuple[float, float, int]:
+    """(wall s, instrument s on the simulated clock, rows) of the whole map."""
+    from instruments.bench import Bench
+    from protocols.runner import run
+    from protocols.switching_probability import SwitchingProbability
+
+    rm, world = _world(f"{Bench.load('sot-hallbar').path}@spinbench")
+
+    params = {"amplitudes": tuple(np.linspace(1.6e-3, 2.2e-3, 20)),
+              "widths": tuple(np.round(np.geomspace(1e-3, 10e-3, 10), 6)),
+              "repeats": repeats, "field_x": 10e-3}
+    try:
+        t0, v0 = time.perf_counter(), world.now
+        result = run(SwitchingProbability, "sot-hallbar", params, out_dir=out_dir, seed=1,
+                     progress=False)
+        return time.perf_counter() - t0, world.now - v0, result.n_points
+    finally:
+        rm.close()
+
+
+def per_pulse_slice(cycles: int) -> tuple[float, float]:
+    """(wall s, instrument s) per reset -> read -> write -> read cycle through pymeasure, one
+    command at a time (software-timed pulses: their width is whatever the bus takes)."""
+    import pyvisa
+    from pymeasure.instruments.keithley import Keithley2182, Keithley6221
+
+    from instruments.bench import Bench
+
+    lib = f"{Bench.load('sot-hallbar').path}@spinbench"
+    rm = pyvisa.ResourceManager(lib)        # keeps one world for both drivers
+    try:
+        source = Keithley6221("GPIB0::12::INSTR", visa_library=lib)
+        meter = Keithley2182("GPIB0::7::INSTR", visa_library=lib, read_termination="\n")
+        magnet = rm.open_resource("GPIB0::6::INSTR")
+        magnet.write("FUNC:MODE CURR;CURR 1;OUTP ON")
+        for _ in range(1000):
+            if abs(float(magnet.query("MEAS:CURR?")) - 1.0) < 1e-3:
+                break
+        source.source_compliance = 20
+        meter.write(":SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:NPLC 0.01;:SENS:VOLT:DFIL OFF")
+
+        def read() -> float:
+            source.source_current = 100e-6
+            return float(meter.ask(":READ?"))
+
+        world = rm.visalib.world
+        source.enable_source()
+        t0, v0 = time.perf_counter(), world.now
+        for k in range(cycles):
+            source.source_current = -5e-3     # reset pulse (DC level, software-timed)
+            source.source_current = 0.0
+            read()                             # before
+            source.source_current = 1.9e-3     # write pulse
+            source.source_current = 0.0
+            read()                             # after
+        elapsed, virtual = time.perf_counter() - t0, world.now - v0
+        source.disable_source()
+        return elapsed / cycles, virtual / cycles
+    finally:
+        rm.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=1000)
+    parser.add_argument("--slice", type=int, default=300)
+    args = parser.parse_args()
+    cycles = 20 * 10 * args.repeats
+    with tempfile.TemporaryDirectory() as out:
+        wall, virtual, n = buffered_map(args.repeats, out)
+    per_cycle, per_cycle_virtual = per_pulse_slice(args.slice)
+    peer = per_cycle * cycles
+    print(f"map: 20 amplitudes x 10 widths x {args.repeats} repeats = {cycles} cycles "
+          f"({n} rows written)")
+    print(f"buffered (6221 list sweep + 2182A buffer, switching-probability): {wall:8.1f} s "
+          f"wall ({wall / cycles * 1e6:.1f} us/cycle)")
+    print(f"per-pulse round trips (pymeasure, {args.slice}-cycle slice extrapolated): "
+          f"{peer:8.1f} s ({per_cycle * 1e6:.1f} us/cycle)")
+    print(f"ratio per-pulse / buffered (simulator wall time): {peer / wall:.1f}x")
+    print(f"instrument time on the simulated clock (bus + instrument actions, what a real bench "
+          f"spends): buffered {virtual:.0f} s ({virtual / cycles * 1e3:.2f} ms/cycle, pulse "
+          f"widths 1-10 ms included), per-pulse {per_cycle_virtual * cycles:.0f} s "
+          f"({per_cycle_virtual * 1e3:.2f} ms/cycle, pulses only as long as the bus makes them)")
+
+
+if __name__ == "__main__":
+    main()
