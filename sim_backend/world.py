@@ -127,10 +127,16 @@ class SimWorld:
     def drive(self, current: float | None = None) -> Drive:
         """The present drive; ``current`` overrides the channel current (lock-in phases)."""
         if current is None:
-            current = sum(a for port, a in self.sources.values() if port == "channel")
+            current = sum(a for port, a in self.sources.values() if port == self.drive_port)
         rf_f, rf_p = self.rf
         return Drive(current=current, field=self.field, temperature=self.temperature,
                      laser_power=self.laser_power, rf_frequency=rf_f, rf_power_dbm=rf_p)
+
+    @property
+    def drive_port(self) -> str:
+        """The port whose current drives the device (``device.drive_port``; "channel" by default,
+        "junction" for a two-terminal MTJ)."""
+        return getattr(self.device, "drive_port", "channel")
 
     # ------------------------------------------------------------------ light and RF
     def set_laser(self, name: str, power_W: float | None) -> None:
@@ -202,7 +208,8 @@ class SimWorld:
     def set_source_off(self, name: str) -> None:
         self.sources.pop(name, None)
 
-    def source_current(self, port: str = "channel") -> float:
+    def source_current(self, port: str | None = None) -> float:
+        port = self.drive_port if port is None else port
         return sum(a for p, a in self.sources.values() if p == port)
 
     def set_coil_setpoint(self, coil: str, amps: float, voltage_limit: float | None = None) -> None:

@@ -180,6 +180,8 @@ class PerpendicularMTJ:
     """
 
     ports = ("junction",)
+    #: the port whose current drives the junction (SimWorld sums the sources on it)
+    drive_port = "junction"
 
     def __init__(self, params: PmtjParams | None = None):
         self.p = params or PmtjParams()
