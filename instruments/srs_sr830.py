@@ -45,6 +45,8 @@ TIME_CONSTANTS = (10e-6, 30e-6, 100e-6, 300e-6, 1e-3, 3e-3, 10e-3, 30e-3, 100e-3
                   1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1e3, 3e3, 10e3, 30e3)
 #: ``OFSL i`` -> slope, dB/oct
 SLOPES = (6, 12, 18, 24)
+#: slope (dB/oct) -> time constants to settle within 1 % (manual 3-11)
+SETTLE_99 = {6: 5.0, 12: 7.0, 18: 9.0, 24: 10.0}
 #: ``SRAT i`` -> storage sample rate, Hz (i = 0..13)
 SAMPLE_RATES = tuple(0.0625 * 2 ** i for i in range(14))
 #: ``LIAS?`` bit -> name (manual 5-20)
@@ -208,13 +210,18 @@ class SR830(Driver):
         (``LIAS?``, which clears it)."""
         return bool(self.lia_status() & {"input overload", "filter overload", "output overload"})
 
-    def settle(self, time_constants: float = 5.0) -> None:
-        """Wait ``time_constants`` x tau, timed by the instrument: ``OFLT?``, ``REST``,
-        ``SRAT <i>``, ``SEND 0``, ``STRT``, ``SPTS?`` until the samples span the wait, ``PAUS``.
-        The sample rate is the fastest whose 16383-point buffer holds the wait."""
-        n_tau = check_range(self.name, "settle time", time_constants, 0.0, 1e6, "time constants")
+    def settle(self, time_constants: float | None = None) -> None:
+        """Wait ``time_constants`` x tau, timed by the instrument: ``OFLT?``, [``OFSL?``],
+        ``REST``, ``SRAT <i>``, ``SEND 0``, ``STRT``, ``SPTS?`` until the samples span the
+        wait, ``PAUS``.  The sample rate is the fastest whose 16383-point buffer holds the wait.
+        ``None``: the manual's settling time to 99 % for the present slope (3-11: 5, 7, 9, 10
+        tau at 6, 12, 18, 24 dB/oct); ask for more where 99 % is not enough."""
+        if time_constants is not None:
+            check_range(self.name, "settle time", time_constants, 0.0, 1e6, "time constants")
         with self.lock:
-            wait = n_tau * self.time_constant()
+            if time_constants is None:
+                time_constants = SETTLE_99[self.filter_slope()]
+            wait = float(time_constants) * self.time_constant()
             if wait <= 0:
                 return
             srat = 0
