@@ -464,15 +464,15 @@ class _FastHeun:
     def step(self):
         """One Heun step of ``self.m`` with the Brown field already in ``self.b``."""
         m, p, h, P, q, s, nrm = self.m, self.p, self.h, self.P, self.q, self.s, self.nrm
-        mul = np.multiply
-        np.matmul(self.a1, self.in1, out=h)
+        mul, dot = np.multiply, np.dot
+        dot(self.a1, self.in1, out=h)
         mul(m[:, None, :], h[None, :, :], out=P)
-        np.matmul(self.e1, self.qin, out=q)
+        dot(self.e1, self.qin, out=q)
         mul(m, q[3], out=p)
         p += q[:3]
-        np.matmul(self.a2, self.in2, out=h)
+        dot(self.a2, self.in2, out=h)
         mul(p[:, None, :], h[None, :, :], out=P)
-        np.matmul(self.e2, self.qin, out=q)
+        dot(self.e2, self.qin, out=q)
         mul(p, q[3], out=s)
         s += q[:3]
         np.einsum("in,in->n", s, s, out=nrm)
@@ -480,7 +480,9 @@ class _FastHeun:
         np.divide(s, nrm, out=m)
 
 
-_FAST_CHUNK = 8192
+#: Column chunk of the fast path: keeps a chunk's buffers in cache and every BLAS call below
+#: OpenBLAS's multithreading threshold (M N K <= 262,144), so the integrator stays on one core.
+_FAST_CHUNK = 4096
 
 
 def _fast_eligible(sys_: _System) -> bool:
