@@ -104,8 +104,8 @@ _MULTIPLIERS = {
 def parse_number(token: str, unit: str | None = None) -> float:
     """Parse SCPI <NRf> with an optional suffix unit (SCPI-99 7.2): ``1e-3``, ``1mA``, ``5 US``.
 
-    A suffix is accepted only when ``unit`` is given; ``M`` means milli (``MA`` mega except for
-    amperes, where ``MA`` is milliampere, as SCPI-99 7.3.3 makes the exception for ``MA`` / ``MOHM``).
+    A suffix is accepted only when ``unit`` is given.  ``M`` is milli and ``MA`` mega (so ``MA`` alone
+    with unit A reads as milliampere, M + A), except ``MHZ`` and ``MOHM``, which are mega.
     """
     m = _NUM_RE.match(token.strip())
     if not m:
@@ -121,8 +121,8 @@ def parse_number(token: str, unit: str | None = None) -> float:
         return value
     if suffix.endswith(u):
         prefix = suffix[: -len(u)]
-        if prefix == "MA" and u in ("A", "OHM", "HZ") and suffix in ("MA", "MAOHM"):
-            prefix = "M"  # SCPI: MA = milliampere
+        if prefix == "M" and u in ("HZ", "OHM"):
+            return value * 1e6  # IEEE 488.2 7.7.3.4: MHZ and MOHM are mega, not milli
         if prefix in _MULTIPLIERS:
             return value * _MULTIPLIERS[prefix]
     raise ScpiError(-131, token)

@@ -148,7 +148,7 @@ def test_string_parameters_and_splitting():
 
 
 @pytest.mark.parametrize("token, unit, value", [
-    ("1e-3", None, 1e-3), ("5 us", "S", 5e-6), ("2MA", "A", 2e-3), ("3 kHz", "HZ", 3e3), ("-.5", None, -0.5)])
+    ("1e-3", None, 1e-3), ("5 us", "S", 5e-6), ("2MA", "A", 2e-3), ("3 kHz", "HZ", 3e3), ("5MHZ", "HZ", 5e6), ("1 mohm", "OHM", 1e6), ("-.5", None, -0.5)])
 def test_parse_number_units(token, unit, value):
     assert parse_number(token, unit) == pytest.approx(value)
 
