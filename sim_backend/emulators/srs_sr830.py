@@ -182,11 +182,10 @@ class SR830(Emulator):
             raise KeyError(f"srs_sr830: connect.input {self.input_port!r} is not a device port; "
                            f"ports: {', '.join(ports)}")
         self.sine_port = connect.get("sine_out")
-        if self.sine_port is not None and self.sine_port != "channel":
-            raise KeyError("srs_sr830: connect.sine_out must be the device's current channel "
-                           f"('channel'), not {self.sine_port!r}")
-        if self.sine_port is not None and "channel" not in ports:
-            raise KeyError(f"srs_sr830: the device has no 'channel' port; ports: {', '.join(ports)}")
+        drive_port = getattr(world.device, "drive_port", "channel")
+        if self.sine_port is not None and self.sine_port != drive_port:
+            raise KeyError(f"srs_sr830: connect.sine_out must be the device's drive port "
+                           f"({drive_port!r}), not {self.sine_port!r}")
         self.series_resistance = float(connect.get("series_resistance", 0.0))
         self.aux_ports = {i: connect.get(f"aux_in{i}") for i in range(1, 5)}
         self.TERMINATOR = b"\r" if address.upper().startswith("ASRL") else b"\n"
