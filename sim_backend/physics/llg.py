@@ -486,8 +486,14 @@ _FAST_CHUNK = 4096
 
 
 def _fast_eligible(sys_: _System) -> bool:
-    return (not sys_.terms and sys_.partner is None and sys_.lin0.ndim == 2
-            and np.ndim(sys_.alpha) == 0 and np.ndim(sys_.gamma_p) == 0)
+    """Shared 3x3 operator, scalar alpha and gamma, no coupled partner, and time-dependent
+    terms (if any) with a batch-wide amplitude, shared operator/offset and constant eta."""
+    def shared_term(t: _Term) -> bool:
+        return (np.ndim(t.amp) == 0 and not t.nonlinear_stt
+                and (t.lin is None or t.lin.ndim == 2)
+                and (t.off is None or t.off.shape[-1] == 1))
+    return (sys_.partner is None and sys_.lin0.ndim == 2 and np.ndim(sys_.alpha) == 0
+            and np.ndim(sys_.gamma_p) == 0 and all(shared_term(t) for t in sys_.terms))
 
 
 def _integrate_fast(sys_: _System, m: np.ndarray, n_steps: int, dt: float, t0: float,
@@ -525,11 +531,35 @@ def _integrate_fast(sys_: _System, m: np.ndarray, n_steps: int, dt: float, t0: f
     times, recs = [], []
     c_all = None
     single = chunks[0][1] if len(chunks) == 1 else None
+    terms = [(t.waveform, float(t.amp), None if t.lin is None else np.asarray(t.lin, dtype=float),
+              None if t.off is None else np.asarray(t.off, dtype=float)[:, 0]) for t in sys_.terms]
+    if terms:
+        # time-dependent drives: all chunks share the two field matrices, rebuilt every step
+        a1, a2 = chunks[0][1].a1, chunks[0][1].a2
+        for _, st in chunks:
+            st.a1, st.a2 = a1, a2
+        c_base = a1[:, 3].astype(float)
+
+        def fields(t):
+            lin_t, c_t = lin.copy(), c_base.copy()
+            for wf, amp, tl, to in terms:
+                s = amp * wf(t)
+                if s != 0.0:
+                    if tl is not None:
+                        lin_t += s * tl
+                    if to is not None:
+                        c_t += s * to
+            return lin_t, c_t
 
     def state():
         return single.m if single is not None else np.concatenate([st.m for _, st in chunks], axis=1)
 
     for k in range(n_steps):
+        if terms:
+            t = t0 + k * dt
+            lin1, c1 = fields(t)
+            lin2, c2 = fields(t + dt)
+            a1[:, 3], a1[:, 4:7], a2[:, 0:3], a2[:, 6] = c1, lin1, lin2, c2
         if has_noise:
             j = k % block
             if j == 0:
