@@ -169,11 +169,19 @@ def main(quick: bool = False) -> None:
             (65536, "gaussian", f64, 1, 100), (65536, "quantized", f64, 1, 100),
             (65536, "quantized", f64, 2, 100), (65536, "quantized", f32, 1, 100),
             (65536, "quantized", f32, 2, 100)]
+    like = {}
     for n, noise, dtype, workers, steps in rows:
         steps = max(20, int(steps * scale))
         rate = spinbench_rate(n, steps, noise, workers, dtype=dtype)
         ratio = f"{rate / cm:8.1f}" if cm else "     n/a"
         print(f"{n:7d} {noise:>10} {np.dtype(dtype).name:>8} {workers:7d} {rate:15.3e} {ratio}")
+        if noise == "gaussian" and dtype == f64 and workers == 1:
+            like[n] = rate
+    if cm:
+        # issue #3: >= 10x cmtj's single-device rate at N >= 1,024 (float64, Gaussian, 1 core)
+        worst = min(r for n, r in like.items() if n >= 1024) / cm
+        print(f"\nlike-for-like (float64, gaussian, 1 worker) at N >= 1024: worst {worst:.1f}x cmtj; "
+              f"10x target {'met' if worst >= 10 else 'NOT met'}")
     print()
     n = 65536
     m_short, m_long = peak_memory(n, 200), peak_memory(n, 2000)
