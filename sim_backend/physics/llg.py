@@ -32,6 +32,10 @@ Layout and cost: the public interface takes and returns (N, 3) arrays; internall
 (3, N) so each component is contiguous. Memory is O(N) unless ``record_every`` asks for
 snapshots. All terms that are linear in m (anisotropy, demag, SOT/STT damping-like with
 lambda = 0) are folded into one 3x3 operator (per device only if parameters differ).
+Batches of up to 4,096 devices with a shared operator and scalar damping take a leaner stepper
+(:class:`_FastHeun`: 13 numpy calls per Heun step, BLAS for the linear combinations) that
+draws exactly the same noise as the generic one. At 300 K the cost of a float64 step is
+dominated by ``rng.standard_normal`` (three deviates per device-step, ~9 ns each).
 """
 
 from __future__ import annotations
