@@ -416,9 +416,9 @@ class _Stepper:
 class _FastHeun:
     """Heun stepper for the common case: static drives, shared 3x3 operator, scalar alpha.
 
-    Per stage the field is one matmul, the products ``m_i h_j`` one broadcast multiply, and
-    ``m x h``, ``m . h`` and ``h`` combine linearly in a second matmul, so a whole Heun step
-    (both stages, the Heun average and the renormalization) is 11 numpy calls. With
+    Per stage the field is one BLAS product, the products ``m_i h_j`` one broadcast multiply,
+    and ``m x h``, ``m . h`` and ``h`` combine linearly in a second BLAS product, so a whole
+    Heun step (both stages, the Heun average and the renormalization) is 13 numpy calls. With
     ``f(m) = m x h + alpha (m (m . h) - h)`` (fields pre-scaled by -gamma' dt)::
 
         p = m + f(m)     = m (1 + alpha m.h)  + [m x h - alpha h]
