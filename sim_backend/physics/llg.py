@@ -36,10 +36,17 @@ Batches of up to 4,096 devices with a shared operator and scalar damping take a 
 (:class:`_FastHeun`: 13 numpy calls per Heun step, BLAS for the linear combinations) that
 draws exactly the same noise as the generic one. At 300 K the cost of a float64 step is
 dominated by ``rng.standard_normal`` (three deviates per device-step, ~9 ns each).
+
+Backends: the same fast-path cases (any N, float64, exact Gaussian noise or none) are also
+integrated by an optional compiled kernel, ``_heun.c`` (built by ``pip install``; the numpy
+path is used when it is missing). It carries its own xoshiro256++/Ziggurat Gaussian source,
+seeded from the caller's numpy Generator, so seeded runs are reproducible but draw a
+different noise realization than the numpy path. ``simulate(backend=...)`` selects it.
 """
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
@@ -49,6 +56,15 @@ from scipy.special import ndtri
 
 from .constants import E_CHARGE, GAMMA_E, HBAR, KB, MU0
 from .waveforms import as_waveform
+
+try:  # optional compiled Heun kernel (sim_backend/physics/_heun.c)
+    from . import _heun as _heun_c
+except ImportError as _exc:  # not built (no compiler at install time) or not importable
+    _heun_c = None
+    logging.getLogger(__name__).debug("compiled sLLGS kernel unavailable, using numpy: %s", _exc)
+
+#: True when the compiled kernel (``backend="c"``) is importable.
+HAVE_C_KERNEL = _heun_c is not None
 
 ArrayLike = float | np.ndarray | tuple | list
 
@@ -618,9 +634,87 @@ def _integrate_fast(sys_: _System, m: np.ndarray, n_steps: int, dt: float, t0: f
     return np.ascontiguousarray(state()), times, recs
 
 
+def _c_unsupported(sys_: _System, noise: str, dtype) -> str | None:
+    """Why the compiled kernel cannot integrate this case (None if it can)."""
+    if _heun_c is None:
+        return "the compiled kernel sim_backend.physics._heun is not available (not built)"
+    if np.dtype(dtype) != np.float64:
+        return "the compiled kernel works in float64 only"
+    if noise != "gaussian" and bool(np.any(np.asarray(sys_.sigma) > 0)):
+        return "the compiled kernel draws exact Gaussian noise only (noise='gaussian')"
+    if not _fast_eligible(sys_):
+        return ("the compiled kernel needs a batch-wide 3x3 operator, scalar damping, no coupled "
+                "partner and batch-wide drive amplitudes with constant STT efficiency")
+    return None
+
+
+def _integrate_c(sys_: _System, m: np.ndarray, n_steps: int, dt: float, t0: float,
+                 rng: np.random.Generator | None, record_every: int | None, monitor: Callable | None):
+    """:func:`_integrate` on the compiled kernel (``_heun.c``) for :func:`_c_unsupported` cases.
+
+    Same equations as :class:`_FastHeun`; the Brown field comes from the kernel's own
+    generators (one xoshiro256++ stream per block of devices, seeded by one 64-bit draw from
+    ``rng``), so a seeded run is reproducible and does not depend on ``record_every``.
+    """
+    n = m.shape[1]
+    m = np.array(m, dtype=np.float64, order="C")
+    has_noise = bool(np.any(np.asarray(sys_.sigma) > 0))
+    sys_ = _scaled(sys_, float(-sys_.gamma_p * dt))
+    lin = np.asarray(sys_.lin0, dtype=float)
+    off0 = np.asarray(sys_.off0, dtype=float)
+    c_base = off0[:, 0].copy() if off0.shape[1] == 1 else np.zeros(3)
+    c_static = None if off0.shape[1] == 1 else np.ascontiguousarray(off0)
+    sigma = np.ascontiguousarray(np.atleast_1d(np.asarray(sys_.sigma, dtype=float)))
+    state = np.zeros((-(-n // _heun_c.BLOCK), 4), dtype=np.uint64)
+    if has_noise:
+        _heun_c.seed(state, int(rng.integers(0, np.iinfo(np.uint64).max, dtype=np.uint64, endpoint=True)))
+    terms = [(t.waveform, float(t.amp), None if t.lin is None else np.asarray(t.lin, dtype=float),
+              None if t.off is None else np.asarray(t.off, dtype=float)[:, 0]) for t in sys_.terms]
+
+    def fields(t):
+        """(12,) = L (row-major) and c at time t."""
+        out = np.empty(12)
+        lin_t, c_t = out[:9].reshape(3, 3), out[9:]
+        lin_t[...], c_t[...] = lin, c_base
+        for wf, amp, tl, to in terms:
+            s = amp * wf(t)
+            if s != 0.0:
+                if tl is not None:
+                    lin_t += s * tl
+                if to is not None:
+                    c_t += s * to
+        return out
+
+    static = np.concatenate([fields(t0), fields(t0)])[None, :] if not terms else None
+    times, recs = [], []
+    k = 0
+    while k < n_steps:
+        end = n_steps
+        if record_every:
+            end = min(end, (k // record_every + 1) * record_every)
+        if terms:
+            end = min(end, k + 4096)
+            f = np.array([fields(t0 + kk * dt) for kk in range(k, end + 1)])
+            mats = np.ascontiguousarray(np.concatenate([f[:-1], f[1:]], axis=1))
+        else:
+            mats = static
+        _heun_c.integrate(m, n, end - k, mats, float(sys_.alpha), sigma, c_static, state, has_noise)
+        k = end
+        if record_every and k % record_every == 0:
+            t = t0 + k * dt
+            if monitor is not None:
+                monitor(t, m.T)
+            else:
+                times.append(t)
+                recs.append(m.T.copy())
+    return m, times, recs
+
+
 def _integrate(sys_: _System, m: np.ndarray, n_steps: int, dt: float, t0: float,
                rng: np.random.Generator, noise: str, record_every: int | None,
-               monitor: Callable | None, dtype=np.float64):
+               monitor: Callable | None, dtype=np.float64, backend: str = "numpy"):
+    if backend == "c":
+        return _integrate_c(sys_, m, n_steps, dt, t0, rng, record_every, monitor)
     if m.shape[1] <= _FAST_MAX_N and _fast_eligible(sys_):
         return _integrate_fast(sys_, m, n_steps, dt, t0, rng, noise, record_every, monitor, dtype)
     n = m.shape[1]
@@ -673,7 +767,8 @@ def simulate(params: MacrospinParams, m0: np.ndarray, duration: float, dt: float
              temperature: ArrayLike = 0.0, drives: Drives | None = None,
              rng: np.random.Generator | None = None, t0: float = 0.0,
              record_every: int | None = None, monitor: Callable[[float, np.ndarray], None] | None = None,
-             noise: str = "gaussian", workers: int = 1, dtype=np.float64) -> LLGResult:
+             noise: str = "gaussian", workers: int = 1, dtype=np.float64,
+             backend: str = "auto") -> LLGResult:
     """Integrate the sLLGS equation for a batch of macrospins (stochastic Heun, Stratonovich).
 
     Parameters
@@ -703,6 +798,14 @@ def simulate(params: MacrospinParams, m0: np.ndarray, duration: float, dt: float
     dtype : numpy dtype
         Working precision of the state and fields; ``np.float32`` halves memory traffic for
         large batches (thermal statistics), float64 (default) for resonance-grade accuracy.
+    backend : {"auto", "numpy", "c"}
+        ``"c"``: the compiled kernel (``_heun.c``; a ``ValueError`` says why when the case is
+        not one it integrates: per-device operator or damping, coupled partners, per-device
+        drive amplitudes, float32, quantized noise at T > 0; a ``RuntimeError`` if it was not
+        built). ``"numpy"``: the numpy integrator. ``"auto"`` (default): the compiled kernel
+        when it is available and supports the case, else numpy. The compiled kernel draws its
+        Gaussian noise from its own generator seeded by ``rng``: reproducible under a seed,
+        but not the same realization as the numpy path.
 
     Returns
     -------
@@ -717,6 +820,16 @@ def simulate(params: MacrospinParams, m0: np.ndarray, duration: float, dt: float
         sys_ = _cast(sys_, dtype)
     if np.any(np.asarray(sys_.sigma) > 0) and rng is None:
         raise ValueError("a seeded numpy Generator is required at finite temperature")
+    if backend not in ("auto", "numpy", "c"):
+        raise ValueError(f"backend must be 'auto', 'numpy' or 'c', got {backend!r}")
+    if backend != "numpy":
+        why = _c_unsupported(sys_, noise, dtype)
+        if why is None:
+            backend = "c"
+        elif backend == "c":
+            raise (RuntimeError if _heun_c is None else ValueError)(why)
+        else:
+            backend = "numpy"
     n_steps = int(round(duration / dt))
     m = np.ascontiguousarray(m0.T)
     m /= np.sqrt((m * m).sum(axis=0))
@@ -729,13 +842,15 @@ def simulate(params: MacrospinParams, m0: np.ndarray, duration: float, dt: float
         def run(i):
             sl = slice(bounds[i], bounds[i + 1])
             mi = np.ascontiguousarray(m[:, sl])
-            return _integrate(sys_.subset(sl), mi, n_steps, dt, t0, rngs[i], noise, None, None, dtype)[0]
+            return _integrate(sys_.subset(sl), mi, n_steps, dt, t0, rngs[i], noise, None, None, dtype,
+                              backend)[0]
 
         with ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(run, range(workers)))
         m = np.concatenate(parts, axis=1)
         return LLGResult(np.ascontiguousarray(m.T, dtype=np.float64), t0 + n_steps * dt, n_steps)
-    m, times, recs = _integrate(sys_, m, n_steps, dt, t0, rng, noise, record_every, monitor, dtype)
+    m, times, recs = _integrate(sys_, m, n_steps, dt, t0, rng, noise, record_every, monitor, dtype,
+                                backend)
     res = LLGResult(np.ascontiguousarray(m.T, dtype=np.float64), t0 + n_steps * dt, n_steps)
     if recs:
         res.times = np.asarray(times)
