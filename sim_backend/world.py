@@ -53,8 +53,8 @@ class Coil:
     voltage_limit: float = 20.0
 
     def step(self, dt: float) -> None:
-        target = float(np.clip(self.setpoint, -self.voltage_limit / self.resistance,
-                               self.voltage_limit / self.resistance))
+        limit = self.voltage_limit / self.resistance
+        target = max(-limit, min(float(self.setpoint), limit))
         diff = target - self.current
         if diff == 0.0:
             return
@@ -93,6 +93,10 @@ class SimWorld:
         self.rf_sources: dict[str, tuple[float, float]] = {}  # RF source -> (Hz, dBm at the device)
         self.log: deque[CommandRecord] = deque(maxlen=log_size)
         self._checkpoint: int | None = None
+        #: the present Drive, rebuilt only after a change of sources, coils, light, RF or
+        #: temperature (the mutators below reset it); shared, with a read-only field array
+        self._drive_cache: Drive | None = None
+        self._drive_temperature = self.temperature
 
     # ------------------------------------------------------------------ time
     @property
@@ -101,36 +105,60 @@ class SimWorld:
 
     def advance(self, dt: float) -> None:
         """Evolve the device and the coils for ``dt`` seconds under the present drive."""
-        dt = float(dt) + self.clock.sync()
+        dt = float(dt)
+        if self.clock.mode != "virtual":
+            dt += self.clock.sync()
         if dt <= 0:
             return
+        for c in self.coils.values():
+            if c.current != c.setpoint:
+                self._advance_ramping(dt)
+                return
+        # coils settled: one device step under the (cached) present drive
+        self.device.evolve(dt, self.drive(), self.rng)
+        self.clock.now += dt
+
+    def _advance_ramping(self, dt: float) -> None:
+        """``advance`` while a coil slews: steps over which the field changes <= FIELD_STEP."""
         moving = [c for c in self.coils.values() if c.current != c.setpoint]
-        if not moving:
-            self.device.evolve(dt, self.drive(), self.rng)
-        else:
-            # split so the field changes by at most FIELD_STEP per device step
-            rate = max(abs(c.tesla_per_amp) * (c.voltage_limit / c.inductance) for c in moving)
-            nsteps = min(max(1, math.ceil(rate * dt / self.FIELD_STEP)), 100_000)
-            h = dt / nsteps
-            for _ in range(nsteps):
-                for c in moving:
-                    c.step(h)
-                self.device.evolve(h, self.drive(), self.rng)
-                if all(c.current == c.setpoint for c in moving):
-                    rest = dt - h * (_ + 1)
-                    if rest > 0:
-                        self.device.evolve(rest, self.drive(), self.rng)
-                    break
+        # split so the field changes by at most FIELD_STEP per device step
+        rate = max(abs(c.tesla_per_amp) * (c.voltage_limit / c.inductance) for c in moving)
+        nsteps = min(max(1, math.ceil(rate * dt / self.FIELD_STEP)), 100_000)
+        h = dt / nsteps
+        for _ in range(nsteps):
+            for c in moving:
+                c.step(h)
+            self._drive_cache = None
+            self.device.evolve(h, self.drive(), self.rng)
+            if all(c.current == c.setpoint for c in moving):
+                rest = dt - h * (_ + 1)
+                if rest > 0:
+                    self.device.evolve(rest, self.drive(), self.rng)
+                break
         self.clock.now += dt
 
     # ------------------------------------------------------------------ drive
     def drive(self, current: float | None = None) -> Drive:
-        """The present drive; ``current`` overrides the channel current (lock-in phases)."""
+        """The present drive; ``current`` overrides the channel current (lock-in phases).
+
+        The drive without override is built once per change of sources, coil currents, lasers,
+        RF or temperature and then shared: treat it (and its read-only ``field``) as frozen.
+        """
+        cached = self._drive_cache
+        if cached is None or self._drive_temperature != self.temperature:
+            field = self.field
+            field.flags.writeable = False
+            rf_f, rf_p = self.rf
+            port = self.drive_port
+            cached = Drive(current=sum(a for p, a in self.sources.values() if p == port),
+                           field=field, temperature=self.temperature,
+                           laser_power=self.laser_power, rf_frequency=rf_f, rf_power_dbm=rf_p)
+            self._drive_cache, self._drive_temperature = cached, self.temperature
         if current is None:
-            current = sum(a for port, a in self.sources.values() if port == self.drive_port)
-        rf_f, rf_p = self.rf
-        return Drive(current=current, field=self.field, temperature=self.temperature,
-                     laser_power=self.laser_power, rf_frequency=rf_f, rf_power_dbm=rf_p)
+            return cached
+        return Drive(current=current, field=cached.field, temperature=cached.temperature,
+                     laser_power=cached.laser_power, rf_frequency=cached.rf_frequency,
+                     rf_power_dbm=cached.rf_power_dbm)
 
     @property
     def drive_port(self) -> str:
@@ -145,6 +173,7 @@ class SimWorld:
             self.lasers[name] = float(power_W)
         else:
             self.lasers.pop(name, None)
+        self._drive_cache = None
 
     @property
     def laser_power(self) -> float:
@@ -156,6 +185,7 @@ class SimWorld:
             self.rf_sources.pop(name, None)
         else:
             self.rf_sources[name] = (float(frequency_Hz), float(power_dBm))
+        self._drive_cache = None
 
     @property
     def rf(self) -> tuple[float, float]:
@@ -204,9 +234,11 @@ class SimWorld:
         if port not in self.device.ports:
             raise KeyError(f"{name}: device has no port {port!r}; ports: {', '.join(self.device.ports)}")
         self.sources[name] = (port, float(amps))
+        self._drive_cache = None
 
     def set_source_off(self, name: str) -> None:
-        self.sources.pop(name, None)
+        if self.sources.pop(name, None) is not None:
+            self._drive_cache = None
 
     def source_current(self, port: str | None = None) -> float:
         port = self.drive_port if port is None else port
@@ -217,6 +249,7 @@ class SimWorld:
         c.setpoint = float(amps)
         if voltage_limit is not None:
             c.voltage_limit = float(voltage_limit)
+        self._drive_cache = None
 
     def coil_current(self, coil: str) -> float:
         return self._coil(coil).current
