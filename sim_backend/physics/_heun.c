@@ -139,8 +139,18 @@ static double normal_slow(uint64_t *s, int i, double u, double sign)
 }
 
 /* ------------------------------------------------------------------ the Heun step of a block */
+/* On x86-64 Linux with GCC, an AVX2 clone of the block stepper is chosen at load time when the
+ * CPU has it (no -march needed at build time). FMA is deliberately not enabled: every operation
+ * stays a separately rounded IEEE add/mul/div/sqrt, so both clones give bit-identical results. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && (__GNUC__ >= 6) && !defined(HEUN_NO_CLONES)
+#define HEUN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HEUN_CLONES
+#endif
+
 /* mats: per step 24 doubles: L1 (row-major 3x3), c1 (3), L2 (3x3), c2 (3). */
-static void heun_block(double *restrict mx, double *restrict my, double *restrict mz, Py_ssize_t nb,
+HEUN_CLONES static void heun_block(double *restrict mx, double *restrict my, double *restrict mz, Py_ssize_t nb,
                        Py_ssize_t n_steps, const double *mats, Py_ssize_t mat_stride, double alpha,
                        const double *sigma, int sigma_per_device,
                        const double *csx, const double *csy, const double *csz,
