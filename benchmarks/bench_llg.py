@@ -7,7 +7,9 @@ Run:  python benchmarks/bench_llg.py [--quick]
   thin-film demag, in-plane field and a damping-like spin-orbit torque (exact Gaussian noise
   and the 16-bit quantized Gaussian; float64 and float32; one and two worker threads).
   cmtj runs in double precision with Gaussian noise: the float64/gaussian rows are the
-  like-for-like comparison.
+  like-for-like comparison. Each configuration is run on both backends where it applies:
+  ``c`` (the compiled kernel ``sim_backend/physics/_heun.c``: float64, exact Gaussian noise
+  from its own xoshiro256++/Ziggurat generator) and ``numpy``.
 * The same single-device simulation in cmtj (GPL; never a dependency of spinbench, never
   imported here): run in a subprocess from a throwaway venv when one exists (``CMTJ_PYTHON``
   or ``/tmp/cmtjenv/bin/python``; create it with
@@ -34,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sim_backend.physics.constants import MU0  # noqa: E402
-from sim_backend.physics.llg import Drives, MacrospinParams, simulate  # noqa: E402
+from sim_backend.physics.llg import HAVE_C_KERNEL, Drives, MacrospinParams, simulate  # noqa: E402
 from sim_backend.physics.presets import make_device  # noqa: E402
 
 # --- the common single-device problem (SI) -------------------------------------------------
@@ -56,7 +58,7 @@ def spinbench_params() -> MacrospinParams:
 
 
 def spinbench_rate(n: int, steps: int, noise: str, workers: int = 1, repeats: int = 3,
-                   dtype=np.float64) -> float:
+                   dtype=np.float64, backend: str = "numpy") -> float:
     """Best-of-``repeats`` device-steps per second."""
     p = spinbench_params()
     m0 = np.tile([0.05, 0.0, 1.0], (n, 1))
@@ -66,7 +68,7 @@ def spinbench_rate(n: int, steps: int, noise: str, workers: int = 1, repeats: in
         rng = np.random.default_rng(r)
         t0 = time.perf_counter()
         simulate(p, m0, steps * DT, DT, temperature=TEMPERATURE, drives=drives, rng=rng, noise=noise,
-                 workers=workers, dtype=dtype)
+                 workers=workers, dtype=dtype, backend=backend)
         best = min(best, time.perf_counter() - t0)
     return n * steps / best
 
@@ -161,27 +163,40 @@ def main(quick: bool = False) -> None:
     else:
         print(f"cmtj (1 device, Heun, subprocess):        {cm:12.3e} steps/s")
     print()
-    print(f"{'N':>7} {'noise':>10} {'dtype':>8} {'workers':>7} {'device-steps/s':>15} {'x cmtj':>8}")
+    print(f"compiled kernel: {'available' if HAVE_C_KERNEL else 'NOT available (numpy only)'}\n")
+    print(f"{'N':>7} {'noise':>10} {'dtype':>8} {'workers':>7} {'backend':>7} {'device-steps/s':>15} {'x cmtj':>8}")
     f64, f32 = np.float64, np.float32
     rows = [(1, "gaussian", f64, 1, 20000), (1, "quantized", f64, 1, 20000),
             (1024, "gaussian", f64, 1, 4000), (1024, "quantized", f64, 1, 4000),
             (1024, "quantized", f32, 1, 4000),
-            (65536, "gaussian", f64, 1, 100), (65536, "quantized", f64, 1, 100),
+            (65536, "gaussian", f64, 1, 100), (65536, "gaussian", f64, 2, 100),
+            (65536, "quantized", f64, 1, 100),
             (65536, "quantized", f64, 2, 100), (65536, "quantized", f32, 1, 100),
             (65536, "quantized", f32, 2, 100)]
-    like = {}
+    like = {"c": {}, "numpy": {}}
     for n, noise, dtype, workers, steps in rows:
-        steps = max(20, int(steps * scale))
-        rate = spinbench_rate(n, steps, noise, workers, dtype=dtype)
-        ratio = f"{rate / cm:8.1f}" if cm else "     n/a"
-        print(f"{n:7d} {noise:>10} {np.dtype(dtype).name:>8} {workers:7d} {rate:15.3e} {ratio}")
-        if noise == "gaussian" and dtype == f64 and workers == 1:
-            like[n] = rate
+        backends = ["numpy"]
+        if HAVE_C_KERNEL and noise == "gaussian" and dtype == f64:
+            backends = ["c", "numpy"]
+        for backend in backends:
+            k = max(20, int(steps * scale))
+            if backend == "c":
+                k *= 10 if n == 1 else 5          # ~5-10x faster: keep each timing >~ 10 ms
+            rate = spinbench_rate(n, k, noise, workers, dtype=dtype, backend=backend)
+            ratio = f"{rate / cm:8.1f}" if cm else "     n/a"
+            print(f"{n:7d} {noise:>10} {np.dtype(dtype).name:>8} {workers:7d} {backend:>7} {rate:15.3e} {ratio}")
+            if noise == "gaussian" and dtype == f64 and workers == 1:
+                like[backend][n] = rate
     if cm:
         # issue #3: >= 10x cmtj's single-device rate at N >= 1,024 (float64, Gaussian, 1 core)
-        worst = min(r for n, r in like.items() if n >= 1024) / cm
-        print(f"\nlike-for-like (float64, gaussian, 1 worker) at N >= 1024: worst {worst:.1f}x cmtj; "
-              f"10x target {'met' if worst >= 10 else 'NOT met'}")
+        print()
+        for backend, rates in like.items():
+            if not rates:
+                continue
+            side = "  ".join(f"N={n}: {r / cm:.1f}x" for n, r in sorted(rates.items()))
+            worst = min(r for n, r in rates.items() if n >= 1024) / cm
+            print(f"like-for-like (float64, gaussian, 1 worker), {backend:>5}: {side}; worst at N >= 1024 "
+                  f"{worst:.1f}x cmtj; 10x target {'met' if worst >= 10 else 'NOT met'}")
     print()
     n = 65536
     m_short, m_long = peak_memory(n, 200), peak_memory(n, 2000)
