@@ -18,12 +18,12 @@ from pymeasure.instruments import Instrument
 from pymeasure.instruments.keithley import Keithley2182, Keithley6221
 
 READ_CURRENT = 100e-6       # A
-WRITE_CURRENTS = [-5e-3, 0.5e-3, 5e-3, -0.5e-3, -5e-3, 5e-3]   # A
+WRITE_CURRENTS = [-12e-3, 1e-3, 12e-3, -1e-3, -12e-3, 12e-3]   # A
 MAGNET_AMPS = 1.0           # A -> 10 mT along x with this coil (0.01 T/A)
 
 source = Keithley6221("GPIB0::12::INSTR")
 meter = Keithley2182("GPIB0::7::INSTR", read_termination="\n")
-magnet = Instrument("GPIB0::6::INSTR", "Kepco BOP 20-20M")
+magnet = Instrument("GPIB0::6::INSTR", "Kepco BOP 20-20M", includeSCPI=False)
 
 magnet.write("FUNC:MODE CURR;CURR {:g};OUTP ON".format(MAGNET_AMPS))
 for _ in range(1000):                       # wait for the coil current to settle
@@ -31,7 +31,7 @@ for _ in range(1000):                       # wait for the coil current to settl
         break
     time.sleep(0.01)
 
-source.source_compliance = 20
+source.source_compliance = 30
 meter.write(":SENS:FUNC 'VOLT'; :SENS:CHAN 1")
 
 

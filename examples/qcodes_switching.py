@@ -18,7 +18,7 @@ from qcodes.instrument import VisaInstrument
 from qcodes.instrument_drivers.Keithley import Keithley2450
 
 READ_CURRENT = 100e-6       # A
-WRITE_CURRENTS = [-5e-3, 0.5e-3, 5e-3, -0.5e-3, -5e-3, 5e-3]   # A
+WRITE_CURRENTS = [-12e-3, 1e-3, 12e-3, -1e-3, -12e-3, 12e-3]   # A
 MAGNET_AMPS = 1.0           # A -> 10 mT along x with this coil (0.01 T/A)
 
 smu = Keithley2450("smu", "USB0::0x05E6::0x2450::04096331::INSTR")
@@ -31,7 +31,7 @@ try:
         time.sleep(0.01)
 
     smu.source_function("current")
-    smu.source.limit(20)                    # voltage limit (V) while sourcing current
+    smu.source.limit(30)                    # voltage limit (V) while sourcing current
     smu.sense_function("voltage")
     smu.sense.four_wire_measurement(True)
 

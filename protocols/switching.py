@@ -121,7 +121,7 @@ class SwitchingLoop(_HallLoop):
     roles = {"current_source": CurrentSource, "voltmeter": Voltmeter,
              "field_x": optional(FieldController), "gaussmeter": optional(Gaussmeter)}
     params = (
-        Param("current_max", "A", default=5e-3, bounds=(1e-6, 0.105), doc="largest write current"),
+        Param("current_max", "A", default=8e-3, bounds=(1e-6, 0.105), doc="largest write current"),
         Param("current_step", "A", default=100e-6, bounds=(1e-7, 0.1), doc="step of the write current"),
         Param("pulse_width", "s", default=1e-3, bounds=(1e-3, 10.0),
               doc="write pulse width (instrument-timed; 1 ms is the 6221 list sweep minimum)"),
@@ -167,7 +167,7 @@ class FieldLoop(_HallLoop):
     roles = {"current_source": CurrentSource, "voltmeter": Voltmeter, "field_z": FieldController,
              "field_x": optional(FieldController), "gaussmeter": optional(Gaussmeter)}
     params = (
-        Param("field_max", "T", default=40e-3, bounds=(1e-5, 2.0), doc="largest out-of-plane field"),
+        Param("field_max", "T", default=0.1, bounds=(1e-5, 2.0), doc="largest out-of-plane field"),
         Param("field_step", "T", default=1e-3, bounds=(1e-6, 1.0), doc="field step"),
         Param("field_x", "T", default=0.0, bounds=(-2.0, 2.0), doc="in-plane bias field held during the loop"),
         *_READ_PARAMS,

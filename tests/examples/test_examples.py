@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sim_backend.devices import SotHallBarSpine
+from sim_backend.physics.presets import make_device
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED_SIGNS = [-1, -1, +1, +1, -1, +1]   # -5, +0.5, +5, -0.5, -5, +5 mA at Bx = +10 mT
+# -12, +1, +12, -1, -12, +12 mA at Bx = +10 mT on W/CoFeB (xi_DL < 0: m_z = -sign(I Bx)); 1 mA does nothing
+EXPECTED_SIGNS = [+1, +1, -1, -1, +1, -1]
 
 
 def run_example(name: str) -> list[tuple[float, float]]:
@@ -25,8 +26,8 @@ def run_example(name: str) -> list[tuple[float, float]]:
 
 @pytest.mark.parametrize("script", ["pymeasure_switching.py", "qcodes_switching.py"])
 def test_unmodified_script_sees_current_induced_switching(script):
-    dev = SotHallBarSpine()
-    mz = (1 - (0.01 / dev.bk) ** 2) ** 0.5                  # tilt by the 10 mT in-plane field
+    dev = make_device("sot_hallbar", {})                   # the sot-hallbar bench's device
+    assert dev.critical_current(0.01) < 12e-3 and dev.switching_current_50(0.01, 1.0) > 1e-3
+    mz = (1 - (0.01 / dev.p.b_k_eff) ** 2) ** 0.5           # tilt by the 10 mT in-plane field
     for (amps, r_hall), sign in zip(run_example(script), EXPECTED_SIGNS):
-        # above the critical current the state follows sign(I * Bx); 0.5 mA leaves it alone
-        assert r_hall == pytest.approx(sign * dev.r_ahe * mz + dev.r_offset, abs=0.01), (amps, r_hall)
+        assert r_hall == pytest.approx(sign * dev.p.r_ahe * mz + dev.p.r_offset, abs=0.01), (amps, r_hall)

@@ -103,7 +103,7 @@ def test_enable_disable_load_shutdown():
 
 def test_sim_bench_pulse_generator_role_switches_the_hall_bar():
     """Bench file sot-hallbar: the pulse_generator role; the 6221 supplies a 0.1 mA read current
-    and the 2182A reads the Hall voltage; the Kepco sets Bx = +10 mT; one 10 us burst switches,
+    and the 2182A reads the Hall voltage; the Kepco sets Bx = +10 mT; one 100 us burst switches,
     a small one does not."""
     import pyvisa
     from instruments.bench import Bench
@@ -121,13 +121,19 @@ def test_sim_bench_pulse_generator_role_switches_the_hall_bar():
         hall = meter.read_voltage
 
         r = 1500.0                                      # measured 4-wire in a protocol
-        big = gen.voltage_for(3.2e-3, r)
+        dev = world.device
+        # the 33522B's largest pulse into 1.5 kohm (EMF 10 V: 6.45 mA) is above the 100 us I50
+        # of the bench's W/CoFeB Hall bar (5.9 mA)
+        amps = 6.4e-3
+        assert amps > 1.08 * dev.switching_current_50(0.01, 100e-6)
+        big = gen.voltage_for(amps, r)
         start = hall()
-        sign = 1 if start < 0 else -1
+        # W (xi_DL < 0) at B_x > 0: positive current writes m_z = -1, so push against the start
+        sign = 1 if start > 0 else -1
         t0 = world.now
-        gen.pulse(sign * big, 10e-6)
-        assert 10e-6 <= world.now - t0 < 20e-3      # width + ~20 command transfers, no wall time
+        gen.pulse(sign * big, 100e-6)
+        assert 100e-6 <= world.now - t0 < 20e-3     # width + ~20 command transfers, no wall time
         flipped = hall()
         assert flipped * start < 0
-        gen.pulse(-sign * gen.voltage_for(1.0e-3, r), 10e-6)
+        gen.pulse(-sign * gen.voltage_for(0.3 * amps, r), 100e-6)
         assert hall() == pytest.approx(flipped, abs=2e-6)

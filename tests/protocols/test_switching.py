@@ -11,7 +11,7 @@ from protocols.base import CheckError
 from protocols.runner import run
 from protocols.runstore import RunReader, RunStatus
 from protocols.switching import FieldLoop, SwitchingLoop
-from sim_backend.devices import SotHallBarSpine
+from sim_backend.physics.presets import make_device
 
 
 @pytest.fixture
@@ -19,44 +19,64 @@ def bench():
     return Bench.load("sot-hallbar")
 
 
+def staircase_switching_point(dev, currents, width, b, state):
+    """Mean and standard deviation of where a staircase of pulses first switches ``state``:
+    P(first switch at step j) = S_(j-1) (1 - exp(-t_p / tau(I_j))), reported at the midpoint
+    convention of :func:`analysis.switching.branch_switch` (half a step below I_j)."""
+    hazard = np.array([width / dev.escape_time(state, i, b) for i in currents])
+    survive = np.exp(-np.cumsum(hazard))
+    p = np.concatenate(([1.0], survive[:-1])) * -np.expm1(-hazard)
+    x = currents - 0.5 * (currents[1] - currents[0])
+    mean = float(np.sum(p * x) / np.sum(p))
+    return mean, float(np.sqrt(np.sum(p * (x - mean) ** 2) / np.sum(p)))
+
+
 def test_switching_loop_has_the_coercive_currents_the_model_implies(bench, tmp_path):
-    params = {"current_max": 3e-3, "current_step": 50e-6, "pulse_width": 2e-3, "field_x": 10e-3}
+    step, loops = 100e-6, 4
+    params = {"current_max": 7e-3, "current_step": step, "pulse_width": 2e-3, "field_x": -10e-3,
+              "loops": loops}
     result = run(SwitchingLoop, bench, params, out_dir=tmp_path, progress=False)
     assert result.status == RunStatus.COMPLETE
     df = RunReader(result.path).to_dataframe()
-    assert len(df) == 2 * (2 * 60 + 1)
+    assert len(df) == loops * 2 * (2 * 70 + 1)
     loop = analyze_loop(df)
-    dev = SotHallBarSpine()
-    i50 = dev.switching_current_50(10e-3, 2e-3)                 # Neel-Brown, one 2 ms pulse
-    # a staircase gives every lower step a chance too: the switch lands within ~1.5 steps of I50
-    assert loop.up == pytest.approx(i50, abs=1.5 * 50e-6)
-    assert loop.down == pytest.approx(-i50, abs=1.5 * 50e-6)
-    assert abs(loop.shift) <= 1.5 * 50e-6
-    mz = math.sqrt(1 - (10e-3 / dev.bk) ** 2)
-    assert loop.amplitude == pytest.approx(2 * dev.r_ahe * mz, rel=0.01)
-    assert 0.5 * (loop.r_high + loop.r_low) == pytest.approx(dev.r_offset, abs=0.01)
+    dev = make_device("sot_hallbar", {})                 # the bench's W/CoFeB Hall bar
+    # with B_x < 0 on W (xi_DL < 0) positive current writes m_z = +1. A staircase gives every
+    # step a chance (Neel-Brown hazard t_p / tau(I) summed over the steps), so it switches
+    # below the one-pulse I50; compare with the staircase's own expected switching point
+    currents = np.arange(0.0, 7e-3 + step / 2, step)
+    mean, sd = staircase_switching_point(dev, currents, 2e-3, (-10e-3, 0.0, 0.0), -1.0)
+    assert mean < dev.switching_current_50(-10e-3, 2e-3) - step
+    tol = 3 * sd / math.sqrt(loops) + step / 2
+    assert loop.up == pytest.approx(mean, abs=tol)
+    assert loop.down == pytest.approx(-mean, abs=tol)
+    assert abs(loop.shift) <= tol
+    mz = math.sqrt(1 - (10e-3 / dev.p.b_k_eff) ** 2)
+    assert loop.amplitude == pytest.approx(2 * dev.p.r_ahe * mz, rel=0.01)
+    assert 0.5 * (loop.r_high + loop.r_low) == pytest.approx(dev.p.r_offset, abs=0.01)
     # the gaussmeter saw the assist field
-    assert np.nanmean(df["field_measured"]) == pytest.approx(10e-3, abs=0.2e-3)
+    assert np.nanmean(df["field_measured"]) == pytest.approx(-10e-3, abs=0.2e-3)
 
 
 def test_switching_reverses_with_the_in_plane_field(bench, tmp_path):
-    params = {"current_max": 3e-3, "current_step": 200e-6, "field_x": -10e-3}
+    params = {"current_max": 8e-3, "current_step": 400e-6, "field_x": 10e-3}
     df = RunReader(run(SwitchingLoop, bench, params, out_dir=tmp_path, progress=False).path).to_dataframe()
-    up = df[(df.branch == 1) & (df.pulse_current > 2.5e-3)]
-    assert (up.hall_resistance < 0).all()            # positive current now writes m = -1
+    up = df[(df.branch == 1) & (df.pulse_current > 7e-3)]
+    assert len(up) and (up.hall_resistance < 0).all()   # with B_x > 0, positive current writes m = -1
 
 
 def test_field_loop_coercive_field_is_thermally_reduced(bench, tmp_path):
-    params = {"field_max": 25e-3, "field_step": 0.5e-3}
+    params = {"field_max": 0.09, "field_step": 1e-3}
     result = run(FieldLoop, bench, params, out_dir=tmp_path, progress=False)
     df = RunReader(result.path).to_dataframe()
     loop = analyze_loop(df, x="field_set")
-    dev = SotHallBarSpine()
-    # dwell per field step lies between 10 ms and 1 s: Bc(t) = Bc0 (1 - ln(t / tau0 ln2) / Delta)
-    bc = [dev.bc0 * (1 - math.log(t / (dev.tau0 * math.log(2))) / dev.delta) for t in (1.0, 10e-3)]
-    assert bc[0] - 0.5e-3 <= loop.coercive <= bc[1] + 0.5e-3
-    assert abs(loop.shift) <= 0.75e-3
-    assert np.allclose(df["field"], df["field_set"], atol=0.2e-3)
+    dev = make_device("sot_hallbar", {})
+    # the dwell per field step lies between 10 ms and 1 s; the coercive field of that dwell is
+    # B_K,eff (1 - sqrt(ln(t / tau0 ln 2) / Delta)) (Stoner-Wohlfarth barrier, Neel-Brown)
+    bc = [dev.switching_field_50(t) for t in (1.0, 10e-3)]
+    assert bc[0] - 1e-3 <= loop.coercive <= bc[1] + 1e-3
+    assert abs(loop.shift) <= 1.5e-3
+    assert np.allclose(df["field"], df["field_set"], atol=0.4e-3)
 
 
 def test_limits_refuse_before_any_command_reaches_an_instrument(bench, tmp_path):
@@ -88,7 +108,7 @@ def test_interrupted_loop_is_aborted_keeps_points_and_leaves_the_bench_safe(benc
     try:
         world = rm.visalib.world
         with pytest.raises(KeyboardInterrupt):
-            run(SwitchingLoop, bench, {"current_step": 500e-6}, out_dir=tmp_path, progress=False)
+            run(SwitchingLoop, bench, {"current_step": 1e-3}, out_dir=tmp_path, progress=False)
         reader = RunReader(next(tmp_path.glob("*.h5")))
         assert reader.status == RunStatus.ABORTED
         assert reader.n_points == 14
@@ -101,4 +121,4 @@ def test_interrupted_loop_is_aborted_keeps_points_and_leaves_the_bench_safe(benc
     done = run(SwitchingLoop, bench, resume=reader.path, progress=False)
     assert done.status == RunStatus.COMPLETE
     steps = RunReader(reader.path).to_dataframe()["step"].to_numpy()
-    assert sorted(steps) == list(range(len(SwitchingLoop().steps(SwitchingLoop.validate_params({"current_step": 500e-6})))))
+    assert sorted(steps) == list(range(len(SwitchingLoop().steps(SwitchingLoop.validate_params({"current_step": 1e-3})))))

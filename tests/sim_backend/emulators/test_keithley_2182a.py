@@ -10,13 +10,15 @@ import pytest
 
 from sim_backend import benches
 
+from emu_io import SPINE_BENCH, SPINE_LIB
+
 SRC = "GPIB0::12::INSTR"
 NV = "GPIB0::7::INSTR"
 
 
 @pytest.fixture
 def bench():
-    return benches.build("sot-hallbar", seed=11)
+    return benches.build(SPINE_BENCH, seed=11)
 
 
 def ask(bench, addr, text: str) -> bytes:
@@ -191,7 +193,7 @@ def test_pymeasure_keithley2182_through_pyvisa():
     pyvisa = pytest.importorskip("pyvisa")
     from pymeasure.instruments.keithley import Keithley2182, Keithley6221
 
-    rm = pyvisa.ResourceManager("sot-hallbar@spinbench")
+    rm = pyvisa.ResourceManager(SPINE_LIB)
     try:
         src = Keithley6221(rm.open_resource(SRC))
         nv = Keithley2182(rm.open_resource(NV))

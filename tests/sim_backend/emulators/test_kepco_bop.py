@@ -2,26 +2,11 @@
 from __future__ import annotations
 
 import pytest
-import yaml
-
 from sim_backend import benches
 
+from emu_io import ask as _ask, spine_bench_copy as sot_hallbar_file
+
 BOP = "GPIB0::6::INSTR"
-MINE = {"USB0::0x05E6::0x2450::04096331::INSTR", BOP, "ASRL3::INSTR"}
-
-
-def sot_hallbar_file(tmp_path):
-    """The sot-hallbar bench in a fresh file (a fresh seeded world); only our instruments if the
-    other emulators of the bench are not importable yet."""
-    spec = yaml.safe_load((benches.builtin_dir() / "sot-hallbar.yaml").read_text())
-    try:
-        benches.build("sot-hallbar")
-    except Exception:  # other rooms' emulators missing
-        spec["sim"]["instruments"] = {a: c for a, c in spec["sim"]["instruments"].items() if a in MINE}
-        spec["instruments"] = {n: c for n, c in spec["instruments"].items() if c["address"] in MINE}
-    path = tmp_path / "sot-hallbar.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
 
 
 @pytest.fixture
@@ -30,14 +15,7 @@ def bench(tmp_path):
 
 
 def ask(bench, addr, text):
-    emu = bench.emulators[benches.canonical(addr)]
-    emu.write(text.encode() + b"\n")
-    out = b""
-    while True:
-        chunk, end = emu.read(4096)
-        out += chunk
-        if end or not chunk:
-            return out.decode().strip()
+    return _ask(bench.emulators[benches.canonical(addr)], text)
 
 
 def test_identity_and_reset_state(bench):

@@ -144,7 +144,7 @@ def _hall(inst):
     return float(inst.query(":READ?"))
 
 
-def test_qcodes_driver_single_10us_pulse_switches_the_hall_bar_small_one_does_not():
+def test_qcodes_driver_single_100us_pulse_switches_the_hall_bar_small_one_does_not():
     from qcodes.instrument_drivers.Keysight import Keysight33522B
 
     rm = pyvisa.ResourceManager("sot-hallbar@spinbench")
@@ -170,7 +170,7 @@ def test_qcodes_driver_single_10us_pulse_switches_the_hall_bar_small_one_does_no
         ch = gen.ch1
         ch.function_type("PULS")
         gen.write("SOUR1:FUNC:PULS:PER 1e-3")
-        ch.pulse_width(10e-6)
+        ch.pulse_width(100e-6)
         ch.burst_mode("N Cycle")
         ch.burst_ncycles(1)
         ch.trigger_source("BUS")
@@ -193,13 +193,17 @@ def test_qcodes_driver_single_10us_pulse_switches_the_hall_bar_small_one_does_no
             return dt
 
         start = hall()
-        big = 2.5 if start < 0 else -2.5      # set at LOAD 50: EMF 5 V, 3.2 mA into 1.5 kohm
+        dev = world.device                    # W/CoFeB: I50(100 us) = 5.9 mA at Bx = 10 mT
+        volts = 5.0                           # the 33522B's largest level into 50 ohm: EMF 10 V,
+        assert 10.0 / 1550 > 1.08 * dev.switching_current_50(0.01, 100e-6)  # 6.45 mA into 1.5 kohm
+        big = -volts if start < 0 else volts  # xi_DL < 0: m_z = -sign(I Bx)
         dt = pulse(big)
-        assert 10e-6 <= dt < 10e-6 + 2e-3     # the width plus bus/command time, no wall time
+        assert 100e-6 <= dt < 100e-6 + 2e-3   # the width plus bus/command time, no wall time
         flipped = hall()
         # V_H = I (R_AHE m_z + R_offset): the sign of m_z flips, a 2 I R_AHE m_z step
-        assert flipped * start < 0 and abs(flipped - start) == pytest.approx(2 * 1e-4 * 2.0, rel=1e-3)
-        pulse(-0.4 * big)                     # 1.3 mA the other way: below threshold
+        mz = (1 - (0.01 / dev.p.b_k_eff) ** 2) ** 0.5
+        assert flipped * start < 0 and abs(flipped - start) == pytest.approx(2 * 1e-4 * dev.p.r_ahe * mz, rel=1e-3)
+        pulse(-0.4 * big)                     # 0.4 x 1.5 I50 the other way: below threshold
         assert hall() == pytest.approx(flipped, abs=2e-6)
         pulse(-big)
         assert hall() == pytest.approx(start, abs=2e-6)
