@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = [
     "Instrument", "CurrentSource", "Voltmeter", "SourceMeter", "FieldController",
-    "Gaussmeter", "PulseDeltaSystem", "RFSource", "LockIn", "SpectrumAnalyzer",
+    "Gaussmeter", "PulseDeltaSystem", "WriteReadSequencer", "RFSource", "LockIn", "SpectrumAnalyzer",
     "LaserSource", "Oscilloscope", "ROLE_TYPES", "role_type", "missing_members",
     "PulseGenerator",
 ]
@@ -238,6 +238,36 @@ class PulseDeltaSystem(Protocol):
         ...
 
 
+@runtime_checkable
+class WriteReadSequencer(Protocol):
+    """A source that runs whole write/read cycles on its own clock and buffers the readings
+    (Keithley 6221 list sweep or pulse-delta sweep with a 2182A on the Trigger Link), so a
+    switching-probability map costs a few VISA round trips per batch, not per pulse.
+
+    One cycle is ``read (before) -> write -> read (after) -> reset``: the device is left in the
+    reset state, so consecutive cycles (and consecutive batches) all start from it.
+    """
+
+    def write_read(self, amplitudes_A: np.ndarray, width_s: float, reset_A: float,
+                   reset_width_s: float, read_A: float, settle_s: float) -> np.ndarray:
+        """Run one cycle per write amplitude; return read voltages, shape ``(N, 2)``
+        (before, after) in V at the read current ``read_A`` (NaN for an overflow).
+
+        ``settle_s`` is the time from setting the read level to the start of the conversion.
+        Every value is checked against the bench limits and the hardware ranges before
+        anything is sent.
+        """
+        ...
+
+    def write_widths(self) -> tuple[float, float]:
+        """Shortest and longest write pulse width (s) this sequencer can time."""
+        ...
+
+    def channel_resistance(self, current_A: float) -> float:
+        """Four-wire resistance (ohm) of the current channel at a DC ``current_A``."""
+        ...
+
+
 # ---- roles for later measurement families (implementations come with them) ---------------
 
 @runtime_checkable
@@ -372,11 +402,13 @@ ROLE_TYPES: dict[str, type] = {
     "gaussmeter": Gaussmeter,
     "pulse_generator": PulseGenerator,
     "pulse_delta": PulseDeltaSystem,
+    "sequencer": WriteReadSequencer,
     "rf_source": RFSource,
     "lock_in": LockIn,
     "spectrum_analyzer": SpectrumAnalyzer,
     "laser": LaserSource,
     "oscilloscope": Oscilloscope,
+    "scope": Oscilloscope,
 }
 
 
