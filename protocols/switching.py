@@ -6,23 +6,74 @@ cancels thermoelectric offsets of the leads (the current-reversal technique of t
 section 5 "Delta").
 
 * ``field-loop``: the out-of-plane field B_z swept -B_max -> +B_max -> -B_max.
-* ``switching-loop``: write pulses swept -I_max -> +I_max -> -I_max at a fixed in-plane
+* ``switching-loop``: write pulses swept -I_max -> +I_max -> -I_max at an in-plane
   assist field B_x (damping-like SOT needs it to break the symmetry), one pulse per point,
   then the read.  The pulse is timed by the current source (a list sweep of the 6221).
+
+Options of ``switching-loop`` (the defaults keep the plain loop at one ``field_x``):
+
+* ``fields_x`` (comma-separated, e.g. ``-10mT,0,10mT``): the loops are run at each B_x in turn
+  (``field_x`` column per point); at B_x = 0 a damping-like SOT has no preferred direction, so
+  a W/CoFeB macrospin does not switch deterministically and the analysis reports "no
+  switching" for that field instead of a switching current.
+* ``reset_current`` (A, 0 = off): before every write a pulse of the opposite sign (same
+  width) puts the device in a known state.  Each point is then an independent single-pulse
+  trial and the "loop" becomes a P(I) scan: the analysis reports the switched fraction per
+  current and its 50 % point (compare with the one-pulse I50).  Without resets each point
+  starts from the state the previous pulses left -- a staircase, in which every step gives the
+  device another chance to switch, so the loop's switching current lies *below* the one-pulse
+  I50 (it is the first-passage point of the cumulative hazard).
+* ``mode = pulse_delta``: a whole loop (per field and loop index) runs as one pulse-delta sweep
+  of the 6221 + 2182A (:meth:`~instruments.roles.PulseDeltaSystem.pulse_sweep`, widths
+  50 us .. 12 ms), low level = +I_read.  The 2-point reading of a pulse is ``B - A``: A is the
+  low-level conversion *before* the pulse (the state left by the previous pulse, at +I_read),
+  B the conversion *during* the pulse at its own amplitude.  The reading of a write pulse thus
+  mixes two states at two currents (A ~ R_H(before) I_read, B ~ R_H(during) I_write, with the
+  current-induced tilt and heating of the pulse in B) and says nothing about the state *after*
+  it when I_write is near zero.  So every write is followed in the same sweep by a read pulse
+  of amplitude -I_read: its reading is ``V(-I_r) - V(+I_r) = -2 I_r R_H`` of the state the
+  write left -- the current-reversal read of the list mode, timed by the instrument, with
+  thermoelectric offsets cancelled.  (v_plus / v_minus are NaN in this mode; the write pulse's
+  own reading is kept in ``write_delta``.)  With resets a point is three pulses: reset, write,
+  read.  The pulse period is 3 power-line cycles (the 6221's pulse-delta cycle).
 """
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from instruments.roles import CurrentSource, FieldController, Gaussmeter, Voltmeter
-from protocols.base import CheckError, Column, MeasurementProtocol, Param, Roles, optional
+from instruments.roles import CurrentSource, FieldController, Gaussmeter, PulseDeltaSystem, Voltmeter
+from protocols.base import CheckError, Column, MeasurementProtocol, Param, ParamError, Roles, optional
 
-__all__ = ["FieldLoop", "SwitchingLoop", "loop_values", "read_hall_resistance"]
+__all__ = ["FieldLoop", "SwitchingLoop", "loop_values", "read_hall_resistance", "parse_fields"]
+
+#: write widths each mode can time (s): 6221 list sweep (sweep delay >= 1 ms), pulse delta
+LIST_WIDTH = (1e-3, 10.0)
+PULSE_DELTA_WIDTH = (50e-6, 12e-3)
+#: pulse-delta cycle period: 3 line cycles at 50 Hz (the emulator/6221 rounds up to whole PLCs)
+PULSE_DELTA_PERIOD = 3 / 50.0
+#: points of one 6221 list (one pulse-delta sweep)
+LIST_MAX_POINTS = 65535
+
+_FIELD_ELEMENT = Param("fields_x", "T", sequence=True, bounds=(-2.0, 2.0))
+
+
+def parse_fields(params: Mapping[str, Any]) -> tuple[float, ...]:
+    """The in-plane fields of a switching loop: ``fields_x`` parsed (``"-10mT,0,10mT"``), or
+    ``(field_x,)`` when it is empty.  Raises :class:`CheckError` for text that is no list of fields."""
+    text = params.get("fields_x", "") or ""
+    if isinstance(text, str) and not text.strip():
+        return (float(params["field_x"]),)
+    try:
+        return tuple(float(v) for v in _FIELD_ELEMENT.validate(text))
+    except ParamError as exc:
+        raise CheckError(str(exc)) from None
+
 
 
 def loop_values(maximum: float, step: float, loops: int) -> list[tuple[int, int, float]]:
@@ -114,49 +165,139 @@ class _HallLoop(MeasurementProtocol):
 
 
 class SwitchingLoop(_HallLoop):
-    """Hall resistance after each write pulse against the pulse current, at a set in-plane field."""
+    """Hall resistance after each write pulse against the pulse current, at one or several
+    in-plane fields; optionally with reset pulses (P(I) scan) or as pulse-delta sweeps."""
 
     name = "switching-loop"
     description = "Hall resistance after each write pulse vs pulse current (SOT switching loop)"
     roles = {"current_source": CurrentSource, "voltmeter": Voltmeter,
-             "field_x": optional(FieldController), "gaussmeter": optional(Gaussmeter)}
+             "field_x": optional(FieldController), "gaussmeter": optional(Gaussmeter),
+             "pulse_delta": optional(PulseDeltaSystem)}
     params = (
         Param("current_max", "A", default=8e-3, bounds=(1e-6, 0.105), doc="largest write current"),
         Param("current_step", "A", default=100e-6, bounds=(1e-7, 0.1), doc="step of the write current"),
-        Param("pulse_width", "s", default=1e-3, bounds=(1e-3, 10.0),
-              doc="write pulse width (instrument-timed; 1 ms is the 6221 list sweep minimum)"),
+        Param("pulse_width", "s", default=1e-3, bounds=(50e-6, 10.0),
+              doc="write pulse width (instrument-timed; list mode 1 ms .. 10 s, pulse_delta 50 us .. 12 ms)"),
         Param("field_x", "T", default=10e-3, bounds=(-2.0, 2.0), doc="in-plane assist field"),
         *_READ_PARAMS,
+        Param("fields_x", "T", str, default="",
+              doc="comma-separated in-plane fields, loops run at each (e.g. -10mT,0,10mT); empty: field_x"),
+        Param("reset_current", "A", default=0.0, bounds=(0.0, 0.105),
+              doc="reset pulse of opposite sign before each write (0 = off; makes the loop a P(I) scan)"),
+        Param("mode", "", str, default="list", choices=("list", "pulse_delta"),
+              doc="list: 6221 pulse + 2182A delta read per point; pulse_delta: one 6221/2182A "
+                  "pulse-delta sweep per loop"),
     )
     columns = (*_LOOP_COLUMNS, Column("pulse_current", "A", doc="write pulse amplitude"),
                Column("pulse_width", "s", doc="write pulse width"), *_READ_COLUMNS,
-               Column("field_measured", "T", doc="gaussmeter reading (NaN without one)"))
+               Column("field_measured", "T", doc="gaussmeter reading (NaN without one)"),
+               Column("field_x", "T", doc="in-plane field set point"),
+               Column("reset_current", "A", doc="signed reset pulse before the write (0: none)"),
+               Column("write_delta", "V", doc="pulse-delta reading B - A of the write pulse "
+                                              "(NaN in list mode)"))
     sweep_column = "pulse_current"
     sweep_unit = "A"
     title = "SOT switching loop, B_x = {field_x:.3g} T, {pulse_width:.3g} s pulses"
 
     def check(self, params: Mapping[str, Any], bench: Any) -> None:
         self.require_within_limit(bench, "current_source", "max_current", params["current_max"], "current_max")
+        self.require_within_limit(bench, "current_source", "max_current", params["reset_current"],
+                                  "reset_current")
         self._check_read(params, bench)
-        self._check_field(params, bench, "field_x", params["field_x"], "field_x")
+        fields = parse_fields(params)
+        for value in fields:
+            self._check_field(params, bench, "field_x", value,
+                              "fields_x" if params["fields_x"] else "field_x")
         if params["current_step"] > params["current_max"]:
             raise CheckError(f"current_step = {params['current_step']:g} A exceeds current_max = "
                              f"{params['current_max']:g} A")
+        width = params["pulse_width"]
+        low, high = PULSE_DELTA_WIDTH if params["mode"] == "pulse_delta" else LIST_WIDTH
+        if not low <= width <= high:
+            raise CheckError(f"pulse_width = {width:.6g} s is outside the {params['mode']} mode's "
+                             f"range [{low:.3g}, {high:.3g}] s"
+                             + (" (shorter pulses: mode=pulse_delta)" if width < low and params["mode"] == "list"
+                                else ""))
+        if params["mode"] == "pulse_delta":
+            if "pulse_delta" not in getattr(bench, "roles", {}):
+                raise CheckError(f"mode = 'pulse_delta' needs a 6221 + 2182A in role 'pulse_delta'; "
+                                 f"bench {getattr(bench, 'name', '?')!r} has none")
+            n = round(params["current_max"] / params["current_step"])
+            pulses = 2 * (2 * n + 1) * (3 if params["reset_current"] else 2)
+            if pulses > LIST_MAX_POINTS:
+                raise CheckError(f"one pulse-delta loop would be {pulses} pulses, more than the 6221 "
+                                 f"list holds ({LIST_MAX_POINTS}); raise current_step")
 
-    def steps(self, params: Mapping[str, Any]) -> Sequence[tuple[int, int, float]]:
-        return loop_values(params["current_max"], params["current_step"], params["loops"])
+    def steps(self, params: Mapping[str, Any]) -> Sequence[tuple]:
+        fields = parse_fields(params)
+        if params["mode"] == "pulse_delta":   # one instrument-side sweep per (field, loop)
+            return [(i, k) for i in range(len(fields)) for k in range(params["loops"])]
+        loop = loop_values(params["current_max"], params["current_step"], params["loops"])
+        return [(i, *step) for i in range(len(fields)) for step in loop]
 
     def setup(self, roles: Roles, params: Mapping[str, Any]) -> None:
-        super().setup(roles, params)
-        if "field_x" in roles:
-            roles.field_x.set_field(params["field_x"])
+        _HallLoop.setup(self, roles, params)
+        self._fields = parse_fields(params)
+        self._field_now: float | None = None
 
-    def measure(self, roles: Roles, params: Mapping[str, Any], step: tuple[int, int, float]) -> dict[str, Any]:
-        loop, branch, amps = step
-        roles.current_source.pulse(amps, params["pulse_width"], 0.0)
+    def _set_field(self, roles: Roles, value: float) -> None:
+        if value != self._field_now and "field_x" in roles:
+            roles.field_x.set_field(value)
+        self._field_now = value
+
+    @staticmethod
+    def _reset_for(amps: float, branch: int, reset: float) -> float:
+        """Signed reset before a write of ``amps``: opposite sign (a zero write: opposite to
+        the branch's direction)."""
+        if not reset:
+            return 0.0
+        sign = math.copysign(1.0, amps) if amps != 0 else float(branch)
+        return -sign * reset
+
+    def measure(self, roles: Roles, params: Mapping[str, Any], step: tuple) -> Any:
+        field = self._fields[step[0]]
+        self._set_field(roles, field)
+        if params["mode"] == "pulse_delta":
+            return self._measure_pulse_delta(roles, params, field, step[1])
+        _, loop, branch, amps = step
+        width = params["pulse_width"]
+        reset = self._reset_for(amps, branch, params["reset_current"])
+        if reset:
+            roles.current_source.pulse(reset, width, 0.0)
+        roles.current_source.pulse(amps, width, 0.0)
         point = read_hall_resistance(roles.current_source, roles.voltmeter, params["read_current"])
-        return {"loop": loop, "branch": branch, "pulse_current": amps, "pulse_width": params["pulse_width"],
-                **point, "field_measured": self._field_reading(roles)}
+        return {"loop": loop, "branch": branch, "pulse_current": amps, "pulse_width": width,
+                **point, "field_measured": self._field_reading(roles), "field_x": field,
+                "reset_current": reset, "write_delta": float("nan")}
+
+    def _measure_pulse_delta(self, roles: Roles, params: Mapping[str, Any], field: float,
+                             loop: int) -> list[dict[str, Any]]:
+        read = params["read_current"]
+        points = loop_values(params["current_max"], params["current_step"], 1)
+        amplitudes: list[float] = []
+        for _, branch, amps in points:
+            reset = self._reset_for(amps, branch, params["reset_current"])
+            amplitudes += ([reset] if reset else []) + [amps, -read]
+        per = 3 if params["reset_current"] else 2
+        deltas = np.asarray(roles.pulse_delta.pulse_sweep(np.array(amplitudes), read, params["pulse_width"],
+                                                          PULSE_DELTA_PERIOD), dtype=float)
+        deltas = deltas.reshape(len(points), per)
+        gauss = self._field_reading(roles)
+        rows = []
+        for (_, branch, amps), d in zip(points, deltas, strict=True):
+            rows.append({"loop": loop, "branch": branch, "pulse_current": amps,
+                         "pulse_width": params["pulse_width"],
+                         "hall_resistance": -d[-1] / (2.0 * read),
+                         "v_plus": float("nan"), "v_minus": float("nan"), "field_measured": gauss,
+                         "field_x": field,
+                         "reset_current": self._reset_for(amps, branch, params["reset_current"]),
+                         "write_delta": float(d[-2])})
+        return rows
+
+    def analyze(self, reader, outdir: Path) -> list[Path]:
+        from analysis.switching import analyze_switching_run
+
+        return analyze_switching_run(reader, Path(outdir), protocol=self.name)
 
 
 class FieldLoop(_HallLoop):
