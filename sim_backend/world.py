@@ -97,6 +97,8 @@ class SimWorld:
         #: temperature (the mutators below reset it); shared, with a read-only field array
         self._drive_cache: Drive | None = None
         self._drive_temperature = self.temperature
+        #: the coils' field, rebuilt only when a coil current may have changed
+        self._field_cache: np.ndarray | None = None
 
     # ------------------------------------------------------------------ time
     @property
@@ -128,7 +130,7 @@ class SimWorld:
         for _ in range(nsteps):
             for c in moving:
                 c.step(h)
-            self._drive_cache = None
+            self._drive_cache = self._field_cache = None
             self.device.evolve(h, self.drive(), self.rng)
             if all(c.current == c.setpoint for c in moving):
                 rest = dt - h * (_ + 1)
@@ -146,8 +148,10 @@ class SimWorld:
         """
         cached = self._drive_cache
         if cached is None or self._drive_temperature != self.temperature:
-            field = self.field
-            field.flags.writeable = False
+            field = self._field_cache
+            if field is None:
+                field = self._field_cache = self.field
+                field.flags.writeable = False
             rf_f, rf_p = self.rf
             port = self.drive_port
             cached = Drive(current=sum(a for p, a in self.sources.values() if p == port),
@@ -249,7 +253,7 @@ class SimWorld:
         c.setpoint = float(amps)
         if voltage_limit is not None:
             c.voltage_limit = float(voltage_limit)
-        self._drive_cache = None
+        self._drive_cache = self._field_cache = None
 
     def coil_current(self, coil: str) -> float:
         return self._coil(coil).current

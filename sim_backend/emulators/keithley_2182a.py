@@ -309,13 +309,48 @@ class Keithley2182A(Emulator):
         run concurrently with the source's next points, so they are not charged to the world
         clock (manual section 8 trigger model; reading rates, section 15).
         """
-        if self._waiting > 0 and self.settings["trig_sour"] == "EXTERNAL":
+        s = self.settings
+        if self._waiting > 0 and s["trig_sour"] == "EXTERNAL":
             self._waiting -= 1
+            port = self.connect.get(f"channel{s['chan']}") if s["chan"] in (1, 2) else None
+            if (port is not None and s["samp_coun"] == 1 and s["func"] == "VOLT"
+                    and not s["dfil"] and not s["lsyn"] and not s["trig_del_auto"]
+                    and not s[f"auto{s['chan']}"]):
+                self._linked_fast(port)
+                return
             self._concurrent = True
             try:
                 self._device_action()
             finally:
                 self._concurrent = False
+
+    def _linked_fast(self, port: str) -> None:
+        """:meth:`linked_trigger` for the configuration of buffered sequences (fixed range, no
+        filter, no line sync, one sample, explicit delay): the same steps, world calls and
+        random draws as :meth:`_device_action` -> :meth:`_filtered_reading` ->
+        :meth:`_conversion` -> :meth:`_raw_voltage`, without the generic dispatch."""
+        s = self.settings
+        world = self.world
+        chan = s["chan"]
+        world.advance(s["trig_del"])
+        aperture = s["volt_nplc"] * self.plc
+        v = world.measure_voltage(port, aperture)
+        rng = s[f"range{chan}"]
+        nplc = max(aperture * self.line_frequency, 1e-4)
+        v = v + NOISE_1PLC[rng] / math.sqrt(nplc) * world.rng.standard_normal()
+        if abs(v) > 1.2 * rng:
+            v = OVERFLOW
+        if v != OVERFLOW:
+            if s[f"ref_stat{chan}"]:
+                v -= s[f"ref{chan}"]
+            if s["calc_stat"]:
+                v = self._math(v)
+        else:
+            self.meas_event |= ROF
+        self.latest = v
+        self._fresh = True
+        self.meas_event |= RAV
+        self._store(v)
 
     def _read(self, dev: Any = None, args: Args | None = None) -> str:
         """READ? = ABORt; INITiate; FETCh?."""
