@@ -38,6 +38,25 @@ def _field(drive) -> np.ndarray:
     return np.asarray(getattr(drive, "field", np.zeros(3)), dtype=float).reshape(3)
 
 
+def _field_key(drive) -> bytes:
+    """The drive's field as a hashable key (the bytes of :func:`_field`)."""
+    f = getattr(drive, "field", None)
+    if type(f) is np.ndarray and f.dtype == np.float64 and f.shape == (3,):
+        return f.tobytes()
+    return _field(drive).tobytes()
+
+
+def _flip_probability(dt: float, tau_leave: np.ndarray, tau_return: np.ndarray) -> float:
+    """The probability :func:`~.thermal.two_state_step` compares its uniform draw with (the
+    same array operations, so the same bits): ``a/(a+b) (1 - exp(-(a+b) dt))``."""
+    a = 1.0 / np.asarray(tau_leave, dtype=float)
+    b = 1.0 / np.asarray(tau_return, dtype=float)
+    tot = a + b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(tot > 0, a / np.where(tot > 0, tot, 1.0) * -np.expm1(-tot * dt), 0.0)
+    return float(p[0])
+
+
 def _well_direction(s: float, b: np.ndarray, b_k_eff: float) -> np.ndarray:
     """Equilibrium of a PMA macrospin in well s (+1/-1) tilted by the in-plane field."""
     ip = b[:2] / b_k_eff
@@ -90,9 +109,61 @@ class SotHallBar:
                                b_oe_per_j=(0.0, -MU0 * p.hm_thickness / 2, 0.0))
 
     # -- DeviceModel
+    #: entries kept by the thermal-step and readout memos before they are emptied
+    _MEMO_SIZE = 4096
+
+    def _memo(self) -> dict:
+        """Per-parameter-set memo of thermal steps and readout (emptied when ``p`` changes)."""
+        memo = self.__dict__.get("_memo_store")
+        if memo is None or memo[0] is not self.p or len(memo[1]) > self._MEMO_SIZE:
+            memo = (self.p, {})
+            self._memo_store = memo
+        return memo[1]
+
     def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
         if dt <= 0:
             return
+        if self._relaxed:
+            # fast path of the thermal step: the same law, the same single uniform draw and the
+            # same result as below, with the escape probability of (J, B, T, dt, state) and the
+            # well directions memoized (a list sweep repeats a few drives many times)
+            mz = self.m[2]
+            if mz != 0:
+                key = (float(drive.current), _field_key(drive),
+                       _temperature(drive, self.p.r_thermal), float(dt), mz > 0)
+                memo = self._memo()
+                entry = memo.get(key)
+                if entry is None:
+                    entry = memo[key] = self._thermal_entry(dt, drive, 1.0 if mz > 0 else -1.0)
+                if entry is not False:
+                    p_flip, m_stay, m_flip, j = entry
+                    self.m = m_flip if rng.random() < p_flip else m_stay
+                    self._j_last = j
+                    self.last_path = "thermal"
+                    return
+        self._evolve(dt, drive, rng)
+
+    def _thermal_entry(self, dt: float, drive, s: float):
+        """(P(flip), m if it stays, m if it flips, J) of one thermal step from well ``s`` --
+        computed exactly as :meth:`_evolve` does -- or False if the interval takes the sLLG."""
+        p = self.p
+        b = _field(drive)
+        t_k = _temperature(drive, p.r_thermal)
+        j = self.current_density(float(drive.current))
+        strong = abs(j) > 0.2 * self.critical_current_density(0.0) or np.linalg.norm(b) > 0.2 * p.b_k_eff
+        if dt <= p.llg_max_pulse and strong:
+            return False
+        kw = dict(j=j, b=b, temperature=t_k, delta_300=p.delta_300, b_k_eff=p.b_k_eff,
+                  jc0=self.critical_current_density(0.0), tau0=p.tau0, n_sot=p.n_sot, xi_dl=p.xi_dl)
+        state = np.array([s])
+        p_flip = _flip_probability(dt, pma_escape_times(state, **kw), pma_escape_times(-state, **kw))
+        m_stay = _well_direction(s, b, p.b_k_eff)
+        m_flip = _well_direction(-s, b, p.b_k_eff)
+        m_stay.flags.writeable = False
+        m_flip.flags.writeable = False
+        return p_flip, m_stay, m_flip, j
+
+    def _evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
         p = self.p
         b = _field(drive)
         t_k = _temperature(drive, p.r_thermal)
@@ -146,6 +217,17 @@ class SotHallBar:
 
     def voltage(self, port: str, drive) -> float:
         i = float(drive.current)
+        if self._relaxed and (port == "hall" or port == "xx"):
+            # relaxed: the resistance depends only on the well and the field (memoized)
+            key = (port, self.m[2] >= 0, _field_key(drive))
+            memo = self._memo()
+            r = memo.get(key)
+            if r is None:
+                m, p = self._m_now(drive), self.p
+                r = memo[key] = (float(readout.hall_resistance(m, p.r_ahe, p.r_phe, p.r_offset))
+                                 if port == "hall" else
+                                 float(readout.longitudinal_resistance(m, p.r_xx, p.r_amr, p.r_smr)))
+            return i * r
         m = self._m_now(drive)
         p = self.p
         if port == "hall":
