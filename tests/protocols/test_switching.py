@@ -7,7 +7,7 @@ import pyvisa
 
 from analysis.switching import analyze_loop
 from instruments.bench import Bench
-from protocols.base import CheckError
+from protocols.base import CheckError, ParamError
 from protocols.runner import run
 from protocols.runstore import RunReader, RunStatus
 from protocols.switching import FieldLoop, SwitchingLoop
@@ -122,3 +122,107 @@ def test_interrupted_loop_is_aborted_keeps_points_and_leaves_the_bench_safe(benc
     assert done.status == RunStatus.COMPLETE
     steps = RunReader(reader.path).to_dataframe()["step"].to_numpy()
     assert sorted(steps) == list(range(len(SwitchingLoop().steps(SwitchingLoop.validate_params({"current_step": 1e-3})))))
+
+
+# ---- issue #4: in-plane field sweep, reset pulses (P(I)), pulse-delta loops -------------------
+
+from analysis.switching import analyze_field_loops  # noqa: E402
+
+
+def single_pulse_probability(dev, current, width, b_x):
+    """Device law of one pulse from the reset state: P = 1 - exp(-t / tau(I)); the reset before
+    a write of sign s writes m_z = -sign(-s B_x) = s sign(B_x) (W: xi_DL < 0)."""
+    start = math.copysign(1.0, current) * math.copysign(1.0, b_x)
+    return -math.expm1(-width / dev.escape_time(start, current, (b_x, 0.0, 0.0)))
+
+
+def test_polarity_reverses_with_hx_and_zero_field_reports_no_switching(bench, tmp_path):
+    params = {"fields_x": "-10mT,0,10mT", "current_max": 8e-3, "current_step": 250e-6}
+    df = RunReader(run(SwitchingLoop, bench, params, out_dir=tmp_path, progress=False).path).to_dataframe()
+    assert sorted(np.unique(df["field_x"])) == pytest.approx([-10e-3, 0.0, 10e-3])
+    res = {round(r.field_x * 1e3): r for r in analyze_field_loops(df)}
+    dev = make_device("sot_hallbar", {})
+    # m_z = -sign(I B_x): B_x < 0 -> positive current writes m_z = +1 (high R_H, r_ahe > 0)
+    assert res[-10].switching and res[-10].polarity == 1
+    assert res[10].switching and res[10].polarity == -1
+    for r in (res[-10], res[10]):   # a staircase switches below the one-pulse I50, above 4 mA
+        assert 4e-3 < r.up < dev.switching_current_50(10e-3, 1e-3) + 250e-6
+        assert -dev.switching_current_50(10e-3, 1e-3) - 250e-6 < r.down < -4e-3
+    assert not res[0].switching and res[0].verdict == "no switching"
+    assert math.isnan(res[0].up) and math.isnan(res[0].down) and res[0].polarity == 0
+    files = SwitchingLoop().analyze(RunReader(next(tmp_path.glob("*.h5"))), tmp_path / "a")
+    summary = next(p for p in files if p.name.endswith("_summary.json")).read_text()
+    assert '"no switching"' in summary and any(p.name.endswith("_fields.png") for p in files)
+
+
+def test_reset_pulses_turn_the_loop_into_the_single_pulse_p_of_i(bench, tmp_path):
+    step, width, b_x, loops = 250e-6, 1e-3, 10e-3, 4
+    params = {"current_max": 7e-3, "current_step": step, "pulse_width": width, "field_x": b_x,
+              "loops": loops, "reset_current": 12e-3}
+    df = RunReader(run(SwitchingLoop, bench, params, out_dir=tmp_path, progress=False).path).to_dataframe()
+    assert (np.sign(df.reset_current) == -np.sign(df.pulse_current))[df.pulse_current != 0].all()
+    (res,) = analyze_field_loops(df)
+    dev = make_device("sot_hallbar", {})
+    # every point is one independent trial: per |I| (both signs pooled, 2 branches x loops x 2
+    # signs = 16 trials) the switched fraction lies within 3 binomial sigma (+ 1/n) of the law
+    table = np.array(res.p_table)
+    for a in np.unique(np.abs(table[:, 0])):
+        rows = table[np.abs(table[:, 0]) == a]
+        k, n = rows[:, 1].sum(), rows[:, 2].sum()
+        p = single_pulse_probability(dev, a, width, b_x)
+        assert abs(k / n - p) <= 3 * math.sqrt(p * (1 - p) / n) + 1 / n, (a, k, n, p)
+    # and the 50 % points match the device's one-pulse I50 within a step + 0.15 mA (statistics)
+    i50 = dev.switching_current_50(b_x, width)
+    assert res.i50_pos == pytest.approx(i50, abs=step + 0.15e-3)
+    assert res.i50_neg == pytest.approx(-i50, abs=step + 0.15e-3)
+
+
+def test_pulse_delta_loop_agrees_with_the_device_and_the_list_mode(bench, tmp_path):
+    dev = make_device("sot_hallbar", {})
+    # (a) 200 us pulses with resets: P(I) 50 % point = the device's I50 at that width
+    width, step = 200e-6, 250e-6
+    params = {"mode": "pulse_delta", "pulse_width": width, "current_max": 7.5e-3, "current_step": step,
+              "loops": 4, "reset_current": 12e-3}
+    df = RunReader(run(SwitchingLoop, bench, params, out_dir=tmp_path / "a", progress=False).path).to_dataframe()
+    (res,) = analyze_field_loops(df)
+    i50 = dev.switching_current_50(10e-3, width)
+    assert i50 > dev.switching_current_50(10e-3, 1e-3)          # shorter pulses need more current
+    assert res.switching and res.polarity == -1
+    assert res.i50_pos == pytest.approx(i50, abs=step + 0.15e-3)
+    assert res.i50_neg == pytest.approx(-i50, abs=step + 0.15e-3)
+    # (b) 1 ms staircase loop as one pulse-delta sweep per loop: the same switching points as
+    # the list mode's (the staircase expectation the list-mode test checks), same levels
+    step, loops = 100e-6, 4
+    params = {"mode": "pulse_delta", "pulse_width": 1e-3, "current_max": 7e-3, "current_step": step,
+              "field_x": -10e-3, "loops": loops}
+    df = RunReader(run(SwitchingLoop, bench, params, out_dir=tmp_path / "b", progress=False).path).to_dataframe()
+    assert len(df) == loops * 2 * 141 and np.isnan(df.v_plus).all()
+    loop = analyze_loop(df)
+    currents = np.arange(0.0, 7e-3 + step / 2, step)
+    mean, sd = staircase_switching_point(dev, currents, 1e-3, (-10e-3, 0.0, 0.0), -1.0)
+    tol = 3 * sd / math.sqrt(loops) + step / 2
+    assert loop.up == pytest.approx(mean, abs=tol)
+    assert loop.down == pytest.approx(-mean, abs=tol)
+    mz = math.sqrt(1 - (10e-3 / dev.p.b_k_eff) ** 2)
+    assert loop.amplitude == pytest.approx(2 * dev.p.r_ahe * mz, rel=0.01)
+    assert 0.5 * (loop.r_high + loop.r_low) == pytest.approx(dev.p.r_offset, abs=0.01)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"mode": "pulse_delta", "pulse_width": 20e-6}, r"pulse_width = 2e-05 s is out of range \[5e-05, 10\] s"),
+    ({"mode": "pulse_delta", "pulse_width": 20e-3}, r"pulse_width = 0\.02 s is outside the pulse_delta"),
+    ({"pulse_width": 200e-6}, r"outside the list mode's range .*mode=pulse_delta"),
+    ({"fields_x": "-10mT,0,150mT"}, r"fields_x = 0\.15 T exceeds the bench limit field_x\.max_field"),
+    ({"fields_x": "10mT,abc"}, r"fields_x"),
+    ({"reset_current": 30e-3}, r"reset_current = 0\.03 A exceeds the bench limit"),
+])
+def test_bad_widths_fields_and_resets_are_refused_before_any_command(bench, tmp_path, params, match):
+    rm = pyvisa.ResourceManager(f"{bench.path}@spinbench")
+    try:
+        world = rm.visalib.world
+        with pytest.raises((CheckError, ParamError), match=match):   # ParamError: the width's bounds
+            run(SwitchingLoop, bench, params, out_dir=tmp_path, progress=False)
+        assert list(world.log) == []
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        rm.close()
