@@ -101,6 +101,39 @@ class SotHallBar:
     def critical_current(self, b_x: float = 0.0) -> float:
         return self.critical_current_density(b_x) * self.p.width * self.p.hm_thickness
 
+    def escape_time(self, state: float, current: float, b, temperature: float = 300.0) -> float:
+        """Mean time [s] to leave state ``state`` (+1/-1) under ``current`` [A] and field ``b`` [T]:
+        the thermal path's law (:func:`~.thermal.pma_escape_times`)."""
+        p = self.p
+        return float(pma_escape_times(np.array([state]), j=self.current_density(current),
+                                      b=np.asarray(b, dtype=float), temperature=temperature,
+                                      delta_300=p.delta_300, b_k_eff=p.b_k_eff,
+                                      jc0=self.critical_current_density(0.0), tau0=p.tau0,
+                                      n_sot=p.n_sot, xi_dl=p.xi_dl)[0])
+
+    def switching_current_50(self, b_x: float, width: float, temperature: float = 300.0) -> float:
+        """|I| switching the disfavoured state with probability 1/2 in one pulse of ``width``
+        at in-plane field ``b_x``: the root of ``1 - exp(-width / tau(I)) = 1/2`` for the same
+        escape time the thermal path uses (:func:`~.thermal.pma_escape_times`)."""
+        from scipy.optimize import brentq
+
+        b = (b_x, 0.0, 0.0)
+        target = width / math.log(2.0)
+        i_c = self.critical_current(b_x)
+        state = -float(np.sign(self.p.xi_dl * b_x)) or 1.0   # the state the current leaves
+        f = lambda i: math.log(self.escape_time(state, i, b, temperature)) - math.log(target)  # noqa: E731
+        return float(brentq(f, 1e-9 * i_c, i_c, xtol=1e-9 * i_c))
+
+    def switching_field_50(self, width: float, temperature: float = 300.0) -> float:
+        """Out-of-plane field |B_z| reversing the magnet with probability 1/2 within ``width``
+        (no current): the coercive field of a field loop dwelling ``width`` per step."""
+        from scipy.optimize import brentq
+
+        target = width / math.log(2.0)
+        bk = self.p.b_k_eff
+        f = lambda bz: math.log(self.escape_time(1.0, 0.0, (0.0, 0.0, -bz), temperature)) - math.log(target)  # noqa: E731
+        return float(brentq(f, 1e-9 * bk, bk, xtol=1e-9 * bk))
+
     def macrospin(self, b_ext=(0.0, 0.0, 0.0)) -> MacrospinParams:
         p = self.p
         return MacrospinParams(ms=p.ms, volume=p.volume, thickness=p.thickness, alpha=p.alpha, k_u=p.k_u,
