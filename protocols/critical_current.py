@@ -46,9 +46,9 @@ class CriticalCurrentVsWidth(SequenceProtocol):
     params = (
         Param("widths", "s", default=(100e-6, 1e-3, 10e-3), bounds=(1e-12, 10.0), sequence=True,
               doc="write pulse widths"),
-        Param("current_low", "A", default=0.5e-3, bounds=(1e-6, 0.105),
+        Param("current_low", "A", default=2e-3, bounds=(1e-6, 0.105),
               doc="lower end of the initial bracket (should not switch)"),
-        Param("current_high", "A", default=4e-3, bounds=(1e-6, 0.105),
+        Param("current_high", "A", default=10e-3, bounds=(1e-6, 0.105),
               doc="upper end of the initial bracket (should switch)"),
         Param("repeats", "", int, default=50, bounds=(1, 100_000), doc="cycles per probe"),
         Param("bisections", "", int, default=7, bounds=(0, 30), doc="bisection probes per width"),

@@ -182,7 +182,7 @@ OUTCOME_COLUMNS = (
 
 #: parameters shared by the switching-probability style protocols
 SEQUENCE_PARAMS = (
-    Param("reset_current", "A", default=5e-3, bounds=(1e-6, 0.105),
+    Param("reset_current", "A", default=12e-3, bounds=(1e-6, 0.105),
           doc="reset pulse amplitude (sign opposite to the writes); must switch surely"),
     Param("reset_width", "s", default=1e-3, bounds=(1e-3, 10.0),
           doc="reset pulse width (pulse-delta writes: the reset has the write width)"),
@@ -276,7 +276,7 @@ class SwitchingProbability(SequenceProtocol):
     description = ("switching probability map: reset -> write -> read cycles on an (amplitude, "
                    "width) grid, every outcome recorded")
     params = (
-        Param("amplitudes", "A", default=(1.7e-3, 1.8e-3, 1.85e-3, 1.9e-3, 1.95e-3, 2.0e-3, 2.1e-3),
+        Param("amplitudes", "A", default=(5.0e-3, 5.15e-3, 5.3e-3, 5.45e-3, 5.6e-3, 5.75e-3, 5.9e-3),
               bounds=(-0.105, 0.105), sequence=True, doc="write pulse amplitudes (one sign)"),
         Param("widths", "s", default=(1e-3, 10e-3), bounds=(1e-12, 10.0), sequence=True,
               doc="write pulse widths"),

@@ -11,7 +11,7 @@ from protocols.runner import run
 from protocols.runstore import RunReader, RunStatus
 from protocols.spinloss_comparison import compare_spinloss
 from protocols.switching_probability import write_path
-from sim_backend.devices import SotHallBarSpine
+from sim_backend.physics.presets import make_device
 
 BX = 10e-3
 
@@ -38,7 +38,7 @@ def test_adaptive_i50_matches_the_model_at_each_width(tmp_path):
     assert result.status == RunStatus.COMPLETE
     with RunReader(result.path) as reader:
         df = reader.to_dataframe()
-    dev = SotHallBarSpine()
+    dev = make_device("sot_hallbar", {})               # the bench's device
     i50 = fit_width_i50(df).set_index("width")["i50"]
     for w in widths:
         assert i50[w] == pytest.approx(dev.switching_current_50(BX, w), rel=0.02)
@@ -48,8 +48,9 @@ def test_adaptive_i50_matches_the_model_at_each_width(tmp_path):
     for w in widths:
         assert refine[w] == pytest.approx(dev.switching_current_50(BX, w), rel=0.1)
     fit = fit_neel_brown(df)
+    # barrier Delta (1 - B_x/B_K,eff)^2 (1 - I/Ic0(B_x)), n = 1 (physics.thermal.pma_escape_times)
     assert fit.ic0 == pytest.approx(dev.critical_current(BX), rel=0.10)
-    assert fit.delta == pytest.approx(dev.delta, rel=0.15)
+    assert fit.delta == pytest.approx(dev.p.delta_300 * (1 - BX / dev.p.b_k_eff) ** 2, rel=0.15)
 
 
 def test_energy_per_switch_falls_as_spin_loss_grows(tmp_path, capsys):

@@ -10,10 +10,11 @@ from protocols.base import CheckError, ParamError
 from protocols.runner import RunInterrupted, run
 from protocols.runstore import RunReader, RunStatus
 from protocols.switching_probability import SwitchingProbability
-from sim_backend.devices import SotHallBarSpine
+from sim_backend.physics.presets import make_device
 
 BX = 10e-3
-GRID = {"amplitudes": (1.7e-3, 1.8e-3, 1.85e-3, 1.9e-3, 1.95e-3, 2.05e-3),
+# around the 50 % currents of the sot-hallbar device at Bx = 10 mT: 5.51 mA (1 ms), 5.18 mA (10 ms)
+GRID = {"amplitudes": (4.95e-3, 5.1e-3, 5.25e-3, 5.4e-3, 5.55e-3, 5.7e-3),
         "widths": (1e-3, 10e-3), "field_x": BX}
 
 
@@ -33,19 +34,22 @@ def test_every_cycle_is_a_row_and_the_fit_recovers_ic0_and_delta(bench, tmp_path
     assert units["amplitude"] == "A" and units["width"] == "s" and units["r_after"] == "ohm"
     assert sorted(df["repeat"].unique()) == list(range(150))
     assert df["valid_reset"].all()                      # every cycle started from the reset
-    dev = SotHallBarSpine()
-    mz = np.sqrt(1 - (BX / dev.bk) ** 2)
+    dev = make_device("sot_hallbar", {})               # the bench's device
+    p = dev.p
+    mz = np.sqrt(1 - (BX / p.b_k_eff) ** 2)
     # the two states are +-R_AHE m_z around the offset, and every row is one of them
     r = np.concatenate([df["r_before"], df["r_after"]])
-    assert np.all(np.abs(np.abs(r - dev.r_offset) - dev.r_ahe * mz) < 0.01)
-    assert df["channel_resistance"].iloc[0] == pytest.approx(dev.r_xx, rel=1e-3)
+    assert np.all(np.abs(np.abs(r - p.r_offset) - p.r_ahe * mz) < 0.01)
+    assert df["channel_resistance"].iloc[0] == pytest.approx(p.r_xx, rel=1e-3)
     counts = outcome_counts(df)
     # switching is monotonic in amplitude and longer pulses switch at lower currents
     for _, g in counts.groupby("width"):
         assert np.all(np.diff(g.sort_values("amplitude")["fraction"]) >= -0.1)
     fit = fit_neel_brown(df)
+    # the thermal law of the device: barrier Delta (1 - B_x/B_K,eff)^2 (1 - I/Ic0(B_x)), n = 1
+    delta = p.delta_300 * (1 - BX / p.b_k_eff) ** 2
     assert fit.ic0 == pytest.approx(dev.critical_current(BX), rel=0.10)
-    assert fit.delta == pytest.approx(dev.delta, rel=0.15)
+    assert fit.delta == pytest.approx(delta, rel=0.15)
     assert fit.ic0_err < 0.03 * fit.ic0 and fit.delta_err < 0.1 * fit.delta
     assert abs(fit.ic0 - dev.critical_current(BX)) < 4 * fit.ic0_err + 0.01 * fit.ic0
 
@@ -74,7 +78,7 @@ def test_bad_grids_are_refused_before_any_pulse(bad, error, match, tmp_path):
 
 def test_interrupted_map_resumes_to_the_outcomes_of_an_uninterrupted_run(bench, tmp_path,
                                                                           monkeypatch):
-    params = {"amplitudes": (1.8e-3, 1.85e-3, 1.9e-3), "widths": (1e-3, 3e-3), "repeats": 40,
+    params = {"amplitudes": (5.2e-3, 5.4e-3, 5.6e-3), "widths": (1e-3, 3e-3), "repeats": 40,
               "field_x": BX}
     full = run(SwitchingProbability, bench, params, out_dir=tmp_path / "full", seed=11,
                progress=False)
