@@ -33,7 +33,8 @@ def buffered_map(repeats: int, out_dir: str) -> tuple[float, float, int]:
 
     rm, world = _world(f"{Bench.load('sot-hallbar').path}@spinbench")
 
-    params = {"amplitudes": tuple(np.linspace(1.6e-3, 2.2e-3, 20)),
+    # around the 50 % currents of the bench's W/CoFeB Hall bar at Bx = 10 mT (5.2..5.5 mA)
+    params = {"amplitudes": tuple(np.round(np.linspace(4.8e-3, 6.2e-3, 20), 9)),
               "widths": tuple(np.round(np.geomspace(1e-3, 10e-3, 10), 6)),
               "repeats": repeats, "field_x": 10e-3}
     try:
@@ -46,45 +47,33 @@ def buffered_map(repeats: int, out_dir: str) -> tuple[float, float, int]:
 
 
 def per_pulse_slice(cycles: int) -> tuple[float, float]:
-    """(wall s, instrument s) per reset -> read -> write -> read cycle through pymeasure, one
-    command at a time (software-timed pulses: their width is whatever the bus takes)."""
-    import pyvisa
-    from pymeasure.instruments.keithley import Keithley2182, Keithley6221
-
+    """(wall s, instrument s) per reset -> read -> write -> read cycle with one VISA exchange per
+    action through the pymeasure-based role drivers: the same instrument-timed 1 ms pulses
+    (``CurrentSource.pulse``, a one-point 6221 list sweep) and 2182A reads as the map, but a
+    round trip for every pulse and every reading instead of one buffered sweep."""
     from instruments.bench import Bench
 
-    lib = f"{Bench.load('sot-hallbar').path}@spinbench"
-    rm = pyvisa.ResourceManager(lib)        # keeps one world for both drivers
-    try:
-        source = Keithley6221("GPIB0::12::INSTR", visa_library=lib)
-        meter = Keithley2182("GPIB0::7::INSTR", visa_library=lib, read_termination="\n")
-        magnet = rm.open_resource("GPIB0::6::INSTR")
-        magnet.write("FUNC:MODE CURR;CURR 1;OUTP ON")
-        for _ in range(1000):
-            if abs(float(magnet.query("MEAS:CURR?")) - 1.0) < 1e-3:
-                break
-        source.source_compliance = 20
-        meter.write(":SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:NPLC 0.01;:SENS:VOLT:DFIL OFF")
+    bench = Bench.load("sot-hallbar")
+    with bench.open() as lab:
+        import pyvisa
+
+        world = pyvisa.ResourceManager(bench.visa_library_spec()).visalib.world
+        source, meter = lab.role("current_source"), lab.role("voltmeter")
+        lab.role("field_x").set_field(10e-3)
+        meter.set_integration_time(0.01 / 60)
 
         def read() -> float:
-            source.source_current = 100e-6
-            return float(meter.ask(":READ?"))
+            source.set_current(100e-6)
+            source.enable()
+            return meter.read_voltage()
 
-        world = rm.visalib.world
-        source.enable_source()
         t0, v0 = time.perf_counter(), world.now
-        for k in range(cycles):
-            source.source_current = -5e-3     # reset pulse (DC level, software-timed)
-            source.source_current = 0.0
+        for _ in range(cycles):
+            source.pulse(12e-3, 1e-3)          # reset (the map's default reset current)
             read()                             # before
-            source.source_current = 1.9e-3     # write pulse
-            source.source_current = 0.0
+            source.pulse(-5.5e-3, 1e-3)        # write
             read()                             # after
-        elapsed, virtual = time.perf_counter() - t0, world.now - v0
-        source.disable_source()
-        return elapsed / cycles, virtual / cycles
-    finally:
-        rm.close()
+        return (time.perf_counter() - t0) / cycles, (world.now - v0) / cycles
 
 
 def main() -> None:
@@ -107,7 +96,7 @@ def main() -> None:
     print(f"instrument time on the simulated clock (bus + instrument actions, what a real bench "
           f"spends): buffered {virtual:.0f} s ({virtual / cycles * 1e3:.2f} ms/cycle, pulse "
           f"widths 1-10 ms included), per-pulse {per_cycle_virtual * cycles:.0f} s "
-          f"({per_cycle_virtual * 1e3:.2f} ms/cycle, pulses only as long as the bus makes them)")
+          f"({per_cycle_virtual * 1e3:.2f} ms/cycle, the same instrument-timed pulses)")
 
 
 if __name__ == "__main__":
