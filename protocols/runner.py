@@ -258,7 +258,10 @@ def run(
         An ``aborted``/``failed``/dead ``running`` run file to continue: its completed steps
         are skipped and new points appended.
     seed
-        Recorded in the file; also sets the protocol's ``seed`` parameter if it has one.
+        Recorded in the file; also sets the protocol's ``seed`` parameter if it has one, and
+        goes to the bench's per-step checkpoint (:func:`checkpoint_token`): on a simulated bench
+        it selects the random stream, so the same seed reproduces a run and another one gives a
+        new realisation. A resumed run keeps the seed its file records.
     progress
         Show a tqdm bar on stderr; ``None``: only if stderr is a terminal.
     flush_every, flush_seconds
@@ -286,6 +289,11 @@ def run(
     machine = _Machine()
 
     given = dict(params or {})
+    if resume is not None and seed is None:
+        with RunReader(resume) as reader:     # a resumed run keeps its seed
+            seed = reader.seed
+    if seed is not None and not 0 <= int(seed) < 2**31:
+        raise RunnerError(f"seed = {seed} is out of range [0, 2147483647]")
     if seed is not None and "seed" in {p.name for p in protocol.params} and "seed" not in given:
         given["seed"] = seed
     if resume is not None:
@@ -325,7 +333,7 @@ def run(
                     if index in done:
                         continue
                     if checkpoint is not None:
-                        checkpoint(index)
+                        checkpoint(checkpoint_token(seed, index))
                     points = protocol.measure(roles, values, step)
                     with _sigint_deferred():
                         writer.append(index, points)
@@ -366,6 +374,15 @@ def _params_for_resume(protocol: MeasurementProtocol, resume: Path,
             raise RunnerError(f"cannot change {key} when resuming (file has "
                               f"{stored_valid[key]!r}, given {value!r})")
     return stored
+
+
+def checkpoint_token(seed: int | None, index: int) -> int:
+    """What the bench's ``checkpoint`` receives before step ``index``: the step, and the run's
+    seed in the upper 32 bits when one is given (``--seed``), so a simulated bench draws a
+    stream of its own per (seed, step) -- the same again when the run is resumed."""
+    if seed is None:
+        return int(index)
+    return (int(seed) << 32) | int(index)
 
 
 def _open_writer(protocol: MeasurementProtocol, bench: Any, values: Mapping[str, Any],

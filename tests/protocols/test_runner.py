@@ -29,8 +29,9 @@ def test_complete_run_writes_every_step_with_bench_snapshot_and_checkpoints(tmp_
     assert result.status == RunStatus.COMPLETE
     assert (result.n_points, result.steps_done, result.steps_total) == (5, 5, 5)
     assert bench.calls[0] == "open" and bench.calls[-1] == "close"
+    # checkpoint token: the run seed in the upper 32 bits, the step below
     assert [c for c in bench.calls if c.startswith("checkpoint")] == [
-        f"checkpoint:{i}" for i in range(5)]
+        f"checkpoint:{(3 << 32) | i}" for i in range(5)]
     assert "role:gaussmeter" in bench.calls  # optional role asked for, absent, run fine
     assert bench.last_opened.source.output is False  # bench closed -> source off
     with RunReader(result.path) as reader:

@@ -109,3 +109,16 @@ def test_interrupted_map_resumes_to_the_outcomes_of_an_uninterrupted_run(bench, 
     assert len(da) == len(db) == 6 * 40
     assert 0.05 < da["switched"].mean() < 0.95           # a map with outcomes to lose
     assert da.equals(db)                                 # every outcome and reading, bit for bit
+
+
+def test_the_run_seed_selects_the_simulated_realisation(bench, tmp_path):
+    params = {"amplitudes": (5.4e-3,), "widths": (1e-3,), "repeats": 40, "field_x": BX}
+    outcomes = {}
+    for label, seed in (("a", 3), ("b", 3), ("c", 4)):
+        result = run(SwitchingProbability, bench, params, out_dir=tmp_path / label, seed=seed,
+                     progress=False)
+        with RunReader(result.path) as reader:
+            outcomes[label] = reader.to_dataframe()["switched"].to_numpy()
+    assert 0.1 < outcomes["a"].mean() < 0.9                   # near I50: a stochastic outcome
+    assert np.array_equal(outcomes["a"], outcomes["b"])        # same seed, same realisation
+    assert not np.array_equal(outcomes["a"], outcomes["c"])    # another seed, another one
