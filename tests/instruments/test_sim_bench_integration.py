@@ -1,7 +1,7 @@
 """The spinbench drivers against the @spinbench emulators, through pyvisa only.
 
-Uses the built-in ``sot-hallbar`` bench, keeping the instruments whose emulator has landed
-(the file list is read; no simulator code is imported here).  Physics is asserted loosely:
+Uses the built-in ``sot-hallbar`` bench reduced to the instruments each test needs (the file
+list is read; no simulator code is imported here).  Physics is asserted loosely:
 the gaussmeter sees the field the magnet supply set, the SMU sees a finite device voltage.
 """
 from importlib.resources import files
@@ -33,11 +33,10 @@ def _bench_with_available_emulators(tmp_path, keep: set[str]) -> Bench:
 
 
 def test_field_loop_and_snapshot_on_the_simulated_bench(tmp_path):
-    bench = _bench_with_available_emulators(tmp_path, {"magnet", "gaussmeter"})
-    if not {"field", "gaussmeter"} <= set(bench.roles):
-        pytest.skip("magnet or gaussmeter emulator not available yet")
+    bench = _bench_with_available_emulators(tmp_path, {"magnet_x", "gaussmeter"})
+    assert {"field_x", "gaussmeter"} <= set(bench.roles)
     with bench.open() as lab:
-        magnet, probe = lab.role("field"), lab.role("gaussmeter")
+        magnet, probe = lab.role("field_x"), lab.role("gaussmeter")   # the probe reads x
         probe.auto_range(True)
         for target in (0.05, -0.03, 0.0):
             magnet.set_field(target)
@@ -47,14 +46,13 @@ def test_field_loop_and_snapshot_on_the_simulated_bench(tmp_path):
             magnet.set_field(0.2)
         lab.checkpoint(7)
         snap = lab.snapshot()
-        assert snap["instruments"]["magnet"]["settings"]["idn"]
-        assert snap["instruments"]["magnet"]["settings"]["output_enabled"] is True
+        assert snap["instruments"]["magnet_x"]["settings"]["idn"]
+        assert snap["instruments"]["magnet_x"]["settings"]["output_enabled"] is True
 
 
 def test_source_meter_and_voltmeter_on_the_simulated_bench(tmp_path):
     bench = _bench_with_available_emulators(tmp_path, {"smu", "nanovoltmeter"})
-    if not {"source_meter", "voltmeter"} <= set(bench.roles):
-        pytest.skip("2450 or 2182A emulator not available yet")
+    assert {"source_meter", "voltmeter"} <= set(bench.roles)
     with bench.open() as lab:
         smu, nvm = lab.role("source_meter"), lab.role("voltmeter")
         smu.source_current(1e-3)
@@ -68,8 +66,7 @@ def test_source_meter_and_voltmeter_on_the_simulated_bench(tmp_path):
 
 def test_pulse_delta_and_pulse_sweep_on_the_simulated_bench(tmp_path):
     bench = _bench_with_available_emulators(tmp_path, {"pulser", "nanovoltmeter"})
-    if "pulse_delta" not in bench.roles:
-        pytest.skip("6221 emulator not available yet")
+    assert "pulse_delta" in bench.roles
     import numpy as np
     with bench.open() as lab:
         system = lab.role("pulse_delta")
