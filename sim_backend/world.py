@@ -120,6 +120,24 @@ class SimWorld:
         self.device.evolve(dt, self.drive(), self.rng)
         self.clock.now += dt
 
+    def steady(self) -> bool:
+        """Whether :meth:`advance` is one device step under the present drive (virtual clock,
+        every coil at its set point): what batched fast paths of emulators require."""
+        if self.clock.mode != "virtual":
+            return False
+        for c in self.coils.values():
+            if c.current != c.setpoint:
+                return False
+        return True
+
+    def drive_with_source(self, name: str, port: str, amps: float) -> Drive:
+        """The drive :meth:`drive` would return after ``set_source(name, port, amps)``, without
+        changing the sources (the same sum in the same order, so the same current)."""
+        sources = dict(self.sources)
+        sources[name] = (port, float(amps))
+        dport = self.drive_port
+        return self.drive(current=sum(a for p, a in sources.values() if p == dport))
+
     def _advance_ramping(self, dt: float) -> None:
         """``advance`` while a coil slews: steps over which the field changes <= FIELD_STEP."""
         moving = [c for c in self.coils.values() if c.current != c.setpoint]

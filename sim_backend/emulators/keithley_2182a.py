@@ -252,6 +252,10 @@ class Keithley2182A(Emulator):
     # ------------------------------------------------------------------------ trigger model
     def _store(self, value: float) -> None:
         self.samples.append(value)
+        self._store_buffer(value)
+
+    def _store_buffer(self, value: float) -> None:
+        """The reading buffer's part of :meth:`_store`."""
         s = self.settings
         if s["trac_cont"] == "NEXT" and s["trac_feed"] != "NONE":
             if s["trac_feed"] == "CALCULATE" and self._calc1 is not None:
@@ -351,6 +355,65 @@ class Keithley2182A(Emulator):
         self._fresh = True
         self.meas_event |= RAV
         self._store(v)
+
+    # ------------------------------------------------------------------------ batched linked triggers
+    def linked_batch(self, n: int) -> tuple[str, float, float, float, float] | None:
+        """Whether the next ``n`` Trigger Link inputs of a source that does not wait (a 622x
+        list sweep with ``TRIG:OUTP SOUR``) would all take :meth:`_linked_fast`: then
+        ``(port, trigger delay, aperture, instrument noise per unit normal, range)`` for a
+        source that runs them in one batch (:meth:`store_linked_batch`), else None."""
+        s = self.settings
+        if not (self._waiting >= n and s["trig_sour"] == "EXTERNAL" and s["chan"] in (1, 2)):
+            return None
+        chan = s["chan"]
+        port = self.connect.get(f"channel{chan}")
+        if (port is None or s["samp_coun"] != 1 or s["func"] != "VOLT" or s["dfil"] or s["lsyn"]
+                or s["trig_del_auto"] or s[f"auto{chan}"] or s["calc_stat"]):
+            return None
+        aperture = s["volt_nplc"] * self.plc
+        rng = s[f"range{chan}"]
+        nplc = max(aperture * self.line_frequency, 1e-4)
+        return port, s["trig_del"], aperture, NOISE_1PLC[rng] / math.sqrt(nplc), rng
+
+    def store_linked_batch(self, values: list[float]) -> None:
+        """The end of :meth:`_linked_fast` for readings taken by the source in one batch
+        (``values``: port voltage + Johnson + instrument noise, before the range check), in
+        order: overflow, REL, the latest reading, the buffer; ``len(values)`` triggers used."""
+        s = self.settings
+        chan = s["chan"]
+        limit = 1.2 * s[f"range{chan}"]
+        rel = s[f"ref{chan}"] if s[f"ref_stat{chan}"] else None
+        out = []
+        for v in values:
+            if abs(v) > limit:
+                self.meas_event |= ROF
+                out.append(OVERFLOW)
+            elif rel is not None:
+                out.append(v - rel)
+            else:
+                out.append(v)
+        self._waiting -= len(out)
+        if not out:
+            return
+        self.latest = out[-1]
+        self._fresh = True
+        self.meas_event |= RAV
+        self.samples.extend(out)
+        if s["trac_cont"] == "NEXT" and s["trac_feed"] == "SENSE":
+            size = s["trac_poin"]
+            # _store appends until the buffer holds trac_poin readings (at least one more)
+            self.buffer.extend(out[:max(size - len(self.buffer), 1)])
+            n = len(self.buffer)
+            if n >= 2:
+                self.meas_event |= BAV
+            if n >= size / 2:
+                self.meas_event |= BHF
+            if n >= size:
+                self.meas_event |= BFL
+                s["trac_cont"] = "NEVER"
+        else:
+            for v in out:
+                self._store_buffer(v)
 
     def _read(self, dev: Any = None, args: Args | None = None) -> str:
         """READ? = ABORt; INITiate; FETCh?."""

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import KB
 from ..scpi import (Args, Boolean, Choice, Cmd, CommandTable, Emulator, Numeric, ScpiError,
                     String, _COMMON_TABLE, setting, system_error_commands)
 
@@ -54,6 +55,10 @@ CAL, SWPD, SWPA, SWP, RSE, TRIG, ARM, IDLE = (1 << b for b in (0, 1, 2, 3, 4, 5,
 MSB, QSB, OSB = 1 << 0, 1 << 3, 1 << 7
 #: shortest 2182A conversion inside a pulse (s): 12 ms max width - 11.966 ms max source delay
 MIN_PULSE_APERTURE = 34e-6
+
+
+class _NoBatch(Exception):
+    """A sweep the batched loop does not cover (an interval that takes the sLLG)."""
 
 
 def range_for(amps: float) -> float:
@@ -289,6 +294,9 @@ class Keithley6221(Emulator):
         delays = [self._point_delay(i) for i in range(len(points))]
         comps = [self._point_comp(i) for i in range(len(points))]
         world = self.world
+        if at_source and self._run_sweep_batch(points, delays, comps, reps, nv):
+            self._drive(s["level"])
+            return
         for _ in range(reps):
             for i, amps in enumerate(points):
                 _, limited = self._drive(amps, comps[i])
@@ -306,6 +314,146 @@ class Keithley6221(Emulator):
                     if nv is not None:
                         nv.external_trigger()
         self._drive(s["level"])
+
+    def _run_sweep_batch(self, points: list[float], delays: list[float], comps: list[float],
+                         reps: int, nv) -> bool:
+        """:meth:`_run_sweep` with ``TRIG:OUTP SOUR`` in one tight loop, when nothing but the
+        sweep changes the world (virtual clock, coils settled), the device takes its memoized
+        thermal step on every interval (:meth:`SotHallBar.thermal_entry`) and the linked 2182A
+        converts at every point on its fast path (:meth:`Keithley2182A.linked_batch`).
+
+        The same physics, clock and random stream as the generic loop: per point the same
+        intervals (rise, trigger delay, aperture, rest of the point's delay, the clock summed
+        in the same order), the same flip probabilities (the device's memo), the same scalar
+        draws in the same order (a uniform per interval, the Johnson then the instrument
+        normal per reading), so the same readings bit for bit; the 2182A gets them in one list.
+        Returns False, having changed nothing, when the batch does not apply.
+        """
+        world = self.world
+        dev = world.device
+        well = getattr(dev, "relaxed_well", None)
+        if well is None or not hasattr(dev, "thermal_entry") or not world.steady():
+            return False
+        npts = len(points)
+        total = reps * npts
+        cfg = nv.linked_batch(total)
+        s0 = well()
+        if cfg is None or s0 is None:
+            return False
+        nv_port, trig_del, aperture, noise_coef, _ = cfg
+        trig_del = float(trig_del)
+        aperture = max(float(aperture), 1e-9)          # as SimWorld.measure_voltage
+        rise_dt = float(self.RISE_TIME)
+        port, address = self.port, self.address
+        # the wells' directions (any thermal entry holds them) and the compliance resistance,
+        # which must not depend on the state
+        d0 = world.drive()
+        e0 = dev.thermal_entry(rise_dt, d0, 1.0)
+        if e0 is False:
+            return False
+        m_well = (e0[1], e0[2])                        # index 0: well +1, 1: well -1
+        if not (m_well[0][2] > 0 > m_well[1][2]):      # in-plane saturated: no wells
+            return False
+        r = world.port_resistance(port)
+        if any(dev.well_readout(sw, m_well[k], d0, port)[1] != r
+               for k, sw in enumerate((1.0, -1.0))):
+            return False
+        delivered, limited = [], []
+        for i, amps in enumerate(points):
+            lim = abs(amps) * r > comps[i]
+            delivered.append(math.copysign(comps[i] / r, amps) if lim else amps)
+            limited.append(lim)
+        if self.settings["swe_cab"] and any(limited):
+            return False
+        levels: dict[float, int] = {}
+        lev = [levels.setdefault(v, len(levels)) for v in delivered]
+        drives = [world.drive_with_source(address, port, v) for v in levels]
+        # the clock, exactly as the generic loop advances it (it does not depend on the draws)
+        now = world.clock.now
+        prev, present = self.delivered, address in world.sources
+        rises, rests = [], []
+        for _ in range(reps):
+            for i in range(npts):
+                v = delivered[i]
+                rise = v != prev or not present
+                prev, present = v, True
+                if rise:
+                    now += rise_dt
+                t0 = now
+                if trig_del > 0:
+                    now += trig_del
+                now += aperture
+                rest = delays[i] - (now - t0)
+                if rest > 0:
+                    rest = float(rest)
+                    now += rest
+                else:
+                    rest = 0.0
+                rises.append(rise)
+                rests.append(rest)
+        # flip probabilities from each well, per (level, interval): the device's memo
+        table: dict[tuple[int, float], tuple[float, float, float]] = {}
+
+        def probs(li: int, dt: float):
+            key = (li, dt)
+            got = table.get(key)
+            if got is None:
+                ep = dev.thermal_entry(dt, drives[li], 1.0)
+                em = dev.thermal_entry(dt, drives[li], -1.0)
+                if ep is False or em is False:
+                    raise _NoBatch
+                got = table[key] = (ep[0], em[0], ep[3])
+            return got
+
+        try:
+            p_rise = [probs(li, rise_dt) for li in range(len(drives))]
+            p_trig = [probs(li, trig_del) if trig_del > 0 else None for li in range(len(drives))]
+            p_ap = [probs(li, aperture) for li in range(len(drives))]
+            p_rest = [probs(lev[k % npts], rests[k]) if rests[k] > 0 else None
+                      for k in range(total)]
+        except _NoBatch:
+            return False
+        # readout per (level, well) and the Johnson noise per well (SimWorld.measure_voltage)
+        volts, sigma = [], []
+        for li, d in enumerate(drives):
+            volts.append(tuple(dev.well_readout(sw, m_well[k], d, nv_port)[0]
+                               for k, sw in enumerate((1.0, -1.0))))
+        for k, sw in enumerate((1.0, -1.0)):
+            rw = dev.well_readout(sw, m_well[k], d0, nv_port)[1]
+            sigma.append(math.sqrt(4 * KB * world.temperature * rw / (2 * aperture)))
+        # the draws, in the generic order
+        rand, normal = world.rng.random, world.rng.standard_normal
+        w = 0 if s0 > 0 else 1
+        readings = [0.0] * total
+        for k in range(total):
+            li = lev[k % npts]
+            if rises[k] and rand() < p_rise[li][w]:
+                w ^= 1
+            if trig_del > 0 and rand() < p_trig[li][w]:
+                w ^= 1
+            vl = volts[li]
+            v0 = vl[w]
+            if rand() < p_ap[li][w]:
+                w ^= 1
+            v = 0.5 * (v0 + vl[w]) + sigma[w] * normal()
+            readings[k] = v + noise_coef * normal()
+            pr = p_rest[k]
+            if pr is not None and rand() < pr[w]:
+                w ^= 1
+        # the state the generic loop leaves behind
+        last = delivered[(total - 1) % npts]
+        world.set_source(address, port, last)
+        world.clock.now = now
+        dev.settle_thermal(m_well[w], p_ap[lev[(total - 1) % npts]][2])
+        self.delivered = last
+        if limited[(total - 1) % npts]:
+            self.meas_cond |= COMP
+        else:
+            self.meas_cond &= ~COMP
+        if any(limited):
+            self.meas_event |= COMP
+        nv.store_linked_batch(readings)
+        return True
 
     # ------------------------------------------------------------------------ delta modes
     def _run_count(self, mode: str) -> float:

@@ -176,6 +176,47 @@ class SotHallBar:
                     return
         self._evolve(dt, drive, rng)
 
+    # -- fast-path hooks of batched list sweeps (sim_backend.emulators.keithley_6221)
+    def relaxed_well(self) -> float | None:
+        """+1 / -1: the well the moment sits in when the memoized thermal step of
+        :meth:`evolve` applies to the next interval; None when it does not (after an sLLG
+        interval, or m_z = 0)."""
+        if not self._relaxed:
+            return None
+        mz = self.m[2]
+        if mz == 0:
+            return None
+        return 1.0 if mz > 0 else -1.0
+
+    def thermal_entry(self, dt: float, drive, s: float):
+        """The memoized thermal step :meth:`evolve` takes from well ``s`` over ``dt`` under
+        ``drive``: ``(P(flip), m if it stays, m if it flips, J)``, or False (sLLG interval)."""
+        key = (float(drive.current), _field_key(drive), _temperature(drive, self.p.r_thermal),
+               float(dt), s > 0)
+        memo = self._memo()
+        entry = memo.get(key)
+        if entry is None:
+            entry = memo[key] = self._thermal_entry(dt, drive, s)
+        return entry
+
+    def well_readout(self, s: float, m: np.ndarray, drive, port: str) -> tuple[float, float]:
+        """``(voltage(port, drive), resistance(port))`` with the moment relaxed at ``m``, the
+        equilibrium of well ``s`` (exactly what :meth:`voltage` / :meth:`resistance` return
+        in that state); the device's state is left as it was."""
+        saved = self.m, self._relaxed
+        try:
+            self.m, self._relaxed = m, True
+            return self.voltage(port, drive), self.resistance(port)
+        finally:
+            self.m, self._relaxed = saved
+
+    def settle_thermal(self, m: np.ndarray, j: float) -> None:
+        """The state after a run of thermal steps whose last one left the moment at ``m``
+        under current density ``j`` (what :meth:`evolve` leaves behind)."""
+        self.m = m
+        self._j_last = j
+        self.last_path = "thermal"
+
     def _thermal_entry(self, dt: float, drive, s: float):
         """(P(flip), m if it stays, m if it flips, J) of one thermal step from well ``s`` --
         computed exactly as :meth:`_evolve` does -- or False if the interval takes the sLLG."""
