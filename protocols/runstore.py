@@ -180,6 +180,20 @@ def _column_fill(dtype: np.dtype) -> Any:
     return 0
 
 
+def _append_1d(ds: h5py.h5d.DatasetID, start: int, values: np.ndarray) -> None:
+    """Grow a 1-D chunked dataset to ``start + len(values)`` and write ``values`` (of the
+    dataset's dtype) at ``start``: ``Dataset.resize`` + ``ds[start:] = values`` through the
+    low-level API."""
+    values = np.ascontiguousarray(values)
+    count = values.shape[0]
+    ds.set_extent((start + count,))
+    if count == 0:
+        return
+    fspace = ds.get_space()
+    fspace.select_hyperslab((start,), (count,))
+    ds.write(h5py.h5s.create_simple((count,)), fspace, values)
+
+
 class _Layout:
     """Creates the datasets of a run file (shared by :meth:`RunWriter.create` and resume)."""
 
@@ -246,6 +260,14 @@ class RunWriter:
         self._axis_written = {t.name: not np.isnan(f["traces"][t.name]["axis"][...]).all()
                               for t in self.traces if not t.axis_per_point}
         self._n_points = int(f["data/step"].shape[0])
+        # dataset handles, dtypes and fill values, looked up once (a flush per step appends to
+        # every column: the high-level h5py lookups and selections cost more than the data)
+        data = f["data"]
+        self._column_ds = [(c.name, data[c.name].id, data[c.name].dtype,
+                            _column_fill(data[c.name].dtype)) for c in self.columns]
+        self._timestamp_ds = data["timestamp"].id
+        self._step_ds = data["step"].id
+        self._steps_done_ds = f["run/steps_done"].id
         self._last_flush = time.monotonic()
         self._closed = False
         f.swmr_mode = True
@@ -434,29 +456,23 @@ class RunWriter:
             self._n_points += len(self._pending_points)
             self._pending_points = []
         if self._pending_steps:
-            done = self._f["run/steps_done"]
-            start = done.shape[0]
-            done.resize((start + len(self._pending_steps),))
-            done[start:] = self._pending_steps
+            done = self._steps_done_ds
+            _append_1d(done, done.shape[0], np.asarray(self._pending_steps, dtype=np.int64))
             self._pending_steps = []
         self._f.flush()
         self._last_flush = time.monotonic()
 
     def _write_points(self, pending: list[tuple[int, float, Mapping[str, Any]]]) -> None:
-        start, count = self._n_points, len(pending)
-        data = self._f["data"]
-        for column in self.columns:
-            ds = data[column.name]
-            fill = _column_fill(ds.dtype)
-            ds.resize((start + count,))
-            ds[start:] = np.asarray([p.get(column.name, fill) for _, _, p in pending],
-                                    dtype=ds.dtype)
+        start = self._n_points
+        points = [p for _, _, p in pending]
+        for name, ds, dtype, fill in self._column_ds:
+            _append_1d(ds, start, np.asarray([p.get(name, fill) for p in points], dtype=dtype))
         for trace in self.traces:
-            self._write_trace(trace, start, [p.get(trace.name) for _, _, p in pending])
-        data["timestamp"].resize((start + count,))
-        data["timestamp"][start:] = [stamp for _, stamp, _ in pending]
-        data["step"].resize((start + count,))
-        data["step"][start:] = [step for step, _, _ in pending]
+            self._write_trace(trace, start, [p.get(trace.name) for p in points])
+        _append_1d(self._timestamp_ds, start,
+                   np.asarray([stamp for _, stamp, _ in pending], dtype=np.float64))
+        _append_1d(self._step_ds, start, np.asarray([step for step, _, _ in pending],
+                                                    dtype=np.int64))
 
     def _write_trace(self, trace: Trace, start: int, given: list[Any]) -> None:
         group = self._f["traces"][trace.name]
