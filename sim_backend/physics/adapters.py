@@ -227,10 +227,18 @@ class SotHallBar:
         strong = abs(j) > 0.2 * self.critical_current_density(0.0) or np.linalg.norm(b) > 0.2 * p.b_k_eff
         if dt <= p.llg_max_pulse and strong:
             return False
-        kw = dict(j=j, b=b, temperature=t_k, delta_300=p.delta_300, b_k_eff=p.b_k_eff,
-                  jc0=self.critical_current_density(0.0), tau0=p.tau0, n_sot=p.n_sot, xi_dl=p.xi_dl)
-        state = np.array([s])
-        p_flip = _flip_probability(dt, pma_escape_times(state, **kw), pma_escape_times(-state, **kw))
+        # the escape times do not depend on dt (the rest of a list-sweep point has a new dt, in
+        # its last bits, at almost every point): memoized per (J, B, T, well) beside the steps
+        tkey = ("tau", j, b.tobytes(), t_k, s)
+        memo = self._memo()
+        taus = memo.get(tkey)
+        if taus is None:
+            kw = dict(j=j, b=b, temperature=t_k, delta_300=p.delta_300, b_k_eff=p.b_k_eff,
+                      jc0=self.critical_current_density(0.0), tau0=p.tau0, n_sot=p.n_sot,
+                      xi_dl=p.xi_dl)
+            state = np.array([s])
+            taus = memo[tkey] = (pma_escape_times(state, **kw), pma_escape_times(-state, **kw))
+        p_flip = _flip_probability(dt, *taus)
         m_stay = _well_direction(s, b, p.b_k_eff)
         m_flip = _well_direction(-s, b, p.b_k_eff)
         m_stay.flags.writeable = False
