@@ -174,6 +174,8 @@ class SotHallBar:
                     self._j_last = j
                     self.last_path = "thermal"
                     return
+                # the sLLG integrates m in place: not the memo's read-only well direction
+                self.m = np.array(self.m)
         self._evolve(dt, drive, rng)
 
     # -- fast-path hooks of batched list sweeps (sim_backend.emulators.keithley_6221)
