@@ -112,12 +112,11 @@ class Keithley6221(Driver):
         or a pulse generator.  Sequence::
 
             [:SOUR:CURR:COMP <V>]      (once per session)
-            SOUR:SWE:ABOR
-            :SOUR:CURR <low>           (bias level: where the output rests after the sweep)
-            SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR <amp>;:SOUR:LIST:DEL <width>;[:SOUR:LIST:COMP <V>;]
-              :SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST
-            SOUR:SWE:ARM               (turns the output on at the bias level)
-            INIT:IMM
+            SOUR:SWE:ABOR;:SOUR:CURR <low>;:SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR <amp>;
+              :SOUR:LIST:DEL <width>;[:SOUR:LIST:COMP <V>;]:SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;
+              :SOUR:SWE:RANG BEST;:SOUR:SWE:ARM;:INIT:IMM
+                                       (<low>: the bias level where the output rests after the
+                                        sweep; ARM turns the output on at it)
             *OPC?                      (answers once the sweep has finished)
             SOUR:SWE:ABOR              (disarm: the output goes back to its state before arming)
         """
@@ -128,15 +127,14 @@ class Keithley6221(Driver):
                             "(50 us .. 12 ms) or a pulse generator")
         with self.lock:
             self._ensure_compliance()
-            self._write("SOUR:SWE:ABOR")
-            self._write(f":SOUR:CURR {low:.6g}")
             # list sweeps use the per-point compliance (SOUR:LIST:COMP), not SOUR:CURR:COMP
             comp = (f";:SOUR:LIST:COMP {min(self.limits.compliance_voltage, HW_COMPLIANCE[1]):.6g}"
                     if self.limits.compliance_voltage is not None else "")
-            self._write(f"SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR {amp:.6g};:SOUR:LIST:DEL {width:.6g}{comp};"
-                        ":SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST")
-            self._write("SOUR:SWE:ARM")
-            self._write("INIT:IMM")
+            # one program message: the 6221 executes the units in order (SCPI-99 6.2)
+            self._write(f"SOUR:SWE:ABOR;:SOUR:CURR {low:.6g};:SOUR:SWE:SPAC LIST;"
+                        f":SOUR:LIST:CURR {amp:.6g};:SOUR:LIST:DEL {width:.6g}{comp};"
+                        ":SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST;"
+                        ":SOUR:SWE:ARM;:INIT:IMM")
             self._ask("*OPC?")
             self._write("SOUR:SWE:ABOR")
 

@@ -46,18 +46,19 @@ def test_pulse_is_a_one_point_list_sweep_timed_by_the_instrument():
     driver, adapter = make({"*OPC?": "1"})
     driver.pulse(0.01, 2e-3)
     assert adapter.written == [
-        ":SOUR:CURR:COMP 20", "SOUR:SWE:ABOR", ":SOUR:CURR 0",
-        "SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR 0.01;:SOUR:LIST:DEL 0.002;:SOUR:LIST:COMP 20;"
-        ":SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST",
-        "SOUR:SWE:ARM", "INIT:IMM", "*OPC?", "SOUR:SWE:ABOR",
+        ":SOUR:CURR:COMP 20",
+        "SOUR:SWE:ABOR;:SOUR:CURR 0;:SOUR:SWE:SPAC LIST;:SOUR:LIST:CURR 0.01;:SOUR:LIST:DEL 0.002;"
+        ":SOUR:LIST:COMP 20;:SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST;"
+        ":SOUR:SWE:ARM;:INIT:IMM",
+        "*OPC?", "SOUR:SWE:ABOR",
     ]
 
 
 def test_pulse_low_level_is_the_bias_and_short_pulses_are_refused():
     driver, adapter = make({"*OPC?": "1"})
     driver.pulse(-0.01, 1e-3, low_A=1e-4)
-    assert ":SOUR:CURR 0.0001" in adapter.written
-    assert ":SOUR:LIST:CURR -0.01;" in adapter.written[3]
+    assert ";:SOUR:CURR 0.0001;" in adapter.written[1]
+    assert ":SOUR:LIST:CURR -0.01;" in adapter.written[1]
     n = len(adapter.written)
     with pytest.raises(LimitError, match=r"pulse width .*1.*ms|pulse width"):
         driver.pulse(0.01, 0.5e-3)
