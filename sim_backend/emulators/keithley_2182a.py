@@ -39,8 +39,9 @@ import math
 import struct
 from typing import Any
 
-from ..scpi import (Args, Boolean, Choice, Cmd, CommandTable, Emulator, Numeric, ScpiError,
-                    String, _COMMON_TABLE, setting, system_error_commands)
+from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
+                    String, clear_status_registers, setting, status_preset_command,
+                    status_register_commands, system_error_commands)
 
 OVERFLOW = 9.9e37
 
@@ -73,7 +74,6 @@ class Keithley2182A(Emulator):
         self._serial_out = bytearray()
         self._concurrent = False         #: conversions triggered by a source that moves on
         super().__init__(world, address, config)
-        self._common = _COMMON_2182A
 
     # ------------------------------------------------------------------------ state
     def reset(self) -> None:
@@ -110,6 +110,10 @@ class Keithley2182A(Emulator):
         self._waiting = 0                #: triggers still awaited (BUS/EXT/MAN source)
         self._calc2: float | None = None
         self._calc1: float | None = None
+
+    def on_cls(self) -> None:
+        """``*CLS`` also clears the measurement, operation and questionable event registers."""
+        clear_status_registers(self)
 
     def on_clear(self) -> None:
         self._waiting = 0
@@ -716,39 +720,6 @@ def _calc1_data(dev: Keithley2182A, args: Args) -> str:
     return f"{dev._calc1:+.9E}"
 
 
-def _register(name: str) -> list[Cmd]:
-    """:STATus:<name>[:EVENt]?, :ENABle, :CONDition? for one 16-bit event register."""
-    ev, en = f"{name[:4].lower()}_event", f"{name[:4].lower()}_enable"
-
-    def _event(dev: Keithley2182A, args: Args) -> int:
-        value = getattr(dev, ev)
-        setattr(dev, ev, 0)
-        return value
-
-    def _enable(dev: Keithley2182A, args: Args) -> None:
-        setattr(dev, en, args.one(Numeric(0, 65535, integer=True)))
-
-    def _cond(dev: Keithley2182A, args: Args) -> int:
-        return getattr(dev, ev) & (BAV | BHF | BFL) if name == "MEASurement" else 0
-
-    return [Cmd(f"STATus:{name}[:EVENt]", query=_event),
-            Cmd(f"STATus:{name}:ENABle", _enable, lambda d, a: getattr(d, en)),
-            Cmd(f"STATus:{name}:CONDition", query=_cond)]
-
-
-def _stat_preset(dev: Keithley2182A, args: Args) -> None:
-    args.none()
-    dev.meas_enable = dev.oper_enable = dev.ques_enable = 0
-
-
-def _cls(dev: Keithley2182A, args: Args) -> None:
-    """*CLS: error queue, standard event and the SCPI event registers (IEEE 488.2 10.3)."""
-    args.none()
-    dev.errors.clear()
-    dev.esr = 0
-    dev.meas_event = dev.oper_event = dev.ques_event = 0
-
-
 def _syst_preset(dev: Keithley2182A, args: Args) -> None:
     args.none()
     dev.reset()
@@ -827,10 +798,10 @@ COMMANDS: list[Cmd] = [
     _chan_setting(f"{_TEMP}:CHANnel<n>:REFerence:STATe", "tref_stat", _BOOL),
     Cmd(f"{_TEMP}:CHANnel<n>:REFerence:ACQuire", _ref_acquire("tref")),
     # --- STATus (table 14-6)
-    *_register("MEASurement"),
-    *_register("OPERation"),
-    *_register("QUEStionable"),
-    Cmd("STATus:PRESet", _stat_preset),
+    *status_register_commands("MEASurement", lambda d: d.meas_event & (BAV | BHF | BFL)),
+    *status_register_commands("OPERation"),
+    *status_register_commands("QUEStionable"),
+    status_preset_command(),
     Cmd("STATus:QUEue[:NEXT]", query=lambda d, a: d.pop_error()),
     Cmd("STATus:QUEue:ENABle", lambda d, a: None, lambda d, a: "(-440:+900)"),
     Cmd("STATus:QUEue:DISable", lambda d, a: None, lambda d, a: "()"),
@@ -876,10 +847,8 @@ COMMANDS: list[Cmd] = [
     Cmd("MEASure:VOLTage[:DC]", query=_measure("VOLT")),
     Cmd("MEASure:TEMPerature", query=_measure("TEMP")),
     # ":*CLS" (a common command after a root colon, as pymeasure's reset() sends) is accepted
-    Cmd("*CLS", _cls),
 ]
 
 Keithley2182A.COMMANDS = COMMANDS
 
 #: IEEE 488.2 common commands, with *CLS also clearing the SCPI event registers
-_COMMON_2182A = CommandTable([Cmd("*CLS", _cls), *_COMMON_TABLE])

@@ -41,8 +41,9 @@ from typing import Any
 import numpy as np
 
 from ..devices import KB
-from ..scpi import (Args, Boolean, Choice, Cmd, CommandTable, Emulator, Numeric, ScpiError,
-                    String, _COMMON_TABLE, setting, system_error_commands)
+from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
+                    String, clear_status_registers, setting, status_preset_command,
+                    status_register_commands, system_error_commands)
 
 NAN = 9.9e37
 #: source ranges (A); a range sources up to 105 % of its value (the 100 mA range 105 mA)
@@ -96,7 +97,6 @@ class Keithley6221(Emulator):
         self.nanovoltmeter = None  #: the 2182A on the RS-232 / Trigger Link, set by link()
         self.last_conversions: list[tuple[float, ...]] = []
         super().__init__(world, address, config)
-        self._common = _COMMON_6221
 
     def link(self, emulators: dict[str, Emulator]) -> None:
         """Find the 2182A wired to the RS-232 port and Trigger Link (``connect: {rs232: addr}``)."""
@@ -142,6 +142,10 @@ class Keithley6221(Emulator):
         self.delivered = 0.0
         if hasattr(self, "world"):
             self._apply_output()
+
+    def on_cls(self) -> None:
+        """``*CLS`` also clears the measurement, operation and questionable event registers."""
+        clear_status_registers(self)
 
     def on_clear(self) -> None:
         self._waiting_trigger = False
@@ -821,38 +825,8 @@ def _form_elem(dev: Keithley6221, args: Args) -> None:
     dev.settings["form_elem"] = elems
 
 
-def _register(name: str, cond_attr: str | None = None) -> list[Cmd]:
-    ev, en = f"{name[:4].lower()}_event", f"{name[:4].lower()}_enable"
-
-    def _event(dev: Keithley6221, args: Args) -> int:
-        value = getattr(dev, ev)
-        setattr(dev, ev, 0)
-        return value
-
-    def _enable(dev: Keithley6221, args: Args) -> None:
-        setattr(dev, en, args.one(Numeric(0, 65535, integer=True)))
-
-    def _cond(dev: Keithley6221, args: Args) -> int:
-        if cond_attr:
-            return getattr(dev, cond_attr)
-        return (IDLE if dev.armed is None else 0) if name.startswith("OPER") else 0
-
-    return [Cmd(f"STATus:{name}[:EVENt]", query=_event),
-            Cmd(f"STATus:{name}:ENABle", _enable, lambda d, a: getattr(d, en)),
-            Cmd(f"STATus:{name}:CONDition", query=_cond)]
-
-
-def _stat_preset(dev: Keithley6221, args: Args) -> None:
-    args.none()
-    dev.meas_enable = dev.oper_enable = dev.ques_enable = 0
-
-
-def _cls(dev: Keithley6221, args: Args) -> None:
-    """*CLS: error queue, standard event and the SCPI event registers (IEEE 488.2 10.3)."""
-    args.none()
-    dev.errors.clear()
-    dev.esr = 0
-    dev.meas_event = dev.oper_event = dev.ques_event = 0
+def _oper_condition(dev: Keithley6221) -> int:
+    return IDLE if dev.armed is None else 0
 
 
 def _syst_preset(dev: Keithley6221, args: Args) -> None:
@@ -941,10 +915,10 @@ COMMANDS: list[Cmd] = [
     _armer("PDEL"),
     # --- SOURce: waveform (6221, SOUR:WAVE...) -- not emulated: -113 Undefined header
     # --- STATus
-    *_register("MEASurement", "meas_cond"),
-    *_register("OPERation"),
-    *_register("QUEStionable"),
-    Cmd("STATus:PRESet", _stat_preset),
+    *status_register_commands("MEASurement", lambda d: d.meas_cond),
+    *status_register_commands("OPERation", _oper_condition),
+    *status_register_commands("QUEStionable"),
+    status_preset_command(),
     Cmd("STATus:QUEue[:NEXT]", query=lambda d, a: d.pop_error()),
     Cmd("STATus:QUEue:ENABle", lambda d, a: None, lambda d, a: "(-440:+958)"),
     Cmd("STATus:QUEue:DISable", lambda d, a: None, lambda d, a: "()"),
@@ -988,10 +962,8 @@ COMMANDS: list[Cmd] = [
     setting("UNIT[:VOLTage][:DC]", "unit", Choice(("V", "OHMS", "W", "SIEMens"))),
     setting("UNIT:POWer[:TYPE]", "unit_pow", Choice(("PEAK", "AVERage"))),
     # ":*CLS" (a common command after a root colon, as pymeasure's reset() sends) is accepted
-    Cmd("*CLS", _cls),
 ]
 
 Keithley6221.COMMANDS = COMMANDS
 
 #: IEEE 488.2 common commands, with *CLS also clearing the SCPI event registers
-_COMMON_6221 = CommandTable([Cmd("*CLS", _cls), *_COMMON_TABLE])

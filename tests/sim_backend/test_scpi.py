@@ -173,3 +173,32 @@ def test_common_command_after_root_colon_and_cls_hook(toy):
     ask(toy, "*RST;:*CLS\n")
     assert seen == [True]
     assert errors(toy) == []
+
+
+def test_scpi_status_registers_read_clear_preset_and_cls():
+    from sim_backend.scpi import clear_status_registers, status_preset_command, status_register_commands
+
+    class WithStatus(Toy):
+        COMMANDS = [*Toy.COMMANDS, *status_register_commands("MEASurement", lambda d: d.meas_cond),
+                    *status_register_commands("OPERation"), *status_register_commands("QUEStionable"),
+                    status_preset_command()]
+
+        def reset(self):
+            super().reset()
+            self.meas_event = self.oper_event = self.ques_event = 0
+            self.meas_enable = self.oper_enable = self.ques_enable = 0
+            self.meas_cond = 0
+
+        def on_cls(self):
+            clear_status_registers(self)
+
+    dev = WithStatus(SimWorld(make_device("sot_hallbar_spine"), seed=1), "GPIB0::2::INSTR")
+    dev.meas_event, dev.meas_cond, dev.oper_event = 0b1010, 0b1000, 4
+    assert ask(dev, "STAT:MEAS?;COND?\n") == b"10;8\n"
+    assert ask(dev, "STAT:MEAS:EVEN?\n") == b"0\n"            # reading cleared it
+    ask(dev, "STAT:OPER:ENAB 512;:STAT:QUES:ENAB 7\n")
+    assert (dev.oper_enable, dev.ques_enable) == (512, 7)
+    ask(dev, "STAT:PRES\n")
+    assert (dev.oper_enable, dev.ques_enable) == (0, 0)
+    ask(dev, "*CLS\n")
+    assert dev.oper_event == 0 and errors(dev) == []
