@@ -194,7 +194,7 @@ def test_scpi_status_registers_read_clear_preset_and_cls():
 
     dev = WithStatus(SimWorld(make_device("sot_hallbar_spine"), seed=1), "GPIB0::2::INSTR")
     dev.meas_event, dev.meas_cond, dev.oper_event = 0b1010, 0b1000, 4
-    assert ask(dev, "STAT:MEAS?;COND?\n") == b"10;8\n"
+    assert ask(dev, "STAT:MEAS?;MEAS:COND?\n") == b"10;8\n"
     assert ask(dev, "STAT:MEAS:EVEN?\n") == b"0\n"            # reading cleared it
     ask(dev, "STAT:OPER:ENAB 512;:STAT:QUES:ENAB 7\n")
     assert (dev.oper_enable, dev.ques_enable) == (512, 7)
