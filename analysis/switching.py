@@ -134,7 +134,7 @@ def plot_loop(df: pd.DataFrame, path: Path, *, x: str = "pulse_current", r: str 
     ax.set_ylabel("Hall resistance (Ω)")
     if title:
         ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="center")     # the middle of a square loop is empty
     ax.grid(alpha=0.3)
     path = Path(path)
     fig.savefig(path, dpi=130)
@@ -317,8 +317,9 @@ def plot_field_loops(df: pd.DataFrame, results: list[FieldResult], path: Path, *
 
 def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop") -> list[Path]:
     """Figures and summaries of a ``switching-loop`` run: the classic single-loop figure and
-    ``result`` when the run has one field and no resets, plus always the per-field table
-    (``<stem>_fields.csv``, ``fields`` in ``<stem>_summary.json``) and ``<stem>_fields.png``."""
+    ``result`` when the run has one field and no resets (otherwise ``<stem>_fields.png``, one
+    panel per field), plus always the per-field table (``<stem>_fields.csv``, ``fields`` in
+    ``<stem>_summary.json``)."""
     import json
 
     df = reader.to_dataframe()
@@ -336,9 +337,10 @@ def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop"
         title = f"SOT switching loop, B_x = {results[0].field_x:.3g} T, {params['pulse_width']:.3g} s pulses"
         written.append(plot_loop(df, outdir / f"{stem}.png", title=title, result=loop))
         summary["result"] = loop.as_dict()
-    written.append(plot_field_loops(df, results, outdir / f"{stem}_fields.png",
-                                    title=f"{params.get('mode', 'list')} mode, {params['pulse_width']:.3g} s pulses"
-                                          + (", reset before each write" if results and results[0].reset else "")))
+    if not (single and results[0].switching):   # one plain loop: the figure above says it all
+        written.append(plot_field_loops(df, results, outdir / f"{stem}_fields.png",
+                                        title=f"{params.get('mode', 'list')} mode, {params['pulse_width']:.3g} s pulses"
+                                              + (", reset before each write" if results and results[0].reset else "")))
     table = pd.DataFrame([{k: v for k, v in res.as_dict().items() if k != "p_table"} for res in results])
     csv = outdir / f"{stem}_fields.csv"
     table.to_csv(csv, index=False)
