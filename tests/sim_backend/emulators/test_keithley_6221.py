@@ -10,7 +10,8 @@ import pytest
 
 from sim_backend import benches
 
-from emu_io import SPINE_BENCH, SPINE_LIB
+from emu_io import SPINE_BENCH, SPINE_LIB, exchange, scpi_errors
+from emu_io import ask as ask_text
 
 SRC = "GPIB0::12::INSTR"
 NV = "GPIB0::7::INSTR"
@@ -22,27 +23,15 @@ def bench():
 
 
 def ask(bench, addr, text: str) -> bytes:
-    emu = bench.emulators[addr]
-    emu.write(text.encode() + b"\n")
-    out = b""
-    while True:
-        chunk, end = emu.read(1 << 20)
-        out += chunk
-        if end or not chunk:
-            return out
+    return exchange(bench.emulators[addr], text)
 
 
 def q(bench, addr, text: str) -> str:
-    return ask(bench, addr, text).decode("latin-1").strip()
+    return ask_text(bench.emulators[addr], text)
 
 
 def errors(bench, addr) -> list[int]:
-    codes = []
-    while True:
-        code = int(q(bench, addr, "SYST:ERR?").split(",")[0])
-        if code == 0:
-            return codes
-        codes.append(code)
+    return scpi_errors(bench.emulators[addr])
 
 
 def hall(dev, amps, bx=0.0):
