@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from instruments.roles import CurrentSource, FieldController, Voltmeter, WriteReadSequencer
+from instruments.roles import CurrentSource, FieldController, SourceMeter, Voltmeter, WriteReadSequencer
 from protocols.base import CheckError, Column, MeasurementProtocol, Param, Roles, optional
 
 __all__ = ["OUTCOME_COLUMNS", "SwitchingProbability", "write_path", "sequencer_of",
@@ -118,6 +118,10 @@ def check_sequence(protocol: MeasurementProtocol, params: Mapping[str, Any], ben
     settle = params["settle"]
     for w in widths:
         path = write_path(w, has_generator)
+        if path == "pulse_generator" and "source_meter" not in _bench_roles(bench):
+            raise CheckError(f"a {w:.3g} s write comes from the pulse generator, whose current "
+                             f"is set by the two-terminal load it drives: the bench needs a "
+                             f"'source_meter' role (2-wire) to measure it")
         if path == "list" and settle + READ_APERTURE > min(w, params["reset_width"]):
             raise CheckError(f"settle = {settle:.3g} s + the 2182A aperture {READ_APERTURE:.3g} s "
                              f"must fit in the write ({w:.3g} s) and reset pulses")
@@ -177,6 +181,8 @@ OUTCOME_COLUMNS = (
     Column("reset_current", "A", doc="signed reset pulse amplitude"),
     Column("r_threshold", "ohm", doc="state threshold (midway between the calibrated states)"),
     Column("channel_resistance", "ohm", doc="4-wire channel resistance (2182A channel 2)"),
+    Column("load_resistance", "ohm",
+           doc="two-terminal resistance the pulse generator drives (source meter, 2-wire); NaN if unused"),
     Column("field_x", "T", doc="in-plane assist field set point"),
 )
 
@@ -198,9 +204,9 @@ class SequenceProtocol(MeasurementProtocol):
 
     roles = {"current_source": CurrentSource, "sequencer": optional(WriteReadSequencer),
              "field_x": optional(FieldController), "voltmeter": optional(Voltmeter),
-             #: ns .. us writes (Keysight 33500B, being added): any object with
-             #: ``pulse(amplitude_A, width_s)``; used only for widths below 50 us
-             "pulse_generator": optional(object)}
+             #: ns .. us writes (Keysight 33500B): used only for widths below 50 us, with the
+             #: two-terminal load it drives measured 2-wire by the source meter
+             "pulse_generator": optional(object), "source_meter": optional(SourceMeter)}
 
     def _polarity(self, params: Mapping[str, Any]) -> float:
         return 1.0
@@ -210,6 +216,9 @@ class SequenceProtocol(MeasurementProtocol):
             roles.field_x.set_field(params["field_x"])
         seq = sequencer_of(roles)
         self._resistance = float(seq.channel_resistance(params["read_current"]))
+        self._load = float("nan")
+        if "pulse_generator" in roles and "source_meter" in roles:
+            self._load = two_terminal_resistance(roles.source_meter, params["read_current"])
         polarity = self._polarity(params)
         r_reset, r_written = calibrate_states(seq, polarity, params)
         if abs(r_written - r_reset) < 1e-3 * max(abs(r_reset), abs(r_written), 1e-9):
@@ -224,8 +233,7 @@ class SequenceProtocol(MeasurementProtocol):
         reset = -math.copysign(params["reset_current"], amplitude)
         path = write_path(width, "pulse_generator" in roles)
         if path == "pulse_generator":
-            return _generator_cycles(roles, params, amplitude, width, repeats, reset,
-                                     self._resistance)
+            return _generator_cycles(roles, params, amplitude, width, repeats, reset, self._load)
         return sequencer_of(roles).write_read(np.full(repeats, amplitude), width, reset,
                                               params["reset_width"], params["read_current"],
                                               params["settle"])
@@ -235,15 +243,32 @@ class SequenceProtocol(MeasurementProtocol):
         common = {"width": width, "amplitude": amplitude,
                   "reset_current": -math.copysign(params["reset_current"], amplitude),
                   "r_threshold": self._threshold, "channel_resistance": self._resistance,
+                  "load_resistance": self._load,
                   "field_x": params["field_x"], **extra}
         return outcome_rows(volts, params["read_current"], self._threshold, self._reset_state,
                             common)
 
 
+def two_terminal_resistance(smu: SourceMeter, current: float) -> float:
+    """Two-terminal resistance at the source meter's terminals (wired to the device's current
+    channel, 2-wire), by current reversal: what a pulse generator on the same channel drives."""
+    smu.source_current(current)
+    smu.enable()
+    try:
+        v_plus = smu.measure_voltage()
+        smu.source_current(-current)
+        v_minus = smu.measure_voltage()
+    finally:
+        smu.disable()
+        smu.source_current(0.0)
+    return (v_plus - v_minus) / (2.0 * current)
+
+
 def _generator_cycles(roles: Roles, params: Mapping[str, Any], amplitude: float, width: float,
                       repeats: int, reset: float, resistance: float) -> np.ndarray:
     """Short writes from a ``pulse_generator`` role (:class:`instruments.roles.PulseGenerator`:
-    the level that drives ``amplitude`` into the measured channel resistance, from
+    the level that drives ``amplitude`` into the two-terminal load ``resistance`` (the channel
+    and its leads as the generator sees them, not the 4-wire channel resistance), from
     ``voltage_for``), reads by the voltmeter at a DC read current from the current source,
     resets by the current source: one round trip per cycle (a triggered burst interleaved with
     the 6221 list sweep is the buffered path still to build with the generator's driver)."""

@@ -122,3 +122,32 @@ def test_the_run_seed_selects_the_simulated_realisation(bench, tmp_path):
     assert 0.1 < outcomes["a"].mean() < 0.9                   # near I50: a stochastic outcome
     assert np.array_equal(outcomes["a"], outcomes["b"])        # same seed, same realisation
     assert not np.array_equal(outcomes["a"], outcomes["c"])    # another seed, another one
+
+
+def test_short_writes_come_from_the_pulse_generator_into_the_measured_two_terminal_load(bench, tmp_path):
+    dev = make_device("sot_hallbar", {})
+    i50 = dev.switching_current_50(BX, 20e-6)                  # 6.08 mA
+    params = {"amplitudes": (0.94 * i50, 1.06 * i50), "widths": (20e-6,), "repeats": 40,
+              "field_x": BX}
+    result = run(SwitchingProbability, bench, params, out_dir=tmp_path, seed=2, progress=False)
+    with RunReader(result.path) as reader:
+        df = reader.to_dataframe()
+    # the generator drives the channel and its leads (2-wire), not the 4-wire channel
+    assert df["load_resistance"].iloc[0] == pytest.approx(dev.p.r_channel, rel=1e-3)
+    p = df.groupby("amplitude")["switched"].mean().to_numpy()
+    # P = 1 - exp(-t / tau(I)) of the device's thermal law at each amplitude, binomial 3 sigma
+    for frac, amps in zip(p, sorted(params["amplitudes"])):
+        expected = -np.expm1(-20e-6 / dev.escape_time(1.0, amps, (BX, 0, 0)))
+        assert frac == pytest.approx(expected, abs=3 * np.sqrt(expected * (1 - expected) / 40) + 0.03)
+
+
+def test_pulse_generator_writes_need_a_source_meter_for_the_load(tmp_path):
+    import yaml
+
+    raw = yaml.safe_load(Bench.load("sot-hallbar").path.read_text())
+    del raw["instruments"]["smu"], raw["roles"]["source_meter"]
+    path = tmp_path / "no-smu.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(CheckError, match="source_meter"):
+        run(SwitchingProbability, Bench.load(path), {"widths": (20e-6,)}, out_dir=tmp_path,
+            progress=False)
