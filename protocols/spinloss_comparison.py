@@ -138,17 +138,24 @@ def _plot(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-    for width in sorted({r["width_s"] for r in rows}):
+    widths = sorted({r["width_s"] for r in rows})
+    # Jc0 is a device property (the same at every width): one curve
+    at = sorted((r for r in rows if r["width_s"] == widths[0]), key=lambda r: r["absorption"])
+    ax1.plot([r["absorption"] for r in at], [r["jc0_A_per_m2"] for r in at], "o-", color="k")
+    for width in widths:
         at = sorted((r for r in rows if r["width_s"] == width), key=lambda r: r["absorption"])
         a = [r["absorption"] for r in at]
-        ax1.plot(a, [r["jc0_A_per_m2"] for r in at], "o-", label=f"{width:.3g} s")
-        ax2.plot(a, [r["energy50_J"] * 1e9 for r in at], "o-", label=f"E50, {width:.3g} s")
-        ax2.plot(a, [r["energy99_J"] * 1e9 for r in at], "s--", label=f"E99, {width:.3g} s")
+        line, = ax2.plot(a, [r["energy50_J"] * 1e6 for r in at], "o-", label=f"E50, {width * 1e3:.3g} ms")
+        ax2.plot(a, [r["energy99_J"] * 1e6 for r in at], "s--", color=line.get_color(),
+                 label=f"E99, {width * 1e3:.3g} ms")
     ax1.set_xlabel("spin absorption fraction")
     ax1.set_ylabel("Jc0 (A/m²)")
     ax2.set_xlabel("spin absorption fraction")
-    ax2.set_ylabel("energy per switch (nJ)")
+    ax2.set_ylabel("energy per switch (µJ)")
+    ax2.set_yscale("log")
     ax2.legend(fontsize=7)
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3, which="both")
     fig.suptitle("Spin-loss switching: critical current density and energy per switch", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
