@@ -203,6 +203,19 @@ class Bench:
                 raise fail(f"{key}.options", str(exc)) from None
             specs[name] = InstrumentSpec(name, driver_cls.driver_name, address, limits,
                                          dict(options))
+        for name, spec in specs.items():      # options naming another instrument of the bench
+            for option, drivers in spec.driver_class.INSTRUMENT_OPTIONS.items():
+                if option not in spec.options:
+                    continue
+                target = spec.options[option]
+                key = f"instruments.{name}.options.{option}"
+                if target not in specs:
+                    raise fail(key, f"names instrument {target!r}, which is not in instruments; "
+                                    f"instruments: {', '.join(specs)}")
+                if specs[target].driver not in drivers:
+                    raise fail(key, f"names instrument {target!r} (driver "
+                                    f"{specs[target].driver}); it must be one of: "
+                                    f"{', '.join(drivers)}")
         return specs
 
     @staticmethod
@@ -295,6 +308,12 @@ class OpenBench:
                 raise BenchError(f"{self.bench.path}: instruments.{name}: cannot open "
                                  f"{spec.address} with driver {spec.driver}: {exc}") from exc
             self._drivers[name] = driver
+        for name, driver in self._drivers.items():   # links between instruments (options)
+            try:
+                driver.attach(dict(self._drivers))
+            except Exception as exc:
+                raise BenchError(f"{self.bench.path}: instruments.{name}: cannot attach: "
+                                 f"{exc}") from exc
 
     # ---- access --------------------------------------------------------------------------------
     @property

@@ -50,6 +50,9 @@ class Driver:
     OPTIONS: ClassVar[dict[str, tuple[Any, str]]] = {}
     #: options that must be given
     REQUIRED_OPTIONS: ClassVar[tuple[str, ...]] = ()
+    #: options whose value names another instrument of the bench -> the drivers it may have
+    #: (``Bench.load`` checks them; :meth:`attach` gets the open drivers)
+    INSTRUMENT_OPTIONS: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, name: str, inner: Any, limits: Limits | None = None,
                  options: dict[str, Any] | None = None) -> None:
@@ -96,6 +99,11 @@ class Driver:
         ResourceManager per library, so every driver shares the bench's one ResourceManager.
         """
         raise NotImplementedError
+
+    def attach(self, drivers: dict[str, "Driver"]) -> None:
+        """Called by ``Bench.open()`` once every instrument is open, with instrument name ->
+        driver; a driver linked to another instrument (an :data:`INSTRUMENT_OPTIONS` option)
+        keeps it here.  Default: nothing."""
 
     # ---- I/O -------------------------------------------------------------------------------
     def _write(self, command: str) -> None:

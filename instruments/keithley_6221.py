@@ -11,9 +11,14 @@ Hardware ranges used for strict checks (Reference Manual specifications):
 output current +-105 mA; compliance 0.1 V .. 105 V; pulse-delta width 50 us .. 12 ms, source
 delay 16 us .. 11.966 ms, count 1 .. 65536, interval 5 .. 999999 PLC; sweep delay
 1 ms .. 999999.999 s; list sweep up to 65535 points.
+
+Option ``nanovoltmeter`` names the bench's 2182A instrument: :meth:`Keithley6221.attach` keeps
+its driver and write/read sequences then talk to it on its own address (GPIB) rather than
+through the 6221's RS-232 pass-through; pulse delta always uses the RS-232 link.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -53,12 +58,30 @@ class Keithley6221(Driver):
         "poll_interval": ((int, float), "s between buffer polls while a pulse-delta test runs"),
         "max_polls": (int, "buffer polls before a pulse-delta test is declared timed out"),
         "line_frequency": ((int, float), "mains frequency in Hz, 50 or 60 (timing estimates)"),
+        "nanovoltmeter": (str, "bench instrument name of the linked 2182A on its own GPIB "
+                               "address: write/read sequences and channel_resistance configure "
+                               "and read it there instead of through the RS-232 pass-through"),
     }
+    #: options naming another bench instrument -> the drivers it may have (checked by Bench.load)
+    INSTRUMENT_OPTIONS = {"nanovoltmeter": ("keithley_2182a",)}
 
     def __init__(self, name: str, inner: Any, limits: Limits | None = None,
                  options: dict[str, Any] | None = None) -> None:
         super().__init__(name, inner, limits, options)
         self._compliance_sent = False
+        self._nv: Driver | None = None     #: the 2182A driver, when attached (option nanovoltmeter)
+
+    def attach(self, drivers: dict[str, Driver]) -> None:
+        """Bench hook after every driver is open: with option ``nanovoltmeter``, keep that
+        2182A driver so write/read sequences use its own GPIB address (its lock, its I/O)."""
+        name = self.options.get("nanovoltmeter")
+        if name is None:
+            return
+        driver = drivers.get(name)
+        if driver is None or getattr(driver, "driver_name", "") != "keithley_2182a":
+            raise ValueError(f"{self.name}: option nanovoltmeter names {name!r}, which is not "
+                             f"an open keithley_2182a instrument of this bench")
+        self._nv = driver
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):
@@ -314,6 +337,15 @@ class Keithley6221(Driver):
             SYST:COMM:SER:ENT?
             SYST:COMM:SER:SEND ":TRIG:SOUR IMM;:TRIG:COUN 1"   (the 2182A answers READ? again)
             TRIG:OUTP NONE
+
+        With option ``nanovoltmeter`` (the bench's 2182A on its own GPIB address, attached by
+        ``Bench.open()``) the same 2182A messages go to that address instead of through
+        ``SYST:COMM:SER:SEND``, holding the 2182A driver's lock after the 6221's; the Trigger
+        Link still fires the conversions.  The set-up ends with ``;:FORM:DATA SRE;:FORM:BORD
+        SWAP`` (2182A manual section 14, FORMat), ``:TRAC:DATA?`` answers a ``#0`` block of
+        little-endian IEEE-754 singles (4 bytes a reading at GPIB speed instead of 16
+        characters at 19.2 kbaud), and the restore ends with ``;:FORM:DATA ASC``.  Without a
+        pyvisa resource to read the block from, the buffer is read in ASCII.
         """
         amps = np.atleast_1d(np.asarray(amplitudes_A, dtype=float))
         if amps.ndim != 1 or amps.size == 0:
@@ -340,6 +372,43 @@ class Keithley6221(Driver):
         self._nv_send(text)
         return self._ask("SYST:COMM:SER:ENT?")
 
+    # the linked 2182A: on its own address when attached, else through the RS-232 pass-through
+    def _nv_cmd(self, text: str) -> None:
+        if self._nv is not None:
+            self._nv._write(text)
+        else:
+            self._nv_send(text)
+
+    def _nv_ask(self, text: str) -> str:
+        if self._nv is not None:
+            return self._nv._ask(text)
+        return self._nv_query(text)
+
+    def _nv_binary(self) -> bool:
+        """Read the 2182A buffer as IEEE-754 single (``FORM:DATA SRE``, 2182A manual
+        section 14, FORMat): only over its own address, through a pyvisa resource."""
+        return (self._nv is not None
+                and hasattr(self._nv.resource, "query_binary_values"))
+
+    def _nv_buffer(self, n: int, binary: bool) -> np.ndarray:
+        """``:TRAC:DATA?`` of ``n`` readings from the linked 2182A."""
+        if not binary:
+            return _parse_readings(self._nv_ask(":TRAC:DATA?"), self.name)
+        nv = self._nv
+        with nv.lock:
+            # SREal with FORM:BORD SWAP: "#0" + little-endian float32 values + LF (END)
+            values = nv.resource.query_binary_values(":TRAC:DATA?", datatype="f",
+                                                     is_big_endian=False, data_points=n,
+                                                     expect_termination=True,
+                                                     container=np.array)
+        data = np.asarray(values, dtype=float)
+        data[np.abs(data) >= np.float32(OVERFLOW) * (1 - 1e-6)] = np.nan
+        return data
+
+    def _nv_lock(self):
+        """The attached 2182A driver's lock (taken after the 6221's), else a no-op."""
+        return self._nv.lock if self._nv is not None else contextlib.nullcontext()
+
     def _compliance_list(self, n: int) -> str:
         if self.limits.compliance_voltage is None:
             return ""
@@ -358,11 +427,13 @@ class Keithley6221(Driver):
         read_dwell = max(SWEEP_DELAY[0], settle + aperture + SEQ_READ_MARGIN)
         per_batch = NV_BUFFER_MAX // 4
         out = np.empty((amps.size, 2))
-        with self.lock:
+        binary = self._nv_binary()
+        form = ";:FORM:DATA SRE;:FORM:BORD SWAP" if binary else ""
+        with self.lock, self._nv_lock():
             self._write("SOUR:SWE:ABOR;:SOUR:CURR 0")
-            self._nv_send(f":ABOR;:SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:CHAN1:RANG {SEQ_RANGE:g};"
-                          f":SENS:VOLT:NPLC {SEQ_NPLC:g};:SENS:VOLT:DFIL OFF;:SYST:AZER OFF;"
-                          f":SYST:FAZ OFF;:TRIG:SOUR EXT;:TRIG:DEL {settle:.6g};:SAMP:COUN 1")
+            self._nv_cmd(f":ABOR;:SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:CHAN1:RANG {SEQ_RANGE:g};"
+                         f":SENS:VOLT:NPLC {SEQ_NPLC:g};:SENS:VOLT:DFIL OFF;:SYST:AZER OFF;"
+                         f":SYST:FAZ OFF;:TRIG:SOUR EXT;:TRIG:DEL {settle:.6g};:SAMP:COUN 1{form}")
             comp = self._compliance_list(4)
             try:
                 for start in range(0, amps.size, per_batch):
@@ -381,13 +452,13 @@ class Keithley6221(Driver):
                         self._write_list("SOUR:LIST:COMP", [comp] * len(levels))
                     self._write(f":SOUR:SWE:COUN {reps:d};:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST;"
                                 ":TRIG:OUTP SOUR")
-                    self._nv_send(f":TRAC:CLE;:TRAC:POIN {4 * n:d};:TRAC:FEED SENS;"
-                                  f":TRAC:FEED:CONT NEXT;:TRIG:COUN {4 * n:d};:INIT")
+                    self._nv_cmd(f":TRAC:CLE;:TRAC:POIN {4 * n:d};:TRAC:FEED SENS;"
+                                 f":TRAC:FEED:CONT NEXT;:TRIG:COUN {4 * n:d};:INIT")
                     self._write("SOUR:SWE:ARM")
                     self._write("INIT:IMM")
                     self._ask("*OPC?")
                     self._write("SOUR:SWE:ABOR")
-                    data = _parse_readings(self._nv_query(":TRAC:DATA?"), self.name)
+                    data = self._nv_buffer(4 * n, binary)
                     if data.size != 4 * n:
                         raise RuntimeError(f"{self.name}: the 2182A buffer holds {data.size} "
                                            f"readings, expected {4 * n} (Trigger Link cable?)")
@@ -396,7 +467,7 @@ class Keithley6221(Driver):
                     out[start:start + n, 1] = cycles[:, 2]
             finally:
                 self._write("SOUR:SWE:ABOR")
-                self._nv_send(":TRIG:SOUR IMM;:TRIG:COUN 1")
+                self._nv_cmd(":TRIG:SOUR IMM;:TRIG:COUN 1" + (";:FORM:DATA ASC" if binary else ""))
                 self._write("TRIG:OUTP NONE")
         return out
 
@@ -437,24 +508,28 @@ class Keithley6221(Driver):
             :SOUR:CURR <I>; OUTP ON; SYST:COMM:SER:SEND ":READ?"; SYST:COMM:SER:ENT?
             :SOUR:CURR <-I>;          SYST:COMM:SER:SEND ":READ?"; SYST:COMM:SER:ENT?
             OUTP OFF; :SOUR:CURR 0; SYST:COMM:SER:SEND ":SENS:CHAN 1"
+
+        With option ``nanovoltmeter`` the 2182A messages go to its own address (no
+        ``SOUR:PDEL:NVPR?`` check: the RS-232 link is not used).
         """
         amps = self._check_current(current_A, "resistance test current")
         if amps == 0:
             raise LimitError(f"{self.name}: the resistance test current must not be zero")
-        with self.lock:
-            self._require_nanovoltmeter()
+        with self.lock, self._nv_lock():
+            if self._nv is None:
+                self._require_nanovoltmeter()
             self._write("SOUR:SWE:ABOR")
-            self._nv_send(":ABOR;:TRIG:SOUR IMM;:TRIG:COUN 1;:SENS:CHAN 2;:SENS:VOLT:NPLC 1")
+            self._nv_cmd(":ABOR;:TRIG:SOUR IMM;:TRIG:COUN 1;:SENS:CHAN 2;:SENS:VOLT:NPLC 1")
             try:
                 self.set_current(amps)
                 self.enable()
-                v_plus = parse_float_reply(self._nv_query(":READ?"), self.name, ":READ?")
+                v_plus = parse_float_reply(self._nv_ask(":READ?"), self.name, ":READ?")
                 self.set_current(-amps)
-                v_minus = parse_float_reply(self._nv_query(":READ?"), self.name, ":READ?")
+                v_minus = parse_float_reply(self._nv_ask(":READ?"), self.name, ":READ?")
             finally:
                 self.disable()
                 self._inner.source_current = 0.0
-                self._nv_send(":SENS:CHAN 1")
+                self._nv_cmd(":SENS:CHAN 1")
         return (v_plus - v_minus) / (2.0 * amps)
 
     def abort(self) -> None:
