@@ -231,8 +231,12 @@ class Keithley2182A(Emulator):
                 else:
                     self._stack = (self._stack + [new])[-count:]
                 value = sum(self._stack) / len(self._stack)
+        return self._finish_reading(value, max(s["chan"], 1), temp)
+
+    def _finish_reading(self, value: float, chan: int, temp: bool = False) -> float:
+        """REL and math (mX+b / percent) on a reading, overflow flag, reading-available bit."""
+        s = self.settings
         if value != OVERFLOW:
-            chan = max(s["chan"], 1)
             key = f"{'t' if temp else ''}ref"
             if s[f"{key}_stat{chan}"]:
                 value -= s[f"{key}{chan}"]
@@ -348,16 +352,7 @@ class Keithley2182A(Emulator):
         v = v + NOISE_1PLC[rng] / math.sqrt(nplc) * world.rng.standard_normal()
         if abs(v) > 1.2 * rng:
             v = OVERFLOW
-        if v != OVERFLOW:
-            if s[f"ref_stat{chan}"]:
-                v -= s[f"ref{chan}"]
-            if s["calc_stat"]:
-                v = self._math(v)
-        else:
-            self.meas_event |= ROF
-        self.latest = v
-        self._fresh = True
-        self.meas_event |= RAV
+        v = self._finish_reading(v, chan)
         self._store(v)
 
     # ------------------------------------------------------------------------ batched linked triggers
