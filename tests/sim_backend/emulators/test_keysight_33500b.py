@@ -10,6 +10,8 @@ from sim_backend.devices import SotHallBarSpine
 from sim_backend.emulators.keysight_33500b import Keysight33500B
 from sim_backend.world import SimWorld
 
+from emu_io import ask
+
 GEN = "USB0::0x0957::0x2C07::MY12345678::INSTR"
 SMU = "USB0::0x05E6::0x2450::04096331::INSTR"
 BOP = "GPIB0::6::INSTR"
@@ -37,16 +39,6 @@ class Recorder:
 def gen():
     world = SimWorld(SotHallBarSpine(), seed=3)
     return Keysight33500B(world, GEN, {"connect": {"output": "channel"}})
-
-
-def ask(emu, text):
-    emu.write(text.encode() + b"\n")
-    out = b""
-    while True:
-        chunk, end = emu.read(4096)
-        out += chunk
-        if end or not chunk:
-            return out.decode().strip()
 
 
 def test_identity_and_reset_defaults(gen):

@@ -11,22 +11,14 @@ from sim_backend.devices import make_device
 from sim_backend.emulators import make_emulator
 from sim_backend.world import SimWorld
 
+from emu_io import ask as q
+
 RF = "GPIB0::19::INSTR"
 
 
 @pytest.fixture
 def bench():
     return benches.build("rf-mtj")
-
-
-def q(emu, text: str) -> str:
-    emu.write(text.encode() + b"\n")
-    out = b""
-    while True:
-        chunk, end = emu.read(4096)
-        out += chunk
-        if end or not chunk:
-            return out.decode().strip()
 
 
 def test_identity_options_and_preset(bench):
