@@ -13,6 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .physics.thermal import thermal_switching_probability, thermal_switching_ratio
+
 KB = 1.380649e-23  #: Boltzmann constant, J/K
 
 
@@ -87,7 +89,8 @@ class SotHallBarSpine:
     For the present state m = +-1, the reduced opposing field is
     h = -m (Bz + B_sot) / Bc(Bx)  with  Bc(Bx) = Bc0 (1 - |Bx|/Bk),
     and the Neel-Brown rate over the barrier Delta (1 - h)^n gives the switching probability in
-    an interval dt:  P = 1 - exp(-dt / (tau0 exp(Delta (1 - h)^n))), certain switching for h >= 1.
+    an interval dt:  P = 1 - exp(-dt / (tau0 exp(Delta (1 - h)^n))), certain switching for h >= 1
+    (the laws of :mod:`sim_backend.physics.thermal`).
     So the 0 K critical current is Ic0 = Bc(Bx) / (chi s(Bx)) * w t_HM, and at pulse width t the
     50 % current is Ic0 (1 - (ln(t / (tau0 ln 2)) / Delta)^(1/n)).
     Hall voltage: V_H = I (R_AHE m_z + R_offset), m_z = m sqrt(1 - (Bx/Bk)^2) (coherent tilt).
@@ -130,8 +133,7 @@ class SotHallBarSpine:
 
     def switching_current_50(self, bx: float, width: float) -> float:
         """Current (A) switching with probability 1/2 in one pulse of ``width`` seconds."""
-        x = math.log(width / (self.tau0 * math.log(2))) / self.delta
-        return self.critical_current(bx) * (1 - max(x, 0.0) ** (1 / self.n))
+        return self.critical_current(bx) * float(thermal_switching_ratio(width, self.delta, self.tau0, self.n))
 
     # -- DeviceModel
     def _reduced_field(self, drive: Drive) -> tuple[float, float]:
@@ -149,10 +151,9 @@ class SotHallBarSpine:
             self.m = -self.m
             return
         delta = self.delta * (300.0 / max(drive.temperature, 1e-3))
-        exponent = delta * (1.0 - h) ** self.n
-        if exponent > 700:
+        if delta * (1.0 - h) ** self.n > 700:   # no escape within the age of the universe
             return
-        p = -math.expm1(-dt / (self.tau0 * math.exp(exponent)))
+        p = float(thermal_switching_probability(dt, h, delta, self.tau0, self.n))
         if rng.random() < p:
             self.m = -self.m
 
