@@ -13,8 +13,12 @@ Constructors never talk to the instrument beyond what the inner driver does on i
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import itertools
 import logging
 import math
+import re
 import threading
 import time
 from typing import Any, ClassVar
@@ -22,6 +26,32 @@ from typing import Any, ClassVar
 from .limits import Limits
 
 log = logging.getLogger(__name__)
+
+_qcodes_names = itertools.count(1)
+
+
+def unique_qcodes_name(name: str) -> str:
+    """qcodes instrument names must be unique per process (and identifiers)."""
+    from qcodes.instrument import Instrument as _QInstrument
+
+    base = re.sub(r"\W", "_", name) or "instrument"
+    if base[0].isdigit():
+        base = "i_" + base
+    candidate = base
+    while _QInstrument.exist(candidate):
+        candidate = f"{base}_{next(_qcodes_names)}"
+    return candidate
+
+
+def open_qcodes(cls: type, name: str, address: str, visa_library: Any, **kwargs: Any) -> Any:
+    """Construct a qcodes ``VisaInstrument`` under a unique name; its "Connected to: ..." line
+    (qcodes prints it to stdout) goes to this module's log instead of the user's terminal."""
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        inner = cls(unique_qcodes_name(name), address, visalib=visa_library, **kwargs)
+    if captured.getvalue().strip():
+        log.info("%s: %s", name, captured.getvalue().strip())
+    return inner
 
 __all__ = ["Driver", "OptionError", "parse_float_reply"]
 

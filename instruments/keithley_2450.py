@@ -12,11 +12,9 @@ shortest about 167 us (60 Hz mains) / 200 us (50 Hz), one reading at NPLC 0.01.
 """
 from __future__ import annotations
 
-import itertools
-import re
 from typing import Any
 
-from .driver_base import Driver
+from .driver_base import Driver, open_qcodes
 from .limits import Limits, check_compliance_voltage, check_current, check_range
 
 __all__ = ["Keithley2450"]
@@ -26,20 +24,6 @@ HW_VLIMIT = (0.02, 210.0)        # V
 MIN_NPLC = 0.01                  # shortest aperture, power-line cycles
 PULSE_MAX_WIDTH = 1e4            # s, longest source delay
 
-_qcodes_names = itertools.count(1)
-
-
-def _unique_qcodes_name(name: str) -> str:
-    """qcodes instrument names must be unique per process (and identifiers)."""
-    from qcodes.instrument import Instrument as _QInstrument
-
-    base = re.sub(r"\W", "_", name) or "smu"
-    if base[0].isdigit():
-        base = "i_" + base
-    candidate = base
-    while _QInstrument.exist(candidate):
-        candidate = f"{base}_{next(_qcodes_names)}"
-    return candidate
 
 
 class Keithley2450(Driver):
@@ -64,7 +48,7 @@ class Keithley2450(Driver):
     def connect(cls, name, address, visa_library, limits, options):
         from qcodes.instrument_drivers.Keithley import Keithley2450 as _QcodesKeithley2450
 
-        inner = _QcodesKeithley2450(_unique_qcodes_name(name), address, visalib=visa_library)
+        inner = open_qcodes(_QcodesKeithley2450, name, address, visa_library)
         if "source_function" not in inner.parameters:
             inner.close()
             raise RuntimeError(f"{name}: the 2450 at {address} is not in SCPI language mode; "

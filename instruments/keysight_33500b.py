@@ -28,8 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .driver_base import Driver
-from .keithley_2450 import _unique_qcodes_name
+from .driver_base import Driver, open_qcodes
 from .limits import LimitError, Limits, check_range
 
 __all__ = ["Keysight33500B", "current_for", "voltage_for"]
@@ -104,7 +103,7 @@ class Keysight33500B(Driver):
     def connect(cls, name, address, visa_library, limits, options):
         from qcodes.instrument_drivers.Keysight import Keysight33522B as _Qcodes33522B
 
-        inner = _Qcodes33522B(_unique_qcodes_name(name), address, visalib=visa_library, silent=True)
+        inner = open_qcodes(_Qcodes33522B, name, address, visa_library, silent=True)
         return cls(name, inner, limits, options)
 
     # ---- conversions (no I/O) -------------------------------------------------------------

@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .driver_base import Driver
-from .keithley_2450 import _unique_qcodes_name
+from .driver_base import Driver, open_qcodes
 from .limits import LimitError, check_frequency, check_range, check_rf_power_dbm
 
 __all__ = ["KeysightN5183B"]
@@ -63,7 +62,7 @@ class KeysightN5183B(Driver):
     def connect(cls, name, address, visa_library, limits, options):
         from qcodes.instrument_drivers.Keysight import KeysightN5183B as _QcodesN5183B
 
-        inner = _QcodesN5183B(_unique_qcodes_name(name), address, visalib=visa_library)
+        inner = open_qcodes(_QcodesN5183B, name, address, visa_library)
         try:
             return cls(name, inner, limits, options, instrument_options=inner._options)
         except ValueError:

@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .driver_base import Driver
-from .keithley_2450 import _unique_qcodes_name
+from .driver_base import Driver, open_qcodes
 from .limits import LimitError, check_range
 
 __all__ = ["KeysightN9030B"]
@@ -49,7 +48,7 @@ class KeysightN9030B(Driver):
     def connect(cls, name, address, visa_library, limits, options):
         from qcodes.instrument_drivers.Keysight import KeysightN9030B as _QcodesN9030B
 
-        inner = _QcodesN9030B(_unique_qcodes_name(name), address, visalib=visa_library)
+        inner = open_qcodes(_QcodesN9030B, name, address, visa_library)
         return cls(name, inner, limits, options)
 
     # ---- SpectrumAnalyzer ------------------------------------------------------------------
