@@ -269,14 +269,20 @@ class Keithley2182A(Emulator):
             if s["trac_feed"] == "CALCULATE" and self._calc1 is not None:
                 value = self._calc1
             self.buffer.append(value)
-            n, size = len(self.buffer), s["trac_poin"]
-            if n >= 2:
-                self.meas_event |= BAV
-            if n >= size / 2:
-                self.meas_event |= BHF
-            if n >= size:
-                self.meas_event |= BFL
-                s["trac_cont"] = "NEVER"
+            self._buffer_flags()
+
+    def _buffer_flags(self) -> None:
+        """Buffer available / half full / full bits; a full buffer stops storing (TRAC:FEED:CONT
+        NEVER), as the manual's trace model does."""
+        s = self.settings
+        n, size = len(self.buffer), s["trac_poin"]
+        if n >= 2:
+            self.meas_event |= BAV
+        if n >= size / 2:
+            self.meas_event |= BHF
+        if n >= size:
+            self.meas_event |= BFL
+            s["trac_cont"] = "NEVER"
 
     def _device_action(self) -> None:
         """One trigger: the delay, then SAMPle:COUNt readings."""
@@ -402,14 +408,7 @@ class Keithley2182A(Emulator):
             size = s["trac_poin"]
             # _store appends until the buffer holds trac_poin readings (at least one more)
             self.buffer.extend(out[:max(size - len(self.buffer), 1)])
-            n = len(self.buffer)
-            if n >= 2:
-                self.meas_event |= BAV
-            if n >= size / 2:
-                self.meas_event |= BHF
-            if n >= size:
-                self.meas_event |= BFL
-                s["trac_cont"] = "NEVER"
+            self._buffer_flags()
         else:
             for v in out:
                 self._store_buffer(v)
