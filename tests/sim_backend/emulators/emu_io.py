@@ -64,3 +64,13 @@ def scpi_errors(emu) -> list[int]:
         if code == 0:
             return codes
         codes.append(code)
+
+
+def settle_coil(bop, amps: float, tolerance: float = 2e-3, max_polls: int = 10_000) -> None:
+    """Drive a Kepco BOP emulator to ``amps`` in current mode and poll ``MEAS:CURR?`` until the
+    coil has slewed there (virtual time passes with each poll); fail rather than hang."""
+    ask(bop, f"FUNC:MODE CURR;CURR {amps};OUTP ON")
+    for _ in range(max_polls):
+        if abs(float(ask(bop, "MEAS:CURR?")) - amps) <= tolerance:
+            return
+    raise AssertionError(f"coil current did not reach {amps} A in {max_polls} polls")

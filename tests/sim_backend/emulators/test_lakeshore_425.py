@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sim_backend import benches
 
-from emu_io import ask as _ask, spine_bench_copy as sot_hallbar_file
+from emu_io import ask as _ask, settle_coil as _settle_coil, spine_bench_copy as sot_hallbar_file
 
 BOP = "GPIB0::6::INSTR"
 GAUSS = "ASRL3::INSTR"
@@ -19,12 +19,8 @@ def ask(bench, addr, text):
     return _ask(bench.emulators[benches.canonical(addr)], text)
 
 
-
-
 def settle_coil(bench, amps):
-    ask(bench, BOP, f"FUNC:MODE CURR;CURR {amps};OUTP ON")
-    while abs(float(ask(bench, BOP, "MEAS:CURR?")) - amps) > 2e-3:
-        pass
+    _settle_coil(bench.emulators[BOP], amps)
 
 
 def test_reads_coil_field_within_resolution(bench):
