@@ -9,7 +9,7 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "sim_backend.physics._heun",
+            "spinbench.sim_backend.physics._heun",
             sources=["sim_backend/physics/_heun.c"],
             extra_compile_args=["-O3", "-std=c99", "-fno-math-errno"],
             optional=True,

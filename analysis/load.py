@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from protocols.runstore import RunReader
+from spinbench.protocols.runstore import RunReader
 
 __all__ = ["RunMetadata", "TraceData", "load_run"]
 

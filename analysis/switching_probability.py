@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from sim_backend.physics.analytic import sun_switching_time
-from sim_backend.physics.thermal import thermal_switching_probability, thermal_switching_ratio
+from spinbench.sim_backend.physics.analytic import sun_switching_time
+from spinbench.sim_backend.physics.thermal import thermal_switching_probability, thermal_switching_ratio
 
 __all__ = ["NeelBrownFit", "SunFit", "outcome_counts", "fit_neel_brown", "fit_width_i50",
            "fit_sun", "sun_critical_current", "energy_per_switch", "plot_probability",

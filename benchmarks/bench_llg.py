@@ -35,9 +35,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim_backend.physics.constants import MU0  # noqa: E402
-from sim_backend.physics.llg import HAVE_C_KERNEL, Drives, MacrospinParams, simulate  # noqa: E402
-from sim_backend.physics.presets import make_device  # noqa: E402
+from spinbench.sim_backend.physics.constants import MU0  # noqa: E402
+from spinbench.sim_backend.physics.llg import HAVE_C_KERNEL, Drives, MacrospinParams, simulate  # noqa: E402
+from spinbench.sim_backend.physics.presets import make_device  # noqa: E402
 
 # --- the common single-device problem (SI) -------------------------------------------------
 MS = 1.1e6                 # A/m
@@ -135,7 +135,7 @@ def peak_memory(n: int, steps: int) -> int:
 def hallbar_pulse_costs(widths, path_params: dict, repeats: int = 200, rounds: int = 7):
     """Per-call cost [s] of ``evolve(width)`` for each width, interleaved and best-of-rounds (so
     machine load affects all widths alike), and the path the last call took."""
-    from sim_backend.devices import Drive
+    from spinbench.sim_backend.devices import Drive
 
     dev = make_device("sot_hallbar", path_params)
     rng = np.random.default_rng(0)

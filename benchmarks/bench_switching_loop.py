@@ -16,19 +16,19 @@ import time
 import pyvisa
 
 t_start = time.perf_counter()
-from instruments.bench import Bench  # noqa: E402
-from protocols.runner import run
-from protocols.runstore import RunReader
-from protocols.switching import SwitchingLoop
+from spinbench.instruments.bench import Bench  # noqa: E402
+from spinbench.protocols.runner import run
+from spinbench.protocols.runstore import RunReader
+from spinbench.protocols.switching import SwitchingLoop
 
 
 def warm_imports() -> float:
     """Import the driver stack (pymeasure, qcodes) and the simulator's physics (scipy) once,
     outside the timing: a session pays it once per process, not per loop."""
     t0 = time.perf_counter()
-    import instruments.keithley_2450  # noqa: F401  (qcodes)
-    import sim_backend.benches  # noqa: F401
-    import sim_backend.physics.adapters  # noqa: F401  (scipy)
+    import spinbench.instruments.keithley_2450  # noqa: F401  (qcodes)
+    import spinbench.sim_backend.benches  # noqa: F401
+    import spinbench.sim_backend.physics.adapters  # noqa: F401  (scipy)
     return time.perf_counter() - t0
 
 

@@ -27,9 +27,9 @@ def _world(lib: str):
 
 def buffered_map(repeats: int, out_dir: str) -> tuple[float, float, int]:
     """(wall s, instrument s on the simulated clock, rows) of the whole map."""
-    from instruments.bench import Bench
-    from protocols.runner import run
-    from protocols.switching_probability import SwitchingProbability
+    from spinbench.instruments.bench import Bench
+    from spinbench.protocols.runner import run
+    from spinbench.protocols.switching_probability import SwitchingProbability
 
     rm, world = _world(f"{Bench.load('sot-hallbar').path}@spinbench")
 
@@ -51,7 +51,7 @@ def per_pulse_slice(cycles: int) -> tuple[float, float]:
     action through the pymeasure-based role drivers: the same instrument-timed 1 ms pulses
     (``CurrentSource.pulse``, a one-point 6221 list sweep) and 2182A reads as the map, but a
     round trip for every pulse and every reading instead of one buffered sweep."""
-    from instruments.bench import Bench
+    from spinbench.instruments.bench import Bench
 
     bench = Bench.load("sot-hallbar")
     with bench.open() as lab:

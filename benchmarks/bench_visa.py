@@ -31,8 +31,8 @@ if str(ROOT) not in sys.path:
 
 import pyvisa  # noqa: E402
 
-from sim_backend import emulators as emulators_pkg  # noqa: E402
-from sim_backend.scpi import Emulator  # noqa: E402
+from spinbench.sim_backend import emulators as emulators_pkg  # noqa: E402
+from spinbench.sim_backend.scpi import Emulator  # noqa: E402
 
 ADDRESS = "GPIB0::12::INSTR"
 IDN = "SPINBENCH,BENCH-EMULATOR,1,1.0"
@@ -122,7 +122,7 @@ def timed(fns: list, n: int, block: int = 500) -> list[tuple[float, float]]:
 
 
 def emulator_alone(bench_file: Path):
-    from sim_backend.benches import build
+    from spinbench.sim_backend.benches import build
 
     bench = build(str(bench_file))
     if "static" in bench_file.name:

@@ -62,7 +62,7 @@ class InstrumentSpec:
 
 
 def _builtin_dir() -> Path:
-    return Path(str(files("sim_backend") / "benches"))
+    return Path(str(files("spinbench.sim_backend") / "benches"))
 
 
 def builtin_benches() -> list[str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
-    from protocols.runstore import RunReader
+    from spinbench.protocols.runstore import RunReader
 
 __all__ = [
     "REQUIRED",

@@ -25,10 +25,10 @@ from typing import Any, TextIO
 
 import yaml
 
-from protocols import registry
-from protocols.base import CheckError, MeasurementProtocol, ParamError
-from protocols.runner import RunInterrupted, RunnerError, load_bench, run
-from protocols.runstore import RunReader, RunStoreError
+from spinbench.protocols import registry
+from spinbench.protocols.base import CheckError, MeasurementProtocol, ParamError
+from spinbench.protocols.runner import RunInterrupted, RunnerError, load_bench, run
+from spinbench.protocols.runstore import RunReader, RunStoreError
 
 __all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "builtin_benches", "main"]
 
@@ -50,7 +50,7 @@ class UsageError(Exception):
 def _bench_errors() -> tuple[type[BaseException], ...]:
     """``instruments.BenchError`` (unknown bench, bad bench file) if the package is there."""
     try:
-        from instruments import BenchError
+        from spinbench.instruments import BenchError
     except Exception:  # the instruments room may not be importable yet
         return ()
     return (BenchError,)
@@ -59,7 +59,7 @@ def _bench_errors() -> tuple[type[BaseException], ...]:
 # -- built-in benches ------------------------------------------------------------------------
 def _bench_dir() -> Path | None:
     """``sim_backend/benches`` located without importing any sim_backend code."""
-    spec = importlib.util.find_spec("sim_backend")
+    spec = importlib.util.find_spec("spinbench.sim_backend")
     if spec is None or not spec.submodule_search_locations:
         return None
     for location in spec.submodule_search_locations:
@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_compare_spinloss(args: argparse.Namespace, out: TextIO) -> int:
-    from protocols.spinloss_comparison import DEFAULT_BENCHES, compare_spinloss
+    from spinbench.protocols.spinloss_comparison import DEFAULT_BENCHES, compare_spinloss
 
     compare_spinloss(args.bench or DEFAULT_BENCHES, args.out, _parse_param_args(args.param),
                      seed=args.seed, out=out)

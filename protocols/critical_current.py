@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from protocols.base import CheckError, Column, Param, Roles
-from protocols.switching_probability import OUTCOME_COLUMNS, SEQUENCE_PARAMS, SequenceProtocol, check_sequence
+from spinbench.protocols.base import CheckError, Column, Param, Roles
+from spinbench.protocols.switching_probability import OUTCOME_COLUMNS, SEQUENCE_PARAMS, SequenceProtocol, check_sequence
 
 __all__ = ["CriticalCurrentVsWidth", "bisection_probes"]
 
@@ -98,6 +98,6 @@ class CriticalCurrentVsWidth(SequenceProtocol):
         return rows
 
     def analyze(self, reader, outdir: Path) -> list[Path]:
-        from analysis.switching_probability import analyze_run
+        from spinbench.analysis.switching_probability import analyze_run
 
         return analyze_run(reader, outdir)

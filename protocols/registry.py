@@ -14,7 +14,7 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-from protocols.base import MeasurementProtocol
+from spinbench.protocols.base import MeasurementProtocol
 
 __all__ = ["MACHINERY", "UnknownProtocol", "all_protocols", "get", "import_errors", "register"]
 
@@ -51,7 +51,7 @@ def _discover() -> None:
     for info in sorted(pkgutil.iter_modules([str(package_dir)]), key=lambda m: m.name):
         if info.name in MACHINERY or info.name.startswith("_"):
             continue
-        module_name = f"protocols.{info.name}"
+        module_name = f"{__package__}.{info.name}"
         try:
             module = importlib.import_module(module_name)
         except Exception as exc:  # one broken protocol module must not break the CLI

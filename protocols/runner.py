@@ -31,8 +31,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from protocols.base import CheckError, MeasurementProtocol, Roles, validate_params
-from protocols.runstore import RunStatus, RunWriter, RunReader, RunStoreError
+from spinbench.protocols.base import CheckError, MeasurementProtocol, Roles, validate_params
+from spinbench.protocols.runstore import RunStatus, RunWriter, RunReader, RunStoreError
 
 __all__ = [
     "RunInterrupted",
@@ -123,7 +123,7 @@ def default_run_path(out_dir: str | os.PathLike[str], protocol: str,
 
 def load_bench(name_or_path: str | os.PathLike[str]) -> Any:
     """The not-yet-opened ``instruments.Bench`` for a built-in name or a bench file path."""
-    from instruments import Bench  # the instruments room owns Bench.load
+    from spinbench.instruments import Bench  # the instruments room owns Bench.load
 
     return Bench.load(name_or_path)
 

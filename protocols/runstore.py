@@ -57,7 +57,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from protocols.base import Column, Trace
+from spinbench.protocols.base import Column, Trace
 
 __all__ = [
     "FORMAT",

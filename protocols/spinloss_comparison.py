@@ -39,7 +39,7 @@ DEFAULT_PARAMS: dict[str, Any] = {"widths": (1e-3, 10e-3), "current_low": 0.5e-3
 
 def _absorption(bench_name: str) -> float:
     """The spin-absorption fraction a bench's sample is labelled with (``sim.device.params``)."""
-    from instruments import Bench
+    from spinbench.instruments import Bench
 
     raw = Bench.load(bench_name).raw
     try:
@@ -72,10 +72,10 @@ def compare_spinloss(benches: Sequence[str] = DEFAULT_BENCHES, out_dir: str | Pa
         ``rows`` (one dict per bench and width), ``ratio_50`` (energy at 50 % of the
         lowest-absorption bench over the highest, per width), ``csv`` and ``figure`` paths.
     """
-    from analysis.switching_probability import energy_per_switch, fit_neel_brown
-    from protocols.critical_current import CriticalCurrentVsWidth
-    from protocols.runner import run
-    from protocols.runstore import RunReader
+    from spinbench.analysis.switching_probability import energy_per_switch, fit_neel_brown
+    from spinbench.protocols.critical_current import CriticalCurrentVsWidth
+    from spinbench.protocols.runner import run
+    from spinbench.protocols.runstore import RunReader
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

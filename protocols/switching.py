@@ -47,8 +47,8 @@ from typing import Any
 
 import numpy as np
 
-from instruments.roles import CurrentSource, FieldController, Gaussmeter, PulseDeltaSystem, Voltmeter
-from protocols.base import CheckError, Column, MeasurementProtocol, Param, ParamError, Roles, optional
+from spinbench.instruments.roles import CurrentSource, FieldController, Gaussmeter, PulseDeltaSystem, Voltmeter
+from spinbench.protocols.base import CheckError, Column, MeasurementProtocol, Param, ParamError, Roles, optional
 
 __all__ = ["FieldLoop", "SwitchingLoop", "loop_values", "read_hall_resistance", "parse_fields"]
 
@@ -147,7 +147,7 @@ class _HallLoop(MeasurementProtocol):
         return gauss.read_field() if gauss is not None else float("nan")
 
     def analyze(self, reader, outdir: Path) -> list[Path]:
-        from analysis.switching import analyze_loop, plot_loop
+        from spinbench.analysis.switching import analyze_loop, plot_loop
 
         df = reader.to_dataframe()
         outdir = Path(outdir)
@@ -295,7 +295,7 @@ class SwitchingLoop(_HallLoop):
         return rows
 
     def analyze(self, reader, outdir: Path) -> list[Path]:
-        from analysis.switching import analyze_switching_run
+        from spinbench.analysis.switching import analyze_switching_run
 
         return analyze_switching_run(reader, Path(outdir), protocol=self.name)
 

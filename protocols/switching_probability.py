@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from instruments.roles import CurrentSource, FieldController, SourceMeter, Voltmeter, WriteReadSequencer
-from protocols.base import CheckError, Column, MeasurementProtocol, Param, Roles, optional
+from spinbench.instruments.roles import CurrentSource, FieldController, SourceMeter, Voltmeter, WriteReadSequencer
+from spinbench.protocols.base import CheckError, Column, MeasurementProtocol, Param, Roles, optional
 
 __all__ = ["OUTCOME_COLUMNS", "SwitchingProbability", "write_path", "sequencer_of",
            "calibrate_states", "outcome_rows"]
@@ -80,7 +80,7 @@ def _bench_has_sequencer(bench: Any) -> bool:
     if "current_source" not in roles:
         return False
     try:
-        from instruments.roles import missing_members
+        from spinbench.instruments.roles import missing_members
         cls = bench.instrument_for("current_source").driver_class
     except Exception:  # a bench object without instrument specs (tests): trust the role map
         return True
@@ -327,6 +327,6 @@ class SwitchingProbability(SequenceProtocol):
         return self._rows(volts, params, amplitude, width)
 
     def analyze(self, reader, outdir: Path) -> list[Path]:
-        from analysis.switching_probability import analyze_run
+        from spinbench.analysis.switching_probability import analyze_run
 
         return analyze_run(reader, outdir)

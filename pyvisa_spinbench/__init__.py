@@ -1,2 +1,2 @@
 """pyvisa finds the ``@spinbench`` backend by importing ``pyvisa_spinbench`` and reading WRAPPER_CLASS."""
-from sim_backend.visa_library import SpinbenchVisaLibrary as WRAPPER_CLASS  # noqa: F401
+from spinbench.sim_backend.visa_library import SpinbenchVisaLibrary as WRAPPER_CLASS  # noqa: F401

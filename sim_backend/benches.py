@@ -20,7 +20,7 @@ class SimBenchError(ValueError):
 
 
 def builtin_dir() -> Path:
-    return Path(str(resources.files("sim_backend") / "benches"))
+    return Path(str(resources.files("spinbench.sim_backend") / "benches"))
 
 
 def builtin_benches() -> dict[str, str]:

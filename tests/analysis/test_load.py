@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.load import load_run
-from protocols.base import Column, Trace
-from protocols.runstore import RunStoreError, RunWriter
+from spinbench.analysis.load import load_run
+from spinbench.protocols.base import Column, Trace
+from spinbench.protocols.runstore import RunStoreError, RunWriter
 
 
 def _write(path, finish: bool = True):

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.switching_probability import (energy_per_switch, fit_neel_brown, fit_sun,
+from spinbench.analysis.switching_probability import (energy_per_switch, fit_neel_brown, fit_sun,
                                             fit_width_i50, sun_critical_current)
-from sim_backend.physics.analytic import sun_switching_time
-from sim_backend.physics.thermal import thermal_switching_probability
+from spinbench.sim_backend.physics.analytic import sun_switching_time
+from spinbench.sim_backend.physics.thermal import thermal_switching_probability
 
 
 def _outcomes(rng, ic0, delta, tau0, n, widths, x_grid, repeats):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim_backend.physics.presets import make_device
+from spinbench.sim_backend.physics.presets import make_device
 
 ROOT = Path(__file__).resolve().parents[2]
 # -12, +1, +12, -1, -12, +12 mA at Bx = +10 mT on W/CoFeB (xi_DL < 0: m_z = -sign(I Bx)); 1 mA does nothing

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from instruments import Bench, BenchError
-from instruments.bench import OpenBench
-from instruments.keithley_6221 import Keithley6221
-from instruments.kepco_bop import KepcoBOP
+from spinbench.instruments import Bench, BenchError
+from spinbench.instruments.bench import OpenBench
+from spinbench.instruments.keithley_6221 import Keithley6221
+from spinbench.instruments.kepco_bop import KepcoBOP
 
 GOOD = """\
 name: t-bench
@@ -194,7 +194,7 @@ def test_shutdown_runs_on_exception_and_ctrl_c(sim_bench, exc):
 
 def test_limit_error_inside_bench_still_shuts_down(sim_bench):
     bench, calls = sim_bench
-    from instruments.limits import LimitError
+    from spinbench.instruments.limits import LimitError
     with pytest.raises(LimitError, match=r"\[-0.01 A, 0.01 A\]"):
         with bench.open() as lab:
             lab.role("current_source").pulse(0.05, 1e-3)

@@ -5,7 +5,7 @@ import time
 from pymeasure.instruments.keithley import Keithley2182 as PM2182
 
 from instr_fakes import TranscriptAdapter
-from instruments.keithley_2182a import Keithley2182A
+from spinbench.instruments.keithley_2182a import Keithley2182A
 
 
 class SlowAdapter(TranscriptAdapter):

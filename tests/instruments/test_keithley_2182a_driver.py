@@ -3,9 +3,9 @@ import pytest
 from pymeasure.instruments.keithley import Keithley2182 as PM2182
 
 from instr_fakes import TranscriptAdapter
-from instruments.keithley_2182a import Keithley2182A
-from instruments.limits import LimitError
-from instruments.roles import Voltmeter
+from spinbench.instruments.keithley_2182a import Keithley2182A
+from spinbench.instruments.limits import LimitError
+from spinbench.instruments.roles import Voltmeter
 
 
 def make(replies=None, options=None):

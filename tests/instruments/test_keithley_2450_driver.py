@@ -4,9 +4,9 @@ from importlib.resources import files
 import pytest
 
 from instr_fakes import FakeQcodesInstrument
-from instruments.keithley_2450 import Keithley2450
-from instruments.limits import LimitError, Limits
-from instruments.roles import CurrentSource, SourceMeter
+from spinbench.instruments.keithley_2450 import Keithley2450
+from spinbench.instruments.limits import LimitError, Limits
+from spinbench.instruments.roles import CurrentSource, SourceMeter
 
 LIMITS = Limits(max_current=1e-3, compliance_voltage=2.0)
 

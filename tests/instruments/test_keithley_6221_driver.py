@@ -4,9 +4,9 @@ import pytest
 from pymeasure.instruments.keithley import Keithley6221 as PM6221
 
 from instr_fakes import TranscriptAdapter
-from instruments.keithley_6221 import Keithley6221
-from instruments.limits import LimitError, Limits
-from instruments.roles import CurrentSource, PulseDeltaSystem
+from spinbench.instruments.keithley_6221 import Keithley6221
+from spinbench.instruments.limits import LimitError, Limits
+from spinbench.instruments.roles import CurrentSource, PulseDeltaSystem
 
 LIMITS = Limits(max_current=0.02, compliance_voltage=20.0)
 

@@ -10,10 +10,10 @@ from pymeasure.instruments.keithley import Keithley2182 as PM2182
 from pymeasure.instruments.keithley import Keithley6221 as PM6221
 
 from instr_fakes import TranscriptAdapter
-from instruments import Bench, BenchError
-from instruments.keithley_2182a import Keithley2182A
-from instruments.keithley_6221 import Keithley6221
-from instruments.limits import Limits
+from spinbench.instruments import Bench, BenchError
+from spinbench.instruments.keithley_2182a import Keithley2182A
+from spinbench.instruments.keithley_6221 import Keithley6221
+from spinbench.instruments.limits import Limits
 
 LIMITS = Limits(max_current=0.02, compliance_voltage=20.0)
 

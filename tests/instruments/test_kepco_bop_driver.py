@@ -2,9 +2,9 @@
 import pytest
 
 from instr_fakes import TranscriptAdapter
-from instruments.kepco_bop import KepcoBOP, _BOPConnection
-from instruments.limits import LimitError, Limits
-from instruments.roles import FieldController
+from spinbench.instruments.kepco_bop import KepcoBOP, _BOPConnection
+from spinbench.instruments.limits import LimitError, Limits
+from spinbench.instruments.roles import FieldController
 
 LIMITS = Limits(max_field=0.3, max_ramp_rate=0.5, compliance_voltage=20.0)
 OPTIONS = {"tesla_per_amp": 0.05, "axis": "z", "ramp_step_time": 0.1}

@@ -5,9 +5,9 @@ import math
 import pytest
 
 from instr_fakes import FakeQcodesInstrument
-from instruments.keysight_33500b import Keysight33500B, current_for, voltage_for
-from instruments.limits import LimitError, Limits
-from instruments.roles import PulseGenerator
+from spinbench.instruments.keysight_33500b import Keysight33500B, current_for, voltage_for
+from spinbench.instruments.limits import LimitError, Limits
+from spinbench.instruments.roles import PulseGenerator
 
 LIMITS = Limits(max_voltage=6.0)
 CONFIG_NORM = ["OUTP1 OFF", "SOUR1:FUNC PULS", "OUTP1:LOAD 50", "SOUR1:VOLT:OFFS 0", "SOUR1:VOLT MIN",
@@ -106,7 +106,7 @@ def test_sim_bench_pulse_generator_role_switches_the_hall_bar():
     and the 2182A reads the Hall voltage; the Kepco sets Bx = +10 mT; one 100 us burst switches,
     a small one does not."""
     import pyvisa
-    from instruments.bench import Bench
+    from spinbench.instruments.bench import Bench
 
     bench = Bench.load("sot-hallbar")
     with bench.open() as lab:

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from instr_fakes import FakeQcodesInstrument
-from instruments.bench import Bench
-from instruments.keysight_dsox3000t import KeysightDSOX3000T
-from instruments.limits import LimitError
-from instruments.roles import Oscilloscope
+from spinbench.instruments.bench import Bench
+from spinbench.instruments.keysight_dsox3000t import KeysightDSOX3000T
+from spinbench.instruments.limits import LimitError
+from spinbench.instruments.roles import Oscilloscope
 
 
 class Fake(FakeQcodesInstrument):

@@ -7,11 +7,11 @@ import pytest
 import yaml
 
 from instr_fakes import FakeQcodesInstrument
-from instruments import Bench
-from instruments.bench import BenchError
-from instruments.keysight_n5183b import KeysightN5183B, ranges_from_options
-from instruments.limits import LimitError, Limits
-from instruments.roles import RFSource
+from spinbench.instruments import Bench
+from spinbench.instruments.bench import BenchError
+from spinbench.instruments.keysight_n5183b import KeysightN5183B, ranges_from_options
+from spinbench.instruments.limits import LimitError, Limits
+from spinbench.instruments.roles import RFSource
 
 LIMITS = Limits(max_rf_power_dbm=10.0, min_frequency=1e6, max_frequency=12e9)
 

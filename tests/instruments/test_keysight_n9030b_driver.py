@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from instr_fakes import FakeQcodesInstrument
-from instruments.bench import Bench
-from instruments.keysight_n9030b import KeysightN9030B
-from instruments.limits import LimitError
-from instruments.roles import SpectrumAnalyzer
+from spinbench.instruments.bench import Bench
+from spinbench.instruments.keysight_n9030b import KeysightN9030B
+from spinbench.instruments.limits import LimitError
+from spinbench.instruments.roles import SpectrumAnalyzer
 
 
 class FakeHandle:

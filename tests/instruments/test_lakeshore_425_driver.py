@@ -3,9 +3,9 @@ import pytest
 from pymeasure.instruments.lakeshore import LakeShore425 as PM425
 
 from instr_fakes import TranscriptAdapter
-from instruments.lakeshore_425 import LakeShore425, OverRangeError
-from instruments.limits import LimitError
-from instruments.roles import Gaussmeter
+from spinbench.instruments.lakeshore_425 import LakeShore425, OverRangeError
+from spinbench.instruments.limits import LimitError
+from spinbench.instruments.roles import Gaussmeter
 
 
 def make(replies=None):

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from instruments.limits import (LimitError, Limits, check_current, check_field,
+from spinbench.instruments.limits import (LimitError, Limits, check_current, check_field,
                                 check_frequency, check_laser_power, check_rf_power_dbm)
 
 

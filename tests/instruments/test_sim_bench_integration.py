@@ -9,10 +9,10 @@ from importlib.resources import files
 import pytest
 import yaml
 
-from instruments import Bench
-from instruments.limits import LimitError
+from spinbench.instruments import Bench
+from spinbench.instruments.limits import LimitError
 
-pytest.importorskip("sim_backend.visa_library")
+pytest.importorskip("spinbench.sim_backend.visa_library")
 
 
 def _bench_with_available_emulators(tmp_path, keep: set[str]) -> Bench:

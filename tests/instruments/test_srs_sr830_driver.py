@@ -6,10 +6,10 @@ import pytest
 from pymeasure.instruments.srs import SR830 as PMSR830
 
 from instr_fakes import TranscriptAdapter
-from instruments import Bench
-from instruments.limits import LimitError, Limits
-from instruments.roles import LockIn
-from instruments.srs_sr830 import SR830
+from spinbench.instruments import Bench
+from spinbench.instruments.limits import LimitError, Limits
+from spinbench.instruments.roles import LockIn
+from spinbench.instruments.srs_sr830 import SR830
 
 
 def make(replies=None, limits=None, options=None):

@@ -3,10 +3,10 @@ import pytest
 from pymeasure.instruments import Instrument
 
 from instr_fakes import TranscriptAdapter
-from instruments.bench import Bench
-from instruments.limits import LimitError, Limits
-from instruments.roles import LaserSource
-from instruments.thorlabs_itc4001 import ThorlabsITC4001
+from spinbench.instruments.bench import Bench
+from spinbench.instruments.limits import LimitError, Limits
+from spinbench.instruments.roles import LaserSource
+from spinbench.instruments.thorlabs_itc4001 import ThorlabsITC4001
 
 
 def make(replies=None):

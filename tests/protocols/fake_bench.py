@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from protocols.base import Column, MeasurementProtocol, Param, Trace, optional
+from spinbench.protocols.base import Column, MeasurementProtocol, Param, Trace, optional
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from fake_bench import FakeBench, IVSweep
-from protocols import cli, registry
+from spinbench.protocols import cli, registry
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,8 +38,8 @@ def test_benches_lists_name_then_description_one_per_line():
         data = yaml.safe_load(path.read_text())
         expected.append((data["name"], " ".join(data["description"].split())))
     assert "sot-hallbar" in [name for name, _ in expected]
-    script = ("import sys; from protocols.cli import main; code = main(['benches']); "
-              "print('sim_backend imported:', 'sim_backend' in sys.modules); sys.exit(code)")
+    script = ("import sys; from spinbench.protocols.cli import main; code = main(['benches']); "
+              "print('sim_backend imported:', 'spinbench.sim_backend' in sys.modules); sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO,
                           env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
                           text=True, timeout=60)

@@ -3,15 +3,15 @@ spin-loss comparison (energy per switch falls as spin absorption grows)."""
 import numpy as np
 import pytest
 
-from analysis.switching_probability import fit_neel_brown, fit_width_i50
-from instruments.bench import Bench
-from protocols.base import CheckError
-from protocols.critical_current import CriticalCurrentVsWidth, bisection_probes
-from protocols.runner import run
-from protocols.runstore import RunReader, RunStatus
-from protocols.spinloss_comparison import compare_spinloss
-from protocols.switching_probability import write_path
-from sim_backend.physics.presets import make_device
+from spinbench.analysis.switching_probability import fit_neel_brown, fit_width_i50
+from spinbench.instruments.bench import Bench
+from spinbench.protocols.base import CheckError
+from spinbench.protocols.critical_current import CriticalCurrentVsWidth, bisection_probes
+from spinbench.protocols.runner import run
+from spinbench.protocols.runstore import RunReader, RunStatus
+from spinbench.protocols.spinloss_comparison import compare_spinloss
+from spinbench.protocols.switching_probability import write_path
+from spinbench.sim_backend.physics.presets import make_device
 
 BX = 10e-3
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from fake_bench import FakeBench, IVSweep, Spectra
-from protocols.base import CheckError, ParamError
-from protocols.runner import (TRANSITIONS, RunInterrupted, RunState, RunnerError, _Machine,
+from spinbench.protocols.base import CheckError, ParamError
+from spinbench.protocols.runner import (TRANSITIONS, RunInterrupted, RunState, RunnerError, _Machine,
                               default_run_path, run)
-from protocols.runstore import RunReader, RunStatus, RunStoreError
+from spinbench.protocols.runstore import RunReader, RunStatus, RunStoreError
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{Path(__file__).parent}"}
@@ -161,7 +161,7 @@ def test_default_run_path_is_timestamped_and_unique(tmp_path):
 RUNNER_CHILD = r"""
 import sys, time
 from fake_bench import FakeBench, IVSweep
-from protocols.runner import run
+from spinbench.protocols.runner import run
 
 class Slow(IVSweep):
     def measure(self, roles, params, step):
@@ -206,7 +206,7 @@ def test_sigkilled_runner_keeps_flushed_points_and_resume_runs_each_step_once(tm
 def test_role_check_is_static_and_never_reads_a_property():
     from typing import Protocol
 
-    from protocols.runner import _checked_role
+    from spinbench.protocols.runner import _checked_role
 
     class Field(Protocol):
         @property
@@ -234,7 +234,7 @@ def test_role_check_is_static_and_never_reads_a_property():
 def test_ctrl_c_while_writing_a_batch_is_held_until_the_batch_is_written():
     import signal
 
-    from protocols.runner import _sigint_deferred
+    from spinbench.protocols.runner import _sigint_deferred
 
     done = []
     with pytest.raises(KeyboardInterrupt):

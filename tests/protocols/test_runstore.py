@@ -13,8 +13,8 @@ import h5py
 import numpy as np
 import pytest
 
-from protocols.base import Column, Trace
-from protocols.runstore import RunReader, RunStatus, RunStoreError, RunWriter
+from spinbench.protocols.base import Column, Trace
+from spinbench.protocols.runstore import RunReader, RunStatus, RunStoreError, RunWriter
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{Path(__file__).parent}"}
@@ -123,7 +123,7 @@ def test_missing_columns_are_nan_and_batches_flush_every_k_points(tmp_path):
 
 READER_SCRIPT = r"""
 import sys, time
-from protocols.runstore import RunReader
+from spinbench.protocols.runstore import RunReader
 reader = RunReader(sys.argv[1])
 print("ready", reader.n_points, flush=True)
 deadline = time.monotonic() + 20
@@ -162,8 +162,8 @@ def test_second_process_sees_points_grow_while_the_run_writes(tmp_path):
 KILLED_WRITER_SCRIPT = r"""
 import sys, time
 import numpy as np
-from protocols.base import Column
-from protocols.runstore import RunWriter
+from spinbench.protocols.base import Column
+from spinbench.protocols.runstore import RunWriter
 writer = RunWriter.create(sys.argv[1], protocol="demo", params={}, n_steps=1000,
                           columns=[Column("current", "A")], flush_every=6, flush_seconds=60)
 for step in range(1000):

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import pyvisa
 
-from analysis.switching import analyze_loop
-from instruments.bench import Bench
-from protocols.base import CheckError, ParamError
-from protocols.runner import run
-from protocols.runstore import RunReader, RunStatus
-from protocols.switching import FieldLoop, SwitchingLoop
-from sim_backend.physics.presets import make_device
+from spinbench.analysis.switching import analyze_loop
+from spinbench.instruments.bench import Bench
+from spinbench.protocols.base import CheckError, ParamError
+from spinbench.protocols.runner import run
+from spinbench.protocols.runstore import RunReader, RunStatus
+from spinbench.protocols.switching import FieldLoop, SwitchingLoop
+from spinbench.sim_backend.physics.presets import make_device
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_interrupted_loop_is_aborted_keeps_points_and_leaves_the_bench_safe(benc
 
 # ---- issue #4: in-plane field sweep, reset pulses (P(I)), pulse-delta loops -------------------
 
-from analysis.switching import analyze_field_loops  # noqa: E402
+from spinbench.analysis.switching import analyze_field_loops  # noqa: E402
 
 
 def single_pulse_probability(dev, current, width, b_x):

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import pyvisa
 
-from analysis.switching_probability import fit_neel_brown, outcome_counts
-from instruments.bench import Bench
-from protocols.base import CheckError, ParamError
-from protocols.runner import RunInterrupted, run
-from protocols.runstore import RunReader, RunStatus
-from protocols.switching_probability import SwitchingProbability
-from sim_backend.physics.presets import make_device
+from spinbench.analysis.switching_probability import fit_neel_brown, outcome_counts
+from spinbench.instruments.bench import Bench
+from spinbench.protocols.base import CheckError, ParamError
+from spinbench.protocols.runner import RunInterrupted, run
+from spinbench.protocols.runstore import RunReader, RunStatus
+from spinbench.protocols.switching_probability import SwitchingProbability
+from spinbench.sim_backend.physics.presets import make_device
 
 BX = 10e-3
 # around the 50 % currents of the sot-hallbar device at Bx = 10 mT: 5.51 mA (1 ms), 5.18 mA (10 ms)

@@ -4,11 +4,11 @@ import math
 import numpy as np
 import pytest
 
-from sim_backend.devices import make_device
-from sim_backend.scpi import (Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, String, definite_block,
+from spinbench.sim_backend.devices import make_device
+from spinbench.sim_backend.scpi import (Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, String, definite_block,
                               parse_block, parse_number, setting, split_params, split_units,
                               system_error_commands)
-from sim_backend.world import SimWorld
+from spinbench.sim_backend.world import SimWorld
 
 
 class Toy(Emulator):
@@ -176,7 +176,7 @@ def test_common_command_after_root_colon_and_cls_hook(toy):
 
 
 def test_scpi_status_registers_read_clear_preset_and_cls():
-    from sim_backend.scpi import clear_status_registers, status_preset_command, status_register_commands
+    from spinbench.sim_backend.scpi import clear_status_registers, status_preset_command, status_register_commands
 
     class WithStatus(Toy):
         COMMANDS = [*Toy.COMMANDS, *status_register_commands("MEASurement", lambda d: d.meas_cond),

@@ -17,8 +17,8 @@ from pyvisa import constants
 from pyvisa.constants import StatusCode
 from pyvisa.errors import VisaIOError
 
-import sim_backend.emulators as emulators_pkg
-from sim_backend.scpi import Cmd, Emulator, Numeric, definite_block, setting, system_error_commands
+import spinbench.sim_backend.emulators as emulators_pkg
+from spinbench.sim_backend.scpi import Cmd, Emulator, Numeric, definite_block, setting, system_error_commands
 
 #: a payload whose binary block holds LF and CR bytes (and every other byte value)
 BLOB = bytes(range(256)) * 3
@@ -416,7 +416,7 @@ def test_closing_the_resource_manager_closes_its_sessions(rm):
 
 def test_pyvisa_library_environment_variable(bench_path):
     script = textwrap.dedent(f"""
-        import sim_backend.emulators as e
+        import spinbench.sim_backend.emulators as e
         e.EMULATORS["echo"] = "{__name__}:EchoEmulator"
         e.EMULATORS["serial_echo"] = "{__name__}:SerialEchoEmulator"
         import pyvisa
@@ -487,7 +487,7 @@ def test_qcodes_instrument_over_spinbench(bench_path):
 def test_every_registered_emulator_module_exists():
     for model, target in emulators_pkg.EMULATORS.items():
         module = target.split(":")[0]
-        assert importlib.util.find_spec(f"sim_backend.emulators.{module}") is not None, model
+        assert importlib.util.find_spec(f"spinbench.sim_backend.emulators.{module}") is not None, model
 
 
 def test_builtin_sot_hallbar_every_instrument_answers_idn():

@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from sim_backend.benches import SimBenchError, build, builtin_benches
-from sim_backend.devices import KB, SotHallBarSpine, make_device
-from sim_backend.world import Coil, SimWorld
+from spinbench.sim_backend.benches import SimBenchError, build, builtin_benches
+from spinbench.sim_backend.devices import KB, SotHallBarSpine, make_device
+from spinbench.sim_backend.world import Coil, SimWorld
 
 
 def world(**kw):
@@ -70,7 +70,7 @@ def test_spine_switching_probability_follows_neel_brown():
     """Fraction switched by one 1 ms pulse at the analytic I50 is 1/2 (binomial tolerance)."""
     dev = SotHallBarSpine()
     rng = np.random.default_rng(0)
-    from sim_backend.devices import Drive
+    from spinbench.sim_backend.devices import Drive
     bx = 0.01
     i50 = dev.switching_current_50(bx, 1e-3)
     n, switched = 2000, 0

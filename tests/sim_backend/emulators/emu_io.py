@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from sim_backend import benches
+from spinbench.sim_backend import benches
 
 
 def _spine_bench() -> Path:

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from sim_backend import benches
+from spinbench.sim_backend import benches
 
 from emu_io import SPINE_BENCH, SPINE_LIB, exchange, scpi_errors
 from emu_io import ask as ask_text

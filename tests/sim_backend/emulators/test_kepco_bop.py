@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from sim_backend import benches
+from spinbench.sim_backend import benches
 
 from emu_io import ask as _ask, spine_bench_copy as sot_hallbar_file
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import pyvisa
 
-from sim_backend.devices import SotHallBarSpine
-from sim_backend.emulators.keysight_33500b import Keysight33500B
-from sim_backend.world import SimWorld
+from spinbench.sim_backend.devices import SotHallBarSpine
+from spinbench.sim_backend.emulators.keysight_33500b import Keysight33500B
+from spinbench.sim_backend.world import SimWorld
 
 from emu_io import ask
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import pyvisa
 
-from sim_backend import benches
+from spinbench.sim_backend import benches
 
 LIB = "thermo-mtj@spinbench"
 SCOPE = "USB0::0x2A8D::0x1770::MY12345678::INSTR"

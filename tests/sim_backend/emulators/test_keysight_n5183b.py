@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from sim_backend import benches
-from sim_backend.devices import make_device
-from sim_backend.emulators import make_emulator
-from sim_backend.world import SimWorld
+from spinbench.sim_backend import benches
+from spinbench.sim_backend.devices import make_device
+from spinbench.sim_backend.emulators import make_emulator
+from spinbench.sim_backend.world import SimWorld
 
 from emu_io import ask as q
 

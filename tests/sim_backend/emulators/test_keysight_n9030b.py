@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import pyvisa
 
-from sim_backend import benches
+from spinbench.sim_backend import benches
 
 ADDR = "TCPIP0::192.168.0.30::hislip0::INSTR"
 KT = 1.380649e-23 * 300.0

@@ -9,10 +9,10 @@ import struct
 import numpy as np
 import pytest
 
-from sim_backend import benches
-from sim_backend.devices import KB
-from sim_backend.emulators import make_emulator
-from sim_backend.world import SimWorld
+from spinbench.sim_backend import benches
+from spinbench.sim_backend.devices import KB
+from spinbench.sim_backend.emulators import make_emulator
+from spinbench.sim_backend.world import SimWorld
 
 LIA = "GPIB0::8::INSTR"
 BOP = "GPIB0::6::INSTR"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim_backend import benches
+from spinbench.sim_backend import benches
 
 SRC = "GPIB0::12::INSTR"
 NV = "GPIB0::7::INSTR"
@@ -183,11 +183,11 @@ def test_the_generic_loop_runs_when_the_batch_does_not_apply(why):
 
 def test_a_switching_map_is_the_same_with_and_without_the_batch(tmp_path, monkeypatch):
     """End to end through the driver's ``write_read`` and the runner: every outcome and reading."""
-    from instruments.bench import Bench
-    from protocols.runner import run
-    from protocols.runstore import RunReader
-    from protocols.switching_probability import SwitchingProbability
-    from sim_backend.emulators.keithley_6221 import Keithley6221
+    from spinbench.instruments.bench import Bench
+    from spinbench.protocols.runner import run
+    from spinbench.protocols.runstore import RunReader
+    from spinbench.protocols.switching_probability import SwitchingProbability
+    from spinbench.sim_backend.emulators.keithley_6221 import Keithley6221
 
     params = {"amplitudes": (5.2e-3, 5.5e-3), "widths": (1e-3, 3e-3), "repeats": 60,
               "field_x": BX}

@@ -1,7 +1,7 @@
 """Thorlabs ITC4001 emulator: L-I curve into the world, constant power, limits, keylock, QCW."""
 import pytest
 
-from sim_backend import benches
+from spinbench.sim_backend import benches
 
 ADDR = "USB0::0x1313::0x804A::M00123456::INSTR"
 

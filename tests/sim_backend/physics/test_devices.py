@@ -4,12 +4,12 @@ import time
 import numpy as np
 import pytest
 
-from sim_backend.devices import DeviceModel, Drive
-from sim_backend.physics import analytic as an
-from sim_backend.physics.constants import MU0
-from sim_backend.physics.llg import Drives, MacrospinParams, simulate
-from sim_backend.physics.presets import PRESETS, make_device
-from sim_backend.physics.waveforms import Pulse
+from spinbench.sim_backend.devices import DeviceModel, Drive
+from spinbench.sim_backend.physics import analytic as an
+from spinbench.sim_backend.physics.constants import MU0
+from spinbench.sim_backend.physics.llg import Drives, MacrospinParams, simulate
+from spinbench.sim_backend.physics.presets import PRESETS, make_device
+from spinbench.sim_backend.physics.waveforms import Pulse
 
 
 def drive(current=0.0, field=(0.0, 0.0, 0.0), temperature=300.0):

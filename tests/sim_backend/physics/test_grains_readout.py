@@ -2,13 +2,13 @@
 import numpy as np
 import pytest
 
-from sim_backend.devices import Drive
-from sim_backend.physics import readout
-from sim_backend.physics.analytic import sot_critical_current_density
-from sim_backend.physics.constants import KB
-from sim_backend.physics.grains import evolve_grains, grain_mz, sample_grains, switched_fraction, uniform_grains
-from sim_backend.physics.presets import make_device
-from sim_backend.physics.thermal import neel_brown_time
+from spinbench.sim_backend.devices import Drive
+from spinbench.sim_backend.physics import readout
+from spinbench.sim_backend.physics.analytic import sot_critical_current_density
+from spinbench.sim_backend.physics.constants import KB
+from spinbench.sim_backend.physics.grains import evolve_grains, grain_mz, sample_grains, switched_fraction, uniform_grains
+from spinbench.sim_backend.physics.presets import make_device
+from spinbench.sim_backend.physics.thermal import neel_brown_time
 
 
 def test_cycle_to_cycle_spread_is_binomial_in_the_number_of_grains():

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import sim_backend.physics.llg as llg
-from sim_backend.physics import waveforms as wf
-from sim_backend.physics.llg import Drives, MacrospinParams, simulate
+import spinbench.sim_backend.physics.llg as llg
+from spinbench.sim_backend.physics import waveforms as wf
+from spinbench.sim_backend.physics.llg import Drives, MacrospinParams, simulate
 
 DT = 1e-12
 
@@ -159,7 +159,7 @@ def test_c_generator_normals_are_standard_and_uncorrelated():
     """1e7 deviates of one xoshiro256++/Ziggurat stream: mean, variance, lag-1 correlation,
     kurtosis, tail masses and the KS distance, each within ~4-5 standard errors."""
     from scipy import stats
-    from sim_backend.physics import _heun
+    from spinbench.sim_backend.physics import _heun
 
     state = np.zeros((1, 4), dtype=np.uint64)
     _heun.seed(state, 20240611)

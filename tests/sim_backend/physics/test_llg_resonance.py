@@ -4,11 +4,11 @@ from dataclasses import fields, replace
 import numpy as np
 import pytest
 
-from sim_backend.physics import analytic as an
-from sim_backend.physics import llg
-from sim_backend.physics.constants import MU0
-from sim_backend.physics.llg import Drives, MacrospinParams, equilibrium_direction, simulate
-from sim_backend.physics.waveforms import Ramp
+from spinbench.sim_backend.physics import analytic as an
+from spinbench.sim_backend.physics import llg
+from spinbench.sim_backend.physics.constants import MU0
+from spinbench.sim_backend.physics.llg import Drives, MacrospinParams, equilibrium_direction, simulate
+from spinbench.sim_backend.physics.waveforms import Ramp
 
 MS = 1.0e6  # A/m
 _C = pytest.param("c", marks=pytest.mark.skipif(not llg.HAVE_C_KERNEL, reason="compiled kernel _heun not built"))

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from sim_backend.physics import analytic as an
-from sim_backend.physics import thermal as th
-from sim_backend.physics import llg
-from sim_backend.physics.constants import KB
-from sim_backend.physics.llg import MacrospinParams, simulate, thermal_field_sigma
+from spinbench.sim_backend.physics import analytic as an
+from spinbench.sim_backend.physics import thermal as th
+from spinbench.sim_backend.physics import llg
+from spinbench.sim_backend.physics.constants import KB
+from spinbench.sim_backend.physics.llg import MacrospinParams, simulate, thermal_field_sigma
 
 T = 300.0
 _NEEDS_C = pytest.mark.skipif(not llg.HAVE_C_KERNEL, reason="compiled kernel _heun not built")

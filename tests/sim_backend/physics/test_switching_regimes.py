@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from sim_backend.physics import analytic as an
-from sim_backend.physics import llg
-from sim_backend.physics import thermal as th
-from sim_backend.physics.constants import KB, MU0
-from sim_backend.physics.llg import Drives, MacrospinParams, simulate
+from spinbench.sim_backend.physics import analytic as an
+from spinbench.sim_backend.physics import llg
+from spinbench.sim_backend.physics import thermal as th
+from spinbench.sim_backend.physics.constants import KB, MU0
+from spinbench.sim_backend.physics.llg import Drives, MacrospinParams, simulate
 
 _NEEDS_C = pytest.mark.skipif(not llg.HAVE_C_KERNEL, reason="compiled kernel _heun not built")
 
