@@ -13,6 +13,7 @@ model              class / parameters                     notes
 ``tilted_synapse`` GrainHallBar / GrainHallBarParams      field-free SOT, easy axis tilted in x-z
 ``pmtj``           PerpendicularMTJ / PmtjParams          CoFeB/MgO p-MTJ, STT, bias-dependent TMR
 ``grain_hallbar``  GrainHallBar / GrainHallBarParams      multi-domain Hall cross (analog states)
+``rf_mtj``         RfMtj / RfMtjParams (physics.rf_mtj)   in-plane MTJ: spin diode + STO
 =================  =====================================  =========================================
 
 Parameter sets without a device adapter yet: :class:`InPlaneMtjParams` (RF / spin-torque
@@ -290,6 +291,17 @@ PRESETS = {
     "grain_hallbar": _grain_hallbar,
     "tilted_synapse": _tilted_synapse,
 }
+
+
+def _rf_mtj(params: dict):
+    from .rf_mtj import RfMtj, RfMtjParams
+    params = dict(params)
+    if "demag_factors" in params:
+        params["demag_factors"] = tuple(params["demag_factors"])
+    return RfMtj(_apply(RfMtjParams(), params))
+
+
+PRESETS["rf_mtj"] = _rf_mtj
 
 
 def make_device(model: str, params: dict | None = None):
