@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from spinbench.instruments import roles as R
-from spinbench.instruments.bench import satisfies
+from spinbench.instruments.roles import conforms
 
 __all__ = ["PARAMETERS", "RoleInstrument", "qcodes_station"]
 
@@ -70,7 +70,7 @@ def _instrument_class():
             self.role = role
             added: set[str] = set()
             for proto in protocols if protocols is not None else PARAMETERS:
-                if proto not in PARAMETERS or not satisfies(role, proto):
+                if proto not in PARAMETERS or not conforms(role, proto):
                     continue
                 for pname, unit, get, set_ in PARAMETERS[proto]:
                     if pname in added:
