@@ -106,7 +106,7 @@ def spinbench_sim(request: pytest.FixtureRequest, spinbench_bench) -> SimBenchHa
     """The simulated bench named by the marker, the command-line option, or ``sot-hallbar``."""
     marker = request.node.get_closest_marker("spinbench_bench")
     name = (marker.args[0] if marker and marker.args else None) \
-        or request.config.getoption("spinbench_bench") or "sot-hallbar"
+        or request.config.getoption("spinbench_bench", None) or "sot-hallbar"
     return spinbench_bench(name)
 
 
