@@ -8,32 +8,24 @@ actions advance, so a simulated hour of measurement takes seconds and is reprodu
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .clock import check_mode
 from .devices import KB, DeviceModel, Drive
 
 
 class VirtualClock:
-    """Seconds since the world was built.  In ``wall`` mode it never runs behind wall time,
-    so a script's ``time.sleep`` counts."""
+    """Seconds of world time since the world was built.  The world never reads wall time;
+    ``mode`` (the bench file's ``sim.clock``) is the default of its clients' clocks
+    (:mod:`sim_backend.clock`: how a script's own waiting enters world time)."""
 
-    def __init__(self, mode: str = "virtual"):
-        if mode not in ("virtual", "wall"):
-            raise ValueError(f"sim clock must be 'virtual' or 'wall', not {mode!r}")
-        self.mode = mode
+    def __init__(self, mode: str = "sleep"):
+        self.mode = check_mode(mode)
         self.now = 0.0
-        self._wall0 = time.monotonic()
-
-    def sync(self) -> float:
-        """Catch up with wall time (wall mode); returns the time the world must still advance."""
-        if self.mode == "wall":
-            return max(0.0, (time.monotonic() - self._wall0) - self.now)
-        return 0.0
 
 
 @dataclass
@@ -81,7 +73,7 @@ class SimWorld:
     FIELD_STEP = 0.5e-3
 
     def __init__(self, device: DeviceModel, *, seed: int = 0, temperature: float = 300.0,
-                 clock: str = "virtual", coils: dict[str, Coil] | None = None, log_size: int = 200_000):
+                 clock: str = "sleep", coils: dict[str, Coil] | None = None, log_size: int = 200_000):
         self.device = device
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
@@ -108,8 +100,6 @@ class SimWorld:
     def advance(self, dt: float) -> None:
         """Evolve the device and the coils for ``dt`` seconds under the present drive."""
         dt = float(dt)
-        if self.clock.mode != "virtual":
-            dt += self.clock.sync()
         if dt <= 0:
             return
         for c in self.coils.values():
@@ -123,8 +113,6 @@ class SimWorld:
     def steady(self) -> bool:
         """Whether :meth:`advance` is one device step under the present drive (virtual clock,
         every coil at its set point): what batched fast paths of emulators require."""
-        if self.clock.mode != "virtual":
-            return False
         for c in self.coils.values():
             if c.current != c.setpoint:
                 return False
