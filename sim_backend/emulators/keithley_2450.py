@@ -106,6 +106,8 @@ class Keithley2450(Emulator):
         self.sense_port = connect.get("sense", self.output_port)
         if self.output_port is None:
             raise KeyError("keithley_2450 needs connect: {output: <port>[, sense: <port>]}")
+        world.check_port(self.output_port)
+        world.check_port(self.sense_port)
         self.line_frequency = float(cfg.get("line_frequency", 60.0))
         #: *LANG: active language (changes only at power-up) and the stored one
         self.language = str(cfg.get("language", "SCPI")).upper()

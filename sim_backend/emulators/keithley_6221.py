@@ -97,6 +97,7 @@ class Keithley6221(Emulator):
         self.line_frequency = float(cfg.get("line_frequency", 60.0))
         self.nanovoltmeter = None  #: the 2182A on the RS-232 / Trigger Link, set by link()
         self.last_conversions: list[tuple[float, ...]] = []
+        world.check_port((cfg.get("connect") or {}).get("output", "channel"))
         super().__init__(world, address, config)
 
     def link(self, emulators: dict[str, Emulator]) -> None:

@@ -110,8 +110,8 @@ class Keysight33500B(Emulator):
         self.ch: dict[int, dict[str, Any]] = {}
         super().__init__(world, address, config)
         for n, port in self.ports.items():
-            if port is not None and port not in world.device.ports:
-                raise KeyError(f"keysight_33500b: device has no port {port!r}; ports: {', '.join(world.device.ports)}")
+            if port is not None:
+                world.check_port(port)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
