@@ -1,5 +1,8 @@
-"""Test-suite wide settings: deterministic simulated benches.
+"""Suite-wide setup.
 
+* The spinbench pytest plugin is normally loaded through its installed entry point (``pytest11``);
+  an install made before the entry point existed lacks it, so register it here if it is missing.
+  (tests/examples runs a lab's test in a fresh process that relies on the entry point alone.)
 * ``SPINBENCH_CLOCK=virtual``: a script's wall time between VISA calls never moves the simulated
   clock in tests (tests of the sleep-aware and real-time modes ask for them explicitly);
 * every simulated bench is reset before each test: a bench outlives its resource managers (as a
@@ -8,11 +11,18 @@
 """
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
 
 os.environ["SPINBENCH_CLOCK"] = "virtual"
+
+
+def pytest_configure(config):
+    plugin = importlib.import_module("spinbench.sim_backend.pytest_plugin")
+    if not config.pluginmanager.is_registered(plugin):
+        config.pluginmanager.register(plugin, "spinbench")
 
 
 @pytest.fixture(autouse=True)
