@@ -15,6 +15,7 @@ while every instrument is still closed. Once the bench is open, every exit path 
 from __future__ import annotations
 
 import enum
+import inspect
 import os
 import signal
 import sys
