@@ -155,6 +155,7 @@ class RfMtj:
         self.broken = False
         self._eq_cache: dict = {}
         self._osc_cache: dict = {}
+        self._v_cache: dict = {}
 
     # ------------------------------------------------------------------ readout
     def resistance_of(self, m) -> np.ndarray:
@@ -187,7 +188,7 @@ class RfMtj:
 
     def _tones(self, drive) -> list[tuple[float, float, float]]:
         tones = getattr(drive, "rf_tones", None)
-        if tones:
+        if tones is not None:
             return [tuple(t) for t in tones if np.isfinite(t[1])]
         f = float(getattr(drive, "rf_frequency", 0.0) or 0.0)
         pw = float(getattr(drive, "rf_power_dbm", -math.inf))
@@ -326,8 +327,8 @@ class RfMtj:
             return
         if abs(float(drive.current)) * self.p.r_p * (1 + self.p.tmr0) > self.p.v_breakdown:
             self.broken = True
-        m_eq = equilibrium(self.spin, np.asarray(drive.field, dtype=float), float(drive.current), self.m)
-        if float(np.dot(m_eq, self.m)) < 0.5 or not np.allclose(m_eq, self.m, atol=1e-3):
+        m_eq, _ = self.state_at(drive.field, float(drive.current))   # cached per (field, current, m)
+        if not np.allclose(m_eq, self.m, atol=1e-3):
             self.m = m_eq
 
     def voltage(self, port: str, drive) -> float:
@@ -339,6 +340,16 @@ class RfMtj:
         if self.broken:
             return cur * 200.0
         field = np.asarray(drive.field, dtype=float)
+        key = (field.tobytes(), cur, tuple(self._tones(drive)), float(drive.temperature), self.m.tobytes())
+        hit = self._v_cache.get(key)
+        if hit is None:
+            hit = self._junction_voltage(field, cur, drive)
+            if len(self._v_cache) > 8192:
+                self._v_cache.clear()
+            self._v_cache[key] = hit
+        return hit
+
+    def _junction_voltage(self, field: np.ndarray, cur: float, drive) -> float:
         m_eq, lin = self.state_at(field, cur)
         v = cur * float(self.resistance_of(m_eq))
         tones = self._tones(drive)
