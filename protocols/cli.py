@@ -97,7 +97,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     protocol_cls = registry.get(args.protocol)
     params = _parse_param_args(args.param)
     bench = load_bench(args.bench)
-    live = _start_live(args, protocol_cls.name)
+    live = _start_live(args, args.protocol)
     try:
         result = run(protocol_cls(), bench, params, out_dir=args.out, resume=args.resume,
                      seed=args.seed, progress=args.progress,
@@ -212,12 +212,12 @@ def _cmd_ls(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
-    from spinbench.analysis.report import write_report
+    from spinbench.protocols.runner import report
 
     missing = [r for r in args.runs if not Path(r).is_file()]
     if missing:
         raise UsageError(f"report: no such run file: {', '.join(missing)}")
-    print(write_report(args.runs, args.out, args.title), file=out)
+    print(report(args.runs, args.out, args.title), file=out)
     return EXIT_OK
 
 
