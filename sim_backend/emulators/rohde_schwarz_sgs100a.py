@@ -62,7 +62,9 @@ class RohdeSchwarzSGS100A(Emulator):
             pulm_mode="SINGLE", pulm_polarity="NORMAL", pulm_trig_mode="AUTO",
             pulm_double_delay=40e-9, pulm_double_width=20e-9,
             rosc_source="INTERNAL", losc_source="INTERNAL", refl_output="REF", rosc_out_freq="10MHZ",
-            rosc_ext_freq="10MHZ", trig_omod="NORMAL",
+            rosc_ext_freq="10MHZ", trig_omod="SVALID",
+            iq_imp=False, iq_leak_i=0.0, iq_leak_q=0.0, iq_ratio=0.0, iq_quad=0.0,
+            pulm_gate_pol="NORMAL", pulm_ext_imp="G50", pulm_ext_slope="POSITIVE",
         )
         self._apply()
 
@@ -127,13 +129,30 @@ def _setting(pattern: str, key: str, ptype, doc: str = "", apply: bool = False) 
 _F = Numeric(F_MIN, F_MAX, unit="HZ", fmt="{:.3f}")
 _P = Numeric(P_MIN_B26, P_MAX, unit="DBM", fmt="{:.2f}")
 _T = Numeric(0.0, 100.0, unit="S", fmt="{:.9g}")
-_REFFREQ = Choice(("10MHZ", "100MHZ", "1000MHZ"), answer_long=True)
+class _RefFreq(Choice):
+    """``10MHZ | 100MHZ | 1000MHZ``, answered in the manual's notation (``10MHz``)."""
+
+    def format(self, value):
+        return str(value).replace("MHZ", "MHz")
+
+
+class _LongMixed(Choice):
+    """Character data answered in the manual's mixed-case long form (``NORMal``)."""
+
+    def format(self, value):
+        for opt in self.options:
+            if opt.upper() == value:
+                return opt
+        return str(value)
+
+
+_REFFREQ = _RefFreq(("10MHZ", "100MHZ", "1000MHZ"))
 
 RohdeSchwarzSGS100A.COMMANDS = [
     Cmd("*OPT", query=RohdeSchwarzSGS100A.q_opt, doc="installed options"),
     # -- CONNector subsystem
     _setting(":CONNector:REFLo:OUTPut", "refl_output", Choice(("REF", "LO", "OFF")), "REF/LO output"),
-    _setting(":CONNector:TRIGger:OMODe", "trig_omod", Choice(("SVALid", "SNValid", "PVOut", "PETRigger", "PEMSource", "NORMal")),
+    _setting(":CONNector:TRIGger:OMODe", "trig_omod", Choice(("SVALid", "SNVALid", "PVOut", "PETRigger", "PEMSource")),
              "trigger connector output mode"),
     # -- OUTPut subsystem
     _setting(":OUTPut[:STATe]", "output", Boolean(), "RF output ON|OFF", apply=True),
@@ -143,8 +162,13 @@ RohdeSchwarzSGS100A.COMMANDS = [
     Cmd("[:SOURce]:FREQuency:FIXed", set=RohdeSchwarzSGS100A.s_freq,
         query=lambda d, a: _F.format(d.settings["freq"]), doc="RF frequency (alias)"),
     _setting("[:SOURce]:IQ:STATe", "iq", Boolean(), "I/Q modulation (stored)"),
+    _setting("[:SOURce]:IQ:IMPairment[:STATe]", "iq_imp", Boolean(), "I/Q impairments (stored)"),
+    _setting("[:SOURce]:IQ:IMPairment:LEAKage:I", "iq_leak_i", Numeric(-10.0, 10.0, unit="PCT", fmt="{:.2f}")),
+    _setting("[:SOURce]:IQ:IMPairment:LEAKage:Q", "iq_leak_q", Numeric(-10.0, 10.0, unit="PCT", fmt="{:.2f}")),
+    _setting("[:SOURce]:IQ:IMPairment:IQRatio[:MAGNitude]", "iq_ratio", Numeric(-1.0, 1.0, unit="PCT", fmt="{:.3f}")),
+    _setting("[:SOURce]:IQ:IMPairment:QUADrature[:ANGLe]", "iq_quad", Numeric(-8.0, 8.0, unit="DEG", fmt="{:.2f}")),
     _setting("[:SOURce]:LOSCillator:SOURce", "losc_source", Choice(("INTernal", "EXTernal")), "LO source"),
-    _setting("[:SOURce]:OPMode", "opmode", Choice(("NORMal", "BBBYpass")), "operation mode"),
+    _setting("[:SOURce]:OPMode", "opmode", _LongMixed(("NORMal", "BBBYpass")), "operation mode"),
     _setting("[:SOURce]:PHASe", "phase", Numeric(0.0, 360.0, unit="DEG", fmt="{:.2f}"),
              "phase of the RF signal, deg", apply=True),
     Cmd("[:SOURce]:POWer[:LEVel][:IMMediate][:AMPLitude]", set=RohdeSchwarzSGS100A.s_power,
@@ -163,6 +187,9 @@ RohdeSchwarzSGS100A.COMMANDS = [
     _setting("[:SOURce]:PULM:DOUBle:WIDTh", "pulm_double_width", Numeric(20e-9, 100.0, unit="S", fmt="{:.9g}")),
     _setting("[:SOURce]:PULM:POLarity", "pulm_polarity", Choice(("NORMal", "INVerted")), apply=True),
     _setting("[:SOURce]:PULM:TRIGger:MODE", "pulm_trig_mode", Choice(("AUTO", "EXTernal", "EGATe"))),
+    _setting("[:SOURce]:PULM:TRIGger:EXTernal:GATE:POLarity", "pulm_gate_pol", Choice(("NORMal", "INVerted"))),
+    _setting("[:SOURce]:PULM:TRIGger:EXTernal:IMPedance", "pulm_ext_imp", Choice(("G50", "G10K"))),
+    _setting("[:SOURce]:PULM:TRIGger:EXTernal:SLOPe", "pulm_ext_slope", Choice(("NEGative", "POSitive"))),
     # reference oscillator
     _setting("[:SOURce]:ROSCillator:SOURce", "rosc_source", Choice(("INTernal", "EXTernal")), "reference source"),
     _setting("[:SOURce]:ROSCillator:OUTPut:FREQuency", "rosc_out_freq", _REFFREQ),

@@ -98,6 +98,10 @@ class RfMtjParams:
         return (math.cos(a), math.sin(a), 0.0)
 
 
+#: orbit tables by (parameters, field, equilibrium): pure functions of them, shared across worlds
+_ORBITS: dict = {}
+
+
 @dataclass
 class OscillatorLaw:
     """Auto-oscillator parameters at one field (Slavin & Tiberkevich 2009 notation)."""
@@ -242,7 +246,13 @@ class RfMtj:
             return law
         m_eq, lin = self.state_at(b, 0.0)
         omega0 = lin.omega0
-        table = orbit_table(self.spin, b, m_eq, self.resistance_of, omega0)
+        tkey = (self.p, b.round(7).tobytes(), m_eq.round(6).tobytes())
+        table = _ORBITS.get(tkey)
+        if table is None:                  # shared by every device with these parameters
+            table = orbit_table(self.spin, b, m_eq, self.resistance_of, omega0)
+            if len(_ORBITS) > 512:
+                _ORBITS.clear()
+            _ORBITS[tkey] = table
         gp0, gp1 = table.slope_at_zero(table.gamma_plus)
         gm0, gm1 = table.slope_at_zero(table.gain_per_i)
         w0, w1 = table.slope_at_zero(table.omega)
