@@ -28,6 +28,8 @@ from __future__ import annotations
 from .blocks import definite_block, parse_block
 from .commands import Args, Cmd, CommandTable, setting
 from .common import COMMON_TABLE, system_error_commands
+
+_COMMON_TABLE = COMMON_TABLE  # the name emulators with their own dispatch (Lake Shore 425) import
 from .engine import Emulator
 from .errors import (ERROR_MESSAGES, ESR_CME, ESR_DDE, ESR_EXE, ESR_OPC, ESR_PON, ESR_QYE, ESR_RQC,
                      ESR_URQ, STB_EAV, STB_ESB, STB_MAV, STB_MSS, ScpiError, esr_bit_for)
