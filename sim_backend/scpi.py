@@ -617,6 +617,27 @@ class Emulator:
     def close(self) -> None:
         """Resource closed (the instrument keeps its state, as a real one does)."""
 
+    # ---------------------------------------------------------------- operations that take time
+    #: ``*OPC`` received while operations were running: set the OPC bit when they end
+    _opc_armed = False
+
+    def operations(self) -> tuple:
+        """Operations of this instrument running on the world's timeline
+        (:mod:`sim_backend.timeline`); override where an instrument has them."""
+        return ()
+
+    def wait_for_operations(self) -> None:
+        """``*OPC?``/``*WAI``: the world runs until this instrument's operations are done."""
+        ops = self.operations()
+        if ops:
+            self.world.run_until(lambda: all(p.done for p in ops))
+
+    def operation_complete(self) -> None:
+        """Called by a subclass when its last operation ends (an armed ``*OPC`` sets OPC)."""
+        if self._opc_armed and not self.operations():
+            self._opc_armed = False
+            self.esr |= ESR_OPC
+
     # ---------------------------------------------------------------- error queue
     def push_error(self, code: int, detail: str = "") -> None:
         self.esr |= esr_bit_for(code)
@@ -860,7 +881,17 @@ def _sre(dev: Emulator, args: Args) -> None:
 
 
 def _opc(dev: Emulator, args: Args) -> None:
-    dev.esr |= ESR_OPC
+    """``*OPC``: the OPC event bit is set when all pending operations are done (488.2 12.5.2)."""
+    if dev.operations():
+        dev._opc_armed = True
+    else:
+        dev.esr |= ESR_OPC
+
+
+def _opc_q(dev: Emulator, args: Args) -> int:
+    """``*OPC?``: answers 1 when all pending operations are done (488.2 12.5.3)."""
+    dev.wait_for_operations()
+    return 1
 
 
 def _trg(dev: Emulator, args: Args) -> None:
@@ -868,7 +899,8 @@ def _trg(dev: Emulator, args: Args) -> None:
 
 
 def _wai(dev: Emulator, args: Args) -> None:
-    return None
+    """``*WAI``: no further command runs before pending operations are done (488.2 10.39)."""
+    dev.wait_for_operations()
 
 
 def _tst(dev: Emulator, args: Args) -> int:
@@ -883,7 +915,7 @@ _COMMON_TABLE = CommandTable([
     Cmd("*ESE", set=_ese, query=lambda d, a: d.ese, doc="event status enable"),
     Cmd("*SRE", set=_sre, query=lambda d, a: d.sre, doc="service request enable"),
     Cmd("*STB", query=lambda d, a: d.status_byte(), doc="status byte"),
-    Cmd("*OPC", set=_opc, query=lambda d, a: 1, doc="operation complete"),
+    Cmd("*OPC", set=_opc, query=_opc_q, doc="operation complete"),
     Cmd("*WAI", set=_wai, doc="wait to continue"),
     Cmd("*TRG", set=_trg, doc="bus trigger"),
     Cmd("*TST", query=_tst, doc="self test"),
