@@ -343,7 +343,7 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             last = clock._last
             if last is not None and t - last > clock.threshold:
                 with self._lock:
-                    (self._shared.bench or self._shared.built()).world.advance(t - last)
+                    (self._shared.bench or self._shared.built()).world.idle(t - last)
             try:
                 return op(session, *args)
             finally:
