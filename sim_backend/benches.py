@@ -74,8 +74,9 @@ def build(name_or_path: str, seed: int | None = None) -> SimBench:
         raise SimBenchError(f"{path}: sim.device.model is required")
     try:
         device = make_device(dev["model"], dev.get("params") or {})
-    except (KeyError, TypeError) as exc:
-        raise SimBenchError(f"{path}: sim.device: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        raise SimBenchError(f"{path}: sim.device (model {dev['model']!r}, params): {message}") from None
     coils = {}
     for name, c in (sim.get("magnets") or {}).items():
         try:

@@ -317,6 +317,9 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             shared = self._shared
             if shared.rm_sessions == 0:
                 shared.discard()  # the first resource manager starts a fresh world
+                # built now, so a bad sim: section (an unknown device parameter) is reported
+                # against the bench file, not against whichever instrument opens first
+                shared.built()
             shared.rm_sessions += 1
             handle = next(self._handles)
             self._rm_sessions[handle] = {_USER_DATA: 0}

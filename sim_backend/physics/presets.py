@@ -247,7 +247,7 @@ def _apply(cls_params, overrides: dict):
     bad = set(overrides) - known
     if bad:
         raise ValueError(f"unknown parameter(s) {sorted(bad)} for {type(cls_params).__name__}; "
-                         f"known: {sorted(known)}")
+                         f"known: {sorted(known)} (meanings and defaults: docs/devices.md)")
     return replace(cls_params, **overrides)
 
 
