@@ -13,6 +13,7 @@ model              class / parameters                     notes
 ``tilted_synapse`` GrainHallBar / GrainHallBarParams      field-free SOT, easy axis tilted in x-z
 ``pmtj``           PerpendicularMTJ / PmtjParams          CoFeB/MgO p-MTJ, STT, bias-dependent TMR
 ``grain_hallbar``  GrainHallBar / GrainHallBarParams      multi-domain Hall cross (analog states)
+``thermo_mtj``     ThermoMTJ / ThermoMtjParams            laser-heated MTJ, TMS + bias terms, spikes
 =================  =====================================  =========================================
 
 Parameter sets without a device adapter yet: :class:`InPlaneMtjParams` (RF / spin-torque
@@ -277,6 +278,11 @@ def _grain_hallbar(params: dict):
     return GrainHallBar(_apply(GrainHallBarParams(), params))
 
 
+def _thermo_mtj(params: dict):
+    from .thermo_mtj import ThermoMTJ, ThermoMtjParams
+    return ThermoMTJ(_apply(ThermoMtjParams(), params))
+
+
 def _tilted_synapse(params: dict):
     from .adapters import GrainHallBar
     return GrainHallBar(_apply(GrainHallBarParams(tilt_deg=15.0), params))
@@ -289,6 +295,7 @@ PRESETS = {
     "pmtj": _pmtj,
     "grain_hallbar": _grain_hallbar,
     "tilted_synapse": _tilted_synapse,
+    "thermo_mtj": _thermo_mtj,
 }
 
 
