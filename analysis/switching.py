@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from spinbench.analysis.report import write_summary
+from spinbench.analysis.registry import register
 
 
 @dataclass
@@ -413,13 +414,12 @@ def plot_field_loops(df: pd.DataFrame, results: list[FieldResult], path: Path, *
     return path
 
 
+@register("switching-loop")
 def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop") -> list[Path]:
     """Figures and summaries of a ``switching-loop`` run: the classic single-loop figure and
     ``result`` when the run has one field and no resets (otherwise ``<stem>_fields.png``, one
     panel per field), plus always the per-field table (``<stem>_fields.csv``, ``fields`` in
     ``<stem>_summary.json``)."""
-    import json
-
     df = reader.to_dataframe()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -446,19 +446,19 @@ def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop"
     return [*written, csv, path]
 
 
-def analyze_hall_loop_run(reader, outdir: Path, *, protocol: str, x: str, x_unit: str,
-                          title: str = "") -> list[Path]:
-    """Figure and summary of a plain Hall loop run (``field-loop``): switching points of the
-    branches (:func:`analyze_loop`), the loop figure, ``<stem>_summary.json``."""
+@register("field-loop")
+def analyze_field_loop(reader, outdir: Path) -> list[Path]:
+    """Figure and summary of a ``field-loop`` run: the anomalous-Hall loop against the
+    out-of-plane field set point, its coercive fields (``<stem>.png``, ``<stem>_summary.json``)."""
     df = reader.to_dataframe()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    stem = Path(reader.path).stem if hasattr(reader, "path") else "run"
-    result = analyze_loop(df, x=x)
+    stem = Path(reader.path).stem
     params = reader.params
-    png = plot_loop(df, outdir / f"{stem}.png", x=x, x_unit=x_unit,
-                    title=title.format(**params), result=result)
+    result = analyze_loop(df, x="field_set")
+    png = plot_loop(df, outdir / f"{stem}.png", x="field_set", x_unit="T",
+                    title=f"Anomalous Hall loop, B_x = {params['field_x']:.3g} T", result=result)
     summary = write_summary(outdir / f"{stem}_summary.json",
-                            {"protocol": protocol, "params": params, "result": result.as_dict(),
-                             "unit": x_unit})
+                            {"protocol": reader.protocol, "params": params,
+                             "result": result.as_dict(), "unit": "T"})
     return [png, summary]

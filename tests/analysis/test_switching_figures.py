@@ -133,7 +133,7 @@ def test_sun_law_is_not_fitted_through_two_widths(tmp_path):
 def test_spinloss_figure_uses_the_table_unit():
     import inspect
 
-    from spinbench.protocols import spinloss_comparison as sc
+    from spinbench.analysis import spinloss as sc
 
     source = inspect.getsource(sc._plot)
     assert "(nJ)" in source and "µJ" not in source and "* 1e9" in source

@@ -187,3 +187,19 @@ def _interrupting_run(run, path):
 
     run(Stopping(), "sot-hallbar", {"current_max": 3e-3, "current_step": 1e-3}, path=path,
         progress=False)
+
+
+def test_an_unknown_device_parameter_is_reported_against_the_bench_file(tmp_path, capsys):
+    import yaml
+
+    src = REPO / "sim_backend" / "benches" / "sot-hallbar.yaml"
+    spec = yaml.safe_load(src.read_text())
+    spec["sim"]["device"]["params"] = {"bogus": 1}
+    bench = tmp_path / "bad.yaml"
+    bench.write_text(yaml.safe_dump(spec))
+    code = cli.main(["run", "switching-loop", "--bench", str(bench), "--out", str(tmp_path),
+                     "--no-progress", *SMALL])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_USAGE
+    assert "sim.device" in err and "'bogus'" in err and "docs/devices.md" in err
+    assert "GPIB0::12" not in err and "keithley_6221" not in err
