@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spinbench.analysis.report import write_summary
+from spinbench.analysis.strict_json import write_summary
 from spinbench.analysis.registry import register
 
 

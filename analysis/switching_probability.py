@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from spinbench.analysis.report import write_summary
+from spinbench.analysis.strict_json import write_summary
 from spinbench.analysis.registry import register
 from spinbench.sim_backend.physics.analytic import sun_switching_time
 from spinbench.sim_backend.physics.thermal import thermal_switching_probability, thermal_switching_ratio
