@@ -287,8 +287,11 @@ def deterministic_window(current: np.ndarray, state: np.ndarray) -> tuple[float,
         j = k
         while j + 1 < len(rows) and rows[j + 1][1] >= DETERMINISTIC_CONTRAST and rows[j + 1][2] == pol:
             j += 1
-        if j - k + 1 >= need:      # the highest window wins: with reset pulses the lowest
-            found = (j - k + 1, k, pol)   # levels leave the reset's state (opposite polarity)
+        # a run at the top of the sweep counts whatever its length (a coarse sweep may reach
+        # the switching current only at its last levels); the highest window wins: with reset
+        # pulses the lowest levels leave the reset's state (opposite polarity)
+        if j - k + 1 >= need or j == len(rows) - 1:
+            found = (j - k + 1, k, pol)
         k = j + 1
     if found is None:
         return float("nan"), float("nan"), best, 0

@@ -148,8 +148,13 @@ class SotHallBar:
         m = memo.get(key)
         if m is None:
             b_dl, b_fl, b_oe = self.sot_fields(current, temperature)
-            m = np.array(sot_equilibrium(1.0 if s > 0 else -1.0, tuple(b), self.p.b_k_eff, b_dl,
-                                         (0.0, b_fl + b_oe, 0.0)))
+            sign = 1.0 if s > 0 else -1.0
+            m = np.array(sot_equilibrium(sign, tuple(b), self.p.b_k_eff, b_dl, (0.0, b_fl + b_oe, 0.0)))
+            if m[2] * sign <= 0.0:
+                # above the 0 K threshold the well has no rest point (the torque pulls m over
+                # the equator); the escape law decides the well, the moment stays on its side
+                m = np.array([m[0], m[1], sign * max(abs(m[2]), 1e-6)])
+                m /= np.linalg.norm(m)
             m.flags.writeable = False
             memo[key] = m
         return m
