@@ -434,7 +434,9 @@ def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop"
                      "fields": [res.as_dict() for res in results]}
     single = len(results) == 1 and not results[0].reset
     if single and results[0].switching:
-        loop = analyze_loop(df)
+        # the loop's switching points within the deterministic window (random states above it)
+        inside = df[np.abs(df["pulse_current"]) <= results[0].deterministic_max * (1 + 1e-9)]
+        loop = analyze_loop(inside)
         title = f"SOT switching loop, B_x = {results[0].field_x:.3g} T, {params['pulse_width']:.3g} s pulses"
         written.append(plot_loop(df, outdir / f"{stem}.png", title=title, result=loop))
         summary["result"] = loop.as_dict()
