@@ -75,7 +75,7 @@ def test_field_loop_coercive_field_is_thermally_reduced(bench, tmp_path):
     # B_K,eff (1 - sqrt(ln(t / tau0 ln 2) / Delta)) (Stoner-Wohlfarth barrier, Neel-Brown)
     bc = [dev.switching_field_50(t) for t in (1.0, 10e-3)]
     assert bc[0] - 1e-3 <= loop.coercive <= bc[1] + 1e-3
-    assert abs(loop.shift) <= 1.5e-3
+    assert abs(loop.shift) <= 1.5e-3 + 1e-12      # one and a half steps; float midpoints
     assert np.allclose(df["field"], df["field_set"], atol=0.4e-3)
 
 
