@@ -96,13 +96,13 @@ def _plot(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
     for width in widths:
         at = sorted((r for r in rows if r["width_s"] == width), key=lambda r: r["absorption"])
         a = [r["absorption"] for r in at]
-        line, = ax2.plot(a, [r["energy50_J"] * 1e6 for r in at], "o-", label=f"E50, {width * 1e3:.3g} ms")
-        ax2.plot(a, [r["energy99_J"] * 1e6 for r in at], "s--", color=line.get_color(),
+        line, = ax2.plot(a, [r["energy50_J"] * 1e9 for r in at], "o-", label=f"E50, {width * 1e3:.3g} ms")
+        ax2.plot(a, [r["energy99_J"] * 1e9 for r in at], "s--", color=line.get_color(),
                  label=f"E99, {width * 1e3:.3g} ms")
     ax1.set_xlabel("spin absorption fraction")
     ax1.set_ylabel("Jc0 (A/m²)")
     ax2.set_xlabel("spin absorption fraction")
-    ax2.set_ylabel("energy per switch (µJ)")
+    ax2.set_ylabel("energy per switch (nJ)")   # the table's unit
     ax2.set_yscale("log")
     ax2.legend(fontsize=7)
     for ax in (ax1, ax2):

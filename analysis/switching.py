@@ -8,12 +8,14 @@ resolution is the step of the sweep, reported with the result).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from spinbench.analysis.strict_json import write_summary
 from spinbench.analysis.registry import register
 
 
@@ -105,6 +107,27 @@ def analyze_loop(df: pd.DataFrame, x: str = "pulse_current", r: str = "hall_resi
                       r_high=hi, r_low=lo, resolution=step, loops=len(loops))
 
 
+def branch_lines(df: pd.DataFrame, sign: int, *, x: str = "pulse_current",
+                 r: str = "hall_resistance") -> tuple[np.ndarray, np.ndarray]:
+    """``(x, r)`` of every branch of direction ``sign`` (+1 up, -1 down), in run order, with a
+    NaN point between branches (one per loop and in-plane field): a line plotted from them
+    breaks there instead of jumping diagonally from one branch's end to the next one's start."""
+    d = df[df["branch"] == sign] if "branch" in df else df
+    keys = [k for k in ("field_x", "loop") if k in d]
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    groups = d.groupby(keys, sort=False) if keys else [((), d)]
+    for _, part in groups:
+        if xs:
+            xs.append(np.array([np.nan]))
+            ys.append(np.array([np.nan]))
+        xs.append(part[x].to_numpy(dtype=float))
+        ys.append(part[r].to_numpy(dtype=float))
+    if not xs:
+        return np.array([]), np.array([])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
 def plot_loop(df: pd.DataFrame, path: Path, *, x: str = "pulse_current", r: str = "hall_resistance",
               x_unit: str = "A", title: str = "", result: LoopResult | None = None) -> Path:
     """Hall resistance against the swept quantity, branches coloured, switching points marked."""
@@ -119,9 +142,9 @@ def plot_loop(df: pd.DataFrame, path: Path, *, x: str = "pulse_current", r: str 
     names = {1: "increasing", -1: "decreasing"}
     if "branch" in df:
         for sign in (1, -1):
-            d = df[df["branch"] == sign]
-            if len(d):
-                ax.plot(d[x] * scale, d[r], ".-", color=colours[sign], lw=0.8, ms=4, alpha=0.8,
+            xs, ys = branch_lines(df, sign, x=x, r=r)
+            if xs.size:
+                ax.plot(xs * scale, ys, ".-", color=colours[sign], lw=0.8, ms=4, alpha=0.8,
                         label=names[sign])
     else:
         ax.plot(df[x] * scale, df[r], ".-")
@@ -174,7 +197,8 @@ class FieldResult:
     #: P(I) scans (resets): 50 % switching currents of positive / negative writes (NaN if not reached)
     i50_pos: float
     i50_neg: float
-    #: fraction of the largest-|I| points of each sign in the positively written state
+    #: mean |P(high | +I) - P(high | -I)| over the deterministic window (the best level's
+    #: value when there is none)
     contrast: float
     points: int
     loops: int
@@ -182,6 +206,9 @@ class FieldResult:
     verdict: str
     #: P(I) table with resets: current -> (switched, trials)
     p_table: list | None = None
+    #: largest |I| of the window where the current's sign decides the state (NaN: none);
+    #: above it (up to the sweep's maximum) the state is random
+    deterministic_max: float = float("nan")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -216,18 +243,77 @@ def p50(currents: np.ndarray, switched: np.ndarray, trials: np.ndarray) -> float
     return float(i[j - 1] + (0.5 - fit[j - 1]) * (i[j] - i[j - 1]) / (fit[j] - fit[j - 1]))
 
 
+#: a deterministic window holds at least this many current levels (and this fraction of them)
+MIN_WINDOW_LEVELS = 3
+MIN_WINDOW_FRACTION = 0.1
+
+
+def deterministic_window(current: np.ndarray, state: np.ndarray) -> tuple[float, float, float, int]:
+    """Where the sign of the write current decides the state: ``(low, high, contrast, polarity)``.
+
+    Per write level ``|I|`` the fraction of points left in the high state after ``+|I|``
+    (``f_pos``) and after ``-|I|`` (``f_neg``) is found; a level is *deterministic* when
+    ``|f_pos - f_neg| >= DETERMINISTIC_CONTRAST``.  The window is the longest run of
+    consecutive deterministic levels of one polarity (``sign(f_pos - f_neg)``), of at least
+    :data:`MIN_WINDOW_LEVELS` levels and :data:`MIN_WINDOW_FRACTION` of all levels, the
+    highest such run (with reset pulses the weakest writes leave the reset's state: a run of
+    the opposite polarity below the switching current); it is
+    what a figure shows as a switching loop, wherever it lies: above the switching current
+    and below the currents where the state becomes random (heating, in-plane pull of a strong
+    SOT), which the top of the sweep alone would miss.  ``(nan, nan, best contrast, 0)`` when
+    there is no window.
+    """
+    cur = np.asarray(current, dtype=float)
+    state = np.asarray(state)
+    levels = np.unique(np.round(np.abs(cur[cur != 0]), 15))
+    rows = []
+    for level in levels:
+        pos = np.isclose(cur, level, rtol=1e-9, atol=0)
+        neg = np.isclose(cur, -level, rtol=1e-9, atol=0)
+        if not pos.any() or not neg.any():
+            rows.append((level, 0.0, 0))
+            continue
+        diff = float(np.mean(state[pos] == 1) - np.mean(state[neg] == 1))
+        rows.append((level, abs(diff), int(np.sign(diff))))
+    best = max((c for _, c, _ in rows), default=0.0)
+    need = max(MIN_WINDOW_LEVELS, int(math.ceil(MIN_WINDOW_FRACTION * len(rows))))
+    found: tuple[int, int, int] | None = None      # (length, start, polarity)
+    k = 0
+    while k < len(rows):
+        _, c, pol = rows[k]
+        if c < DETERMINISTIC_CONTRAST or pol == 0:
+            k += 1
+            continue
+        j = k
+        while j + 1 < len(rows) and rows[j + 1][1] >= DETERMINISTIC_CONTRAST and rows[j + 1][2] == pol:
+            j += 1
+        # a run at the top of the sweep counts whatever its length (a coarse sweep may reach
+        # the switching current only at its last levels); the highest window wins: with reset
+        # pulses the lowest levels leave the reset's state (opposite polarity)
+        if j - k + 1 >= need or j == len(rows) - 1:
+            found = (j - k + 1, k, pol)
+        k = j + 1
+    if found is None:
+        return float("nan"), float("nan"), best, 0
+    length, start, pol = found
+    window = rows[start:start + length]
+    return (float(window[0][0]), float(window[-1][0]),
+            float(np.mean([c for _, c, _ in window])), pol)
+
+
 def analyze_field_loops(df: pd.DataFrame, x: str = "pulse_current", r: str = "hall_resistance",
                         top_fraction: float = 0.1) -> list[FieldResult]:
     """Switching per in-plane field of a ``switching-loop`` run (one or several ``field_x``).
 
     The two Hall levels are found on the whole run (all fields pooled: at B_x = 0 a loop may
-    stay in one state).  A field *switches* when the state after the largest positive writes
-    (``|I| >= (1 - top_fraction) I_max``) differs from the state after the largest negative
-    ones in at least :data:`DETERMINISTIC_CONTRAST` of the points, and the two levels stand
-    :data:`LEVEL_SEPARATION` noise deviations apart; otherwise its verdict is "no switching"
-    and no current is reported.  Without resets the switching points are those of
-    :func:`analyze_loop` (staircase); with resets (``reset_current != 0``) every point is a
-    single-pulse trial and the 50 % points of P(I) per sign are reported (:func:`p50`).
+    stay in one state).  A field *switches* when its data hold a window of write currents in
+    which the current's sign decides the state (:func:`deterministic_window`) and the two
+    levels stand :data:`LEVEL_SEPARATION` noise deviations apart; otherwise its verdict is
+    "no switching" and no current is reported.  Above the window the states may be random
+    (the verdict says from where).  Without resets the switching points are those of
+    :func:`analyze_loop` (staircase) on the writes up to the window's top; with resets
+    (``reset_current != 0``) every point is a single-pulse trial and the 50 % points of P(I)
+    per sign are reported (:func:`p50`).  ``top_fraction`` is kept for callers; unused.
     """
     lo, hi, thr = two_levels(df[r].to_numpy())
     vals = df[r].to_numpy(dtype=float)
@@ -242,13 +328,9 @@ def analyze_field_loops(df: pd.DataFrame, x: str = "pulse_current", r: str = "ha
         cur = d[x].to_numpy(dtype=float)
         state = np.where(d[r].to_numpy(dtype=float) > thr, 1, -1)
         imax = np.max(np.abs(cur)) if cur.size else 0.0
-        pos = cur >= (1 - top_fraction) * imax
-        neg = cur <= -(1 - top_fraction) * imax
-        f_pos = float(np.mean(state[pos] == 1)) if pos.any() else float("nan")
-        f_neg = float(np.mean(state[neg] == 1)) if neg.any() else float("nan")
-        contrast = abs(f_pos - f_neg) if np.isfinite(f_pos) and np.isfinite(f_neg) else 0.0
-        switching = bool(separated and contrast >= DETERMINISTIC_CONTRAST)
-        polarity = int(np.sign(f_pos - f_neg)) if switching else 0
+        w_low, w_high, contrast, pol = deterministic_window(cur, state)
+        switching = bool(separated and pol != 0)
+        polarity = pol if switching else 0
         reset = bool("reset_current" in d and np.any(d["reset_current"].to_numpy() != 0))
         loops = int(d["loop"].nunique()) if "loop" in d else 1
         nan = float("nan")
@@ -267,19 +349,23 @@ def analyze_field_loops(df: pd.DataFrame, x: str = "pulse_current", r: str = "ha
                 res[sign] = p50(cs, k, n)
             i50p, i50n = res[1], -res[-1]
         elif switching:
-            loop = analyze_loop(d.assign(**{r: d[r].where(~d[r].isna())}), x=x, r=r)
-            # analyze_loop splits levels on this field's data; the loop has both states here
+            inside = d[np.abs(cur) <= w_high * (1 + 1e-9)]
+            loop = analyze_loop(inside.assign(**{r: inside[r].where(~inside[r].isna())}), x=x, r=r)
             up, down = loop.up, loop.down
+        random_above = switching and w_high < imax * (1 - 1e-9)
         if not switching:
             verdict = "no switching"
         elif reset:
             verdict = f"P(I): I50 = {i50p * 1e3:+.3g} / {i50n * 1e3:+.3g} mA"
         else:
             verdict = f"switching at {up * 1e3:+.3g} / {down * 1e3:+.3g} mA"
+        if random_above:
+            verdict += f"; state random above {w_high * 1e3:.3g} mA"
         out.append(FieldResult(field_x=float(field), switching=switching, polarity=polarity, up=up,
                                down=down, shift=0.5 * (up + down), coercive=0.5 * (up - down),
                                i50_pos=i50p, i50_neg=i50n, contrast=contrast, points=len(d),
-                               loops=loops, reset=reset, verdict=verdict, p_table=table))
+                               loops=loops, reset=reset, verdict=verdict, p_table=table,
+                               deterministic_max=w_high))
     return out
 
 
@@ -292,22 +378,36 @@ def plot_field_loops(df: pd.DataFrame, results: list[FieldResult], path: Path, *
     import matplotlib.pyplot as plt
 
     n = max(1, len(results))
+    reset = any(res.reset for res in results)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 0.8, 3.8), sharey=True, squeeze=False,
                              constrained_layout=True)
     fields = df["field_x"].to_numpy() if "field_x" in df else np.zeros(len(df))
     for ax, res in zip(axes[0], results):
         d = df[fields == res.field_x]
-        for sign, colour in ((1, "tab:red"), (-1, "tab:blue")):
-            b = d[d["branch"] == sign] if "branch" in d else d
-            ax.plot(b[x] * 1e3, b[r], ".", color=colour, ms=3, alpha=0.7,
-                    label="increasing" if sign == 1 else "decreasing")
+        if res.reset and res.p_table:     # a P(I) scan: the switched fraction, not R
+            table = np.asarray(res.p_table, dtype=float)
+            cur, k, trials = table[:, 0], table[:, 1], table[:, 2]
+            p = k / np.maximum(trials, 1)
+            err = np.sqrt(np.clip(p * (1 - p), 0.25 / np.maximum(trials, 1), None) / np.maximum(trials, 1))
+            for sign, colour in ((1, "tab:red"), (-1, "tab:blue")):
+                m = np.sign(cur) == sign
+                ax.errorbar(cur[m] * 1e3, p[m], yerr=err[m], fmt="o", ms=3, color=colour, lw=0.8,
+                            label="positive writes" if sign == 1 else "negative writes")
+            ax.axhline(0.5, color="0.6", lw=0.6)
+        elif res.reset:                   # resets but no switching: nothing was switched
+            ax.plot(d[x] * 1e3, np.zeros(len(d)), ".", color="0.4", ms=3, label="no switching")
+        else:
+            for sign, colour in ((1, "tab:red"), (-1, "tab:blue")):
+                xs, ys = branch_lines(d, sign, x=x, r=r)
+                ax.plot(xs * 1e3, ys, ".", color=colour, ms=3, alpha=0.7,
+                        label="increasing" if sign == 1 else "decreasing")
         for v in (res.up, res.down, res.i50_pos, res.i50_neg):
             if np.isfinite(v):
                 ax.axvline(v * 1e3, color="k", ls="--", lw=0.8)
         ax.set_title(f"B_x = {res.field_x * 1e3:+.3g} mT\n{res.verdict}", fontsize=9)
         ax.set_xlabel(f"{x.replace('_', ' ')} (mA)")
         ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("Hall resistance (Ω)")
+    axes[0, 0].set_ylabel("switching probability" if reset else "Hall resistance (Ω)")
     axes[0, 0].legend(fontsize=7, loc="upper left")
     if title:
         fig.suptitle(title, fontsize=10)
@@ -323,8 +423,6 @@ def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop"
     ``result`` when the run has one field and no resets (otherwise ``<stem>_fields.png``, one
     panel per field), plus always the per-field table (``<stem>_fields.csv``, ``fields`` in
     ``<stem>_summary.json``)."""
-    import json
-
     df = reader.to_dataframe()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -336,7 +434,9 @@ def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop"
                      "fields": [res.as_dict() for res in results]}
     single = len(results) == 1 and not results[0].reset
     if single and results[0].switching:
-        loop = analyze_loop(df)
+        # the loop's switching points within the deterministic window (random states above it)
+        inside = df[np.abs(df["pulse_current"]) <= results[0].deterministic_max * (1 + 1e-9)]
+        loop = analyze_loop(inside)
         title = f"SOT switching loop, B_x = {results[0].field_x:.3g} T, {params['pulse_width']:.3g} s pulses"
         written.append(plot_loop(df, outdir / f"{stem}.png", title=title, result=loop))
         summary["result"] = loop.as_dict()
@@ -347,8 +447,7 @@ def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop"
     table = pd.DataFrame([{k: v for k, v in res.as_dict().items() if k != "p_table"} for res in results])
     csv = outdir / f"{stem}_fields.csv"
     table.to_csv(csv, index=False)
-    path = outdir / f"{stem}_summary.json"
-    path.write_text(json.dumps(summary, indent=2, default=float))
+    path = write_summary(outdir / f"{stem}_summary.json", summary)
     return [*written, csv, path]
 
 
@@ -356,8 +455,6 @@ def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop"
 def analyze_field_loop(reader, outdir: Path) -> list[Path]:
     """Figure and summary of a ``field-loop`` run: the anomalous-Hall loop against the
     out-of-plane field set point, its coercive fields (``<stem>.png``, ``<stem>_summary.json``)."""
-    import json
-
     df = reader.to_dataframe()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -366,8 +463,7 @@ def analyze_field_loop(reader, outdir: Path) -> list[Path]:
     result = analyze_loop(df, x="field_set")
     png = plot_loop(df, outdir / f"{stem}.png", x="field_set", x_unit="T",
                     title=f"Anomalous Hall loop, B_x = {params['field_x']:.3g} T", result=result)
-    summary = outdir / f"{stem}_summary.json"
-    summary.write_text(json.dumps({"protocol": reader.protocol, "params": params,
-                                   "result": result.as_dict(), "unit": "T"}, indent=2,
-                                  default=float))
+    summary = write_summary(outdir / f"{stem}_summary.json",
+                            {"protocol": reader.protocol, "params": params,
+                             "result": result.as_dict(), "unit": "T"})
     return [png, summary]

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from spinbench.analysis.strict_json import write_summary
 from spinbench.analysis.registry import register
 from spinbench.sim_backend.physics.analytic import sun_switching_time
 from spinbench.sim_backend.physics.thermal import thermal_switching_probability, thermal_switching_ratio
@@ -227,6 +228,10 @@ class SunFit:
         return sun_critical_current(width, self.ic0, self.tau_p)
 
 
+#: widths needed for a Sun-law fit: two parameters, and one more so that it is a fit
+SUN_MIN_WIDTHS = 3
+
+
 def fit_sun(widths: Sequence[float], currents: Sequence[float],
             errors: Sequence[float] | None = None) -> SunFit:
     """Fit Sun's law ``Ic = Ic0 + (Ic0 tau_p) / t``: linear in 1/t (weights 1/err^2)."""
@@ -315,7 +320,8 @@ def plot_ic_vs_width(i50: pd.DataFrame, fit: NeelBrownFit | None, path: Path,
         if fit is not None:
             ax.plot(grid, fit.current_at(0.5, grid) * 1e3, "-", label="Neel-Brown fit")
         if sun is not None:
-            ax.plot(grid, sun.current(grid) * 1e3, "--", label="Sun law")
+            ax.plot(grid, sun.current(grid) * 1e3, "--",
+                    label=f"Sun law (fit to {len(i50)} widths)")
     ax.set_xscale("log")
     ax.set_xlabel("write width (s)")
     ax.set_ylabel("I50 (mA)")
@@ -338,12 +344,17 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
     i50 = fit_width_i50(df)
     resistance = float(np.nanmedian(df["channel_resistance"]))
     energy = energy_per_switch(fit, sorted(df["width"].unique()), resistance)
-    sun = fit_sun(i50["width"], i50["i50"], i50["i50_err"]) if len(i50) >= 2 else None
+    # Sun's law has two parameters: through two widths it is an interpolation, not a fit
+    good = i50[np.isfinite(i50["i50"])] if len(i50) else i50
+    sun = fit_sun(good["width"], good["i50"], good["i50_err"]) if len(good) >= SUN_MIN_WIDTHS else None
+    sun_note = (f"Sun's law fitted to {len(good)} widths" if sun else
+                f"Sun's law not fitted: it needs {SUN_MIN_WIDTHS} widths with a 50 % point "
+                f"(two parameters), the run has {len(good)}")
     paths = [plot_probability(df, fit, outdir / f"{stem}_probability.png", reader.protocol),
              plot_ic_vs_width(i50, fit, outdir / f"{stem}_ic_vs_width.png", sun, reader.protocol)]
     summary = outdir / f"{stem}_summary.json"
-    summary.write_text(json.dumps({
+    write_summary(summary, {
         "protocol": reader.protocol, "params": reader.params, "neel_brown": fit.as_dict(),
-        "sun": asdict(sun) if sun else None, "i50": i50.to_dict("records"),
-        "energy": energy.to_dict("records"), "n_cycles": int(len(df))}, indent=2, default=float))
+        "sun": asdict(sun) if sun else None, "sun_note": sun_note, "i50": i50.to_dict("records"),
+        "energy": energy.to_dict("records"), "energy_unit": "J", "n_cycles": int(len(df))})
     return paths + [summary]

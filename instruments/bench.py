@@ -332,8 +332,8 @@ class OpenBench:
         try:
             self._rm = pyvisa.ResourceManager(self.visa_library)
         except Exception as exc:
-            raise BenchError(f"{self.bench.path}: visa_library: cannot load "
-                             f"{self.visa_library!r}: {exc}") from exc
+            raise BenchError(f"{self.bench.path}: the VISA library {self.visa_library!r} "
+                             f"cannot start: {exc}") from exc
         for name, spec in self.bench.instruments.items():
             try:
                 driver = spec.driver_class.connect(name, spec.address, self.visa_library,

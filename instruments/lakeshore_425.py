@@ -100,8 +100,10 @@ class LakeShore425(Driver):
             factor = UNITS[self._unit()][1]
             reply = self._ask("RDGFIELD?")
             if reply.strip().upper() == "OL":
-                raise OverRangeError(f"{self.name}: field over range (RDGFIELD? answered OL); "
-                                     f"select a larger range with set_range() or auto_range()")
+                raise OverRangeError(f"{self.name}: field over range (RDGFIELD? answered OL): "
+                                     f"the field exceeds the present range; select a larger "
+                                     f"range (RANGE, manual 6.4; the switching protocols' "
+                                     f"parameter gaussmeter_range) or autorange (AUTO 1)")
             return parse_float_reply(reply, self.name, "RDGFIELD?") * factor
 
     def set_unit(self, unit: str) -> None:
@@ -112,6 +114,11 @@ class LakeShore425(Driver):
         with self.lock:
             self._write(f"UNIT {codes[unit]}")
             self._unit_code = codes[unit]
+
+    def ranges(self) -> tuple[float, ...]:
+        """[``TYPE?`` once] full scales (T) of RANGE 1..4 of the attached probe."""
+        with self.lock:
+            return tuple(self._probe_ranges())
 
     def set_range(self, full_scale_T: float) -> None:
         """[``TYPE?`` once], ``RANGE <n>``: one of the probe's full scales (for the high-

@@ -164,6 +164,14 @@ class Gaussmeter(Protocol):
         """Return the measured field in T (whatever units the instrument displays)."""
         ...
 
+    def ranges(self) -> tuple[float, ...]:
+        """Full scales (T) of the ranges the attached probe offers, smallest first."""
+        ...
+
+    def set_range(self, full_scale_T: float) -> None:
+        """Select the range of full scale ``full_scale_T`` (one of :meth:`ranges`)."""
+        ...
+
 
 @runtime_checkable
 class PulseGenerator(Protocol):

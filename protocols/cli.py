@@ -130,8 +130,12 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 
 def _analyze(path: Path, outdir: Path, out: TextIO) -> int:
     """The fits and figures registered for the run's protocol (``analysis.registry``)."""
-    with RunReader(path):           # a readable run file, or a user error
-        pass
+    with RunReader(path) as reader:     # a readable run file, or a user error
+        if reader.n_points == 0:
+            print(f"spinbench: {path} has no points (status: {reader.status.value}, "
+                  f"{len(reader.completed_steps)}/{reader.n_steps} steps); nothing to analyze",
+                  file=sys.stderr)
+            return EXIT_FAILED
     try:
         written = analyze(path, outdir)
     except Exception as exc:
@@ -174,30 +178,70 @@ def _format_value(value: Any, unit: str) -> str:
     return f"{text} {unit}".rstrip()
 
 
+def _instrument_names(snapshot: Any) -> list[str]:
+    """Instrument names of a run's bench snapshot (``OpenBench.snapshot()``'s
+    ``{"instruments": {...}, ...}`` or a flat ``{name: {...}}``), with their model if known."""
+    if not isinstance(snapshot, dict):
+        return []
+    per = snapshot.get("instruments")
+    if not isinstance(per, dict):
+        per = {k: v for k, v in snapshot.items() if isinstance(v, dict)}
+    names = []
+    for name, entry in per.items():
+        idn = entry.get("idn") if isinstance(entry, dict) else None
+        model = ",".join(str(idn).split(",")[:2]).strip() if idn else ""
+        names.append(f"{name} ({model})" if model else str(name))
+    return names
+
+
+def _bench_seed(bench_text: str) -> Any:
+    """``sim.seed`` of a simulated bench file's text, ``None`` if it has none."""
+    try:
+        spec = yaml.safe_load(bench_text) if bench_text else None
+    except yaml.YAMLError:
+        return None
+    sim = spec.get("sim") if isinstance(spec, dict) else None
+    return sim.get("seed") if isinstance(sim, dict) else None
+
+
 def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     with RunReader(args.run) as reader:
         attrs = reader.attrs
+        status = reader.status.value
+        gone = reader.status.value == "running" and not reader.writer_alive()
+        if gone:
+            status = (f"running, but its writer (process {reader.writer_pid}) is gone: no live "
+                      f"process holds the file (killed?)")
+        seed = str(reader.seed) if reader.seed is not None else "-"
+        sim_seed = _bench_seed(reader.bench_text)
+        if sim_seed is not None:
+            seed += (f" (no --seed; the simulated bench's sim.seed = {sim_seed} sets the random "
+                     f"stream)" if reader.seed is None else f" (with the bench's sim.seed = {sim_seed})")
         lines = [
             f"file:      {reader.path}",
             f"protocol:  {reader.protocol}",
-            f"status:    {reader.status.value}",
+            f"status:    {status}",
             f"started:   {attrs['started_at']}",
-            f"ended:     {reader.ended_at or '-'}",
+            f"ended:     {reader.ended_at or ('- (never: the writer died)' if gone else '-')}",
             f"bench:     {attrs.get('bench_name') or '-'}",
-            f"seed:      {'-' if reader.seed is None else reader.seed}",
+            f"seed:      {seed}",
             f"points:    {reader.n_points}",
             f"steps:     {len(reader.completed_steps)}/{reader.n_steps}",
             f"columns:   {', '.join(f'{n} [{u}]' if u else n for n, u in reader.units.items())}",
         ]
         if reader.traces:
             lines.append(f"traces:    {', '.join(t.name for t in reader.traces)}")
-        lines.append(f"instruments: {', '.join(reader.snapshots) or '-'}")
+        lines.append(f"instruments: {', '.join(_instrument_names(reader.snapshots)) or '-'}")
         units = reader.param_units
         lines.append("params:")
         lines += [f"  {k} = {_format_value(v, units.get(k, ''))}" for k, v in reader.params.items()]
         if reader.error:
             last = reader.error.strip().splitlines()[-1]
             lines.append(f"error:     {last}")
+        if gone or reader.status.value in ("aborted", "failed"):
+            bench = attrs.get("bench_name") or "BENCH"
+            lines.append(f"resume:    spinbench run {reader.protocol} --bench {bench} "
+                         f"--resume {reader.path}")
     print("\n".join(lines), file=out)
     return EXIT_OK
 
@@ -294,10 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("protocol", help="protocol name (see `spinbench protocols`)")
     p_run.add_argument("--bench", required=True, help="built-in bench name or bench file path")
     p_run.add_argument("--out", default="runs", help="folder for the run file (default: runs)")
-    p_run.add_argument("--param", action="extend", nargs="+", default=[], metavar="NAME=VALUE",
+    p_run.add_argument("--param", action="extend", nargs=1, default=[], metavar="NAME=VALUE",
                        help="parameter, e.g. pulse_width=1ms (repeatable)")
     p_run.add_argument("--resume", metavar="RUN.h5", help="continue an interrupted run")
-    p_run.add_argument("--seed", type=int, help="seed recorded in the run")
+    p_run.add_argument("--seed", type=int, help="seed of the run's random stream: on a simulated "
+                       "bench it selects the realisation (together with the bench's sim.seed); "
+                       "the same seed reproduces a run, another gives a new one; kept in the "
+                       "run file and reused by --resume")
     p_run.add_argument("--live", action="store_true",
                        help="serve a live plot of the run file on http://127.0.0.1 while it runs")
     p_run.add_argument("--live-port", type=int, default=0, metavar="PORT",
@@ -366,9 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_spin.add_argument("--bench", action="extend", nargs="+", default=[], metavar="BENCH",
                         help="benches to compare (default: spinloss-low, -mid, -high)")
     p_spin.add_argument("--out", default="runs", help="folder for runs, table and figure")
-    p_spin.add_argument("--param", action="extend", nargs="+", default=[], metavar="NAME=VALUE",
+    p_spin.add_argument("--param", action="extend", nargs=1, default=[], metavar="NAME=VALUE",
                         help="critical-current-vs-width parameter (repeatable)")
-    p_spin.add_argument("--seed", type=int, help="seed recorded in the runs")
+    p_spin.add_argument("--seed", type=int, help="seed of the runs' random streams (selects "
+                        "the realisation on simulated benches; kept in the run files)")
     p_spin.set_defaults(func=_cmd_compare_spinloss)
 
     p_serve = sub.add_parser("serve", help="serve a simulated bench: every instrument a raw-socket "
@@ -405,11 +453,43 @@ def _cmd_compare_spinloss(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _split_param_values(argv: Sequence[str]) -> list[str]:
+    """``--param`` takes one or more ``NAME=VALUE``; a word without ``=`` after it is the next
+    positional argument (``run --param k=v switching-loop`` keeps the protocol name), so each
+    value is given its own ``--param``."""
+    out: list[str] = []
+    taking = 0                 # words taken since the last --param (0: not after --param)
+    for item in argv:
+        if item == "--param":
+            taking = 1
+            continue
+        if taking and not item.startswith("-") and (taking == 1 or "=" in item):
+            out += ["--param", item]     # the first word is --param's value, whatever it is
+            taking += 1
+            continue
+        taking = 0
+        out.append(item)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``spinbench`` console script; returns the exit code."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        return _main(argv)
+    except BrokenPipeError:   # `spinbench show RUN.h5 | head`: the reader left, not an error
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(_split_param_values(argv))
     except SystemExit as exc:  # --help or an argparse usage error (already printed)
         return int(exc.code or 0)
     try:

@@ -339,6 +339,7 @@ def run(
     if seed is not None and "seed" in {p.name for p in protocol.params} and "seed" not in given:
         given["seed"] = seed
     if resume is not None:
+        _check_resume_bench(Path(resume), bench)
         given = _params_for_resume(protocol, Path(resume), given)
     values = validate_params(protocol.params, given)
     machine.advance(RunState.VALIDATED)
@@ -435,6 +436,28 @@ def run(
         if bar is not None:
             bar.close()
     return _finish(writer, machine.state, error, total)
+
+
+def _check_resume_bench(resume: Path, bench: Any) -> None:
+    """Refuse to continue a run on another bench than the one it started on: one run file
+    holds one bench's (one device's) data.  Compared by the bench file's text (the same
+    built-in bench may be named by name or by path), else by name."""
+    name, text = str(getattr(bench, "name", "") or ""), str(getattr(bench, "text", "") or "")
+    with RunReader(resume) as old:
+        old_name = str(old.attrs.get("bench_name") or "")
+        old_text = old.bench_text
+    if old_text and text:
+        same = old_text == text
+    else:
+        same = not old_name or not name or old_name == name
+    if not same:
+        if old_name and name and old_name != name:
+            why = f"it was recorded on bench {old_name!r}, not on {name!r}"
+        else:
+            why = f"the bench file {name or old_name!r} has changed since the run started"
+        raise RunnerError(f"cannot resume {resume} on this bench: {why} (a run file holds the "
+                          f"data of one bench; resume with --bench {old_name or '<its bench>'}, "
+                          f"or start a new run)")
 
 
 def _params_for_resume(protocol: MeasurementProtocol, resume: Path,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,89 @@ from spinbench.protocols.base import Column, Trace
 from spinbench.protocols.runfile import (FORMAT, RESERVED_COLUMNS, RunStatus, RunStoreError,
                                          _LIBVER, _decode, _read_snapshots)
 
-__all__ = ["RunReader"]
+__all__ = ["RunReader", "check_not_truncated"]
+
+
+#: HDF5 format signature; the superblock sits at 0 or at 512, 1024, 2048, ... (HDF5 File
+#: Format Specification, section II.A "Disk Format: Level 0A - Format Signature and Superblock")
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+#: how long a reader waits for a live writer to catch up with the end-of-file address its
+#: superblock announces before calling the file truncated (s)
+_TRUNCATION_GRACE = 1.0
+
+
+def _stored_eof(path: Path) -> tuple[int, int, int] | None:
+    """``(base address, end-of-file address, consistency flags)`` from the superblock of an
+    HDF5 file of superblock version 2 or 3 (what ``libver="latest"`` writes), ``None`` for
+    older versions.
+
+    Superblock v2/v3 layout (File Format Specification, II.A): signature (8), version (1),
+    size of offsets O (1), size of lengths (1), file consistency flags (1), base address (O),
+    superblock extension address (O), end of file address (O), root object header address (O),
+    checksum (4).
+
+    Raises
+    ------
+    RunStoreError
+        No HDF5 signature where the format allows one, or a superblock cut short.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        offset = 0
+        while True:
+            if offset + 8 > size:
+                raise RunStoreError(f"{path}: not an HDF5 file (no HDF5 signature in its "
+                                    f"{size} bytes); a run file cut short or another kind of file")
+            fh.seek(offset)
+            if fh.read(8) == _HDF5_SIGNATURE:
+                break
+            offset = 512 if offset == 0 else 2 * offset
+        head = fh.read(4)
+        if len(head) < 4:
+            raise RunStoreError(f"{path}: truncated: the file ends inside its HDF5 superblock "
+                                f"({size} bytes)")
+        version, width, flags = head[0], head[1], head[3]
+        if version < 2:
+            return None
+        body = fh.read(4 * width)
+        if len(body) < 4 * width or width not in (2, 4, 8):
+            raise RunStoreError(f"{path}: truncated: the file ends inside its HDF5 superblock "
+                                f"({size} bytes)")
+        base = int.from_bytes(body[0:width], "little")
+        eof = int.from_bytes(body[2 * width:3 * width], "little")
+        return base, eof, flags
+
+
+def check_not_truncated(path: str | os.PathLike[str], grace: float = _TRUNCATION_GRACE) -> None:
+    """Refuse, quickly, an HDF5 file shorter than the end-of-file address its superblock records.
+
+    HDF5 checks this itself on a plain open, but not when a reader opens with SWMR (as
+    :class:`RunReader` must, to read a live run): there a truncated file makes every metadata
+    read fail its checksum and be retried without end.  A live writer may have announced an
+    address a moment before its data reach the disk, so a file whose consistency flags say it
+    is open for writing gets ``grace`` seconds to catch up.
+
+    Raises
+    ------
+    RunStoreError
+        Naming the file, its size and the size its header records.
+    """
+    path = Path(path)
+    deadline = time.monotonic() + grace
+    while True:
+        found = _stored_eof(path)
+        if found is None:
+            return
+        base, eof, flags = found
+        size = path.stat().st_size
+        if size >= base + eof:
+            return
+        if flags == 0 or time.monotonic() >= deadline:
+            raise RunStoreError(
+                f"{path}: truncated run file: {size} bytes on disk, its HDF5 header records "
+                f"{base + eof} ({base + eof - size} bytes missing); copy it again from the "
+                f"original, or resume from an intact copy")
+        time.sleep(0.05)
 
 
 class RunReader:
@@ -35,6 +118,9 @@ class RunReader:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         try:
+            if self.path.is_dir():
+                raise RunStoreError(f"{self.path}: is a folder, not a run file")
+            check_not_truncated(self.path)
             self._f = h5py.File(self.path, "r", libver=_LIBVER, swmr=True)
         except FileNotFoundError:
             raise RunStoreError(f"{self.path}: no such run file") from None

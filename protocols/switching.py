@@ -110,6 +110,9 @@ _READ_PARAMS = (
     Param("integration_time", "s", default=1 / 60, bounds=(1e-4, 1.0),
           doc="voltmeter aperture (1 PLC at 60 Hz)"),
     Param("loops", "", int, default=1, bounds=(1, 1000), doc="number of loops"),
+    Param("gaussmeter_range", "T", default=0.0, bounds=(0.0, 100.0),
+          doc="full scale of the gaussmeter (one of its probe's ranges); 0: the smallest range "
+              "that holds the largest field of the run"),
 )
 
 
@@ -133,9 +136,42 @@ class _HallLoop(MeasurementProtocol):
                              f"bench {bench.name!r} has none")
         self.require_within_limit(bench, role, "max_field", value, param)
 
+    def largest_field(self, params: Mapping[str, Any]) -> float:
+        """Largest |field| (T) the run applies: what the gaussmeter's range must hold."""
+        return 0.0
+
     def setup(self, roles: Roles, params: Mapping[str, Any]) -> None:
         roles.voltmeter.set_integration_time(params["integration_time"])
         roles.voltmeter.set_settle_delay(params["settle"])
+        self._set_gaussmeter_range(roles, params)
+
+    def _set_gaussmeter_range(self, roles: Roles, params: Mapping[str, Any]) -> None:
+        """Choose the gaussmeter's range before any field is applied: the one asked for
+        (``gaussmeter_range``), else the smallest that holds the run's largest field; refuse,
+        naming the parameter, a range that cannot hold it (the 425 would answer ``OL``
+        mid-run)."""
+        gauss = roles.get("gaussmeter")
+        if gauss is None:
+            return
+        ranges = sorted(float(v) for v in gauss.ranges())
+        need = self.largest_field(params)
+        text = ", ".join(f"{v:g} T" for v in ranges)
+        chosen = params["gaussmeter_range"]
+        if chosen:
+            if not any(abs(chosen - v) <= 1e-9 * v for v in ranges):
+                raise CheckError(f"gaussmeter_range = {chosen:g} T is not a range of the "
+                                 f"gaussmeter's probe; its ranges: {text}")
+            if chosen < need:
+                raise CheckError(f"gaussmeter_range = {chosen:g} T cannot read the run's largest "
+                                 f"field {need:g} T; choose one of {text} (or 0: automatic)")
+        else:
+            fitting = [v for v in ranges if v >= need]
+            if not fitting:
+                raise CheckError(f"the run's largest field {need:g} T exceeds the gaussmeter's "
+                                 f"largest range {ranges[-1]:g} T; lower the field or remove "
+                                 f"the gaussmeter from the bench's roles")
+            chosen = fitting[0]
+        gauss.set_range(chosen)
 
     def _field_reading(self, roles: Roles) -> float:
         gauss = roles.get("gaussmeter")
@@ -208,6 +244,9 @@ class SwitchingLoop(_HallLoop):
                 raise CheckError(f"one pulse-delta loop would be {pulses} pulses, more than "
                                  f"{caps.about('sweep')} holds ({caps.max_points}); "
                                  f"raise current_step")
+
+    def largest_field(self, params: Mapping[str, Any]) -> float:
+        return max(abs(v) for v in parse_fields(params))
 
     def steps(self, params: Mapping[str, Any]) -> Sequence[tuple]:
         fields = parse_fields(params)
@@ -298,6 +337,9 @@ class FieldLoop(_HallLoop):
         self._check_read(params, bench)
         self.require_within_limit(bench, "field_z", "max_field", params["field_max"], "field_max")
         self._check_field(params, bench, "field_x", params["field_x"], "field_x")
+
+    def largest_field(self, params: Mapping[str, Any]) -> float:
+        return max(abs(params["field_max"]), abs(params["field_x"]))
 
     def steps(self, params: Mapping[str, Any]) -> Sequence[tuple[int, int, float]]:
         return loop_values(params["field_max"], params["field_step"], params["loops"])

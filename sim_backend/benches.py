@@ -154,8 +154,9 @@ def _devices(path: Path, sim: dict[str, Any]) -> dict[str, Any]:
             raise SimBenchError(f"{path}: {where[name]}.model is required")
         try:
             devices[name] = make_device(dev["model"], dev.get("params") or {})
-        except (KeyError, TypeError) as exc:
-            raise SimBenchError(f"{path}: {where[name]}: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:   # an unknown parameter: ValueError
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            raise SimBenchError(f"{path}: {where[name]} (model {dev['model']!r}): {message}") from None
     return devices
 
 

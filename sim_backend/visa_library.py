@@ -424,6 +424,9 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             shared = self._shared
             if self._fresh and shared.rm_sessions == 0:
                 shared.reset()  # asked for: the bench file's state (nobody else is using it)
+            # built now, so a bad sim: section (an unknown device parameter) is reported
+            # against the bench file, not against whichever instrument opens first
+            shared.built()
             shared.rm_sessions += 1  # otherwise the bench lives on between resource managers
             handle = next(self._handles)
             self._rm_sessions[handle] = {_USER_DATA: 0}

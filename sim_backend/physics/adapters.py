@@ -27,7 +27,8 @@ from .constants import KB, MU0
 from .grains import evolve_grains, grain_mz, sample_grains, switched_fraction
 from .llg import Drives, MacrospinParams, simulate
 from .presets import GrainHallBarParams, PmtjParams, SotHallBarParams
-from .thermal import mean_first_passage_time, pma_escape_times, two_state_step
+from .sot_tilt import bloch_ratio, sot_equilibrium
+from .thermal import attempt_time, mean_first_passage_time, pma_escape_times, two_state_step
 
 
 def _temperature(drive, r_thermal: float) -> float:
@@ -102,14 +103,81 @@ class SotHallBar:
         return self.critical_current_density(b_x) * self.p.width * self.p.hm_thickness
 
     def escape_time(self, state: float, current: float, b, temperature: float = 300.0) -> float:
-        """Mean time [s] to leave state ``state`` (+1/-1) under ``current`` [A] and field ``b`` [T]:
-        the thermal path's law (:func:`~.thermal.pma_escape_times`)."""
+        """Mean time [s] to leave state ``state`` (+1/-1) under ``current`` [A] and field ``b`` [T]
+        at bath ``temperature`` [K] (the channel's Joule heating added): the thermal path's law
+        (:func:`~.thermal.pma_escape_times`)."""
+        t_k = self.channel_temperature(current, temperature)
+        return float(pma_escape_times(np.array([state]), **self._escape_kw(self.current_density(current),
+                                                                           np.asarray(b, dtype=float), t_k))[0])
+
+    def channel_temperature(self, current: float, bath: float = 300.0, laser_power: float = 0.0) -> float:
+        """Device temperature [K]: bath + laser heating + Joule heating ``r I^2 R_channel``."""
         p = self.p
-        return float(pma_escape_times(np.array([state]), j=self.current_density(current),
-                                      b=np.asarray(b, dtype=float), temperature=temperature,
-                                      delta_300=p.delta_300, b_k_eff=p.b_k_eff,
-                                      jc0=self.critical_current_density(0.0), tau0=p.tau0,
-                                      n_sot=p.n_sot, xi_dl=p.xi_dl)[0])
+        return float(bath) + p.r_thermal * float(laser_power or 0.0) + p.r_thermal_channel * current * current * p.r_channel
+
+    def ms_ratio(self, temperature: float) -> float:
+        """``Ms(T) / Ms(300 K)`` (Bloch's law, :func:`~.sot_tilt.bloch_ratio`)."""
+        return bloch_ratio(temperature, self.p.curie_temperature)
+
+    def _escape_kw(self, j: float, b: np.ndarray, t_k: float) -> dict:
+        """Keyword arguments of :func:`~.thermal.pma_escape_times` at device temperature
+        ``t_k``: Delta(T) = Delta_300 (300/T) Ms(T)/Ms(300) and J_c0 proportional to Ms(T)."""
+        p = self.p
+        ratio = self.ms_ratio(t_k)
+        return dict(j=j, b=b, temperature=t_k, delta_300=p.delta_300 * ratio, b_k_eff=p.b_k_eff,
+                    jc0=self.critical_current_density(0.0) * ratio, tau0=self.attempt_time(t_k),
+                    n_sot=p.n_sot, xi_dl=p.xi_dl)
+
+    def sot_fields(self, current: float, temperature: float = 300.0) -> tuple[float, float, float]:
+        """``(B_DL, B_FL, B_Oe,y)`` [T] of a current [A] at device temperature [K]:
+        ``xi hbar J / (2 e Ms(T) t_F)`` and ``-mu0 t_HM J / 2``."""
+        p = self.p
+        j = self.current_density(current)
+        per_j = float(sot_field_per_current_density(p.ms * self.ms_ratio(temperature), p.thickness, 1.0)) * j
+        return p.xi_dl * per_j, p.xi_fl * per_j, -MU0 * p.hm_thickness / 2.0 * j
+
+    def rest_direction(self, s: float, current: float, b, temperature: float = 300.0) -> np.ndarray:
+        """Rest direction of the moment in well ``s`` under ``current`` [A] (damping-like,
+        field-like and Oersted fields, :func:`~.sot_tilt.sot_equilibrium`) and field ``b`` [T]
+        at device temperature [K]; the field-only equilibrium when the current is zero."""
+        b = np.asarray(b, dtype=float)
+        if current == 0.0:
+            return _well_direction(s, b, self.p.b_k_eff)
+        key = ("rest", s > 0, float(current), b.tobytes(), float(temperature))
+        memo = self._memo()
+        m = memo.get(key)
+        if m is None:
+            b_dl, b_fl, b_oe = self.sot_fields(current, temperature)
+            sign = 1.0 if s > 0 else -1.0
+            m = np.array(sot_equilibrium(sign, tuple(b), self.p.b_k_eff, b_dl, (0.0, b_fl + b_oe, 0.0)))
+            if m[2] * sign <= 0.0:
+                # above the 0 K threshold the well has no rest point (the torque pulls m over
+                # the equator); the escape law decides the well, the moment stays on its side
+                m = np.array([m[0], m[1], sign * max(abs(m[2]), 1e-6)])
+                m /= np.linalg.norm(m)
+            m.flags.writeable = False
+            memo[key] = m
+        return m
+
+    def attempt_time(self, temperature: float = 300.0) -> float:
+        """Néel-Brown attempt time tau0 [s] of the thermal path at ``temperature``: the
+        parameter ``tau0`` if set, else derived from the device so that the zero-drive escape
+        time ``tau0 exp(Delta)`` is the macrospin's exact mean first-passage time out of its
+        well (Brown's Fokker-Planck equation, :func:`~.thermal.attempt_time`; for high
+        barriers ``tau_N sqrt(pi) Delta^(-3/2) (1 + 1/Delta)``, Brown 1963), with
+        ``tau_N = Ms V (1 + alpha^2) / (2 alpha gamma kB T)``: the sLLG path's own time scale."""
+        p = self.p
+        if p.tau0 is not None:
+            return float(p.tau0)
+        t = max(float(temperature), 1e-3)
+        memo = self._memo()
+        key = ("tau0", t)
+        tau0 = memo.get(key)
+        if tau0 is None:
+            delta = p.delta_300 * 300.0 / t
+            tau_n = float(neel_brown_prefactor_time(p.alpha, p.ms, p.volume, t))
+            tau0 = memo[key] = float(attempt_time(delta, tau_n))
+        return tau0
 
     def switching_current_50(self, b_x: float, width: float, temperature: float = 300.0) -> float:
         """|I| switching the disfavoured state with probability 1/2 in one pulse of ``width``
@@ -134,9 +202,13 @@ class SotHallBar:
         f = lambda bz: math.log(self.escape_time(1.0, 0.0, (0.0, 0.0, -bz), temperature)) - math.log(target)  # noqa: E731
         return float(brentq(f, 1e-9 * bk, bk, xtol=1e-9 * bk))
 
-    def macrospin(self, b_ext=(0.0, 0.0, 0.0)) -> MacrospinParams:
+    def macrospin(self, b_ext=(0.0, 0.0, 0.0), temperature: float = 300.0) -> MacrospinParams:
+        """The sLLG macrospin at device ``temperature`` (Ms(T); B_K,eff held, so K_eff V / kT
+        follows the thermal path's Delta(T))."""
         p = self.p
-        return MacrospinParams(ms=p.ms, volume=p.volume, thickness=p.thickness, alpha=p.alpha, k_u=p.k_u,
+        ms = p.ms * self.ms_ratio(temperature) if temperature != 300.0 else p.ms
+        k_u = 0.5 * ms * (p.b_k_eff + MU0 * ms)
+        return MacrospinParams(ms=ms, volume=p.volume, thickness=p.thickness, alpha=p.alpha, k_u=k_u,
                                b_ext=tuple(b_ext), xi_dl=p.xi_dl, xi_fl=p.xi_fl,
                                sot_polarization=(0.0, 1.0, 0.0),
                                b_oe_per_j=(0.0, -MU0 * p.hm_thickness / 2, 0.0))
@@ -165,7 +237,6 @@ class SotHallBar:
         Fast path of the thermal step: the same law, the same single uniform draw and the same
         result as :meth:`_evolve`, with the escape probability of (J, B, T, dt, state) and the
         well directions memoized (a list sweep repeats a few drives many times)."""
-        r_thermal = self.p.r_thermal
         for dt, drive in zip(dts, drives):
             if dt <= 0:
                 continue
@@ -173,7 +244,7 @@ class SotHallBar:
                 mz = self.m[2]
                 if mz != 0:
                     key = (float(drive.current), _field_key(drive),
-                           _temperature(drive, r_thermal), float(dt), mz > 0)
+                           self._temperature(drive), float(dt), mz > 0)
                     memo = self._memo()
                     entry = memo.get(key)
                     if entry is None:
@@ -203,7 +274,7 @@ class SotHallBar:
     def thermal_entry(self, dt: float, drive, s: float):
         """The memoized thermal step :meth:`evolve` takes from well ``s`` over ``dt`` under
         ``drive``: ``(P(flip), m if it stays, m if it flips, J)``, or False (sLLG interval)."""
-        key = (float(drive.current), _field_key(drive), _temperature(drive, self.p.r_thermal),
+        key = (float(drive.current), _field_key(drive), self._temperature(drive),
                float(dt), s > 0)
         memo = self._memo()
         entry = memo.get(key)
@@ -234,8 +305,9 @@ class SotHallBar:
         computed exactly as :meth:`_evolve` does -- or False if the interval takes the sLLG."""
         p = self.p
         b = _field(drive)
-        t_k = _temperature(drive, p.r_thermal)
-        j = self.current_density(float(drive.current))
+        t_k = self._temperature(drive)
+        i = float(drive.current)
+        j = self.current_density(i)
         strong = abs(j) > 0.2 * self.critical_current_density(0.0) or np.linalg.norm(b) > 0.2 * p.b_k_eff
         if dt <= p.llg_max_pulse and strong:
             return False
@@ -245,14 +317,12 @@ class SotHallBar:
         memo = self._memo()
         taus = memo.get(tkey)
         if taus is None:
-            kw = dict(j=j, b=b, temperature=t_k, delta_300=p.delta_300, b_k_eff=p.b_k_eff,
-                      jc0=self.critical_current_density(0.0), tau0=p.tau0, n_sot=p.n_sot,
-                      xi_dl=p.xi_dl)
+            kw = self._escape_kw(j, b, t_k)
             state = np.array([s])
             taus = memo[tkey] = (pma_escape_times(state, **kw), pma_escape_times(-state, **kw))
         p_flip = _flip_probability(dt, *taus)
-        m_stay = _well_direction(s, b, p.b_k_eff)
-        m_flip = _well_direction(-s, b, p.b_k_eff)
+        m_stay = np.array(self.rest_direction(s, i, b, t_k))
+        m_flip = np.array(self.rest_direction(-s, i, b, t_k))
         m_stay.flags.writeable = False
         m_flip.flags.writeable = False
         return p_flip, m_stay, m_flip, j
@@ -260,12 +330,12 @@ class SotHallBar:
     def _evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
         p = self.p
         b = _field(drive)
-        t_k = _temperature(drive, p.r_thermal)
+        t_k = self._temperature(drive)
         j = self.current_density(float(drive.current))
         strong = abs(j) > 0.2 * self.critical_current_density(0.0) or np.linalg.norm(b) > 0.2 * p.b_k_eff
         if dt <= p.llg_max_pulse and strong:
             n = max(1, int(math.ceil(dt / p.llg_dt)))
-            res = simulate(self.macrospin(b), self.m[None, :], dt, dt / n, temperature=t_k,
+            res = simulate(self.macrospin(b, t_k), self.m[None, :], dt, dt / n, temperature=t_k,
                            drives=self._edge_drive(j), rng=rng, noise="quantized")
             self.m = res.m[0]
             self._j_last = j
@@ -277,7 +347,7 @@ class SotHallBar:
             # the sign of m_z at the end of the pulse: follow it with the sLLG for ~5 tau_D
             t_relax = min(dt, 5.0 * float(relaxation_time(p.alpha, p.b_k_eff)))
             n = max(1, int(math.ceil(t_relax / p.llg_dt)))
-            self.m = simulate(self.macrospin(b), self.m[None, :], t_relax, t_relax / n, temperature=t_k,
+            self.m = simulate(self.macrospin(b, t_k), self.m[None, :], t_relax, t_relax / n, temperature=t_k,
                               drives=self._edge_drive(j), rng=rng, noise="quantized").m[0]
             self._relaxed = True
             dt -= t_relax
@@ -286,12 +356,11 @@ class SotHallBar:
                 return
         self._j_last = j
         s = 1.0 if self.m[2] > 0 else -1.0 if self.m[2] < 0 else float(rng.choice([-1.0, 1.0]))
-        kw = dict(j=j, b=b, temperature=t_k, delta_300=p.delta_300, b_k_eff=p.b_k_eff,
-                  jc0=self.critical_current_density(0.0), tau0=p.tau0, n_sot=p.n_sot, xi_dl=p.xi_dl)
+        kw = self._escape_kw(j, b, t_k)
         state = np.array([s])
         s = float(two_state_step(state, dt, pma_escape_times(state, **kw), rng,
                                  tau_return=pma_escape_times(-state, **kw))[0])
-        self.m = _well_direction(s, b, p.b_k_eff)
+        self.m = np.array(self.rest_direction(s, float(drive.current), b, t_k))
         self._relaxed = True
         self.last_path = "thermal"
 
@@ -304,28 +373,38 @@ class SotHallBar:
             return j0 + (j - j0) * f
         return Drives(j_hm=1.0, j_hm_waveform=shape)
 
+    def _temperature(self, drive) -> float:
+        """Device temperature under ``drive``: bath, laser and Joule heating."""
+        return self.channel_temperature(float(drive.current), float(getattr(drive, "temperature", 300.0)),
+                                        float(getattr(drive, "laser_power", 0.0) or 0.0))
+
     def _m_now(self, drive) -> np.ndarray:
         if self._relaxed:
-            return _well_direction(1.0 if self.m[2] >= 0 else -1.0, _field(drive), self.p.b_k_eff)
+            return self.rest_direction(1.0 if self.m[2] >= 0 else -1.0, float(drive.current),
+                                       _field(drive), self._temperature(drive))
         return self.m
 
     def voltage(self, port: str, drive) -> float:
         i = float(drive.current)
         if self._relaxed and (port == "hall" or port == "xx"):
-            # relaxed: the resistance depends only on the well and the field (memoized)
-            key = (port, self.m[2] >= 0, _field_key(drive))
+            # relaxed: the resistance depends only on the well, the field, the current (its
+            # torques tilt m; its heat lowers Ms) and the temperature (memoized)
+            t_k = self._temperature(drive)
+            key = (port, self.m[2] >= 0, _field_key(drive), i, t_k)
             memo = self._memo()
             r = memo.get(key)
             if r is None:
                 m, p = self._m_now(drive), self.p
-                r = memo[key] = (float(readout.hall_resistance(m, p.r_ahe, p.r_phe, p.r_offset))
+                r = memo[key] = (float(readout.hall_resistance(m, p.r_ahe * self.ms_ratio(t_k), p.r_phe,
+                                                               p.r_offset))
                                  if port == "hall" else
                                  float(readout.longitudinal_resistance(m, p.r_xx, p.r_amr, p.r_smr)))
             return i * r
         m = self._m_now(drive)
         p = self.p
         if port == "hall":
-            return i * float(readout.hall_resistance(m, p.r_ahe, p.r_phe, p.r_offset))
+            r_ahe = p.r_ahe * self.ms_ratio(self._temperature(drive))
+            return i * float(readout.hall_resistance(m, r_ahe, p.r_phe, p.r_offset))
         if port == "xx":
             return i * float(readout.longitudinal_resistance(m, p.r_xx, p.r_amr, p.r_smr))
         if port == "channel":

@@ -23,7 +23,8 @@ diode) and :class:`VortexMtjParams` (vortex oscillator, thermoelectric work).
 Key parameters (SI; see each dataclass for all):
 
 * SotHallBarParams: ``ms`` 1.1e6 A/m, ``thickness`` 1.0 nm, ``b_k_eff`` 0.15 T, ``alpha`` 0.02,
-  ``xi_dl`` -0.30 (W), ``xi_fl`` -0.10, ``delta_300`` 60, ``tau0`` 1 ns, ``n_sot`` 1,
+  ``xi_dl`` -0.30 (W), ``xi_fl`` -0.10, ``delta_300`` 60, ``tau0`` from the device (Brown's
+  prefactor: 0.44 ns at 300 K), ``n_sot`` 1,
   ``width`` 2 um, ``hm_thickness`` 5 nm, ``r_ahe`` 2 ohm, ``r_phe`` 0.2 ohm,
   ``r_offset`` 0.05 ohm, ``r_xx`` 1200 ohm, ``r_channel`` 1500 ohm, ``llg_max_pulse`` 5 ns.
 * spinloss: as above with the current in the 1.5 nm FM itself and
@@ -67,7 +68,7 @@ class SotHallBarParams:
     xi_dl: float = -0.30                #: damping-like SOT efficiency (W: negative)
     xi_fl: float = -0.10                #: field-like SOT efficiency
     delta_300: float = 60.0             #: barrier of the activation volume at 300 K [kB T]
-    tau0: float = 1e-9                  #: attempt time [s]
+    tau0: float | None = None           #: attempt time [s]; None: Brown's, from the device (Ms, V, alpha, T)
     n_sot: float = 1.0                  #: Néel–Brown exponent of the current factor
     width: float = 2e-6                 #: channel width [m]
     hm_thickness: float = 5e-9          #: thickness carrying the charge current [m]
@@ -80,6 +81,8 @@ class SotHallBarParams:
     r_channel: float = 1500.0           #: two-terminal channel resistance [ohm]
     r_hall_port: float = 400.0          #: two-terminal resistance of the Hall arms [ohm]
     r_thermal: float = 2.0e4            #: laser heating [K/W] of the lumped thermal model
+    r_thermal_channel: float = 100.0    #: Joule heating of the channel [K/W]: T = T_bath + r I^2 R_channel
+    curie_temperature: float = 750.0    #: T_C of the free layer [K] (Bloch's law for Ms(T), Delta(T), R_AHE(T))
     llg_max_pulse: float = 5e-9         #: intervals up to this (with drive) use the sLLG [s]
     llg_dt: float = 1e-12               #: sLLG time step [s]
     pulse_edge: float = 1e-9            #: linear rise/fall of current changes on the sLLG path [s]
@@ -249,7 +252,7 @@ def _apply(cls_params, overrides: dict):
     bad = set(overrides) - known
     if bad:
         raise ValueError(f"unknown parameter(s) {sorted(bad)} for {type(cls_params).__name__}; "
-                         f"known: {sorted(known)}")
+                         f"known: {sorted(known)} (meanings and defaults: docs/devices.md)")
     return replace(cls_params, **overrides)
 
 

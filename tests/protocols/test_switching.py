@@ -75,7 +75,7 @@ def test_field_loop_coercive_field_is_thermally_reduced(bench, tmp_path):
     # B_K,eff (1 - sqrt(ln(t / tau0 ln 2) / Delta)) (Stoner-Wohlfarth barrier, Neel-Brown)
     bc = [dev.switching_field_50(t) for t in (1.0, 10e-3)]
     assert bc[0] - 1e-3 <= loop.coercive <= bc[1] + 1e-3
-    assert abs(loop.shift) <= 1.5e-3
+    assert abs(loop.shift) <= 1.5e-3 + 1e-12      # one and a half steps; float midpoints
     assert np.allclose(df["field"], df["field_set"], atol=0.4e-3)
 
 
@@ -226,3 +226,29 @@ def test_bad_widths_fields_and_resets_are_refused_before_any_command(bench, tmp_
         assert list(tmp_path.iterdir()) == []
     finally:
         rm.close()
+
+
+def test_field_loop_picks_the_gaussmeter_range_from_its_field_range(tmp_path):
+    """A 425 whose probe sees the out-of-plane field starts on a range below the loop's 0.1 T:
+    the run failed mid-way with "OL" before (sto-spectrum, issue 8); now the smallest range
+    holding 0.1 T (0.35 T) is chosen up front, and a range given by the user that cannot hold
+    the field is refused before any field is set."""
+    import yaml
+
+    from spinbench.sim_backend.benches import load_spec
+
+    path, spec = load_spec("sot-hallbar")
+    spec["sim"]["instruments"]["ASRL3::INSTR"]["connect"]["probe"] = "z"
+    bench_file = tmp_path / "probe-z.yaml"
+    bench_file.write_text(yaml.safe_dump(spec))
+    bench = Bench.load(bench_file)
+    result = run(FieldLoop, bench, {"field_step": 10e-3}, out_dir=tmp_path, progress=False)
+    df = RunReader(result.path).to_dataframe()
+    assert result.status == RunStatus.COMPLETE and len(df) == 2 * 21
+    # the gaussmeter read the out-of-plane field all the way to +-0.1 T
+    top = df[np.isclose(df.field_set, 0.1)]
+    assert top.field_measured.to_numpy() == pytest.approx(0.1, abs=2e-3)
+    with pytest.raises(CheckError, match=r"gaussmeter_range = 0.035 T .* largest field 0.1 T"):
+        run(FieldLoop, bench, {"field_step": 10e-3, "gaussmeter_range": "35mT"},
+            out_dir=tmp_path / "refused", progress=False)
+    assert not (tmp_path / "refused").exists()

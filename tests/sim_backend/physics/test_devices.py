@@ -102,7 +102,7 @@ def test_thermal_switching_current_falls_with_pulse_width():
     ic = dev.critical_current(bx)
     for width in (1e-6, 1e-3):
         delta = dev.p.delta_300 * (1 - bx / dev.p.b_k_eff) ** 2
-        expected = ic * (1 - np.log(width / (dev.p.tau0 * np.log(2))) / delta)
+        expected = ic * (1 - np.log(width / (dev.attempt_time(300.0) * np.log(2))) / delta)
         fr = []
         for scale in (0.96, 1.04):
             ups = 0
