@@ -479,6 +479,14 @@ def analyze(path: str | os.PathLike[str], outdir: str | os.PathLike[str] | None 
         return registry.analyze(reader, Path(outdir) if outdir is not None else path.parent)
 
 
+def report(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str] | None = None,
+           title: str | None = None) -> Path:
+    """One self-contained HTML page for the run files (:mod:`analysis.report`); returns its path."""
+    from spinbench.analysis.report import write_report
+
+    return write_report(runs, out, title)
+
+
 def compare(name: str, runs: Sequence[Any], out_dir: str | os.PathLike[str],
             **kwargs: Any) -> dict[str, Any]:
     """A comparison of several runs registered in :mod:`analysis.registry` (e.g. ``spinloss``)."""
