@@ -10,21 +10,24 @@ import pytest
 from spinbench.sim_backend import benches
 from spinbench.sim_backend.emulators import EMULATORS
 
+import yaml
+
 from emu_io import exchange
+from stock_bench import INSTRUMENTS, bench_spec
 
 CME = 1 << 5
 
-#: (bench, address, commands the docstring lists as not emulated)
-OMITTED = [
-    ("sot-hallbar", "GPIB0::12::INSTR", ["SOUR:DCON:STAR 1e-6", "SENS:AVER ON", "SOUR:WAVE:EXTR ON", "*OPT?"]),
-    ("sot-hallbar", "GPIB0::7::INSTR", ["CALC3:LIM:UPP 1", "OUTP ON", "TRAC:TST:FORM ABS", "*OPT?"]),
-    ("sot-hallbar", "USB0::0x05E6::0x2450::04096331::INSTR",
-     [":SENS:CURR:RANG:AUTO:LLIM 1e-6", ":SENS:VOLT:REL:STAT ON", ":TRAC:FILL:MODE ONCE", "*OPT?"]),
-    ("sot-hallbar", "GPIB0::6::INSTR", ["LIST:CLE", "VOLT:LIM 1", "SYST:KLOC 1", "*SAV 1"]),
-    ("sot-hallbar", "USB0::0x0957::0x2C07::MY12345678::INSTR", ["AM:STAT ON", "SWE:TIME 1", "APPL:SIN", "*SAV 1"]),
-    ("sot-hallbar", "ASRL3::INSTR", ["ANALOG 1", "PRBSNUM?"]),
-    ("rf-mtj", "GPIB0::19::INSTR", [":AM:STAT ON", ":LIST:FREQ 1e9", ":INIT:CONT ON", "*SAV 1"]),
-]
+#: model -> commands its docstring lists as not emulated
+OMITTED = {
+    "keithley_6221": ["SOUR:DCON:STAR 1e-6", "SENS:AVER ON", "SOUR:WAVE:EXTR ON", "*OPT?"],
+    "keithley_2182a": ["CALC3:LIM:UPP 1", "OUTP ON", "TRAC:TST:FORM ABS", "*OPT?"],
+    "keithley_2450": [":SENS:CURR:RANG:AUTO:LLIM 1e-6", ":SENS:VOLT:REL:STAT ON", ":TRAC:FILL:MODE ONCE", "*OPT?"],
+    "kepco_bop": ["LIST:CLE", "VOLT:LIM 1", "SYST:KLOC 1", "*SAV 1"],
+    "keysight_33500b": ["AM:STAT ON", "SWE:TIME 1", "APPL:SIN", "*SAV 1"],
+    "lakeshore_425": ["ANALOG 1", "PRBSNUM?"],
+    "keysight_n5183b": [":AM:STAT ON", ":LIST:FREQ 1e9", ":INIT:CONT ON", "*SAV 1"],
+    "rohde_schwarz_sgs100a": [":SOUR:POW:LIM 10", ":SOUR:CORR:STAT ON", "*SAV 1"],
+}
 
 
 @pytest.mark.parametrize("model", sorted(EMULATORS))
@@ -34,11 +37,13 @@ def test_docstring_lists_what_is_not_emulated(model):
     assert any(key in doc for key in ("Not emulated", "Left out", "cross-checked")), model
 
 
-@pytest.mark.parametrize("bench_name,address,commands", OMITTED, ids=[a for _, a, _ in OMITTED])
-def test_listed_omissions_are_refused(bench_name, address, commands):
-    bench = benches.build(bench_name)
-    emu = bench.emulators[benches.canonical(address)]
-    for cmd in commands:
+@pytest.mark.parametrize("model", sorted(OMITTED))
+def test_listed_omissions_are_refused(model, tmp_path):
+    path = tmp_path / "stock.yaml"
+    path.write_text(yaml.safe_dump(bench_spec()))
+    bench = benches.build(str(path))
+    emu = bench.emulators[benches.canonical(INSTRUMENTS[model][0])]
+    for cmd in OMITTED[model]:
         exchange(emu, "*ESR?")
         exchange(emu, cmd)
         assert int(exchange(emu, "*ESR?")) & CME, cmd
