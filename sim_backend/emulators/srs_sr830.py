@@ -54,6 +54,10 @@ analog front-panel outputs and aux outputs (not wired to the world), ``FAST`` da
 (``FAST 1|2`` is stored; data are still read with ``TRC?``), key click and alarm.
 
 Wiring: ``connect: {sine_out: channel, input: hall, series_resistance: 1e4, aux_in1: <port>}``.
+External reference (``FMOD 0``): ``connect: {ref_in: <address>}`` wires the TTL output of a pulsed
+laser controller (its ``pulse_train()``) to REF IN; the lock-in then detects at the pulse
+frequency, phase 0 at the rising edge, on the device's periodic steady state
+(``device.periodic_voltage``; else the quasi-static on/off voltage).  Unwired: unlocked.
 """
 from __future__ import annotations
 
@@ -188,6 +192,10 @@ class SR830(Emulator):
                            f"({drive_port!r}), not {self.sine_port!r}")
         self.series_resistance = float(connect.get("series_resistance", 0.0))
         self.aux_ports = {i: connect.get(f"aux_in{i}") for i in range(1, 5)}
+        #: address of the instrument whose TTL output is wired to REF IN (a pulsed laser
+        #: controller's modulation: ``pulse_train()``), found by :meth:`link`
+        self.ref_link = connect.get("ref_in")
+        self.ref_source = None
         self.TERMINATOR = b"\r" if address.upper().startswith("ASRL") else b"\n"
         # filter and noise state (before super().__init__, which calls reset)
         self._t = world.now
@@ -330,7 +338,37 @@ class SR830(Emulator):
         self._out.clear()
         self._out_end = False
 
+    def link(self, emulators: dict) -> None:
+        """Find the instrument wired to REF IN (``connect: {ref_in: <address>}``)."""
+        if self.ref_link:
+            from ..benches import canonical
+
+            self.ref_source = emulators.get(canonical(self.ref_link))
+
     # ------------------------------------------------------------------ physics
+    def _external_waveform(self, train) -> tuple[np.ndarray, np.ndarray]:
+        """Input over one cycle of the external (TTL) reference: a laser pulse train
+        ``(t0, period, width, power_on)``.  Phase 0 is the rising edge (``RSLP 1``; manual
+        "Reference Input").  The device's own periodic steady state when it offers one
+        (``periodic_voltage``: thermal lag), else the quasi-static on/off voltage."""
+        world = self.world
+        _t0, period, width, p_on = train
+        k = max(64, 4 * self.settings["harm"] + 4)
+        phases = 2 * np.pi * np.arange(k) / k
+        base = world.drive()
+        periodic = getattr(world.device, "periodic_voltage", None)
+        if periodic is not None:
+            v = np.asarray(periodic(self.input_port, base, period, width, p_on, phases), dtype=float)
+        else:
+            from dataclasses import replace
+            on = replace(base, laser_power=p_on)
+            off = replace(base, laser_power=0.0)
+            v_on, v_off = world.port_voltage(self.input_port, on), world.port_voltage(self.input_port, off)
+            v = np.where(phases < 2 * np.pi * width / period, v_on, v_off)
+        if self.settings["isrc"] >= 2:
+            v = v / world.port_resistance(self.input_port)
+        return phases, v
+
     def _input_waveform(self) -> tuple[np.ndarray, np.ndarray]:
         """Phases and input samples (V, or A in current mode) over one reference cycle."""
         world = self.world
@@ -356,10 +394,15 @@ class SR830(Emulator):
     def _target(self) -> complex:
         """Steady-state X + iY for the present world and settings; latches input overload."""
         s = self.settings
-        if s["fmod"] == 0:  # external reference: no reference input in the simulation
-            self.lias |= LIA_UNLOCK
-            return 0j
-        phases, v = self._input_waveform()
+        if s["fmod"] == 0:  # external reference: locks to a wired pulse train, else unlocked
+            train = self.ref_source.pulse_train() if self.ref_source is not None else None
+            if train is None or not 1e-3 <= 1.0 / train[1] <= 102000.0:
+                self.lias |= LIA_UNLOCK
+                return 0j
+            s["freq"] = 1.0 / train[1]
+            phases, v = self._external_waveform(train)
+        else:
+            phases, v = self._input_waveform()
         n = s["harm"]
         k = len(phases)
         b = 2.0 / k * float(np.dot(v, np.sin(n * phases)))
