@@ -89,6 +89,30 @@ class KeysightDSOX3000T(Driver):
                 self._write(f":TRIG:EDGE:LEV {level:.6g}")
             self._write(f":TRIG:EDGE:SLOP {SLOPES[slope]}")
 
+    def set_record_length(self, points: int) -> None:
+        """``:WAV:POIN:MODE NORM|RAW``, ``:WAV:POIN <n>``: records of ``points`` samples
+        (NORMal mode up to 1000, RAW beyond: the acquisition memory, 100 000 in the sim)."""
+        if isinstance(points, bool) or int(points) != points:
+            raise LimitError(f"{self.name}: record length must be an integer, got {points!r}")
+        n = int(check_range(self.name, "record length", points, 100, 100_000, "points"))
+        with self.lock:
+            self._write(f":WAV:POIN:MODE {'NORM' if n <= 1000 else 'RAW'}")
+            self._write(f":WAV:POIN {n:d}")
+        self.options["points"] = n
+
+    def set_averaging(self, count: int) -> None:
+        """``:ACQ:TYPE NORM`` (count 1) or ``:ACQ:TYPE AVER``, ``:ACQ:COUN <n>`` (2..65536,
+        Programmer's Guide :ACQuire:COUNt)."""
+        if isinstance(count, bool) or int(count) != count:
+            raise LimitError(f"{self.name}: averaging count must be an integer, got {count!r}")
+        n = int(check_range(self.name, "averaging count", count, 1, 65536, ""))
+        with self.lock:
+            if n == 1:
+                self._write(":ACQ:TYPE NORM")
+            else:
+                self._write(":ACQ:TYPE AVER")
+                self._write(f":ACQ:COUN {n:d}")
+
     def acquire(self, channels: tuple[int, ...] = (1,)) -> bool:
         """``:DIGitize CHAN<a>,CHAN<b>``: one acquisition, then stopped.  Returns whether it
         triggered (``:TER?``; an auto-sweep record without a trigger returns False)."""
@@ -108,8 +132,9 @@ class KeysightDSOX3000T(Driver):
             self._write(":WAV:BYT MSBF")
             self._write(":WAV:UNS ON")
             if "points" in self.options:
-                self._write(":WAV:POIN:MODE NORM")
-                self._write(f":WAV:POIN {int(self.options['points'])}")
+                n = int(self.options["points"])
+                self._write(f":WAV:POIN:MODE {'NORM' if n <= 1000 else 'RAW'}")
+                self._write(f":WAV:POIN {n}")
             pre = [float(v) for v in self._ask(":WAV:PRE?").split(",")]
             codes = self._query_block(":WAV:DATA?", "H", True)
         _fmt, _typ, points, _count, xinc, xorg, xref, yinc, yorg, yref = pre

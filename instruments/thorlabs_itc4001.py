@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .driver_base import Driver
-from .limits import LimitError, check_laser_power, check_range
+from .limits import LimitError, check_laser_power, check_laser_pulse, check_range
 
 __all__ = ["ThorlabsITC4001"]
 
@@ -37,6 +37,9 @@ class ThorlabsITC4001(Driver):
             check_range(name, "option current_limit", self.options["current_limit"], 0.0,
                         HW_MAX_CURRENT, "A")
         self._configured = False
+        #: what this driver programmed: power (W, None = not yet) and QCW (period, width) or None
+        self._power: float | None = None
+        self._pulse: tuple[float, float] | None = None
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):
@@ -58,11 +61,15 @@ class ThorlabsITC4001(Driver):
 
     # ---- LaserSource -------------------------------------------------------------------------
     def set_power(self, power_W: float) -> None:
-        """[first use: configure], ``SOUR:POW <W>`` (refused above ``max_laser_power``)."""
+        """[first use: configure], ``SOUR:POW <W>``.  Refused above ``max_laser_power`` and, in
+        QCW mode, when the pulse energy ``P width`` exceeds ``max_pulse_energy``."""
         value = check_laser_power(self.name, power_W, self.limits)
+        if self._pulse is not None:
+            check_laser_pulse(self.name, value, *self._pulse, self.limits)
         with self.lock:
             self._configure()
             self._write(f"SOUR:POW {value:.6g}")
+            self._power = value
 
     def power(self) -> float:
         """``SOUR:POW?``: the programmed optical power (W)."""
@@ -96,6 +103,8 @@ class ThorlabsITC4001(Driver):
         if width >= period:
             raise LimitError(f"{self.name}: pulse width {width:g} s must be below the period {period:g} s")
         with self.lock:
+            power = self._power if self._power is not None else self._ask_float("SOUR:POW?")
+            check_laser_pulse(self.name, power, period, width, self.limits)   # before any command
             self._write("SOUR:PULS:HOLD WIDT")
             current_width = self._ask_float("SOUR:PULS:WIDT?")
             if width < current_width:
@@ -105,10 +114,12 @@ class ThorlabsITC4001(Driver):
                 self._write(f"SOUR:PULS:PER {period:.6g}")
                 self._write(f"SOUR:PULS:WIDT {width:.6g}")
             self._write("SOUR:FUNC:SHAP PULS")
+            self._pulse = (period, width)
 
     def set_cw(self) -> None:
         """``SOUR:FUNC:SHAP DC``"""
         self._write("SOUR:FUNC:SHAP DC")
+        self._pulse = None
 
     # ---- bench life cycle ----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -129,3 +140,4 @@ class ThorlabsITC4001(Driver):
         with self.lock:
             self._write("OUTP OFF")
             self._write("SOUR:POW 0")
+            self._power = 0.0
