@@ -35,9 +35,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ..devices import KB
+from ..physics.thermo_mtj import first_order_recurrence
+
+#: periods of the pulse train a device with a thermal response sees before the first record
+PULSE_PREROLL = 3
 from ..scpi import Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, system_error_commands
 
 BANDWIDTH = 200e6
@@ -145,7 +148,7 @@ class KeysightDSOX3000T(Emulator):
             v = out[j]
             if 2 * math.pi * bw * dt < 20:     # the analog bandwidth: one-pole low-pass
                 a = math.exp(-2 * math.pi * bw * dt)
-                v, _ = lfilter([1 - a], [1, -a], v, zi=[a * v[0]])
+                v = first_order_recurrence((1 - a) * v, a, v[0])
             if ch["impedance"] == "FIFTY":
                 v = v * 50.0 / (50.0 + r)
                 johnson *= 50.0 / (50.0 + r)
@@ -195,10 +198,14 @@ class KeysightDSOX3000T(Emulator):
                 start = self.world.now + n_pre * dt
                 k = math.ceil((start - t0 - phase) / period)
                 edge = t0 + phase + k * period
-                self.world.advance(edge - n_pre * dt - self.world.now)
-                t = edge + (np.arange(n) - n_pre) * dt
-                on = np.mod(t - t0, period) < width
-                return self._sample(channels, n, dt, on), True
+                if not self._pulsed_wait(channels, edge - n_pre * dt, train, dt):
+                    self.world.advance(edge - n_pre * dt - self.world.now)
+                # laser state per sample from the time since the edge (not from absolute times,
+                # whose rounding would drop the first on-sample)
+                on = np.mod((np.arange(n) - n_pre) * dt + phase, period) < width
+                rec = self._sample(channels, n, dt, on)
+                self._train_synced = self.world.now
+                return rec, True
         elif src.startswith("CHANNEL"):
             c = int(src[-1])
             if self.ports[c] is not None:
@@ -222,6 +229,40 @@ class KeysightDSOX3000T(Emulator):
             return self._sample(channels, n, dt, None), src == "LINE"
         self.world.advance(n * dt)
         return None, False
+
+    #: world time up to which the device was last evolved under the true pulse train
+    _train_synced = -1.0
+
+    def _pulsed_wait(self, channels, t_start: float, train, dt: float) -> bool:
+        """Wait for the trigger with the device seeing the laser's pulses, not their mean.
+
+        Between instrument actions the world holds the laser's mean power (a slow meter's
+        view); a device with a fast thermal response (``voltage_record``) must meet the record
+        in the periodic state of the pulse train.  So the wait is integrated pulse by pulse,
+        and when the history since the last record is not the train's, the wait is extended by
+        whole periods to at least ``PULSE_PREROLL`` periods of train (the real scope has been
+        seeing it all along).  Returns False when the device has no such path."""
+        world = self.world
+        ports = {self.ports[c] for c in channels}
+        record = getattr(world.device, "voltage_record", None)
+        if record is None or len(ports) != 1 or not world.steady():
+            return False
+        t0, period, width, p_on = train
+        if world.now != self._train_synced:
+            need = PULSE_PREROLL * period
+            if t_start - world.now < need:
+                t_start += math.ceil((need - (t_start - world.now)) / period) * period
+        wait = t_start - world.now
+        n = int(round(wait / dt))
+        if wait <= 0 or n > 4_000_000:
+            return False
+        step = wait / n
+        t = world.now + np.arange(n) * step
+        p_lo = world.laser_power - world.lasers.get(self.laser.address, 0.0)
+        powers = np.where(np.mod(t - t0, period) < width, p_lo + p_on, p_lo)
+        record(ports.pop(), world.drive(), powers, step, world.rng)
+        world.clock.now = t_start
+        return True
 
     def _adc(self, c: int, volts: np.ndarray, bits: int) -> np.ndarray:
         """Quantize to the ADC resolution over 10 divisions; returns volts."""
