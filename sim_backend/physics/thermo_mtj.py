@@ -298,19 +298,26 @@ class ThermoMTJ:
         if not self.broken and abs(i * self.resistance_at(i, drive.temperature)) > p.v_breakdown:
             self.broken = True
         p_abs = p.absorptance * float(drive.laser_power)
-        # mean dT over the interval (exact for the exponential approach) for the stochastic rates
+        # exact exponential update of each component and its mean over the interval (for the
+        # stochastic rates); scalar math: this runs once per instrument command
         mean_dt = 0.0
-        for r, tau, th in ((p.r_fast, p.tau_fast, self.theta_f), (p.r_slow, p.tau_slow, self.theta_s)):
+        tf, ts = self.theta_f, self.theta_s
+        for k, (r, tau, th) in enumerate(((p.r_fast, p.tau_fast, tf), (p.r_slow, p.tau_slow, ts))):
             target = r * p_abs
-            mean_dt += target + (th - target) * (tau / dt) * -math.expm1(-dt / tau)
-        self.theta_f = float(heating_step(self.theta_f, p_abs, p.r_fast, p.tau_fast, dt))
-        self.theta_s = float(heating_step(self.theta_s, p_abs, p.r_slow, p.tau_slow, dt))
+            x = dt / tau
+            decay = math.exp(-x)
+            mean_dt += target + (th - target) * (-math.expm1(-x) / x)
+            if k == 0:
+                self.theta_f = target + (th - target) * decay
+            else:
+                self.theta_s = target + (th - target) * decay
         t_j = drive.temperature + p.rise_per_gradient * mean_dt
         self.spike_v *= math.exp(-dt / p.spike_tau)
-        # the laws of spike_rate / switching_rate, in scalar arithmetic (this runs per command)
-        rate = p.spike_f0 * math.exp(-p.spike_energy * max(0.0, 1.0 - abs(i) / p.spike_current) / (KB * t_j))
-        if rate > 0:
-            n = rng.poisson(rate * dt)
+        # the laws of spike_rate / switching_rate, in scalar arithmetic; events with a chance
+        # below 1e-12 in the interval are not drawn (a bias below 1e-12 per command)
+        mu = dt * p.spike_f0 * math.exp(-p.spike_energy * max(0.0, 1.0 - abs(i) / p.spike_current) / (KB * t_j))
+        if mu > 1e-12:
+            n = rng.poisson(mu)
             if n:
                 self.spikes += int(n)
                 # events uniform in the interval; their tails at its end
@@ -318,11 +325,11 @@ class ThermoMTJ:
                 self.spike_v += self._spike_amp() * float(np.exp(-ages / p.spike_tau).sum())
         h = self._h(drive)
         if h >= 1.0:
-            sw = math.inf
+            p_sw = 1.0
         else:
             eb = p.switch_energy * max(0.0, 1.0 - t_j / p.t_curie)
-            sw = p.switch_f0 * math.exp(-eb * max(0.0, 1.0 - h) ** 2 / (KB * t_j))
-        if sw == math.inf or (sw > 0 and rng.random() < -math.expm1(-sw * dt)):
+            p_sw = -math.expm1(-dt * p.switch_f0 * math.exp(-eb * max(0.0, 1.0 - h) ** 2 / (KB * t_j)))
+        if p_sw >= 1.0 or (p_sw > 1e-12 and rng.random() < p_sw):
             self.m = -self.m
             self.switches += 1
         self.t += dt

@@ -86,7 +86,7 @@ SIGTERM_SCRIPT = textwrap.dedent("""
     state = {}
     def report():
         w = state["world"]
-        print("EXIT", w.laser_power, w.messages("USB0::0x1313::0x804A::M00123456::0::INSTR")[-2:], flush=True)
+        print("EXIT", float(w.laser_power) == 0.0, w.messages("USB0::0x1313::0x804A::M00123456::0::INSTR")[-2:], flush=True)
     atexit.register(report)
     with Bench.load("thermo-mtj").open() as lab:
         laser = lab.role("laser")
@@ -112,4 +112,4 @@ def test_laser_is_off_after_sigterm():
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 143, err
-    assert "EXIT 0 ['OUTP OFF\\n', 'SOUR:POW 0\\n']" in out, (out, err)
+    assert "EXIT True ['OUTP OFF\\n', 'SOUR:POW 0\\n']" in out, (out, err)
