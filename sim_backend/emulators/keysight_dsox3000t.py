@@ -59,6 +59,8 @@ class KeysightDSOX3000T(Emulator):
     """Keysight DSOX3024T, 4 analog channels, 200 MHz."""
 
     IDN = "KEYSIGHT TECHNOLOGIES,DSOX3024T,MY12345678,07.50.2021102830"
+    #: analog bandwidth (Hz) of the channels without a bandwidth limit
+    ANALOG_BANDWIDTH = BANDWIDTH
     ERROR_QUEUE_DEPTH = 30
     BUS_TIME_PER_BYTE = 1e-7
     BUS_TIME_PER_TRANSFER = 2e-4
@@ -142,7 +144,8 @@ class KeysightDSOX3000T(Emulator):
         for j, c in enumerate(channels):
             ch = self.channels[c]
             r = world.port_resistance(ports[j])
-            bw = min(BWL_BANDWIDTH if ch["bwlimit"] else BANDWIDTH, 1 / (2 * dt))
+            full = ch.get("bandwidth", self.ANALOG_BANDWIDTH)
+            bw = min(BWL_BANDWIDTH if ch["bwlimit"] else full, 1 / (2 * dt))
             johnson = math.sqrt(4 * KB * world.temperature * r * bw)
             v = out[j]
             if 2 * math.pi * bw * dt < 20:     # the analog bandwidth: one-pole low-pass
@@ -201,7 +204,8 @@ class KeysightDSOX3000T(Emulator):
                     self.world.advance(edge - n_pre * dt - self.world.now)
                 # laser state per sample from the time since the edge (not from absolute times,
                 # whose rounding would drop the first on-sample)
-                on = np.mod((np.arange(n) - n_pre) * dt + phase, period) < width
+                # (half a sample of margin: the on-time is rounded to whole samples)
+                on = np.mod((np.arange(n) - n_pre + 0.5) * dt + phase, period) < width
                 rec = self._sample(channels, n, dt, on)
                 self._train_synced = self.world.now
                 return rec, True
@@ -252,13 +256,13 @@ class KeysightDSOX3000T(Emulator):
             if t_start - world.now < need:
                 t_start += math.ceil((need - (t_start - world.now)) / period) * period
         wait = t_start - world.now
-        n = int(round(wait / dt))
+        n = max(1, int(round(wait / dt)))
         if wait <= 0 or n > 4_000_000:
             return False
         step = wait / n
         t = world.now + np.arange(n) * step
         p_lo = world.laser_power - world.lasers.get(self.laser.address, 0.0)
-        powers = np.where(np.mod(t - t0, period) < width, p_lo + p_on, p_lo)
+        powers = np.where(np.mod(t - t0 + 0.5 * step, period) < width, p_lo + p_on, p_lo)
         record(ports.pop(), world.drive(), powers, step, world.rng)
         world.clock.now = t_start
         return True
