@@ -26,8 +26,9 @@ from typing import Any, TextIO
 import yaml
 
 from spinbench.protocols import registry
-from spinbench.protocols.base import CheckError, MeasurementProtocol, ParamError
-from spinbench.protocols.runner import RunInterrupted, RunnerError, load_bench, run
+from spinbench.instruments.capabilities import CapabilityError
+from spinbench.protocols.base import CheckError, ParamError
+from spinbench.protocols.runner import RunInterrupted, RunnerError, analyze, load_bench, run
 from spinbench.protocols.runstore import RunReader, RunStoreError
 
 __all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "builtin_benches", "main"]
@@ -38,7 +39,7 @@ EXIT_USAGE = 2
 EXIT_ABORTED = 130
 
 _USER_ERRORS: tuple[type[BaseException], ...] = (
-    ParamError, CheckError, RunnerError, RunStoreError, registry.UnknownProtocol,
+    ParamError, CheckError, CapabilityError, RunnerError, RunStoreError, registry.UnknownProtocol,
     FileNotFoundError, IsADirectoryError,
 )
 
@@ -126,19 +127,15 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _analyze(path: Path, outdir: Path, out: TextIO) -> int:
-    with RunReader(path) as reader:
-        try:
-            protocol: MeasurementProtocol = registry.get(reader.protocol)()
-        except registry.UnknownProtocol:
-            print(f"spinbench: protocol {reader.protocol!r} is not installed; "
-                  f"plotting the columns only", file=sys.stderr)
-            protocol = MeasurementProtocol()
-        try:
-            written = protocol.analyze(reader, Path(outdir))
-        except Exception as exc:
-            print(f"spinbench: analysis failed ({type(exc).__name__}: {exc}); "
-                  f"the run file is intact: {path}", file=sys.stderr)
-            return EXIT_FAILED
+    """The fits and figures registered for the run's protocol (``analysis.registry``)."""
+    with RunReader(path):           # a readable run file, or a user error
+        pass
+    try:
+        written = analyze(path, outdir)
+    except Exception as exc:
+        print(f"spinbench: analysis failed ({type(exc).__name__}: {exc}); "
+              f"the run file is intact: {path}", file=sys.stderr)
+        return EXIT_FAILED
     for item in written:
         print(item, file=out)
     return EXIT_OK
