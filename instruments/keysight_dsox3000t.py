@@ -43,13 +43,16 @@ class KeysightDSOX3000T(Driver):
     @classmethod
     def capabilities(cls, role, name, limits, options):
         """Channels 1-4, 1 mV .. 5 V/div (1:1 probe), 1 ns .. 50 s/div."""
-        from .roles import Oscilloscope
+        from .roles import Oscilloscope, TriggeredScope
 
-        if role is not Oscilloscope:
+        if role not in (Oscilloscope, TriggeredScope):
             return super().capabilities(role, name, limits, options)
         return OscilloscopeCapabilities(name, cls.driver_name, CHANNELS,
                                         Span(*SCALE_RANGE, "V/div", "DSOX3000T scale"),
-                                        Span(*TIMEBASE_RANGE, "s/div", "DSOX3000T timebase"))
+                                        Span(*TIMEBASE_RANGE, "s/div", "DSOX3000T timebase"),
+                                        extra={"record_points": Span(100, 100_000, "points",
+                                                                     "DSOX3000T waveform points (sim memory)"),
+                                               "averages": Span(1, 65536, "", "DSOX3000T :ACQ:COUN")})
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

@@ -90,9 +90,9 @@ class SR830(Driver):
     def capabilities(cls, role, name, limits, options):
         """Reference 1 mHz .. 102 kHz (cut by the bench's min/max_frequency), the manual's
         time constants and sensitivities, sine output 4 mV .. 5 V rms."""
-        from .roles import LockIn
+        from .roles import LockIn, ReferencedLockIn
 
-        if role is not LockIn:
+        if role not in (LockIn, ReferencedLockIn):
             return super().capabilities(role, name, limits, options)
         freq = Span(*F_RANGE, "Hz", "SR830 internal reference")
         if limits.min_frequency is not None or limits.max_frequency is not None:

@@ -44,14 +44,22 @@ class ThorlabsITC4001(Driver):
 
     @classmethod
     def capabilities(cls, role, name, limits, options):
-        """Optical power 0 .. the bench's ``max_laser_power``."""
-        from .roles import LaserSource
+        """Optical power 0 .. the bench's ``max_laser_power``; QCW period 2 us .. 100 s and width
+        1 us .. 100 s (Series 4000 reference, "QCW Pulse Setting"); the bench's pulse energy and
+        duty-cycle limits."""
+        from .roles import LaserSource, PulsedLaser
 
-        if role is not LaserSource:
+        if role not in (LaserSource, PulsedLaser):
             return super().capabilities(role, name, limits, options)
         top = limits.max_laser_power if limits.max_laser_power is not None else float("inf")
         return LaserCapabilities(name, cls.driver_name,
-                                 Span(0.0, top, "W", "bench limit max_laser_power"))
+                                 Span(0.0, top, "W", "bench limit max_laser_power"),
+                                 pulse_period=Span(2e-6, 100.0, "s", "ITC4001 QCW period"),
+                                 pulse_width=Span(1e-6, 100.0, "s", "ITC4001 QCW width"),
+                                 max_pulse_energy=(limits.max_pulse_energy if limits.max_pulse_energy is not None
+                                                   else float("inf")),
+                                 max_duty_cycle=(limits.max_duty_cycle if limits.max_duty_cycle is not None
+                                                 else 1.0))
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

@@ -44,20 +44,40 @@ def bias_grid(bias_max: float, n_bias: int) -> list[float]:
     return [float(v) for v in np.linspace(-bias_max, bias_max, n_bias)]
 
 
-def laser_checks(protocol: MeasurementProtocol, params: Mapping[str, Any], bench: Any, powers) -> None:
-    """Laser power, pulse energy and duty cycle against the bench limits (before anything opens)."""
+def laser_checks(params: Mapping[str, Any], bench: Any, powers) -> None:
+    """Laser power, pulse period/width, pulse energy and duty cycle against what the bench's
+    pulsed laser can and may do (its capabilities: instrument ranges and bench limits), before
+    anything opens."""
     width, period = params["pulse_width"], params["pulse_period"]
     if width >= period:
         raise CheckError(f"pulse_width = {width:g} s must be below pulse_period = {period:g} s")
-    limits = bench.limits("laser") if "laser" in getattr(bench, "roles", {}) else {}
+    caps = bench.capabilities("laser", PulsedLaser)
     top = max(powers)
-    protocol.require_within_limit(bench, "laser", "max_laser_power", top, "powers")
-    if "max_pulse_energy" in limits and top * width > limits["max_pulse_energy"]:
+    caps.power.require(top, "powers")
+    if caps.pulse_period is not None:
+        caps.pulse_period.require(period, "pulse_period")
+        caps.pulse_width.require(width, "pulse_width")
+    if top * width > caps.max_pulse_energy:
         raise CheckError(f"pulse energy = {top:g} W x {width:g} s = {top * width:.3g} J exceeds the "
-                         f"bench limit laser.max_pulse_energy = {limits['max_pulse_energy']:.3g} J")
-    if "max_duty_cycle" in limits and width / period > limits["max_duty_cycle"]:
+                         f"bench limit laser.max_pulse_energy = {caps.max_pulse_energy:.3g} J")
+    if width / period > caps.max_duty_cycle:
         raise CheckError(f"duty cycle = pulse_width / pulse_period = {width / period:.3g} exceeds the "
-                         f"bench limit laser.max_duty_cycle = {limits['max_duty_cycle']:.3g}")
+                         f"bench limit laser.max_duty_cycle = {caps.max_duty_cycle:.3g}")
+
+
+def scope_checks(params: Mapping[str, Any], bench: Any, span: float) -> None:
+    """The record (span over 10 divisions, points, averages) against the bench's scope."""
+    caps = bench.capabilities("scope", TriggeredScope)
+    caps.time_per_div.require(span / 10.0, "record span / 10 (pre_trigger + pulse_width + post_pulse)")
+    caps.volts_per_div.require(params["coarse_volts_per_div"], "coarse_volts_per_div")
+    if params["scope_channel"] not in caps.channels:
+        raise CheckError(f"scope_channel = {params['scope_channel']} is not one of the scope's "
+                         f"channels {caps.channels}")
+    extra = getattr(caps, "extra", {}) or {}
+    if "record_points" in extra:
+        extra["record_points"].require(params["points"], "points")
+    if "averages" in extra:
+        extra["averages"].require(params["averages"], "averages")
 
 
 class _LaserPulseProtocol(MeasurementProtocol):
@@ -147,11 +167,12 @@ class ThermovoltageMap(_LaserPulseProtocol):
     def check(self, params: Mapping[str, Any], bench: Any) -> None:
         self.require_within_limit(bench, "current_source", "max_current", params["bias_max"], "bias_max")
         self.require_within_limit(bench, "field_x", "max_field", params["state_field"], "state_field")
-        laser_checks(self, params, bench, params["powers"])
+        laser_checks(params, bench, params["powers"])
         span = params["pre_trigger"] + params["pulse_width"] + params["post_pulse"]
         if span >= params["pulse_period"]:
             raise CheckError(f"pre_trigger + pulse_width + post_pulse = {span:g} s must fit in one "
                              f"pulse_period = {params['pulse_period']:g} s")
+        scope_checks(params, bench, span)
         # the trace length is declared before the first point (SWMR)
         self.traces = (Trace("transient", "V", "time", "s", int(params["points"]),
                              doc="V(t) - v_dark, averaged"),)
@@ -217,11 +238,3 @@ class ThermovoltageMap(_LaserPulseProtocol):
         dark = float(pre.mean()) if len(pre) else float(v[0])
         return dark, float(on.mean()) if len(on) else dark
 
-
-def _analyze(self, reader, outdir):          # until the analysis registry (room `shape`) lands
-    import importlib
-
-    return importlib.import_module("spinbench.analysis.thermovoltage").analyze_run(reader, outdir)
-
-
-ThermovoltageMap.analyze = _analyze

@@ -20,9 +20,9 @@ def fitted(tmp_path_factory):
               {"n_bias": 7, "powers": "0.02", "averages": 4, "points": 1500}, out_dir=out,
               progress=False)
     assert res.status == "complete" and res.n_points == 14
-    from spinbench.analysis.thermovoltage import analyze_run
+    from spinbench.protocols.runner import analyze     # the analysis registered for the protocol
+    files = analyze(res.path, out)
     with RunReader(res.path) as reader:
-        files = analyze_run(reader, out)
         frame = reader.to_dataframe()
     assert files[0].suffix == ".png" and files[0].stat().st_size > 10_000
     return json.loads(files[1].read_text()), frame
