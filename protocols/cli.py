@@ -200,6 +200,17 @@ def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_ls(args: argparse.Namespace, out: TextIO) -> int:
+    from spinbench.protocols.runindex import format_rows, index_runs
+
+    rows = index_runs(args.folder, recursive=args.recursive)
+    if not rows:
+        print(f"{args.folder}: no run files", file=out)
+        return EXIT_OK
+    print("\n".join(format_rows(rows)), file=out)
+    return EXIT_OK
+
+
 # -- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
@@ -235,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_show = sub.add_parser("show", help="summarize a run file")
     p_show.add_argument("run", metavar="RUN.h5")
     p_show.set_defaults(func=_cmd_show)
+
+    p_ls = sub.add_parser("ls", help="one line per run file in a folder: time, protocol, bench, "
+                          "status, points, key fit values")
+    p_ls.add_argument("folder", nargs="?", default="runs", help="folder of run files (default: runs)")
+    p_ls.add_argument("-r", "--recursive", action="store_true", help="also list sub-folders")
+    p_ls.set_defaults(func=_cmd_ls)
 
     p_spin = sub.add_parser("compare-spinloss", help="critical current and energy per switch "
                             "vs spin absorption on the spinloss-* benches (table + figure)")

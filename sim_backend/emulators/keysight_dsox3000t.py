@@ -70,7 +70,8 @@ class KeysightDSOX3000T(Emulator):
         connect = cfg.get("connect") or {}
         self.ports = {n: connect.get(f"channel{n}") for n in range(1, 5)}
         self.trigger_link = connect.get("ext_trigger")
-        self.laser = None
+        #: the address whose modulation output feeds EXT TRIG (a world connection)
+        self.laser: str | None = None
         self.records: dict[int, np.ndarray] = {}
         self.record_info: dict[str, float] = {}
         self.triggered = False
@@ -81,7 +82,7 @@ class KeysightDSOX3000T(Emulator):
         if self.trigger_link:
             from ..benches import canonical
 
-            self.laser = emulators.get(canonical(self.trigger_link))
+            self.laser = canonical(self.trigger_link)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
@@ -106,21 +107,29 @@ class KeysightDSOX3000T(Emulator):
             return int(min(max(s["points"], NORMAL_POINTS[0]), NORMAL_POINTS[1]))
         return int(min(s["points"], MAX_POINTS))
 
+    def _light(self, on: bool | None) -> None:
+        """While sampling across the EXT TRIG laser's pulses: the light on the device on / off
+        at each sample, then (None) its mean again, from the published modulation."""
+        mod = self.world.links.read(self.laser, "modulation")
+        if not mod:
+            return
+        p = mod["mean"] if on is None else (mod["on"] if on else 0.0)
+        kw = {} if mod["port"] is None else {"port": mod["port"]}
+        self.world.set_laser(self.laser, p if p > 0 else None, **kw)
+
     def _sample(self, channels: list[int], n: int, dt: float, laser_on: np.ndarray | None) -> dict[int, np.ndarray]:
         """Simultaneous samples of the wired ports, advancing the world by ``dt`` each."""
         world = self.world
         ports = [self.ports[c] for c in channels]
         out = np.empty((len(channels), n))
-        record = getattr(world.device, "voltage_record", None)
-        if record is not None and len(set(ports)) == 1 and world.steady():
-            # fast path: the device integrates the whole record at once (same exact update
+        fast = self._record_path(ports)
+        if fast is not None:
+            # fast path: the device integrates the whole record at once (the same exact update
             # per sample interval), the laser power per interval given as an array
-            if laser_on is not None:
-                p_lo = world.laser_power - world.lasers.get(self.laser.address, 0.0)
-                powers = np.where(laser_on, p_lo + self.laser.pulse_train()[3], p_lo)
-            else:
-                powers = np.full(n, world.laser_power)
-            out[:] = record(ports[0], world.drive(), powers, dt, world.rng)
+            record, dport = fast
+            p_lo, p_on = self._laser_levels()
+            powers = np.where(laser_on, p_lo + p_on, p_lo) if laser_on is not None else np.full(n, world.laser_power)
+            out[:] = record(dport, world.drive(), powers, dt, world.rng)
             world.clock.now += n * dt          # the device was evolved by the record itself
             return self._front_end(channels, ports, out, dt)
         state = None
@@ -128,17 +137,36 @@ class KeysightDSOX3000T(Emulator):
             for k in range(n):
                 if laser_on is not None and laser_on[k] != state:
                     state = bool(laser_on[k])
-                    self.laser.set_instantaneous(state)
+                    self._light(state)
                 for j, p in enumerate(ports):
                     out[j, k] = world.port_voltage(p)
                 world.advance(dt)
         finally:
             if laser_on is not None:
-                self.laser.set_instantaneous(None)
+                self._light(None)
         return self._front_end(channels, ports, out, dt)
 
+    def _record_path(self, ports):
+        """``(device.voltage_record, device port)`` when all ``ports`` are one port of the one
+        device of a steady world and the device has that fast path; else None."""
+        world = self.world
+        record = getattr(world.device, "voltage_record", None)
+        if record is None or len(set(ports)) != 1 or not world.steady():
+            return None
+        members = world.terminal(ports[0]).members
+        if len(members) != 1:
+            return None
+        return record, members[0][1]
+
+    def _laser_levels(self) -> tuple[float, float]:
+        """(power on the device from the other lasers, the EXT TRIG laser's on power)."""
+        mod = self.world.links.read(self.laser, "modulation") or {}
+        p_lo = self.world.laser_power - self.world.lasers.get(self.laser, 0.0)
+        return p_lo, float(mod.get("on", 0.0))
+
     def _front_end(self, channels, ports, out, dt) -> dict[int, np.ndarray]:
-        """Input loading, Johnson noise of the port in the channel bandwidth, scope noise."""
+        """Analog bandwidth (one pole), input loading, Johnson noise of the port in the channel
+        bandwidth, scope noise."""
         world = self.world
         rec = {}
         for j, c in enumerate(channels):
@@ -193,7 +221,7 @@ class KeysightDSOX3000T(Emulator):
         src = s["trig_source"]
         slope = s["trig_slope"]
         if src == "EXTERNAL":
-            train = self.laser.pulse_train() if self.laser is not None else None
+            train = (self.world.links.read(self.laser, "modulation") or {}).get("train")
             if train is not None:
                 t0, period, width, _ = train
                 phase = 0.0 if slope != "NEGATIVE" else width
@@ -203,8 +231,8 @@ class KeysightDSOX3000T(Emulator):
                 if not self._pulsed_wait(channels, edge - n_pre * dt, train, dt):
                     self.world.advance(edge - n_pre * dt - self.world.now)
                 # laser state per sample from the time since the edge (not from absolute times,
-                # whose rounding would drop the first on-sample)
-                # (half a sample of margin: the on-time is rounded to whole samples)
+                # whose rounding would drop the first on-sample); the on-time is rounded to
+                # whole samples
                 on = np.mod((np.arange(n) - n_pre + 0.5) * dt + phase, period) < width
                 rec = self._sample(channels, n, dt, on)
                 self._train_synced = self.world.now
@@ -246,11 +274,11 @@ class KeysightDSOX3000T(Emulator):
         whole periods to at least ``PULSE_PREROLL`` periods of train (the real scope has been
         seeing it all along).  Returns False when the device has no such path."""
         world = self.world
-        ports = {self.ports[c] for c in channels}
-        record = getattr(world.device, "voltage_record", None)
-        if record is None or len(ports) != 1 or not world.steady():
+        fast = self._record_path([self.ports[c] for c in channels])
+        if fast is None:
             return False
-        t0, period, width, p_on = train
+        record, dport = fast
+        t0, period, width, _ = train
         if world.now != self._train_synced:
             need = PULSE_PREROLL * period
             if t_start - world.now < need:
@@ -261,9 +289,9 @@ class KeysightDSOX3000T(Emulator):
             return False
         step = wait / n
         t = world.now + np.arange(n) * step
-        p_lo = world.laser_power - world.lasers.get(self.laser.address, 0.0)
+        p_lo, p_on = self._laser_levels()
         powers = np.where(np.mod(t - t0 + 0.5 * step, period) < width, p_lo + p_on, p_lo)
-        record(ports.pop(), world.drive(), powers, step, world.rng)
+        record(dport, world.drive(), powers, step, world.rng)
         world.clock.now = t_start
         return True
 

@@ -198,7 +198,6 @@ class SR830(Emulator):
         #: address of the instrument whose TTL output is wired to REF IN (a pulsed laser
         #: controller's modulation: ``pulse_train()``), found by :meth:`link`
         self.ref_link = connect.get("ref_in")
-        self.ref_source = None
         self.TERMINATOR = b"\r" if address.upper().startswith("ASRL") else b"\n"
         # filter and noise state (before super().__init__, which calls reset)
         self._t = world.now
@@ -342,11 +341,12 @@ class SR830(Emulator):
         self._out_end = False
 
     def link(self, emulators: dict) -> None:
-        """Find the instrument wired to REF IN (``connect: {ref_in: <address>}``)."""
+        """The address wired to REF IN (``connect: {ref_in: <address>}``): its published
+        ``modulation`` signal is the reference (a world connection, :mod:`sim_backend.links`)."""
         if self.ref_link:
             from ..benches import canonical
 
-            self.ref_source = emulators.get(canonical(self.ref_link))
+            self.ref_link = canonical(self.ref_link)
 
     # ------------------------------------------------------------------ physics
     def _external_waveform(self, train) -> tuple[np.ndarray, np.ndarray]:
@@ -398,7 +398,7 @@ class SR830(Emulator):
         """Steady-state X + iY for the present world and settings; latches input overload."""
         s = self.settings
         if s["fmod"] == 0:  # external reference: locks to a wired pulse train, else unlocked
-            train = self.ref_source.pulse_train() if self.ref_source is not None else None
+            train = (self.world.links.read(self.ref_link, "modulation") or {}).get("train")
             if train is None or not 1e-3 <= 1.0 / train[1] <= 102000.0:
                 self.lias |= LIA_UNLOCK
                 return 0j
