@@ -68,7 +68,7 @@ class KeysightDSOX3000T(Driver):
                   impedance: str = "1M", position_s: float = 0.0) -> None:
         """Channel scale/offset/impedance, timebase, edge trigger.
 
-        Sends ``:CHAN<n>:DISP ON``, ``:CHAN<n>:IMP ONEM|FIFT``, ``:CHAN<n>:SCAL``,
+        Sends, as one program message, ``:CHAN<n>:DISP ON``, ``:CHAN<n>:IMP ONEM|FIFT``, ``:CHAN<n>:SCAL``,
         ``:CHAN<n>:OFFS``, ``:TIM:REF CENT``, ``:TIM:SCAL``, ``:TIM:POS``, ``:TRIG:MODE EDGE``,
         ``:TRIG:EDGE:SOUR``, ``:TRIG:EDGE:LEV``, ``:TRIG:EDGE:SLOP``.  ``trigger_source`` is a
         channel number, ``"ext"`` or ``"line"`` (default: ``channel``).
@@ -90,19 +90,16 @@ class KeysightDSOX3000T(Driver):
         if src.startswith("CHAN") and int(src[-1]) == ch:
             check_range(self.name, "trigger level", level, offset - 5 * scale, offset + 5 * scale, "V",
                         "on screen")
+        cmds = [f":CHAN{ch}:DISP ON", f":CHAN{ch}:IMP {'ONEM' if impedance == '1M' else 'FIFT'}",
+                f":CHAN{ch}:SCAL {scale:.6g}", f":CHAN{ch}:OFFS {offset:.6g}", ":TIM:REF CENT",
+                f":TIM:SCAL {tdiv:.6g}", f":TIM:POS {position:.6g}", ":TRIG:MODE EDGE",
+                f":TRIG:EDGE:SOUR {src}"]
+        if src != "LINE":
+            cmds.append(f":TRIG:EDGE:LEV {level:.6g}")
+        cmds.append(f":TRIG:EDGE:SLOP {SLOPES[slope]}")
         with self.lock:
-            self._write(f":CHAN{ch}:DISP ON")
-            self._write(f":CHAN{ch}:IMP {'ONEM' if impedance == '1M' else 'FIFT'}")
-            self._write(f":CHAN{ch}:SCAL {scale:.6g}")
-            self._write(f":CHAN{ch}:OFFS {offset:.6g}")
-            self._write(":TIM:REF CENT")
-            self._write(f":TIM:SCAL {tdiv:.6g}")
-            self._write(f":TIM:POS {position:.6g}")
-            self._write(":TRIG:MODE EDGE")
-            self._write(f":TRIG:EDGE:SOUR {src}")
-            if src != "LINE":
-                self._write(f":TRIG:EDGE:LEV {level:.6g}")
-            self._write(f":TRIG:EDGE:SLOP {SLOPES[slope]}")
+            # one program message (every command from the root ':'): one round trip
+            self._write(";".join(cmds))
 
     def set_record_length(self, points: int) -> None:
         """``:WAV:POIN:MODE NORM|RAW``, ``:WAV:POIN <n>``: records of ``points`` samples
