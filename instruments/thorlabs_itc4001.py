@@ -136,6 +136,20 @@ class ThorlabsITC4001(Driver):
             self._write("SOUR:FUNC:SHAP PULS")
             self._pulse = (period, width)
 
+    def set_external_modulation(self, on: bool = True) -> None:
+        """The emission gated by the signal on MOD IN (a function generator's pulse train):
+        ``SOUR:FUNC:SHAP DC``, ``SOUR:AM:SOUR EXT``, ``SOUR:AM ON`` (``SOUR:AM OFF`` to stop).
+        The driver does not see the generator's timing: a protocol driving both checks the
+        pulse energy and duty cycle (:func:`instruments.limits.check_laser_pulse`)."""
+        with self.lock:
+            if on:
+                self._write("SOUR:FUNC:SHAP DC")
+                self._write("SOUR:AM:SOUR EXT")
+                self._write("SOUR:AM ON")
+                self._pulse = None
+            else:
+                self._write("SOUR:AM OFF")
+
     def set_cw(self) -> None:
         """``SOUR:FUNC:SHAP DC``"""
         self._write("SOUR:FUNC:SHAP DC")
