@@ -148,6 +148,11 @@ class SR830(Driver):
         """``LIAS? 3``: the external reference is unlocked (bit 3, read clears)."""
         return self._ask("LIAS? 3").strip() == "1"
 
+    def use_external_reference(self) -> None:
+        """``FMOD 0``: the reference comes from REF IN (e.g. an RF source's pulse-modulation
+        TTL output); ``FREQ?`` then reads the measured reference frequency (manual 5-4)."""
+        self._write("FMOD 0")
+
     def frequency(self) -> float:
         """``FREQ?`` (Hz)"""
         return self._ask_float("FREQ?")

@@ -54,8 +54,8 @@ analog front-panel outputs and aux outputs (not wired to the world), ``FAST`` da
 (``FAST 1|2`` is stored; data are still read with ``TRC?``), key click and alarm.
 
 Wiring: ``connect: {sine_out: channel, input: hall, series_resistance: 1e4, aux_in1: <port>}``.
-External reference (``FMOD 0``): ``connect: {ref_in: <address>}`` wires the TTL output of a pulsed
-laser controller (its ``pulse_train()``) to REF IN; the lock-in then detects at the pulse
+External reference (``FMOD 0``) from a laser: ``connect: {reference: <address>}`` wires the TTL output
+of a pulsed laser controller (its published ``modulation`` train) to REF IN; the lock-in detects at the pulse
 frequency, phase 0 at the rising edge, on the device's periodic steady state
 (``device.periodic_voltage``; else the quasi-static on/off voltage).  Unwired: unlocked.
 """
@@ -195,9 +195,10 @@ class SR830(Emulator):
                                f"({drive_port!r}), not {self.sine_port!r}")
         self.series_resistance = float(connect.get("series_resistance", 0.0))
         self.aux_ports = {i: connect.get(f"aux_in{i}") for i in range(1, 5)}
-        #: address of the instrument whose TTL output is wired to REF IN (a pulsed laser
-        #: controller's modulation: ``pulse_train()``), found by :meth:`link`
-        self.ref_link = connect.get("ref_in")
+        #: the instrument whose modulation output drives REF IN (external reference, FMOD 0):
+        #: an RF source's pulse modulation, or a laser controller's pulse train (``ref_in`` is
+        #: the older name of the same connection)
+        self.reference_source = connect.get("reference", connect.get("ref_in"))
         self.TERMINATOR = b"\r" if address.upper().startswith("ASRL") else b"\n"
         # filter and noise state (before super().__init__, which calls reset)
         self._t = world.now
@@ -341,12 +342,12 @@ class SR830(Emulator):
         self._out_end = False
 
     def link(self, emulators: dict) -> None:
-        """The address wired to REF IN (``connect: {ref_in: <address>}``): its published
-        ``modulation`` signal is the reference (a world connection, :mod:`sim_backend.links`)."""
-        if self.ref_link:
+        """The canonical address wired to REF IN (``connect: {reference: <address>}``): its
+        published ``modulation`` signal is the reference (a world connection, sim_backend.links)."""
+        if self.reference_source:
             from ..benches import canonical
 
-            self.ref_link = canonical(self.ref_link)
+            self.reference_source = canonical(self.reference_source)
 
     # ------------------------------------------------------------------ physics
     def _external_waveform(self, train) -> tuple[np.ndarray, np.ndarray]:
@@ -397,8 +398,12 @@ class SR830(Emulator):
     def _target(self) -> complex:
         """Steady-state X + iY for the present world and settings; latches input overload."""
         s = self.settings
-        if s["fmod"] == 0:  # external reference: locks to a wired pulse train, else unlocked
-            train = (self.world.links.read(self.ref_link, "modulation") or {}).get("train")
+        if s["fmod"] == 0:  # external reference: the wired source's modulation, or unlocked
+            mod = self.world.links.read(self.reference_source, "modulation") or {}
+            if "train" not in mod:
+                return self._external_target()
+            # a laser controller's pulse train: the device's periodic response to it
+            train = mod["train"]
             if train is None or not 1e-3 <= 1.0 / train[1] <= 102000.0:
                 self.lias |= LIA_UNLOCK
                 return 0j
@@ -414,6 +419,41 @@ class SR830(Emulator):
         rms = float(np.sqrt(np.mean(ac * ac)))
         peak = float(np.max(np.abs(v))) * (CURRENT_GAIN.get(s["isrc"], 1.0))
         if rms > self.sensitivity * 10 ** (RESERVE_DB[s["rmod"]] / 20) or peak > INPUT_PEAK_MAX:
+            self.lias |= LIA_INPUT
+        return complex(b, a) / math.sqrt(2) * complex(math.cos(math.radians(-s["phas"])),
+                                                       math.sin(math.radians(-s["phas"])))
+
+    def _external_target(self) -> complex:
+        """External reference (FMOD 0) on REF IN from an RF source's pulse modulation output
+        (``connect.reference``; the source publishes ``modulation = {frequency, duty, on,
+        carrier}`` on the world's links).  The lock-in tracks the TTL's frequency (manual 3-3,
+        "External reference": locks to the rising edge) and demodulates the input, which is the
+        device voltage with the carrier on during the pulse and off between pulses: harmonic n
+        of that square wave of duty d, ``a_n = dV sin(2 pi n d)/(pi n)``, ``b_n = dV (1 - cos(2
+        pi n d))/(pi n)`` (phase 0 at the rising edge), dV = V_on - V_off."""
+        s = self.settings
+        mod = self.world.links.read(self.reference_source, "modulation")
+        if not mod or not mod.get("on"):
+            self.lias |= LIA_UNLOCK
+            return 0j
+        s["freq"] = float(mod["frequency"])
+        world = self.world
+        base = world.drive(port=self.input_port)
+        carrier = float(mod["carrier"])
+        rest = tuple(t for t in base.rf_tones if abs(t[0] - carrier) > 1e-3)
+        strongest = max(rest, key=lambda t: t[1]) if rest else (0.0, -math.inf, 0.0)
+        off = replace(base, rf_tones=rest, rf_frequency=strongest[0], rf_power_dbm=strongest[1])
+        v_on = world.port_voltage(self.input_port, base)
+        v_off = world.port_voltage(self.input_port, off)
+        dv = v_on - v_off
+        if mod.get("inverted"):
+            dv = -dv
+        if s["isrc"] >= 2:
+            dv = dv / world.port_resistance(self.input_port)
+        n, d = s["harm"], float(mod["duty"])
+        a = dv * math.sin(2 * math.pi * n * d) / (math.pi * n)
+        b = dv * (1 - math.cos(2 * math.pi * n * d)) / (math.pi * n)
+        if max(abs(v_on), abs(v_off)) * CURRENT_GAIN.get(s["isrc"], 1.0) > INPUT_PEAK_MAX:
             self.lias |= LIA_INPUT
         return complex(b, a) / math.sqrt(2) * complex(math.cos(math.radians(-s["phas"])),
                                                        math.sin(math.radians(-s["phas"])))

@@ -14,6 +14,7 @@ model              class / parameters                     notes
 ``pmtj``           PerpendicularMTJ / PmtjParams          CoFeB/MgO p-MTJ, STT, bias-dependent TMR
 ``grain_hallbar``  GrainHallBar / GrainHallBarParams      multi-domain Hall cross (analog states)
 ``thermo_mtj``     ThermoMTJ / ThermoMtjParams            laser-heated MTJ, TMS + bias terms, spikes
+``rf_mtj``         RfMtj / RfMtjParams (physics.rf_mtj)   in-plane MTJ: spin diode + STO
 =================  =====================================  =========================================
 
 Parameter sets without a device adapter yet: :class:`InPlaneMtjParams` (RF / spin-torque
@@ -297,6 +298,17 @@ PRESETS = {
     "tilted_synapse": _tilted_synapse,
     "thermo_mtj": _thermo_mtj,
 }
+
+
+def _rf_mtj(params: dict):
+    from .rf_mtj import RfMtj, RfMtjParams
+    params = dict(params)
+    if "demag_factors" in params:
+        params["demag_factors"] = tuple(params["demag_factors"])
+    return RfMtj(_apply(RfMtjParams(), params))
+
+
+PRESETS["rf_mtj"] = _rf_mtj
 
 
 def make_device(model: str, params: dict | None = None):
