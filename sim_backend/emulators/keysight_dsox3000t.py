@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from ..devices import KB
+from ..physics.constants import KB
 from ..physics.thermo_mtj import first_order_recurrence
 
 #: periods of the pulse train a device with a thermal response sees before the first record
