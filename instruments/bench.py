@@ -301,6 +301,7 @@ class Bench:
         ``sim_clock``, ``sim_fresh``: options of a simulated bench (:meth:`visa_library_spec`);
         the protocol runner asks for ``virtual`` and a fresh bench, so a seed reproduces a run."""
         lab = OpenBench(self, self.visa_library_spec(visa_library, sim_clock, sim_fresh))
+        restore = _sigterm_as_exit()
         try:
             lab._open_all()
             yield lab
@@ -313,6 +314,8 @@ class Bench:
             raise
         else:
             lab.close()
+        finally:
+            restore()
 
     def __repr__(self) -> str:
         return f"<Bench {self.name!r} from {self.path}>"
@@ -459,3 +462,31 @@ class OpenBench:
             raise interrupt
         if errors:
             raise BenchError(f"bench {self.bench.name!r}: " + "; ".join(errors))
+
+
+def _sigterm_as_exit():
+    """While a bench is open, SIGTERM (``kill``, a batch system's stop) raises ``SystemExit(143)``
+    in the main thread instead of killing the process outright, so the bench's shutdown (laser
+    off, outputs off, field to zero) runs as for Ctrl-C.  Only when SIGTERM has its default
+    action (a handler someone installed is left alone).  Returns the function that restores it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return lambda: None
+
+        def _raise(signum, frame):
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, _raise)
+    except (ValueError, OSError):      # pragma: no cover - no signals here
+        return lambda: None
+
+    def restore() -> None:
+        if signal.getsignal(signal.SIGTERM) is _raise:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    return restore

@@ -258,6 +258,12 @@ class LaserCapabilities(_Caps):
 
     #: optical power (W)
     power: Span
+    #: QCW pulse period and width (s), for a :class:`~instruments.roles.PulsedLaser` (None: CW only)
+    pulse_period: Span | None = None
+    pulse_width: Span | None = None
+    #: bench limits on one pulse's energy (J) and on the duty cycle (width / period)
+    max_pulse_energy: float = math.inf
+    max_duty_cycle: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,8 @@ def _types() -> dict[type, type]:
         r.PulseDeltaSystem: PulseDeltaCapabilities, r.WriteReadSequencer: SequencerCapabilities,
         r.RFSource: RFSourceCapabilities, r.LockIn: LockInCapabilities,
         r.SpectrumAnalyzer: SpectrumAnalyzerCapabilities, r.LaserSource: LaserCapabilities,
-        r.Oscilloscope: OscilloscopeCapabilities,
+        r.Oscilloscope: OscilloscopeCapabilities, r.PulsedLaser: LaserCapabilities,
+        r.TriggeredScope: OscilloscopeCapabilities, r.ReferencedLockIn: LockInCapabilities,
     }
 
 

@@ -274,6 +274,26 @@ class Keysight33500B(Driver):
             self._write(self._c("OUTP{c} OFF"))
             self._output_on = False
 
+    def modulation_train(self, period_s: float, width_s: float, high_V: float = 5.0) -> None:
+        """A free-running TTL-like pulse train (0 V .. ``high_V``) for another instrument's
+        modulation input (a laser controller's MOD IN, high impedance: set ``OUTP:LOAD INF``
+        first): ``OUTP{c} OFF``, ``SOUR{c}:FUNC PULS``, ``SOUR{c}:BURS:STAT OFF``,
+        ``SOUR{c}:FUNC:PULS:WIDT MIN``, ``:PER <P>``, ``:WIDT <W>``, ``SOUR{c}:VOLT:LOW 0``,
+        ``SOUR{c}:VOLT:HIGH <V>``, ``OUTP{c} ON`` (Operating and Service Guide, pulse
+        waveforms).  The width and level are checked before anything is sent."""
+        width, _count, period = self._timing(width_s, 1, period_s)
+        high = self._check_amplitude(high_V)
+        if high <= 0:
+            raise LimitError(f"{self.name}: modulation high level must be positive, got {high_V!r} V")
+        with self.lock:
+            for command in ("OUTP{c} OFF", "SOUR{c}:FUNC PULS", "SOUR{c}:BURS:STAT OFF",
+                            "SOUR{c}:FUNC:PULS:WIDT MIN", f"SOUR{{c}}:FUNC:PULS:PER {period:.9g}",
+                            f"SOUR{{c}}:FUNC:PULS:WIDT {width:.9g}", "SOUR{c}:VOLT:LOW 0",
+                            f"SOUR{{c}}:VOLT:HIGH {high:.6g}", "OUTP{c} ON"):
+                self._write(self._c(command))
+            self._polarity = None            # the next pulse() reconfigures the burst mode
+            self._output_on = True
+
     def pulse_widths(self) -> tuple[float, float]:
         """Shortest and longest pulse width (s) this generator can time."""
         return WIDTH

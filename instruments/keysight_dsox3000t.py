@@ -43,13 +43,16 @@ class KeysightDSOX3000T(Driver):
     @classmethod
     def capabilities(cls, role, name, limits, options):
         """Channels 1-4, 1 mV .. 5 V/div (1:1 probe), 1 ns .. 50 s/div."""
-        from .roles import Oscilloscope
+        from .roles import Oscilloscope, TriggeredScope
 
-        if role is not Oscilloscope:
+        if role not in (Oscilloscope, TriggeredScope):
             return super().capabilities(role, name, limits, options)
         return OscilloscopeCapabilities(name, cls.driver_name, CHANNELS,
                                         Span(*SCALE_RANGE, "V/div", "DSOX3000T scale"),
-                                        Span(*TIMEBASE_RANGE, "s/div", "DSOX3000T timebase"))
+                                        Span(*TIMEBASE_RANGE, "s/div", "DSOX3000T timebase"),
+                                        extra={"record_points": Span(100, 100_000, "points",
+                                                                     "DSOX3000T waveform points (sim memory)"),
+                                               "averages": Span(1, 65536, "", "DSOX3000T :ACQ:COUN")})
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):
@@ -65,7 +68,7 @@ class KeysightDSOX3000T(Driver):
                   impedance: str = "1M", position_s: float = 0.0) -> None:
         """Channel scale/offset/impedance, timebase, edge trigger.
 
-        Sends ``:CHAN<n>:DISP ON``, ``:CHAN<n>:IMP ONEM|FIFT``, ``:CHAN<n>:SCAL``,
+        Sends, as one program message, ``:CHAN<n>:DISP ON``, ``:CHAN<n>:IMP ONEM|FIFT``, ``:CHAN<n>:SCAL``,
         ``:CHAN<n>:OFFS``, ``:TIM:REF CENT``, ``:TIM:SCAL``, ``:TIM:POS``, ``:TRIG:MODE EDGE``,
         ``:TRIG:EDGE:SOUR``, ``:TRIG:EDGE:LEV``, ``:TRIG:EDGE:SLOP``.  ``trigger_source`` is a
         channel number, ``"ext"`` or ``"line"`` (default: ``channel``).
@@ -87,19 +90,40 @@ class KeysightDSOX3000T(Driver):
         if src.startswith("CHAN") and int(src[-1]) == ch:
             check_range(self.name, "trigger level", level, offset - 5 * scale, offset + 5 * scale, "V",
                         "on screen")
+        cmds = [f":CHAN{ch}:DISP ON", f":CHAN{ch}:IMP {'ONEM' if impedance == '1M' else 'FIFT'}",
+                f":CHAN{ch}:SCAL {scale:.6g}", f":CHAN{ch}:OFFS {offset:.6g}", ":TIM:REF CENT",
+                f":TIM:SCAL {tdiv:.6g}", f":TIM:POS {position:.6g}", ":TRIG:MODE EDGE",
+                f":TRIG:EDGE:SOUR {src}"]
+        if src != "LINE":
+            cmds.append(f":TRIG:EDGE:LEV {level:.6g}")
+        cmds.append(f":TRIG:EDGE:SLOP {SLOPES[slope]}")
         with self.lock:
-            self._write(f":CHAN{ch}:DISP ON")
-            self._write(f":CHAN{ch}:IMP {'ONEM' if impedance == '1M' else 'FIFT'}")
-            self._write(f":CHAN{ch}:SCAL {scale:.6g}")
-            self._write(f":CHAN{ch}:OFFS {offset:.6g}")
-            self._write(":TIM:REF CENT")
-            self._write(f":TIM:SCAL {tdiv:.6g}")
-            self._write(f":TIM:POS {position:.6g}")
-            self._write(":TRIG:MODE EDGE")
-            self._write(f":TRIG:EDGE:SOUR {src}")
-            if src != "LINE":
-                self._write(f":TRIG:EDGE:LEV {level:.6g}")
-            self._write(f":TRIG:EDGE:SLOP {SLOPES[slope]}")
+            # one program message (every command from the root ':'): one round trip
+            self._write(";".join(cmds))
+
+    def set_record_length(self, points: int) -> None:
+        """``:WAV:POIN:MODE NORM|RAW``, ``:WAV:POIN <n>``: records of ``points`` samples
+        (NORMal mode up to 1000, RAW beyond: the acquisition memory, 100 000 in the sim)."""
+        if isinstance(points, bool) or int(points) != points:
+            raise LimitError(f"{self.name}: record length must be an integer, got {points!r}")
+        n = int(check_range(self.name, "record length", points, 100, 100_000, "points"))
+        with self.lock:
+            self._write(f":WAV:POIN:MODE {'NORM' if n <= 1000 else 'RAW'}")
+            self._write(f":WAV:POIN {n:d}")
+        self.options["points"] = n
+
+    def set_averaging(self, count: int) -> None:
+        """``:ACQ:TYPE NORM`` (count 1) or ``:ACQ:TYPE AVER``, ``:ACQ:COUN <n>`` (2..65536,
+        Programmer's Guide :ACQuire:COUNt)."""
+        if isinstance(count, bool) or int(count) != count:
+            raise LimitError(f"{self.name}: averaging count must be an integer, got {count!r}")
+        n = int(check_range(self.name, "averaging count", count, 1, 65536, ""))
+        with self.lock:
+            if n == 1:
+                self._write(":ACQ:TYPE NORM")
+            else:
+                self._write(":ACQ:TYPE AVER")
+                self._write(f":ACQ:COUN {n:d}")
 
     def acquire(self, channels: tuple[int, ...] = (1,)) -> bool:
         """``:DIGitize CHAN<a>,CHAN<b>``: one acquisition, then stopped.  Returns whether it
@@ -110,18 +134,18 @@ class KeysightDSOX3000T(Driver):
             return self._ask(":TER?").lstrip("+") == "1"
 
     def read_waveform(self, channel: int) -> tuple[np.ndarray, np.ndarray]:
-        """(s, V) of the last acquisition: ``:WAV:SOUR CHAN<n>``, ``:WAV:FORM WORD``,
-        ``:WAV:BYT MSBF``, ``:WAV:UNS ON``, [``:WAV:POIN:MODE NORM``, ``:WAV:POIN <n>``],
-        ``:WAV:PRE?``, ``:WAV:DATA?``."""
+        """(s, V) of the last acquisition: ``:WAV:SOUR CHAN<n>;:WAV:FORM WORD;:WAV:BYT MSBF;
+        :WAV:UNS ON[;:WAV:POIN:MODE NORM|RAW;:WAV:POIN <n>]`` (one message), ``:WAV:PRE?``,
+        ``:WAV:DATA?``."""
         ch = self._channel(channel)
+        setup = [f":WAV:SOUR CHAN{ch}", ":WAV:FORM WORD", ":WAV:BYT MSBF", ":WAV:UNS ON"]
+        if "points" in self.options:
+            n = int(self.options["points"])
+            setup += [f":WAV:POIN:MODE {'NORM' if n <= 1000 else 'RAW'}", f":WAV:POIN {n}"]
         with self.lock:
-            self._write(f":WAV:SOUR CHAN{ch}")
-            self._write(":WAV:FORM WORD")
-            self._write(":WAV:BYT MSBF")
-            self._write(":WAV:UNS ON")
-            if "points" in self.options:
-                self._write(":WAV:POIN:MODE NORM")
-                self._write(f":WAV:POIN {int(self.options['points'])}")
+            # one program message (commands chained with ';', each from the root ':'):
+            # a round trip instead of four to six
+            self._write(";".join(setup))
             pre = [float(v) for v in self._ask(":WAV:PRE?").split(",")]
             codes = self._query_block(":WAV:DATA?", "H", True)
         _fmt, _typ, points, _count, xinc, xorg, xref, yinc, yorg, yref = pre

@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = [
     "Limits", "LimitError", "check_range", "check_current", "check_compliance_voltage",
-    "check_field", "check_ramp_rate", "check_laser_power", "check_rf_power_dbm",
+    "check_field", "check_ramp_rate", "check_laser_power", "check_laser_pulse", "check_rf_power_dbm",
     "check_frequency",
 ]
 
@@ -30,6 +30,8 @@ LIMIT_KEYS: dict[str, tuple[str, str]] = {
     "max_field": ("T", "largest |field| a magnet may produce"),
     "max_ramp_rate": ("T/s", "fastest field ramp"),
     "max_laser_power": ("W", "largest optical power"),
+    "max_pulse_energy": ("J", "largest optical energy of one laser pulse (power x width)"),
+    "max_duty_cycle": ("", "largest laser pulse duty cycle (width / period, 0..1)"),
     "max_rf_power_dbm": ("dBm", "largest RF output power"),
     "min_frequency": ("Hz", "lowest RF / reference frequency"),
     "max_frequency": ("Hz", "highest RF / reference frequency"),
@@ -46,6 +48,8 @@ class Limits:
     max_field: float | None = None              #: T
     max_ramp_rate: float | None = None          #: T/s
     max_laser_power: float | None = None        #: W
+    max_pulse_energy: float | None = None       #: J (laser pulse: power x width)
+    max_duty_cycle: float | None = None         #: width / period (0..1]
     max_rf_power_dbm: float | None = None       #: dBm (may be negative)
     min_frequency: float | None = None          #: Hz
     max_frequency: float | None = None          #: Hz
@@ -75,6 +79,8 @@ class Limits:
             if key != "max_rf_power_dbm" and value <= 0:
                 raise ValueError(f"limit {key} must be > 0 {unit}, got {raw!r}")
             values[key] = value
+        if values.get("max_duty_cycle", 0.0) > 1.0:
+            raise ValueError(f"limit max_duty_cycle must be <= 1 (a fraction), got {values['max_duty_cycle']!r}")
         lo, hi = values.get("min_frequency"), values.get("max_frequency")
         if lo is not None and hi is not None and lo >= hi:
             raise ValueError(f"limit min_frequency ({lo:g} Hz) must be below "
@@ -151,6 +157,21 @@ def check_laser_power(instrument: str, power_W: float, limits: Limits) -> float:
     bound = limits.max_laser_power if limits.max_laser_power is not None else math.inf
     return check_range(instrument, "laser power", power_W, 0.0, bound, "W",
                        "bench limit max_laser_power")
+
+
+def check_laser_pulse(instrument: str, power_W: float, period_s: float, width_s: float,
+                      limits: Limits) -> None:
+    """A pulsed laser's energy per pulse ``P width`` <= bench ``max_pulse_energy`` and duty
+    cycle ``width / period`` <= bench ``max_duty_cycle`` (and < 1 physically)."""
+    if width_s >= period_s:
+        raise LimitError(f"{instrument}: pulse width {width_s:g} s must be below the period {period_s:g} s")
+    duty = width_s / period_s
+    bound = limits.max_duty_cycle if limits.max_duty_cycle is not None else 1.0
+    check_range(instrument, "duty cycle", duty, 0.0, bound, "",
+                "bench limit max_duty_cycle" if limits.max_duty_cycle is not None else "width < period")
+    if limits.max_pulse_energy is not None:
+        check_range(instrument, "pulse energy", power_W * width_s, 0.0, limits.max_pulse_energy, "J",
+                    "bench limit max_pulse_energy")
 
 
 def check_rf_power_dbm(instrument: str, power_dbm: float, limits: Limits,

@@ -24,8 +24,8 @@ import numpy as np
 __all__ = [
     "Instrument", "CurrentSource", "Voltmeter", "SourceMeter", "FieldController",
     "Gaussmeter", "PulseDeltaSystem", "WriteReadSequencer", "RFSource", "LockIn", "SpectrumAnalyzer",
-    "LaserSource", "Oscilloscope", "ROLE_TYPES", "role_type", "missing_members", "conforms",
-    "role_members",
+    "LaserSource", "Oscilloscope", "PulsedLaser", "TriggeredScope", "ReferencedLockIn",
+    "ROLE_TYPES", "role_type", "missing_members", "conforms", "role_members",
     "PulseGenerator",
 ]
 
@@ -400,6 +400,47 @@ class Oscilloscope(Protocol):
 
     def read_waveform(self, channel: int) -> tuple[np.ndarray, np.ndarray]:
         """Return (time in s, voltage in V) of the last acquisition on ``channel``."""
+        ...
+
+
+@runtime_checkable
+class PulsedLaser(LaserSource, Protocol):
+    """A laser whose emission is pulsed (QCW) at a period and width the instrument times; its
+    modulation is the trigger / lock-in reference of the bench."""
+
+    def set_pulsed(self, period_s: float, width_s: float) -> None:
+        """Pulse at ``period_s`` with ``width_s`` on; refused (before any command) beyond the
+        bench's max_pulse_energy (power x width) or max_duty_cycle."""
+        ...
+
+    def set_cw(self) -> None:
+        """Continuous emission."""
+        ...
+
+
+@runtime_checkable
+class TriggeredScope(Oscilloscope, Protocol):
+    """An oscilloscope that acquires averaged records on a trigger (e.g. the laser's pulses)."""
+
+    def set_averaging(self, count: int) -> None:
+        """Average ``count`` triggered records per acquisition (1: none)."""
+        ...
+
+    def set_record_length(self, points: int) -> None:
+        """Samples per record."""
+        ...
+
+    def acquire(self, channels: tuple[int, ...] = (1,)) -> bool:
+        """One (averaged) acquisition; returns whether it triggered."""
+        ...
+
+
+@runtime_checkable
+class ReferencedLockIn(LockIn, Protocol):
+    """A lock-in that can lock to an external reference (a modulation TTL on REF IN)."""
+
+    def set_external_reference(self, slope: str = "ttl_rising") -> None:
+        """Detect at the frequency of the signal on REF IN."""
         ...
 
 

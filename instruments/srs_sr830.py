@@ -90,9 +90,9 @@ class SR830(Driver):
     def capabilities(cls, role, name, limits, options):
         """Reference 1 mHz .. 102 kHz (cut by the bench's min/max_frequency), the manual's
         time constants and sensitivities, sine output 4 mV .. 5 V rms."""
-        from .roles import LockIn
+        from .roles import LockIn, ReferencedLockIn
 
-        if role is not LockIn:
+        if role not in (LockIn, ReferencedLockIn):
             return super().capabilities(role, name, limits, options)
         freq = Span(*F_RANGE, "Hz", "SR830 internal reference")
         if limits.min_frequency is not None or limits.max_frequency is not None:
@@ -129,6 +129,24 @@ class SR830(Driver):
             else:
                 self._write(f"FREQ {f:.6g}")
                 self._write(f"HARM {n:d}")
+
+    def set_external_reference(self, slope: str = "ttl_rising") -> None:
+        """Lock to the signal on REF IN (e.g. a laser modulation TTL): ``RSLP <i>``, ``FMOD 0``
+        (manual 5-4: RSLP 0 sine zero crossing, 1 TTL rising edge, 2 TTL falling edge)."""
+        slopes = {"sine": 0, "ttl_rising": 1, "ttl_falling": 2}
+        if slope not in slopes:
+            raise LimitError(f"{self.name}: reference slope {slope!r}; allowed: {', '.join(slopes)}")
+        with self.lock:
+            self._write(f"RSLP {slopes[slope]}")
+            self._write("FMOD 0")
+
+    def set_internal_reference(self) -> None:
+        """``FMOD 1``: the internal oscillator is the reference."""
+        self._write("FMOD 1")
+
+    def unlocked(self) -> bool:
+        """``LIAS? 3``: the external reference is unlocked (bit 3, read clears)."""
+        return self._ask("LIAS? 3").strip() == "1"
 
     def use_external_reference(self) -> None:
         """``FMOD 0``: the reference comes from REF IN (e.g. an RF source's pulse-modulation

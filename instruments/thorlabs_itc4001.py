@@ -16,7 +16,7 @@ from typing import Any
 
 from .capabilities import LaserCapabilities, Span
 from .driver_base import Driver
-from .limits import LimitError, check_laser_power, check_range
+from .limits import LimitError, check_laser_power, check_laser_pulse, check_range
 
 __all__ = ["ThorlabsITC4001"]
 
@@ -38,17 +38,28 @@ class ThorlabsITC4001(Driver):
             check_range(name, "option current_limit", self.options["current_limit"], 0.0,
                         HW_MAX_CURRENT, "A")
         self._configured = False
+        #: what this driver programmed: power (W, None = not yet) and QCW (period, width) or None
+        self._power: float | None = None
+        self._pulse: tuple[float, float] | None = None
 
     @classmethod
     def capabilities(cls, role, name, limits, options):
-        """Optical power 0 .. the bench's ``max_laser_power``."""
-        from .roles import LaserSource
+        """Optical power 0 .. the bench's ``max_laser_power``; QCW period 2 us .. 100 s and width
+        1 us .. 100 s (Series 4000 reference, "QCW Pulse Setting"); the bench's pulse energy and
+        duty-cycle limits."""
+        from .roles import LaserSource, PulsedLaser
 
-        if role is not LaserSource:
+        if role not in (LaserSource, PulsedLaser):
             return super().capabilities(role, name, limits, options)
         top = limits.max_laser_power if limits.max_laser_power is not None else float("inf")
         return LaserCapabilities(name, cls.driver_name,
-                                 Span(0.0, top, "W", "bench limit max_laser_power"))
+                                 Span(0.0, top, "W", "bench limit max_laser_power"),
+                                 pulse_period=Span(2e-6, 100.0, "s", "ITC4001 QCW period"),
+                                 pulse_width=Span(1e-6, 100.0, "s", "ITC4001 QCW width"),
+                                 max_pulse_energy=(limits.max_pulse_energy if limits.max_pulse_energy is not None
+                                                   else float("inf")),
+                                 max_duty_cycle=(limits.max_duty_cycle if limits.max_duty_cycle is not None
+                                                 else 1.0))
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):
@@ -70,11 +81,15 @@ class ThorlabsITC4001(Driver):
 
     # ---- LaserSource -------------------------------------------------------------------------
     def set_power(self, power_W: float) -> None:
-        """[first use: configure], ``SOUR:POW <W>`` (refused above ``max_laser_power``)."""
+        """[first use: configure], ``SOUR:POW <W>``.  Refused above ``max_laser_power`` and, in
+        QCW mode, when the pulse energy ``P width`` exceeds ``max_pulse_energy``."""
         value = check_laser_power(self.name, power_W, self.limits)
+        if self._pulse is not None:
+            check_laser_pulse(self.name, value, *self._pulse, self.limits)
         with self.lock:
             self._configure()
             self._write(f"SOUR:POW {value:.6g}")
+            self._power = value
 
     def power(self) -> float:
         """``SOUR:POW?``: the programmed optical power (W)."""
@@ -108,6 +123,8 @@ class ThorlabsITC4001(Driver):
         if width >= period:
             raise LimitError(f"{self.name}: pulse width {width:g} s must be below the period {period:g} s")
         with self.lock:
+            power = self._power if self._power is not None else self._ask_float("SOUR:POW?")
+            check_laser_pulse(self.name, power, period, width, self.limits)   # before any command
             self._write("SOUR:PULS:HOLD WIDT")
             current_width = self._ask_float("SOUR:PULS:WIDT?")
             if width < current_width:
@@ -117,10 +134,26 @@ class ThorlabsITC4001(Driver):
                 self._write(f"SOUR:PULS:PER {period:.6g}")
                 self._write(f"SOUR:PULS:WIDT {width:.6g}")
             self._write("SOUR:FUNC:SHAP PULS")
+            self._pulse = (period, width)
+
+    def set_external_modulation(self, on: bool = True) -> None:
+        """The emission gated by the signal on MOD IN (a function generator's pulse train):
+        ``SOUR:FUNC:SHAP DC``, ``SOUR:AM:SOUR EXT``, ``SOUR:AM ON`` (``SOUR:AM OFF`` to stop).
+        The driver does not see the generator's timing: a protocol driving both checks the
+        pulse energy and duty cycle (:func:`instruments.limits.check_laser_pulse`)."""
+        with self.lock:
+            if on:
+                self._write("SOUR:FUNC:SHAP DC")
+                self._write("SOUR:AM:SOUR EXT")
+                self._write("SOUR:AM ON")
+                self._pulse = None
+            else:
+                self._write("SOUR:AM OFF")
 
     def set_cw(self) -> None:
         """``SOUR:FUNC:SHAP DC``"""
         self._write("SOUR:FUNC:SHAP DC")
+        self._pulse = None
 
     # ---- bench life cycle ----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -141,3 +174,4 @@ class ThorlabsITC4001(Driver):
         with self.lock:
             self._write("OUTP OFF")
             self._write("SOUR:POW 0")
+            self._power = 0.0

@@ -44,7 +44,10 @@ models resolve).
 * ``FUNC DC`` drives the offset; other functions drive their mean, the offset.
 * Output off opens the output relay: no current.
 
-Wiring: ``{model: keysight_33500b, model_name: 33522B, connect: {output: channel[, output2: <port>]}}``.
+Wiring: ``{model: keysight_33500b, model_name: 33522B, connect: {output: channel[, output2: <port>]}}``;
+``connect: {mod_out: <address>}`` cables output 1 to another instrument's modulation input (a
+laser controller's MOD IN, a world input ``mod_in``: :mod:`sim_backend.links`): a continuous
+pulse train is sent as ``(t0, period, width)``, a triggered burst pulse by pulse.
 
 Square duty cycle, ramp symmetry, the arbitrary-waveform settings, ``FREQ:MODE``,
 ``TRIG:COUN``, the trigger output, ``DISPlay`` and ``*OPT?``: :mod:`.keysight_33500b_waveforms`.
@@ -116,8 +119,11 @@ class Keysight33500B(Emulator):
         self.IDN = f"Agilent Technologies,{self.model},{serial},4.00-1.19-2.00-52-00"
         connect = dict(cfg.get("connect", {}))
         self.ports = {1: connect.get("output", connect.get("output1")), 2: connect.get("output2")}
-        if self.ports[1] is None and self.ports[2] is None:
-            raise KeyError("keysight_33500b needs connect: {output: <port>[, output2: <port>]}")
+        #: instrument inputs a channel's cable goes to (``mod_out[1|2]: <address>``: a laser's MOD IN)
+        self.mod_out = {1: connect.get("mod_out", connect.get("mod_out1")), 2: connect.get("mod_out2")}
+        if all(v is None for v in (*self.ports.values(), *self.mod_out.values())):
+            raise KeyError("keysight_33500b needs connect: {output: <port>[, output2: <port>]} "
+                           "or {mod_out: <instrument address>}")
         #: bursts run per channel (tests read it; a Python attribute only)
         self.bursts_fired = {1: 0, 2: 0}
         self.ch: dict[int, dict[str, Any]] = {}
@@ -174,8 +180,35 @@ class Keysight33500B(Emulator):
     def _source_name(self, n: int) -> str:
         return f"{self.address}#{n}"
 
+    def link(self, emulators: dict) -> None:
+        """Canonical addresses of the instruments the outputs are cabled to."""
+        from ..benches import canonical
+
+        self.mod_out = {n: (canonical(a) if a else None) for n, a in self.mod_out.items()}
+
+    def _send_modulation(self, n: int, level: float | None = None) -> None:
+        """The output of channel ``n`` as a logic signal on the cabled instrument's MOD IN:
+        a free-running pulse train ``(t0, period, width)`` (t0: now, the phase of the last
+        programming), or a level (1 above 1.4 V, TTL; a DC output, an idle burst, off: 0)."""
+        target = self.mod_out.get(n)
+        if not target or not self.world.links.listens(target, "mod_in"):
+            return
+        c = self.ch[n]
+        if level is not None:
+            state = {"train": None, "level": float(level)}
+        elif not c["output"]:
+            state = {"train": None, "level": 0.0}
+        elif c["function"] == "PULSE" and (not c["burst"] or c.get("running")):
+            state = {"train": (self.world.now, c["period"], c["width"]), "level": None}
+        else:
+            idle = self._steady_emf(c) if c["function"] != "PULSE" else self._levels_emf(c)[0]
+            state = {"train": None, "level": 1.0 if idle > 1.4 else 0.0}
+        self.world.links.send(target, "mod_in", state)
+
     def _apply(self, n: int) -> None:
         """Put the steady (between-trigger) drive of channel ``n`` on the world."""
+        if hasattr(self, "mod_out"):
+            self._send_modulation(n)
         port = self.ports.get(n)
         if port is None:
             return
@@ -214,6 +247,17 @@ class Keysight33500B(Emulator):
         if not c["burst"] or c["burst_mode"] != "TRIGGERED" or c["function"] != "PULSE":
             return
         self.bursts_fired[n] += 1
+        if self.mod_out.get(n) and c["output"] and not math.isinf(c["ncycles"]):
+            # each pulse of the burst on the cabled MOD IN, timed on the world clock
+            world = self.world
+            world.advance(c["trig_delay"])
+            for k in range(int(c["ncycles"])):
+                self._send_modulation(n, 1.0)
+                world.advance(c["width"])
+                self._send_modulation(n, 0.0)
+                if k < int(c["ncycles"]) - 1:
+                    world.advance(c["period"] - c["width"])
+            return
         port = self.ports.get(n)
         if port is None or not c["output"]:
             return

@@ -37,6 +37,10 @@ import math
 import numpy as np
 
 from ..physics.constants import KB
+from ..physics.thermo_mtj import first_order_recurrence
+
+#: periods of the pulse train a device with a thermal response sees before the first record
+PULSE_PREROLL = 3
 from ..scpi import Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, system_error_commands
 
 BANDWIDTH = 200e6
@@ -55,6 +59,8 @@ class KeysightDSOX3000T(Emulator):
     """Keysight DSOX3024T, 4 analog channels, 200 MHz."""
 
     IDN = "KEYSIGHT TECHNOLOGIES,DSOX3024T,MY12345678,07.50.2021102830"
+    #: analog bandwidth (Hz) of the channels without a bandwidth limit
+    ANALOG_BANDWIDTH = BANDWIDTH
     ERROR_QUEUE_DEPTH = 30
     BUS_TIME_PER_BYTE = 1e-7
     BUS_TIME_PER_TRANSFER = 2e-4
@@ -116,6 +122,16 @@ class KeysightDSOX3000T(Emulator):
         world = self.world
         ports = [self.ports[c] for c in channels]
         out = np.empty((len(channels), n))
+        fast = self._record_path(ports)
+        if fast is not None:
+            # fast path: the device integrates the whole record at once (the same exact update
+            # per sample interval), the laser power per interval given as an array
+            record, dport = fast
+            p_lo, p_on = self._laser_levels()
+            powers = np.where(laser_on, p_lo + p_on, p_lo) if laser_on is not None else np.full(n, world.laser_power)
+            out[:] = record(dport, world.drive(), powers, dt, world.rng)
+            world.clock.now += n * dt          # the device was evolved by the record itself
+            return self._front_end(channels, ports, out, dt)
         state = None
         try:
             for k in range(n):
@@ -128,18 +144,46 @@ class KeysightDSOX3000T(Emulator):
         finally:
             if laser_on is not None:
                 self._light(None)
+        return self._front_end(channels, ports, out, dt)
+
+    def _record_path(self, ports):
+        """``(device.voltage_record, device port)`` when all ``ports`` are one port of the one
+        device of a steady world and the device has that fast path; else None."""
+        world = self.world
+        record = getattr(world.device, "voltage_record", None)
+        if record is None or len(set(ports)) != 1 or not world.steady():
+            return None
+        members = world.terminal(ports[0]).members
+        if len(members) != 1:
+            return None
+        return record, members[0][1]
+
+    def _laser_levels(self) -> tuple[float, float]:
+        """(power on the device from the other lasers, the EXT TRIG laser's on power)."""
+        mod = self.world.links.read(self.laser, "modulation") or {}
+        p_lo = self.world.laser_power - self.world.lasers.get(self.laser, 0.0)
+        return p_lo, float(mod.get("on", 0.0))
+
+    def _front_end(self, channels, ports, out, dt) -> dict[int, np.ndarray]:
+        """Analog bandwidth (one pole), input loading, Johnson noise of the port in the channel
+        bandwidth, scope noise."""
+        world = self.world
         rec = {}
         for j, c in enumerate(channels):
             ch = self.channels[c]
             r = world.port_resistance(ports[j])
-            bw = min(BWL_BANDWIDTH if ch["bwlimit"] else BANDWIDTH, 1 / (2 * dt))
+            full = ch.get("bandwidth", self.ANALOG_BANDWIDTH)
+            bw = min(BWL_BANDWIDTH if ch["bwlimit"] else full, 1 / (2 * dt))
             johnson = math.sqrt(4 * KB * world.temperature * r * bw)
             v = out[j]
+            if 2 * math.pi * bw * dt < 20:     # the analog bandwidth: one-pole low-pass
+                a = math.exp(-2 * math.pi * bw * dt)
+                v = first_order_recurrence((1 - a) * v, a, v[0])
             if ch["impedance"] == "FIFTY":
                 v = v * 50.0 / (50.0 + r)
                 johnson *= 50.0 / (50.0 + r)
             sigma = math.hypot(johnson, max(SCOPE_NOISE_V, SCOPE_NOISE_DIV * ch["scale"]))
-            rec[c] = v + sigma * world.rng.standard_normal(n)
+            rec[c] = v + sigma * world.rng.standard_normal(len(v))
         return rec
 
     def acquire(self, channels: list[int] | None = None) -> None:
@@ -184,10 +228,15 @@ class KeysightDSOX3000T(Emulator):
                 start = self.world.now + n_pre * dt
                 k = math.ceil((start - t0 - phase) / period)
                 edge = t0 + phase + k * period
-                self.world.advance(edge - n_pre * dt - self.world.now)
-                t = edge + (np.arange(n) - n_pre) * dt
-                on = np.mod(t - t0, period) < width
-                return self._sample(channels, n, dt, on), True
+                if not self._pulsed_wait(channels, edge - n_pre * dt, train, dt):
+                    self.world.advance(edge - n_pre * dt - self.world.now)
+                # laser state per sample from the time since the edge (not from absolute times,
+                # whose rounding would drop the first on-sample); the on-time is rounded to
+                # whole samples
+                on = np.mod((np.arange(n) - n_pre + 0.5) * dt + phase, period) < width
+                rec = self._sample(channels, n, dt, on)
+                self._train_synced = self.world.now
+                return rec, True
         elif src.startswith("CHANNEL"):
             c = int(src[-1])
             if self.ports[c] is not None:
@@ -211,6 +260,40 @@ class KeysightDSOX3000T(Emulator):
             return self._sample(channels, n, dt, None), src == "LINE"
         self.world.advance(n * dt)
         return None, False
+
+    #: world time up to which the device was last evolved under the true pulse train
+    _train_synced = -1.0
+
+    def _pulsed_wait(self, channels, t_start: float, train, dt: float) -> bool:
+        """Wait for the trigger with the device seeing the laser's pulses, not their mean.
+
+        Between instrument actions the world holds the laser's mean power (a slow meter's
+        view); a device with a fast thermal response (``voltage_record``) must meet the record
+        in the periodic state of the pulse train.  So the wait is integrated pulse by pulse,
+        and when the history since the last record is not the train's, the wait is extended by
+        whole periods to at least ``PULSE_PREROLL`` periods of train (the real scope has been
+        seeing it all along).  Returns False when the device has no such path."""
+        world = self.world
+        fast = self._record_path([self.ports[c] for c in channels])
+        if fast is None:
+            return False
+        record, dport = fast
+        t0, period, width, _ = train
+        if world.now != self._train_synced:
+            need = PULSE_PREROLL * period
+            if t_start - world.now < need:
+                t_start += math.ceil((need - (t_start - world.now)) / period) * period
+        wait = t_start - world.now
+        n = max(1, int(round(wait / dt)))
+        if wait <= 0 or n > 4_000_000:
+            return False
+        step = wait / n
+        t = world.now + np.arange(n) * step
+        p_lo, p_on = self._laser_levels()
+        powers = np.where(np.mod(t - t0 + 0.5 * step, period) < width, p_lo + p_on, p_lo)
+        record(dport, world.drive(), powers, step, world.rng)
+        world.clock.now = t_start
+        return True
 
     def _adc(self, c: int, volts: np.ndarray, bits: int) -> np.ndarray:
         """Quantize to the ADC resolution over 10 divisions; returns volts."""

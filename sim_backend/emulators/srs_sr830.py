@@ -54,6 +54,10 @@ analog front-panel outputs and aux outputs (not wired to the world), ``FAST`` da
 (``FAST 1|2`` is stored; data are still read with ``TRC?``), key click and alarm.
 
 Wiring: ``connect: {sine_out: channel, input: hall, series_resistance: 1e4, aux_in1: <port>}``.
+External reference (``FMOD 0``) from a laser: ``connect: {reference: <address>}`` wires the TTL output
+of a pulsed laser controller (its published ``modulation`` train) to REF IN; the lock-in detects at the pulse
+frequency, phase 0 at the rising edge, on the device's periodic steady state
+(``device.periodic_voltage``; else the quasi-static on/off voltage).  Unwired: unlocked.
 
 Command list cross-checked against the manual's (chapter 5, reference/input, gain/time
 constant, display/output, aux I/O, setup, auto functions, data storage, data transfer,
@@ -196,8 +200,10 @@ class SR830(Emulator):
                                f"({drive_port!r}), not {self.sine_port!r}")
         self.series_resistance = float(connect.get("series_resistance", 0.0))
         self.aux_ports = {i: connect.get(f"aux_in{i}") for i in range(1, 5)}
-        #: the instrument whose modulation output drives REF IN (external reference, FMOD 0)
-        self.reference_source = connect.get("reference")
+        #: the instrument whose modulation output drives REF IN (external reference, FMOD 0):
+        #: an RF source's pulse modulation, or a laser controller's pulse train (``ref_in`` is
+        #: the older name of the same connection)
+        self.reference_source = connect.get("reference", connect.get("ref_in"))
         self.TERMINATOR = b"\r" if address.upper().startswith("ASRL") else b"\n"
         # filter and noise state (before super().__init__, which calls reset)
         self._t = world.now
@@ -340,7 +346,38 @@ class SR830(Emulator):
         self._out.clear()
         self._out_end = False
 
+    def link(self, emulators: dict) -> None:
+        """The canonical address wired to REF IN (``connect: {reference: <address>}``): its
+        published ``modulation`` signal is the reference (a world connection, sim_backend.links)."""
+        if self.reference_source:
+            from ..benches import canonical
+
+            self.reference_source = canonical(self.reference_source)
+
     # ------------------------------------------------------------------ physics
+    def _external_waveform(self, train) -> tuple[np.ndarray, np.ndarray]:
+        """Input over one cycle of the external (TTL) reference: a laser pulse train
+        ``(t0, period, width, power_on)``.  Phase 0 is the rising edge (``RSLP 1``; manual
+        "Reference Input").  The device's own periodic steady state when it offers one
+        (``periodic_voltage``: thermal lag), else the quasi-static on/off voltage."""
+        world = self.world
+        _t0, period, width, p_on = train
+        k = max(64, 4 * self.settings["harm"] + 4)
+        phases = 2 * np.pi * np.arange(k) / k
+        base = world.drive()
+        periodic = getattr(world.device, "periodic_voltage", None)
+        if periodic is not None:
+            v = np.asarray(periodic(self.input_port, base, period, width, p_on, phases), dtype=float)
+        else:
+            from dataclasses import replace
+            on = replace(base, laser_power=p_on)
+            off = replace(base, laser_power=0.0)
+            v_on, v_off = world.port_voltage(self.input_port, on), world.port_voltage(self.input_port, off)
+            v = np.where(phases < 2 * np.pi * width / period, v_on, v_off)
+        if self.settings["isrc"] >= 2:
+            v = v / world.port_resistance(self.input_port)
+        return phases, v
+
     def _input_waveform(self) -> tuple[np.ndarray, np.ndarray]:
         """Phases and input samples (V, or A in current mode) over one reference cycle."""
         world = self.world
@@ -398,9 +435,18 @@ class SR830(Emulator):
     def _target_now(self) -> complex:
         s = self.settings
         if s["fmod"] == 0:  # external reference: the wired source's modulation, or unlocked
-            return self._external_target()
-            return 0j
-        phases, v = self._input_waveform()
+            mod = self.world.links.read(self.reference_source, "modulation") or {}
+            if "train" not in mod:
+                return self._external_target()
+            # a laser controller's pulse train: the device's periodic response to it
+            train = mod["train"]
+            if train is None or not 1e-3 <= 1.0 / train[1] <= 102000.0:
+                self.lias |= LIA_UNLOCK
+                return 0j
+            s["freq"] = 1.0 / train[1]
+            phases, v = self._external_waveform(train)
+        else:
+            phases, v = self._input_waveform()
         n = s["harm"]
         k = len(phases)
         b = 2.0 / k * float(np.dot(v, np.sin(n * phases)))

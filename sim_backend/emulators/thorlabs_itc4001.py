@@ -21,7 +21,12 @@ Physics (documented assumptions, per emulator config ``laser:``):
   world sees the mean power ``P * width / period`` (what a slow DC meter sees); a digitiser
   wired to this laser as its external trigger (:meth:`pulse_train`, :meth:`set_instantaneous`)
   switches the world between the on and off power while it samples, aligned to the pulse edges.
-  Amplitude modulation (``SOUR:AM``) is stored and likewise seen as its mean (no effect);
+  Amplitude modulation (``SOUR:AM``): internal AM is stored and seen as its mean (no effect);
+  external AM (``SOUR:AM:SOUR EXT``, ``SOUR:AM ON``) gates the light by the signal on MOD IN,
+  a world input (``mod_in``) a function generator sends its output to (a 33522B with
+  ``connect: {mod_out: <this address>}``): its pulse train becomes this laser's train (the
+  published ``modulation``, what a scope's EXT TRIG and a lock-in's REF IN read), TTL levels
+  taken as 100 % depth (assumed); nothing on MOD IN: no light;
 * keylock and interlock: config ``keylock_open: true`` / ``interlock_open: true`` model a
   turned key / an open interlock: ``OUTP ON`` is then refused (-221, the manual's device error
   numbers are not emulated) and ``OUTP:PROT:KEYL:TRIP?`` / ``:INTL:TRIP?`` answer 1.
@@ -59,7 +64,10 @@ class ThorlabsITC4001(Emulator):
         self.keylock_open = bool(cfg.get("keylock_open", False))
         self.interlock_open = bool(cfg.get("interlock_open", False))
         self.pulse_t0 = 0.0
+        #: the signal on MOD IN (``mod_in`` world input): a generator's train or level
+        self.mod_in: dict | None = None
         super().__init__(world, address, cfg)
+        world.links.listen(address, "mod_in", self._on_mod_in)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
@@ -89,9 +97,25 @@ class ThorlabsITC4001(Emulator):
         i = self.drive_current() if current is None else current
         return max(0.0, self.slope * (i - self.threshold))
 
+    def external(self) -> bool:
+        """External modulation (``SOUR:AM:SOUR EXT``, ``SOUR:AM ON``): MOD IN gates the light."""
+        return bool(self.settings["am"]) and self.settings["am_source"] == "EXTERNAL"
+
     def duty(self) -> float:
         s = self.settings
+        if self.external():
+            mod = self.mod_in or {}
+            if mod.get("train") is not None:
+                _t0, period, width = mod["train"]
+                return width / period
+            return float(mod.get("level", 0.0))
         return s["width"] / s["period"] if s["shape"] == "PULSE" else 1.0
+
+    def _on_mod_in(self, state: dict) -> None:
+        """A generator's output on MOD IN changed: ``{"train": (t0, period, width) | None,
+        "level": 0..1}`` (TTL levels: the light fully on or off; assumption: 100 % depth)."""
+        self.mod_in = dict(state)
+        self._apply()
 
     def _apply(self) -> None:
         """The device sees coupling * P (the mean power in QCW)."""
@@ -112,7 +136,12 @@ class ThorlabsITC4001(Emulator):
         """``(t0, period, width, on power at the device)`` of the running QCW train, else None.
         Rising edges are at ``t0 + k period``."""
         s = self.settings
-        if not s["output"] or s["shape"] != "PULSE":
+        if not s["output"]:
+            return None
+        if self.external():
+            train = (self.mod_in or {}).get("train")
+            return None if train is None else (*train, self.optical_power() * self.coupling)
+        if s["shape"] != "PULSE":
             return None
         return (self.pulse_t0, s["period"], s["width"], self.optical_power() * self.coupling)
 

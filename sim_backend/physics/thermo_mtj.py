@@ -72,16 +72,42 @@ def heating_response(t, power_abs, r_f, tau_f, r_s, tau_s, width=math.inf):
     return np.where(t < 0, 0.0, out)
 
 
+def first_order_recurrence(x, a: float, y0: float) -> np.ndarray:
+    """``y_k = a y_{k-1} + x_k`` for k = 0..n-1 with ``y_{-1} = y0`` (vectorised, numpy only).
+
+    In blocks of B samples: ``y_k = a^{k+1} y_{-1} + a^k sum_{j<=k} x_j a^{-j}``, with B small
+    enough that ``a^{-B}`` stays finite (B c <= 600 for a = e^{-c}).
+    """
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    out = np.empty(n)
+    if n == 0:
+        return out
+    if a <= 0.0:
+        out[:] = x
+        return out
+    c = -math.log(a)
+    block = n if c == 0 else max(1, min(n, int(600.0 / c)))
+    j = np.arange(block, dtype=float)
+    grow, decay = np.exp(c * j), np.exp(-c * j)        # a^{-j}, a^{j}
+    prev = float(y0)
+    for s in range(0, n, block):
+        xs = x[s:s + block]
+        m = len(xs)
+        out[s:s + m] = decay[:m] * (a * prev + np.cumsum(xs * grow[:m]))
+        prev = out[s + m - 1]
+    return out
+
+
 def filter_record(theta0, powers, r_th, tau, dt):
     """``theta`` after each of ``len(powers)`` intervals of ``dt`` (exact recurrence, vectorised).
 
     ``theta_{k+1} = a theta_k + (1 - a) R P_k`` with ``a = exp(-dt/tau)``; returns the values at
     the *start* of each interval and the final value.
     """
-    from scipy.signal import lfilter
     a = math.exp(-dt / tau)
     x = (1.0 - a) * r_th * np.asarray(powers, dtype=float)
-    y, _ = lfilter([1.0], [1.0, -a], x, zi=[a * theta0])
+    y = first_order_recurrence(x, a, theta0)
     starts = np.concatenate(([theta0], y[:-1]))
     return starts, float(y[-1])
 
@@ -192,6 +218,7 @@ class ThermoMTJ:
         self.switches = 0
         self.broken = False
         self.t = 0.0
+        self._r_cache: dict = {}
 
     # -------------------------------------------------------------- laws of this device
     @property
@@ -223,6 +250,16 @@ class ThermoMTJ:
         """Junction resistance at bias (TMR(T) and TMR(V), self-consistent ``V = I R``)."""
         if self.broken:
             return self.p.r_short
+        key = (current, temperature, self.m)
+        cache = self._r_cache
+        if key in cache:
+            return cache[key]
+        if len(cache) > 4096:
+            cache.clear()
+        cache[key] = r = self._solve_resistance(current, temperature)
+        return r
+
+    def _solve_resistance(self, current: float, temperature: float) -> float:
         p = self.p
         tmr0 = self.tmr(temperature)
         g_p = 1.0 / p.r_p
@@ -261,25 +298,38 @@ class ThermoMTJ:
         if not self.broken and abs(i * self.resistance_at(i, drive.temperature)) > p.v_breakdown:
             self.broken = True
         p_abs = p.absorptance * float(drive.laser_power)
-        # mean dT over the interval (exact for the exponential approach) for the stochastic rates
+        # exact exponential update of each component and its mean over the interval (for the
+        # stochastic rates); scalar math: this runs once per instrument command
         mean_dt = 0.0
-        for r, tau, th in ((p.r_fast, p.tau_fast, self.theta_f), (p.r_slow, p.tau_slow, self.theta_s)):
+        tf, ts = self.theta_f, self.theta_s
+        for k, (r, tau, th) in enumerate(((p.r_fast, p.tau_fast, tf), (p.r_slow, p.tau_slow, ts))):
             target = r * p_abs
-            mean_dt += target + (th - target) * (tau / dt) * -math.expm1(-dt / tau)
-        self.theta_f = float(heating_step(self.theta_f, p_abs, p.r_fast, p.tau_fast, dt))
-        self.theta_s = float(heating_step(self.theta_s, p_abs, p.r_slow, p.tau_slow, dt))
-        t_j = float(self.junction_temperature(drive.temperature, mean_dt))
+            x = dt / tau
+            decay = math.exp(-x)
+            mean_dt += target + (th - target) * (-math.expm1(-x) / x)
+            if k == 0:
+                self.theta_f = target + (th - target) * decay
+            else:
+                self.theta_s = target + (th - target) * decay
+        t_j = drive.temperature + p.rise_per_gradient * mean_dt
         self.spike_v *= math.exp(-dt / p.spike_tau)
-        rate = float(spike_rate(t_j, i, p.spike_f0, p.spike_energy, p.spike_current))
-        if rate > 0:
-            n = rng.poisson(rate * dt)
+        # the laws of spike_rate / switching_rate, in scalar arithmetic; events with a chance
+        # below 1e-12 in the interval are not drawn (a bias below 1e-12 per command)
+        mu = dt * p.spike_f0 * math.exp(-p.spike_energy * max(0.0, 1.0 - abs(i) / p.spike_current) / (KB * t_j))
+        if mu > 1e-12:
+            n = rng.poisson(mu)
             if n:
                 self.spikes += int(n)
                 # events uniform in the interval; their tails at its end
                 ages = rng.random(n) * dt
                 self.spike_v += self._spike_amp() * float(np.exp(-ages / p.spike_tau).sum())
-        sw = float(switching_rate(t_j, self._h(drive), p.switch_f0, p.switch_energy, p.t_curie))
-        if sw == math.inf or (sw > 0 and rng.random() < -math.expm1(-sw * dt)):
+        h = self._h(drive)
+        if h >= 1.0:
+            p_sw = 1.0
+        else:
+            eb = p.switch_energy * max(0.0, 1.0 - t_j / p.t_curie)
+            p_sw = -math.expm1(-dt * p.switch_f0 * math.exp(-eb * max(0.0, 1.0 - h) ** 2 / (KB * t_j)))
+        if p_sw >= 1.0 or (p_sw > 1e-12 and rng.random() < p_sw):
             self.m = -self.m
             self.switches += 1
         self.t += dt
@@ -337,9 +387,8 @@ class ThermoMTJ:
                 rate = spike_rate(t_j[:m], i, p.spike_f0, p.spike_energy, p.spike_current)
                 counts = rng.poisson(rate * dt)
                 a = math.exp(-dt / p.spike_tau)
-                from scipy.signal import lfilter
                 kicks = self._spike_amp() * counts.astype(float)
-                tail, _ = lfilter([1.0], [1.0, -a], kicks, zi=[a * self.spike_v])
+                tail = first_order_recurrence(kicks, a, self.spike_v)
                 tail_start = np.concatenate(([self.spike_v], tail[:-1]))
                 out[start:start + m] = v_base + laser_voltage(d_t[:m], i, s, b1, b3) + tail_start
                 self.spikes += int(counts.sum())

@@ -32,10 +32,10 @@ def test_transcript_and_scaling():
     assert driver.acquire((2,)) is True
     t, v = driver.read_waveform(2)
     assert inner.written == [
-        ":CHAN2:DISP ON", ":CHAN2:IMP ONEM", ":CHAN2:SCAL 0.05", ":CHAN2:OFFS 0.2", ":TIM:REF CENT",
-        ":TIM:SCAL 1e-06", ":TIM:POS 0", ":TRIG:MODE EDGE", ":TRIG:EDGE:SOUR EXT", ":TRIG:EDGE:LEV 0.1",
-        ":TRIG:EDGE:SLOP NEG", ":DIGitize CHAN2", ":TER?", ":WAV:SOUR CHAN2", ":WAV:FORM WORD",
-        ":WAV:BYT MSBF", ":WAV:UNS ON", ":WAV:PRE?", ":WAV:DATA? <H,MSB>",
+        ":CHAN2:DISP ON;:CHAN2:IMP ONEM;:CHAN2:SCAL 0.05;:CHAN2:OFFS 0.2;:TIM:REF CENT;"
+        ":TIM:SCAL 1e-06;:TIM:POS 0;:TRIG:MODE EDGE;:TRIG:EDGE:SOUR EXT;:TRIG:EDGE:LEV 0.1;"
+        ":TRIG:EDGE:SLOP NEG", ":DIGitize CHAN2", ":TER?",
+        ":WAV:SOUR CHAN2;:WAV:FORM WORD;:WAV:BYT MSBF;:WAV:UNS ON", ":WAV:PRE?", ":WAV:DATA? <H,MSB>",
     ]
     assert t == pytest.approx([-1.5e-6, -0.5e-6, 0.5e-6])
     assert v == pytest.approx([0.2, 0.2 + 0.256, 0.2 - 0.256])

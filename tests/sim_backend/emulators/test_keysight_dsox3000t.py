@@ -47,18 +47,22 @@ def test_ext_trigger_on_laser_pulses_is_edge_aligned(bench):
     laser.write("OUTP ON")
     emu = rm.visalib.emulator(LASER)
     t0, period, width, p_on = emu.pulse_train()
-    seen = []
-    real = world.set_laser
-    world.set_laser = lambda name, p: (seen.append((world.now, p)), real(name, p))
+    calls = []
+    real = world.device.voltage_record                # the thermo_mtj device integrates records
+    world.device.voltage_record = lambda port, drive, powers, dt, rng: (
+        calls.append((world.now, np.array(powers), dt)), real(port, drive, powers, dt, rng))[1]
     scope.write(":TIM:SCAL 5e-5;:TRIG:EDGE:SOUR EXT;:TRIG:EDGE:LEV 1;:WAV:POIN 1000")
     scope.write(":DIG CHAN1")
     assert scope.query(":TER?") == "+1"
-    on = [t for t, p in seen if p and p == pytest.approx(p_on)]
-    assert len(on) == 1
-    # the laser turns on at the trigger (t = 0 of the record, 5 div from its start) on an edge
-    assert ((on[0] - t0) / period) % 1 == pytest.approx(0.0, abs=1e-3) or \
-        ((on[0] - t0) / period) % 1 == pytest.approx(1.0, abs=1e-3)
-    assert world.laser_power == pytest.approx(p_on * 0.1)             # back to the mean after
+    start, powers, dt = calls[-1]                     # the record (earlier calls: the wait)
+    on = np.nonzero(powers > 0.5 * p_on)[0]
+    # the laser turns on at the trigger (t = 0 of the record, 5 div from its start) on an edge,
+    # stays on for the pulse width, and the wait before it saw the pulse train too
+    assert on[0] == 500 and len(on) == round(width / dt)
+    phase = ((start + on[0] * dt - t0) / period) % 1
+    assert phase == pytest.approx(0.0, abs=1e-6) or phase == pytest.approx(1.0, abs=1e-6)
+    assert len(calls) >= 2 and calls[-2][1].max() == pytest.approx(p_on)
+    assert world.laser_power == pytest.approx(p_on * 0.1)             # the mean between actions
 
 
 def test_refusals(bench):

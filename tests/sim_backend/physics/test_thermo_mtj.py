@@ -165,3 +165,12 @@ def test_tms_ratio_and_breakdown():
     dev = quiet()
     dev.evolve(1e-6, drive(current=5e-3), np.random.default_rng(0))   # 1.5 V > 1.2 V
     assert dev.broken and dev.resistance("junction") == dev.p.r_short
+
+
+def test_first_order_recurrence_matches_scipy_lfilter():
+    from scipy.signal import lfilter
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(3000)
+    for a in (0.0, 0.2, 0.97, 0.999999, 1.0):
+        ref, _ = lfilter([1.0], [1.0, -a], x, zi=[a * 0.4])
+        np.testing.assert_allclose(tm.first_order_recurrence(x, a, 0.4), ref, atol=1e-10)

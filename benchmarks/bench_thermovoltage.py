@@ -1,0 +1,97 @@
+"""Laser-pulse thermovoltage benchmarks on the simulated thermo-mtj bench, in one run:
+
+1. waveform transfer of one 10k-point record through ``@spinbench``: our DSOX3000T driver
+   (``read_waveform``: WORD block + preamble), a raw pyvisa ``query_binary_values`` of the same
+   block (the floor: no driver), and the stock pymeasure ``KeysightDSOX1102G.waveform_data``
+   (ASCII, the peer a user without our driver would have).  Target: >= 200 traces/s for ours.
+2. the full thermovoltage map (2 states x 21 biases x 5 powers, 16 averaged traces each, the
+   protocol's defaults) through the runner.  Target: < 30 s.
+
+    python benchmarks/bench_thermovoltage.py [-n 300] [--skip-map]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+SCOPE = "USB0::0x2A8D::0x1770::MY12345678::INSTR"
+
+
+def transfer(n: int) -> dict[str, float]:
+    from spinbench.instruments.bench import Bench
+
+    rates = {}
+    with Bench.load("thermo-mtj").open() as lab:
+        scope = lab.role("scope")
+        scope.configure(1, 0.05, 1e-4, 0.0, trigger_source="line")
+        scope.set_record_length(10_000)
+        scope.acquire((1,))
+        t, v = scope.read_waveform(1)
+        assert len(v) == 10_000, len(v)
+        start = time.perf_counter()
+        for _ in range(n):
+            scope.read_waveform(1)
+        rates["spinbench driver (WORD + preamble)"] = n / (time.perf_counter() - start)
+
+        raw = scope.resource
+        raw.write(":WAV:FORM BYTE")
+        start = time.perf_counter()
+        for _ in range(n):
+            raw.query_binary_values(":WAV:DATA?", datatype="B", container=np.array)
+        rates["raw pyvisa BYTE block (floor)"] = n / (time.perf_counter() - start)
+
+        stock = scope._inner                      # pymeasure KeysightDSOX1102G on the same session
+        m = max(3, n // 20)
+        start = time.perf_counter()
+        for _ in range(m):
+            data = stock.waveform_data
+        rates["stock pymeasure waveform_data (ASCII)"] = m / (time.perf_counter() - start)
+        assert len(data) == 10_000, len(data)
+    return rates
+
+
+def full_map() -> tuple[float, int]:
+    from spinbench.instruments.bench import Bench
+    from spinbench.protocols.runner import run
+    from spinbench.protocols.thermovoltage import ThermovoltageMap
+
+    with tempfile.TemporaryDirectory() as out:
+        bench = Bench.load("thermo-mtj")
+        start = time.perf_counter()
+        result = run(ThermovoltageMap(), bench, {}, out_dir=out, progress=False)
+        return time.perf_counter() - start, result.n_points
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=300, help="transfers per path")
+    ap.add_argument("--skip-map", action="store_true")
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)
+    import warnings
+    warnings.filterwarnings("ignore")
+    rates = transfer(args.n)
+    ours = rates["spinbench driver (WORD + preamble)"]
+    print("10k-point waveform transfer through @spinbench (traces/s):")
+    for name, rate in rates.items():
+        print(f"  {name:40s} {rate:9.1f}   ours/this = {ours / rate:5.2f}")
+    print(f"  target >= 200 traces/s: {'met' if ours >= 200 else 'NOT met'}")
+    if not args.skip_map:
+        seconds, points = full_map()
+        print(f"full thermovoltage map (2 states x 21 biases x 5 powers, 16 averages): {points} points "
+              f"in {seconds:.1f} s ({1e3 * seconds / points:.0f} ms/point); target < 30 s: "
+              f"{'met' if seconds < 30 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
