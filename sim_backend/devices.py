@@ -30,9 +30,13 @@ class Drive:
     temperature: float = 300.0
     #: laser power incident on the device (W)
     laser_power: float = 0.0
-    #: RF drive frequency (Hz) and power delivered to the device port (dBm)
+    #: RF drive frequency (Hz) and power delivered to the device port (dBm): the strongest tone
+    #: of :attr:`rf_tones` (kept for single-tone device models)
     rf_frequency: float = 0.0
     rf_power_dbm: float = -math.inf
+    #: every RF tone on the device's RF line, after the line's attenuation to this device:
+    #: ``(frequency_Hz, power_dBm_at_port, phase_rad)``, sorted by frequency then power
+    rf_tones: tuple[tuple[float, float, float], ...] = ()
 
 
 @runtime_checkable

@@ -90,7 +90,7 @@ class SimWorld:
         self.coils: dict[str, Coil] = dict(coils or {})
         self.sources: dict[str, tuple[str, float]] = {}  # source name -> (port, amps)
         self.lasers: dict[str, float] = {}               # laser name -> power on the device (W)
-        self.rf_sources: dict[str, tuple[float, float]] = {}  # RF source -> (Hz, dBm at the device)
+        self.rf_sources: dict[str, tuple[float, float, float]] = {}  # RF source -> (Hz, dBm at the device, rad)
         self.log: deque[CommandRecord] = deque(maxlen=log_size)
         self._checkpoint: int | None = None
         #: the present Drive, rebuilt only after a change of sources, coils, light, RF or
@@ -174,13 +174,14 @@ class SimWorld:
             port = self.drive_port
             cached = Drive(current=sum(a for p, a in self.sources.values() if p == port),
                            field=field, temperature=self.temperature,
-                           laser_power=self.laser_power, rf_frequency=rf_f, rf_power_dbm=rf_p)
+                           laser_power=self.laser_power, rf_frequency=rf_f, rf_power_dbm=rf_p,
+                           rf_tones=self.rf_tones)
             self._drive_cache, self._drive_temperature = cached, self.temperature
         if current is None:
             return cached
         return Drive(current=current, field=cached.field, temperature=cached.temperature,
                      laser_power=cached.laser_power, rf_frequency=cached.rf_frequency,
-                     rf_power_dbm=cached.rf_power_dbm)
+                     rf_power_dbm=cached.rf_power_dbm, rf_tones=cached.rf_tones)
 
     @property
     def drive_port(self) -> str:
@@ -201,12 +202,13 @@ class SimWorld:
     def laser_power(self) -> float:
         return sum(self.lasers.values())
 
-    def set_rf(self, name: str, frequency_Hz: float, power_dBm: float | None) -> None:
+    def set_rf(self, name: str, frequency_Hz: float, power_dBm: float | None,
+               phase_rad: float = 0.0) -> None:
         """An RF source's tone delivered to the device's RF port (``None``: output off)."""
         if power_dBm is None:
             self.rf_sources.pop(name, None)
         else:
-            self.rf_sources[name] = (float(frequency_Hz), float(power_dBm))
+            self.rf_sources[name] = (float(frequency_Hz), float(power_dBm), float(phase_rad))
         self._drive_cache = None
 
     @property
@@ -214,7 +216,13 @@ class SimWorld:
         """The strongest RF tone at the device: (Hz, dBm); (0, -inf) when none."""
         if not self.rf_sources:
             return (0.0, -math.inf)
-        return max(self.rf_sources.values(), key=lambda fp: fp[1])
+        f, p, _ = max(self.rf_sources.values(), key=lambda fpp: fpp[1])
+        return (f, p)
+
+    @property
+    def rf_tones(self) -> tuple[tuple[float, float, float], ...]:
+        """Every RF tone at the device, ``(Hz, dBm, rad)``, sorted (frequency, power)."""
+        return tuple(sorted(self.rf_sources.values()))
 
     def port_voltage(self, port: str, drive: Drive | None = None) -> float:
         """Noise-free voltage at ``port`` under ``drive`` (default: the present one)."""

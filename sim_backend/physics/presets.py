@@ -18,6 +18,7 @@ model              class / parameters                     notes
                                                           phenomenological), ``synapse_orange_peel``
                                                           and ``synapse_idmi`` (real effective
                                                           in-plane fields from the stack)
+``thermo_mtj``     ThermoMTJ / ThermoMtjParams            laser-heated MTJ, TMS + bias terms, spikes
 =================  =====================================  =========================================
 
 Parameter sets without a device adapter yet: :class:`InPlaneMtjParams` (RF / spin-torque
@@ -282,6 +283,11 @@ def _grain_hallbar(params: dict):
     return GrainHallBar(_apply(GrainHallBarParams(), params))
 
 
+def _thermo_mtj(params: dict):
+    from .thermo_mtj import ThermoMTJ, ThermoMtjParams
+    return ThermoMTJ(_apply(ThermoMtjParams(), params))
+
+
 def _tilted_synapse(params: dict):
     from .adapters import GrainHallBar
     return GrainHallBar(_apply(GrainHallBarParams(tilt_deg=15.0), params))
@@ -304,6 +310,7 @@ PRESETS = {
     "pmtj": _pmtj,
     "grain_hallbar": _grain_hallbar,
     "tilted_synapse": _tilted_synapse,
+    "thermo_mtj": _thermo_mtj,
 }
 
 

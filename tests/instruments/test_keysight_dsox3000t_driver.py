@@ -62,4 +62,4 @@ def test_dc_bias_shows_i_times_r_on_the_sim_bench():
         t, v = scope.read_waveform(1)
         assert len(t) == 1000 and t[-1] - t[0] == pytest.approx(20e-6 * 999 / 1000)
         lsb = 10 * 0.05 / 256                                   # 8-bit ADC over 10 divisions
-        assert np.mean(v) == pytest.approx(2e-4 * 1500.0, abs=lsb)
+        assert np.mean(v) == pytest.approx(2e-4 * 300.0, abs=lsb)     # I R_P of the thermo_mtj preset

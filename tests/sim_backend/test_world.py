@@ -100,3 +100,17 @@ def test_builtin_benches_and_bad_bench(tmp_path):
     bad.write_text("sim: [unclosed\n")
     with pytest.raises(SimBenchError, match="not valid YAML"):
         build(str(bad))
+
+
+def test_every_rf_tone_reaches_the_device_and_the_strongest_stays_the_legacy_tone():
+    w = world()
+    assert w.drive().rf_tones == () and w.drive().rf_power_dbm == -math.inf
+    w.set_rf("gen1", 4.0e9, -20.0)
+    w.set_rf("gen2", 6.5e9, -10.0, phase_rad=0.5)
+    d = w.drive()
+    assert d.rf_tones == ((4.0e9, -20.0, 0.0), (6.5e9, -10.0, 0.5))
+    assert (d.rf_frequency, d.rf_power_dbm) == (6.5e9, -10.0)
+    assert w.drive(current=1e-3).rf_tones == d.rf_tones
+    w.set_rf("gen2", 6.5e9, None)
+    assert w.drive().rf_tones == ((4.0e9, -20.0, 0.0),)
+    assert (w.drive().rf_frequency, w.drive().rf_power_dbm) == (4.0e9, -20.0)

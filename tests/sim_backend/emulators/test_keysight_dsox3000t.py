@@ -22,7 +22,7 @@ def bench():
 
 def test_dc_bias_record_time_axis_and_scaling(bench):
     rm, scope, source, world = bench
-    source.write("SOUR:CURR:COMP 5;:SOUR:CURR 1e-4;:OUTP ON")         # I R = 0.15 V on the channel
+    source.write("SOUR:CURR:COMP 5;:SOUR:CURR 1e-4;:OUTP ON")         # I R_P = 0.03 V on the MTJ
     scope.write(":CHAN1:SCAL 0.02;:CHAN1:OFFS 0.1;:TIM:SCAL 1e-5;:TIM:POS 2e-6;:WAV:POIN 500")
     t_before = world.now
     scope.write(":DIG CHAN1")
@@ -36,7 +36,7 @@ def test_dc_bias_record_time_axis_and_scaling(bench):
         assert pre[4] == pytest.approx(10 * 1e-5 / 500) and pre[5] == pytest.approx(2e-6 - 5e-5)
         volts = (codes - pre[9]) * pre[7] + pre[8]
         lsb = 10 * 0.02 / 2 ** lsb_bits
-        assert np.mean(volts) == pytest.approx(0.15, abs=lsb)
+        assert np.mean(volts) == pytest.approx(1e-4 * 300.0, abs=lsb)
     assert scope.query(":TER?") in ("+0", "+1")
 
 
