@@ -11,6 +11,7 @@ import yaml
 
 from .devices import make_device
 from .emulators import make_emulator
+from .netlist import NetlistError, parse_lines
 from .scpi import Emulator
 from .world import Coil, SimWorld
 
@@ -69,14 +70,8 @@ def build(name_or_path: str, seed: int | None = None) -> SimBench:
     """Build the world and one emulator per address of a bench file's ``sim:`` section."""
     path, spec = load_spec(name_or_path)
     sim = spec["sim"]
-    dev = sim.get("device") or {}
-    if "model" not in dev:
-        raise SimBenchError(f"{path}: sim.device.model is required")
-    try:
-        device = make_device(dev["model"], dev.get("params") or {})
-    except (KeyError, TypeError) as exc:
-        raise SimBenchError(f"{path}: sim.device: {exc}") from None
-    coils = {}
+    devices = _devices(path, sim)
+    coils, reach = {}, {}
     for name, c in (sim.get("magnets") or {}).items():
         try:
             axis = np.asarray(c.get("axis", [0, 0, 1]), dtype=float)
@@ -84,17 +79,42 @@ def build(name_or_path: str, seed: int | None = None) -> SimBench:
             coils[name] = Coil(axis=axis, tesla_per_amp=float(c["tesla_per_amp"]),
                                inductance=float(c.get("inductance", 0.5)),
                                resistance=float(c.get("resistance", 2.0)))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SimBenchError(f"{path}: sim.magnets.{name}: needs axis (3 numbers) and tesla_per_amp ({exc})") from None
-    world = SimWorld(device, seed=int(sim.get("seed", 0) if seed is None else seed),
-                     temperature=float(sim.get("temperature", 300.0)),
-                     clock=str(sim.get("clock", "virtual")), coils=coils)
+        reaches = c.get("reaches")
+        if reaches is not None:
+            gains = {str(d): 1.0 for d in reaches} if isinstance(reaches, (list, tuple)) else reaches
+            if not isinstance(gains, dict):
+                raise SimBenchError(f"{path}: sim.magnets.{name}.reaches: a list of devices or "
+                                    f"{{device: gain}} (devices: {', '.join(devices)})")
+            for d, g in gains.items():
+                if d not in devices:
+                    raise SimBenchError(f"{path}: sim.magnets.{name}.reaches: unknown device {d!r}; "
+                                        f"devices: {', '.join(devices)}")
+                reach.setdefault(d, {})[name] = float(g)
+    # a device no 'reaches' names is reached by every coil that declares no 'reaches'
+    open_coils = [n for n, c in (sim.get("magnets") or {}).items() if c.get("reaches") is None]
+    if reach:
+        for d in devices:
+            gains = reach.setdefault(d, {})
+            for n in open_coils:
+                gains.setdefault(n, 1.0)
+    try:
+        lines = parse_lines(sim.get("lines"), devices)
+        world = SimWorld(devices, seed=int(sim.get("seed", 0) if seed is None else seed),
+                         temperature=float(sim.get("temperature", 300.0)),
+                         clock=str(sim.get("clock", "virtual")), coils=coils, lines=lines,
+                         reach=reach or None)
+    except NetlistError as exc:
+        raise SimBenchError(f"{path}: sim: {exc}") from None
     bench = SimBench(path, spec, world)
     for address, cfg in (sim.get("instruments") or {}).items():
         if not isinstance(cfg, dict) or "model" not in cfg:
             raise SimBenchError(f"{path}: sim.instruments.{address}: needs 'model'")
         try:
             bench.emulators[canonical(address)] = make_emulator(cfg["model"], world, canonical(address), cfg)
+        except NetlistError as exc:
+            raise SimBenchError(f"{path}: sim.instruments.{address}: {exc}") from None
         except KeyError as exc:
             raise SimBenchError(f"{path}: sim.instruments.{address}: {exc.args[0]}") from None
     for emu in bench.emulators.values():
@@ -102,6 +122,31 @@ def build(name_or_path: str, seed: int | None = None) -> SimBench:
         if callable(link):
             link(bench.emulators)
     return bench
+
+
+def _devices(path: Path, sim: dict[str, Any]) -> dict[str, Any]:
+    """``sim.devices: {NAME: {model, params}}``, or the one ``sim.device`` (named ``dut``)."""
+    if "devices" in sim and "device" in sim:
+        raise SimBenchError(f"{path}: sim: give either 'device' (one) or 'devices' (named), not both")
+    if "devices" in sim:
+        specs = sim["devices"]
+        if not isinstance(specs, dict) or not specs:
+            raise SimBenchError(f"{path}: sim.devices: a mapping NAME -> {{model, params}}")
+        where = {n: f"sim.devices.{n}" for n in specs}
+    else:
+        specs, where = {"dut": sim.get("device") or {}}, {"dut": "sim.device"}
+    devices = {}
+    for name, dev in specs.items():
+        name = str(name)
+        if "." in name:
+            raise SimBenchError(f"{path}: {where[name]}: a device name may not contain '.'")
+        if not isinstance(dev, dict) or "model" not in dev:
+            raise SimBenchError(f"{path}: {where[name]}.model is required")
+        try:
+            devices[name] = make_device(dev["model"], dev.get("params") or {})
+        except (KeyError, TypeError) as exc:
+            raise SimBenchError(f"{path}: {where[name]}: {exc}") from None
+    return devices
 
 
 def canonical(address: str) -> str:

@@ -1,8 +1,9 @@
 """SimWorld: the one physical world all emulators of a simulated bench act on (contracts §3).
 
-Instruments couple only through it: current sources drive the device's ports, voltmeters read
+Instruments couple only through it: current sources drive the devices' ports, voltmeters read
 port voltages with Johnson noise of the measurement bandwidth, magnet supplies drive coils
-whose field the device and the gaussmeter see.  Time is a virtual clock that only instrument
+whose field the devices and the gaussmeter see.  A world holds one or several named devices
+wired by a netlist (:mod:`sim_backend.netlist`): each device has its own :class:`Drive`.  Time is a virtual clock that only instrument
 actions advance, so a simulated hour of measurement takes seconds and is reproducible.
 """
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from .devices import KB, DeviceModel, Drive
+from .netlist import Line, NetlistError, Terminal, drive_port, resolve
 
 
 class VirtualClock:
@@ -75,30 +77,68 @@ class CommandRecord:
 
 
 class SimWorld:
-    """Clock, device, coils, sources and the seeded random stream of one simulated bench."""
+    """Clock, devices, coils, sources and the seeded random stream of one simulated bench.
+
+    ``device`` is one :class:`DeviceModel` (named ``dut``) or a dict name -> model (the first is
+    the one bare port names address); ``lines`` the netlist's lines; ``reach`` per device the
+    gain of each coil's field at it (default: every coil, gain 1).
+    """
 
     #: largest field change (T) over which the device is evolved with a constant field
     FIELD_STEP = 0.5e-3
 
-    def __init__(self, device: DeviceModel, *, seed: int = 0, temperature: float = 300.0,
-                 clock: str = "virtual", coils: dict[str, Coil] | None = None, log_size: int = 200_000):
-        self.device = device
+    def __init__(self, device: DeviceModel | dict[str, DeviceModel], *, seed: int = 0,
+                 temperature: float = 300.0, clock: str = "virtual", coils: dict[str, Coil] | None = None,
+                 lines: dict[str, Line] | None = None, reach: dict[str, dict[str, float]] | None = None,
+                 log_size: int = 200_000):
+        self.devices: dict[str, DeviceModel] = dict(device) if isinstance(device, dict) else {"dut": device}
+        if not self.devices:
+            raise NetlistError("a sim world needs at least one device")
+        self._first = next(iter(self.devices))
+        self.device = self.devices[self._first]
+        self.lines: dict[str, Line] = dict(lines or {})
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
         self.temperature = float(temperature)
         self.clock = VirtualClock(clock)
         self.coils: dict[str, Coil] = dict(coils or {})
-        self.sources: dict[str, tuple[str, float]] = {}  # source name -> (port, amps)
-        self.lasers: dict[str, float] = {}               # laser name -> power on the device (W)
-        self.rf_sources: dict[str, tuple[float, float, float]] = {}  # RF source -> (Hz, dBm at the device, rad)
+        for dev, gains in (reach or {}).items():
+            if dev not in self.devices:
+                raise NetlistError(f"magnet reach: unknown device {dev!r}; devices: {', '.join(self.devices)}")
+            for coil in gains:
+                self._coil(coil)
+        #: device -> ((coil, gain), ...): the coils whose field reaches it
+        self._reach = {d: tuple((c, float((reach or {}).get(d, {}).get(c, 1.0 if d not in (reach or {}) else 0.0)))
+                                for c in self.coils) for d in self.devices}
+        self.sources: dict[str, tuple[str, float]] = {}  # source name -> (terminal, amps)
+        self.lasers: dict[str, float] = {}               # laser name -> optical power (W)
+        self._laser_port: dict[str, str | None] = {}
+        self.rf_sources: dict[str, tuple[float, float, float]] = {}  # RF source -> (Hz, dBm, rad)
+        self._rf_port: dict[str, str | None] = {}
         self.log: deque[CommandRecord] = deque(maxlen=log_size)
         self._checkpoint: int | None = None
-        #: the present Drive, rebuilt only after a change of sources, coils, light, RF or
-        #: temperature (the mutators below reset it); shared, with a read-only field array
-        self._drive_cache: Drive | None = None
+        self._terminals: dict[tuple[str, bool], Terminal] = {}
+        #: devices on a parallel line: their current share depends on the state (not cached)
+        self._uncached = {d for ln in self.lines.values() if ln.connection == "parallel" for d in ln.devices}
+        #: the present Drive of each device, rebuilt only after a change of sources, coils,
+        #: light, RF or temperature (the mutators set it to None); shared: treat as frozen
+        self._drive_cache: dict[str, Drive] | None = None
         self._drive_temperature = self.temperature
-        #: the coils' field, rebuilt only when a coil current may have changed
-        self._field_cache: np.ndarray | None = None
+        #: the coils' field at each device, rebuilt only when a coil current may have changed
+        self._field_cache: dict[str, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ netlist
+    def terminal(self, port: str, *, signal: bool = False) -> Terminal:
+        """What the terminal name ``port`` reaches (:func:`sim_backend.netlist.resolve`)."""
+        key = (port, signal)
+        term = self._terminals.get(key)
+        if term is None:
+            term = self._terminals[key] = resolve(port, self.devices, self.lines, signal=signal)
+        return term
+
+    def check_port(self, port: str) -> None:
+        """Raise a :class:`NetlistError` naming the allowed terminals if ``port`` reaches nothing."""
+        self.terminal(port)
 
     # ------------------------------------------------------------------ time
     @property
@@ -106,7 +146,7 @@ class SimWorld:
         return self.clock.now
 
     def advance(self, dt: float) -> None:
-        """Evolve the device and the coils for ``dt`` seconds under the present drive."""
+        """Evolve the devices and the coils for ``dt`` seconds under the present drive."""
         dt = float(dt)
         if self.clock.mode != "virtual":
             dt += self.clock.sync()
@@ -116,14 +156,19 @@ class SimWorld:
             if c.current != c.setpoint:
                 self._advance_ramping(dt)
                 return
-        # coils settled: one device step under the (cached) present drive
-        self.device.evolve(dt, self.drive(), self.rng)
+        # coils settled: one step of each device under its (cached) present drive
+        if len(self.devices) == 1:
+            self.device.evolve(dt, self.drive(), self.rng)
+        else:
+            for name, dev in self.devices.items():
+                dev.evolve(dt, self._drive_of(name), self.rng)
         self.clock.now += dt
 
     def steady(self) -> bool:
-        """Whether :meth:`advance` is one device step under the present drive (virtual clock,
-        every coil at its set point): what batched fast paths of emulators require."""
-        if self.clock.mode != "virtual":
+        """Whether :meth:`advance` is one step of the one device under the present drive
+        (virtual clock, every coil at its set point, one device): what batched fast paths of
+        emulators require."""
+        if self.clock.mode != "virtual" or len(self.devices) != 1:
             return False
         for c in self.coils.values():
             if c.current != c.setpoint:
@@ -131,12 +176,13 @@ class SimWorld:
         return True
 
     def drive_with_source(self, name: str, port: str, amps: float) -> Drive:
-        """The drive :meth:`drive` would return after ``set_source(name, port, amps)``, without
-        changing the sources (the same sum in the same order, so the same current)."""
+        """The drive :meth:`drive` would return for the device at ``port`` after
+        ``set_source(name, port, amps)``, without changing the sources (the same sum in the
+        same order, so the same current)."""
         sources = dict(self.sources)
         sources[name] = (port, float(amps))
-        dport = self.drive_port
-        return self.drive(current=sum(a for p, a in sources.values() if p == dport))
+        dev = self.terminal(port).device
+        return replace(self._drive_of(dev), current=self._current_into(dev, sources))
 
     def _advance_ramping(self, dt: float) -> None:
         """``advance`` while a coil slews: steps over which the field changes <= FIELD_STEP."""
@@ -145,98 +191,205 @@ class SimWorld:
         rate = max(abs(c.tesla_per_amp) * (c.voltage_limit / c.inductance) for c in moving)
         nsteps = min(max(1, math.ceil(rate * dt / self.FIELD_STEP)), 100_000)
         h = dt / nsteps
+        devices = self.devices.items()
         for _ in range(nsteps):
             for c in moving:
                 c.step(h)
             self._drive_cache = self._field_cache = None
-            self.device.evolve(h, self.drive(), self.rng)
+            for name, dev in devices:
+                dev.evolve(h, self._drive_of(name), self.rng)
             if all(c.current == c.setpoint for c in moving):
                 rest = dt - h * (_ + 1)
                 if rest > 0:
-                    self.device.evolve(rest, self.drive(), self.rng)
+                    for name, dev in devices:
+                        dev.evolve(rest, self._drive_of(name), self.rng)
                 break
         self.clock.now += dt
 
     # ------------------------------------------------------------------ drive
-    def drive(self, current: float | None = None) -> Drive:
-        """The present drive; ``current`` overrides the channel current (lock-in phases).
+    def drive(self, current: float | None = None, port: str | None = None) -> Drive:
+        """The present drive of the device at terminal ``port`` (default: the first device);
+        ``current`` overrides its channel current (lock-in phases).
 
         The drive without override is built once per change of sources, coil currents, lasers,
         RF or temperature and then shared: treat it (and its read-only ``field``) as frozen.
         """
-        cached = self._drive_cache
-        if cached is None or self._drive_temperature != self.temperature:
-            field = self._field_cache
-            if field is None:
-                field = self._field_cache = self.field
-                field.flags.writeable = False
-            rf_f, rf_p = self.rf
-            port = self.drive_port
-            cached = Drive(current=sum(a for p, a in self.sources.values() if p == port),
-                           field=field, temperature=self.temperature,
-                           laser_power=self.laser_power, rf_frequency=rf_f, rf_power_dbm=rf_p,
-                           rf_tones=self.rf_tones)
-            self._drive_cache, self._drive_temperature = cached, self.temperature
+        d = self._drive_of(self._first if port is None else self.terminal(port).device)
         if current is None:
-            return cached
-        return Drive(current=current, field=cached.field, temperature=cached.temperature,
-                     laser_power=cached.laser_power, rf_frequency=cached.rf_frequency,
-                     rf_power_dbm=cached.rf_power_dbm, rf_tones=cached.rf_tones)
+            return d
+        return replace(d, current=current)
+
+    def _drive_of(self, name: str) -> Drive:
+        cache = self._drive_cache
+        if cache is None or self._drive_temperature != self.temperature:
+            cache = self._drive_cache = {}
+            self._drive_temperature = self.temperature
+        d = cache.get(name)
+        if d is None:
+            d = self._build_drive(name)
+            if name not in self._uncached:
+                cache[name] = d
+        return d
+
+    def _build_drive(self, name: str) -> Drive:
+        fields = self._field_cache
+        if fields is None:
+            fields = self._field_cache = {}
+        f = fields.get(name)
+        if f is None:
+            f = fields[name] = self.field_at(name)
+            f.flags.writeable = False
+        tones = self.tones_at(name)
+        rf_f, rf_p = _strongest(tones)
+        return Drive(current=self._current_into(name, self.sources), field=f,
+                     temperature=self.temperature, laser_power=self.laser_power_at(name),
+                     rf_frequency=rf_f, rf_power_dbm=rf_p, rf_tones=tones)
+
+    def _current_into(self, name: str, sources: dict[str, tuple[str, float]]) -> float:
+        """The current through device ``name``'s drive port from ``sources`` (summed in order)."""
+        dport = drive_port(self.devices[name])
+        member = (name, dport)
+        total = 0
+        for port, amps in sources.values():
+            term = self.terminal(port)
+            if term.connection == "parallel":
+                if member in term.members:
+                    g = [1.0 / self.devices[d].resistance(p) for d, p in term.members]
+                    total += amps * g[term.members.index(member)] / sum(g)
+            elif member in term.members:
+                total += amps
+        return total
 
     @property
     def drive_port(self) -> str:
-        """The port whose current drives the device (``device.drive_port``; "channel" by default,
-        "junction" for a two-terminal MTJ)."""
-        return getattr(self.device, "drive_port", "channel")
+        """The port whose current drives the first device (``device.drive_port``; "channel" by
+        default, "junction" for a two-terminal MTJ)."""
+        return drive_port(self.device)
+
+    def field_at(self, name: str) -> np.ndarray:
+        """The field (T) of the coils reaching device ``name``, each times its gain there."""
+        total = np.zeros(3)
+        for coil, gain in self._reach[name]:
+            c = self.coils[coil]
+            if c.current and gain:
+                total += c.axis * (c.tesla_per_amp * c.current * gain)
+        return total
 
     # ------------------------------------------------------------------ light and RF
-    def set_laser(self, name: str, power_W: float | None) -> None:
-        """A laser's optical power on the device (``None`` or 0: off).  Lasers add."""
+    def set_laser(self, name: str, power_W: float | None, port: str | None = None) -> None:
+        """A laser's optical power on the device at ``port`` (default: the first device;
+        ``None`` or 0: off).  Lasers add."""
+        if port is not None:
+            self.terminal(port, signal=True)
         if power_W:
             self.lasers[name] = float(power_W)
+            self._laser_port[name] = port
         else:
             self.lasers.pop(name, None)
         self._drive_cache = None
 
     @property
     def laser_power(self) -> float:
-        return sum(self.lasers.values())
+        return self.laser_power_at(self._first)
+
+    def laser_power_at(self, name: str) -> float:
+        total = 0.0
+        for laser, watts in self.lasers.items():
+            port = self._laser_port.get(laser)
+            if (name == self._first if port is None else
+                    any(d == name for d, _ in self.terminal(port, signal=True).members)):
+                total += watts
+        return total
 
     def set_rf(self, name: str, frequency_Hz: float, power_dBm: float | None,
-               phase_rad: float = 0.0) -> None:
-        """An RF source's tone delivered to the device's RF port (``None``: output off)."""
+               phase_rad: float = 0.0, port: str | None = None) -> None:
+        """An RF source's tone delivered to terminal ``port`` (default: the first device;
+        ``None`` power: output off).  On a line, every device on it gets the tone at the power
+        less its attenuation."""
         if power_dBm is None:
             self.rf_sources.pop(name, None)
         else:
+            if port is not None:
+                self.terminal(port, signal=True)
             self.rf_sources[name] = (float(frequency_Hz), float(power_dBm), float(phase_rad))
+            self._rf_port[name] = port
         self._drive_cache = None
 
     @property
     def rf(self) -> tuple[float, float]:
-        """The strongest RF tone at the device: (Hz, dBm); (0, -inf) when none."""
-        if not self.rf_sources:
-            return (0.0, -math.inf)
-        f, p, _ = max(self.rf_sources.values(), key=lambda fpp: fpp[1])
-        return (f, p)
+        """The strongest RF tone at the first device: (Hz, dBm); (0, -inf) when none."""
+        return _strongest(self.rf_tones)
 
     @property
     def rf_tones(self) -> tuple[tuple[float, float, float], ...]:
-        """Every RF tone at the device, ``(Hz, dBm, rad)``, sorted (frequency, power)."""
-        return tuple(sorted(self.rf_sources.values()))
+        """Every RF tone at the first device, ``(Hz, dBm, rad)``, sorted (frequency, power)."""
+        return self.tones_at(self._first)
 
+    def tones_at(self, name: str) -> tuple[tuple[float, float, float], ...]:
+        """Every RF tone at device ``name`` after its line's attenuation, sorted."""
+        tones = []
+        for src, (f, p, ph) in self.rf_sources.items():
+            port = self._rf_port.get(src)
+            if port is None:
+                if name == self._first:
+                    tones.append((f, p, ph))
+                continue
+            term = self.terminal(port, signal=True)
+            for k, (d, _) in enumerate(term.members):
+                if d == name:
+                    tones.append((f, p - term.loss_db[k] if term.loss_db[k] else p, ph))
+        return tuple(sorted(tones))
+
+    # ------------------------------------------------------------------ readout
     def port_voltage(self, port: str, drive: Drive | None = None) -> float:
-        """Noise-free voltage at ``port`` under ``drive`` (default: the present one)."""
-        return self.device.voltage(port, self.drive() if drive is None else drive)
+        """Noise-free voltage at terminal ``port``: a device port's voltage under ``drive``
+        (default: its present one); a series line's sum; a parallel line's Millman voltage.
+        On a line, ``drive`` gives the line current (``drive.current``)."""
+        term = self.terminal(port)
+        if term.connection == "single":
+            dev, p = term.members[0]
+            return self.devices[dev].voltage(p, self._drive_of(dev) if drive is None else drive)
+        drives = self._line_drives(term, None if drive is None else drive.current)
+        volts = [self.devices[d].voltage(p, dr) for (d, p), dr in zip(term.members, drives)]
+        if term.connection == "series":
+            return math.fsum(volts)
+        g = [1.0 / self.devices[d].resistance(p) for d, p in term.members]
+        return math.fsum(gk * vk for gk, vk in zip(g, volts)) / math.fsum(g)
+
+    def _line_drives(self, term: Terminal, current: float | None) -> list[Drive]:
+        """Each member's drive; with ``current``, the line current replaces theirs (split by
+        conductance on a parallel line)."""
+        drives = [self._drive_of(d) for d, _ in term.members]
+        if current is None:
+            return drives
+        if term.connection == "parallel":
+            g = [1.0 / self.devices[d].resistance(p) for d, p in term.members]
+            gs = sum(g)
+            return [replace(dr, current=current * gk / gs) for dr, gk in zip(drives, g)]
+        return [replace(dr, current=current) for dr in drives]
+
+    def port_resistance(self, port: str) -> float:
+        """Two-terminal resistance at ``port``: series sum, parallel 1/sum(1/R)."""
+        term = self.terminal(port)
+        rs = [self.devices[d].resistance(p) for d, p in term.members]
+        if term.connection == "parallel":
+            return 1.0 / math.fsum(1.0 / r for r in rs)
+        return rs[0] if len(rs) == 1 else math.fsum(rs)
 
     def emission_psd(self, port: str, frequencies: np.ndarray) -> np.ndarray:
-        """Power spectral density (W/Hz) the device delivers from ``port`` into a matched 50 ohm
-        load: its own emission (``device.emission_psd``, e.g. a spin-torque oscillator) plus the
-        available thermal noise power k_B T of a resistive source."""
+        """Power spectral density (W/Hz) the devices deliver from ``port`` into a matched 50 ohm
+        load: their own emission (``device.emission_psd``, e.g. a spin-torque oscillator; on a
+        line each less its attenuation) plus the available thermal noise power k_B T of a
+        resistive source."""
         f = np.asarray(frequencies, dtype=float)
         psd = np.full(f.shape, KB * self.temperature)
-        emit = getattr(self.device, "emission_psd", None)
-        if emit is not None:
-            psd = psd + np.asarray(emit(port, f, self.drive()), dtype=float)
+        term = self.terminal(port, signal=True)
+        for k, (dev, p) in enumerate(term.members):
+            emit = getattr(self.devices[dev], "emission_psd", None)
+            if emit is not None:
+                e = np.asarray(emit(p, f, self._drive_of(dev)), dtype=float)
+                loss = term.loss_db[k] if k < len(term.loss_db) else 0.0
+                psd = psd + (e * 10.0 ** (-loss / 10.0) if loss else e)
         return psd
 
     def sample_voltage(self, port: str, dt: float, n: int, bandwidth: float | None = None) -> np.ndarray:
@@ -244,15 +397,16 @@ class SimWorld:
         goes (a digitiser's record): each sample is the device voltage plus Johnson noise in
         ``bandwidth`` (default the Nyquist band 1/(2 dt))."""
         bw = 1.0 / (2.0 * dt) if bandwidth is None else bandwidth
-        sigma = math.sqrt(4 * KB * self.temperature * self.device.resistance(port) * bw)
+        sigma = math.sqrt(4 * KB * self.temperature * self.port_resistance(port) * bw)
         out = np.empty(int(n))
         for k in range(int(n)):
-            out[k] = self.device.voltage(port, self.drive())
+            out[k] = self.port_voltage(port)
             self.advance(dt)
         return out + sigma * self.rng.standard_normal(out.shape)
 
     @property
     def field(self) -> np.ndarray:
+        """The coils' field (T) at unit gain: what a field probe at the sample sees."""
         total = np.zeros(3)
         for c in self.coils.values():
             if c.current:
@@ -260,9 +414,11 @@ class SimWorld:
         return total
 
     def set_source(self, name: str, port: str, amps: float) -> None:
-        """A current source's output into a device port (sources on one port add)."""
-        if port not in self.device.ports:
-            raise KeyError(f"{name}: device has no port {port!r}; ports: {', '.join(self.device.ports)}")
+        """A current source's output into terminal ``port`` (sources on one port add)."""
+        try:
+            self.terminal(port)
+        except NetlistError as exc:
+            raise NetlistError(f"{name}: {exc}") from None
         self.sources[name] = (port, float(amps))
         self._drive_cache = None
 
@@ -294,17 +450,13 @@ class SimWorld:
         except KeyError:
             raise KeyError(f"no magnet coil {coil!r} in this sim bench; coils: {', '.join(self.coils) or 'none'}") from None
 
-    # ------------------------------------------------------------------ readout
-    def port_resistance(self, port: str) -> float:
-        return self.device.resistance(port)
-
     def measure_voltage(self, port: str, aperture: float) -> float:
         """Integrate the voltage at ``port`` for ``aperture`` s: mean + Johnson noise in 1/(2 aperture)."""
         aperture = max(float(aperture), 1e-9)
-        v0 = self.device.voltage(port, self.drive())
+        v0 = self.port_voltage(port)
         self.advance(aperture)
-        v1 = self.device.voltage(port, self.drive())
-        r = self.device.resistance(port)
+        v1 = self.port_voltage(port)
+        r = self.port_resistance(port)
         sigma = math.sqrt(4 * KB * self.temperature * r / (2 * aperture))
         return 0.5 * (v0 + v1) + sigma * self.rng.standard_normal()
 
@@ -324,5 +476,16 @@ class SimWorld:
             self.rng = np.random.default_rng([self.seed, int(index)])
 
     def snapshot(self) -> dict[str, Any]:
-        return {"t": self.now, "field": self.field.tolist(), "sources": dict(self.sources),
+        snap = {"t": self.now, "field": self.field.tolist(), "sources": dict(self.sources),
                 "device": self.device.state()}
+        if len(self.devices) > 1:
+            snap["devices"] = {n: d.state() for n, d in self.devices.items()}
+        return snap
+
+
+def _strongest(tones: tuple[tuple[float, float, float], ...]) -> tuple[float, float]:
+    """(Hz, dBm) of the strongest tone; (0, -inf) when none."""
+    if not tones:
+        return (0.0, -math.inf)
+    f, p, _ = max(tones, key=lambda t: t[1])
+    return (f, p)

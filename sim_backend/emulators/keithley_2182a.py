@@ -73,6 +73,10 @@ class Keithley2182A(Emulator):
         self.line_frequency = float(cfg.get("line_frequency", 60.0))
         self._serial_out = bytearray()
         self._concurrent = False         #: conversions triggered by a source that moves on
+        for key in ("channel1", "channel2"):
+            port = (cfg.get("connect") or {}).get(key)
+            if port is not None:
+                world.check_port(port)
         super().__init__(world, address, config)
 
     # ------------------------------------------------------------------------ state

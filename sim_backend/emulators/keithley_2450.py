@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, String,
                     system_error_commands)
+from . import keithley_2450_extras as extras
 
 #: ranges (manual: source/measure range tables)
 CURRENT_RANGES = (10e-9, 100e-9, 1e-6, 10e-6, 100e-6, 1e-3, 10e-3, 100e-3, 1.0)
@@ -105,6 +106,8 @@ class Keithley2450(Emulator):
         self.sense_port = connect.get("sense", self.output_port)
         if self.output_port is None:
             raise KeyError("keithley_2450 needs connect: {output: <port>[, sense: <port>]}")
+        world.check_port(self.output_port)
+        world.check_port(self.sense_port)
         self.line_frequency = float(cfg.get("line_frequency", 60.0))
         #: *LANG: active language (changes only at power-up) and the stored one
         self.language = str(cfg.get("language", "SCPI")).upper()
@@ -116,17 +119,20 @@ class Keithley2450(Emulator):
     def reset(self) -> None:
         """``*RST`` defaults (manual: each command's default value)."""
         self.settings.update(source_function="CURRENT", sense_function="VOLT:DC", terminals="FRONT",
-                             output=False, count=1, smode="NORMAL", readback=True)
+                             output=False, count=1, readback=True)
         self.source = {
             "CURRENT": dict(level=0.0, range=1e-6, auto=True, limit=21.0, delay=0.0, delay_auto=True,
-                            readback=True, user=[0.0] * 6, tripped=False),
+                            readback=True, user=[0.0] * 6, tripped=False, smode="NORMAL"),
             "VOLTAGE": dict(level=0.0, range=20e-3, auto=True, limit=105e-6, delay=0.0, delay_auto=True,
-                            readback=True, user=[0.0] * 6, tripped=False),
+                            readback=True, user=[0.0] * 6, tripped=False, smode="NORMAL"),
         }
         self.sense = {
-            "VOLT:DC": dict(range=200.0, auto=True, nplc=1.0, azero=True, rsen=False, user=[0.0] * 6),
-            "CURR:DC": dict(range=1e-4, auto=True, nplc=1.0, azero=True, rsen=False, user=[0.0] * 6),
-            "RES": dict(range=2e5, auto=True, nplc=1.0, azero=True, rsen=False, user=[0.0] * 6),
+            "VOLT:DC": dict(range=200.0, auto=True, nplc=1.0, azero=True, rsen=False, user=[0.0] * 6,
+                            **extras.FILTER_DEFAULTS),
+            "CURR:DC": dict(range=1e-4, auto=True, nplc=1.0, azero=True, rsen=False, user=[0.0] * 6,
+                            **extras.FILTER_DEFAULTS),
+            "RES": dict(range=2e5, auto=True, nplc=1.0, azero=True, rsen=False, user=[0.0] * 6,
+                            **extras.FILTER_DEFAULTS),
         }
         self.buffers = {"DEFBUFFER1": Buffer(100_000), "DEFBUFFER2": Buffer(100_000)}
         self.source_lists: dict[str, list[float]] = {"CURRENT": [], "VOLTAGE": []}
@@ -168,6 +174,10 @@ class Keithley2450(Emulator):
         return 0.05 if fn == "CURRENT" and src["range"] <= 100e-9 else 1e-3
 
     def _measure_one(self) -> Reading:
+        """One reading: conversions through the averaging filter (:mod:`.keithley_2450_extras`)."""
+        return extras.filtered(self, self._conversion)
+
+    def _conversion(self) -> Reading:
         fn = self.settings["sense_function"]
         sen = self.sense[fn]
         aperture = sen["nplc"] / self.line_frequency
@@ -663,9 +673,7 @@ Keithley2450.COMMANDS = [
     Cmd(":INITiate[:IMMediate]", set=Keithley2450.s_initiate, doc="run the trigger model (to completion)"),
     Cmd(":ABORt", set=lambda d, a: None),
     Cmd(":OUTPut[1][:STATe]", set=Keithley2450.s_output, query=lambda d, a: d.settings["output"]),
-    Cmd(":OUTPut[1]:CURRent:SMODe", set=lambda d, a: d.settings.__setitem__(
-        "smode", a.one(Choice(("NORMal", "HIMPedance", "ZERO", "GUARd"))))),
-    Cmd(":OUTPut[1]:VOLTage:SMODe", set=lambda d, a: d.settings.__setitem__(
-        "smode", a.one(Choice(("NORMal", "HIMPedance", "ZERO", "GUARd"))))),
     Cmd(":OUTPut[1]:INTerlock:TRIPped", query=lambda d, a: 0),
+    # averaging filters, output-off states, buffer statistics
+    *extras.extra_rows(),
 ]

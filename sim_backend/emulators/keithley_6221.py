@@ -44,6 +44,7 @@ from ..devices import KB
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
                     String, clear_status_registers, setting, status_preset_command,
                     status_register_commands, system_error_commands)
+from . import keithley_6221_wave as wave
 
 NAN = 9.9e37
 #: source ranges (A); a range sources up to 105 % of its value (the 100 mA range 105 mA)
@@ -96,6 +97,7 @@ class Keithley6221(Emulator):
         self.line_frequency = float(cfg.get("line_frequency", 60.0))
         self.nanovoltmeter = None  #: the 2182A on the RS-232 / Trigger Link, set by link()
         self.last_conversions: list[tuple[float, ...]] = []
+        world.check_port((cfg.get("connect") or {}).get("output", "channel"))
         super().__init__(world, address, config)
 
     def link(self, emulators: dict[str, Emulator]) -> None:
@@ -130,7 +132,10 @@ class Keithley6221(Emulator):
             "trig_outp": "NONE", "arm_sour": "IMMEDIATE", "arm_tim": 0.1, "arm_dir": "ACCEPTOR",
             "arm_ilin": 1, "arm_olin": 2, "arm_outp": "NONE", "disp_enab": True,
             "disp_text_stat": False, "baud": "19200", "beep": True,
+            **wave.DEFAULTS,
         })
+        self.arb_waveforms: dict[int, list[float]] = {}
+        self.wave_running = False
         self.meas_cond = self.meas_event = self.meas_enable = 0
         self.oper_event = self.oper_enable = 0
         self.ques_event = self.ques_enable = 0
@@ -247,7 +252,8 @@ class Keithley6221(Emulator):
 
     def _run(self) -> None:
         self.oper_event |= SWP
-        {"SWE": self._run_sweep, "DELT": self._run_delta, "PDEL": self._run_pulse_delta}[self.armed]()
+        {"SWE": self._run_sweep, "DELT": self._run_delta, "PDEL": self._run_pulse_delta,
+         "WAVE": lambda: wave.run(self)}[self.armed]()
         self.oper_event |= SWPD
 
     # ------------------------------------------------------------------------ sweeps
@@ -913,7 +919,8 @@ COMMANDS: list[Cmd] = [
     setting(f"{_SRC}:PDELta:CSWitch", "pdel_csw", _BOOL),
     Cmd(f"{_SRC}:PDELta:NVPResent", query=lambda d, a: int(d.nanovoltmeter is not None)),
     _armer("PDEL"),
-    # --- SOURce: waveform (6221, SOUR:WAVE...) -- not emulated: -113 Undefined header
+    # --- SOURce: waveform (6221, SOUR:WAVE..., section 6): keithley_6221_wave
+    *wave.wave_rows(_SRC),
     # --- STATus
     *status_register_commands("MEASurement", lambda d: d.meas_cond),
     *status_register_commands("OPERation", _oper_condition),

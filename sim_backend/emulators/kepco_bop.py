@@ -21,7 +21,21 @@ against it):
 * ``OUTP OFF`` programs zero: the BOP is a four-quadrant supply and actively ramps the coil
   down (sinking its energy) instead of opening the circuit.
 
+* ``DIAGnostic:TST?`` (BIT 4886 operator manual 4.3.3, "BOP test") programs the BOP in voltage
+  mode to full-scale positive and then full-scale negative output, then checks the current
+  limit in current mode at the rated current with a 1 V voltage limit, and answers 0 (pass) or
+  the sum of the failed tests' bits (table 4-1).  A connected coil sees those outputs (the
+  manual's caution: disconnect the load first); each step lasts ``SELF_TEST_STEP`` (assumed:
+  the manual gives no duration), after which the previous settings are restored.
+* ``model_name:`` (bench option) selects the rating: ``BOP 20-20M`` (default) or another model
+  of :data:`RATINGS` (pymeasure's stock driver is written for the ``BOP 36-12M``).
+
 Wiring: ``connect: {output: <coil name>}``.
+
+Not emulated (commands of the BIT 4886 command summary that the emulator answers with -113):
+``LIST:*`` (list mode), ``[SOUR:]VOLT/CURR:LIM``, ``:MODE``, ``:TRIG``, ``:PROT``,
+``CAL:*``, ``MEM:*``, ``INIT``/``TRIG`` subsystems, ``STAT:OPER:ENAB/EVEN``, ``STAT:QUES:ENAB``,
+``SYST:SET``, ``SYST:PASS:*``, ``SYST:KLOC``, ``*RCL``/``*SAV``.
 """
 from __future__ import annotations
 
@@ -34,8 +48,15 @@ OPER_CV = 1 << 8   #: regulating voltage
 OPER_CC = 1 << 10  #: regulating current
 
 
+#: model -> (rated volts, rated amps) (BOP data sheets)
+RATINGS: dict[str, tuple[float, float]] = {
+    "BOP 20-20M": (20.0, 20.0), "BOP 36-12M": (36.0, 12.0), "BOP 50-8M": (50.0, 8.0),
+    "BOP 100-4M": (100.0, 4.0), "BOP 20-10M": (20.0, 10.0), "BOP 36-6M": (36.0, 6.0),
+}
+
+
 class KepcoBOP(Emulator):
-    """Kepco BOP 20-20M: ±20 V, ±20 A, one coil."""
+    """Kepco BOP (default the 20-20M: ±20 V, ±20 A), one coil."""
 
     IDN = "KEPCO,BOP 20-20M,E1234,1.82"
     ERROR_QUEUE_DEPTH = 16
@@ -46,8 +67,15 @@ class KepcoBOP(Emulator):
     MEASURE_TIME = 2e-3
     #: read-back noise, fraction of rating (assumed: 16-bit read-back)
     READBACK_NOISE = 2e-5
+    #: duration of each output step of the DIAG:TST? BOP test (s), assumed
+    SELF_TEST_STEP = 0.5
 
     def __init__(self, world, address, config=None):
+        model = str((config or {}).get("model_name", "BOP 20-20M")).upper()
+        if model not in RATINGS:
+            raise KeyError(f"kepco_bop: unknown model_name {model!r}; models: {', '.join(RATINGS)}")
+        self.V_RATED, self.I_RATED = RATINGS[model]
+        self.IDN = f"KEPCO,{model},E1234,1.82"
         super().__init__(world, address, config)
         self.coil = self.connect.get("output")
         if self.coil is None:
@@ -117,28 +145,46 @@ class KepcoBOP(Emulator):
             return OPER_CC if current_limited else OPER_CV
         return OPER_CV
 
+    def _self_test(self, args: Args) -> int:
+        """``DIAG:TST?``: full-scale +V, -V (voltage mode), then rated current with a 1 V limit."""
+        args.none()
+        world, coil = self.world, self.coil
+        r = world.coils[coil].resistance
+        for volts in (self.V_RATED, -self.V_RATED):
+            amps = max(-self.I_RATED, min(self.I_RATED, volts / r))
+            world.set_coil_setpoint(coil, amps, self.V_RATED)
+            world.advance(self.SELF_TEST_STEP)
+        world.set_coil_setpoint(coil, self.I_RATED, 1.0)
+        world.advance(self.SELF_TEST_STEP)
+        self._apply()
+        return 0
+
     def _set_remote(self, args: Args) -> None:
         self.settings["remote"] = args.optional(Boolean(), True)
 
 
-def _level(key: str, rated: float):
+def _level(key: str):
     """Set/query handlers of a programmed level, refused (-222) beyond the rating."""
-    ptype = Numeric(-rated, rated, unit="A" if key == "curr" else "V")
+    unit = "A" if key == "curr" else "V"
+
+    def _ptype(dev: "KepcoBOP") -> Numeric:
+        rated = dev.I_RATED if key == "curr" else dev.V_RATED
+        return Numeric(-rated, rated, unit=unit)
 
     def _set(dev: "KepcoBOP", args: Args) -> None:
-        dev.settings[key] = float(args.one(ptype))
+        dev.settings[key] = float(args.one(_ptype(dev)))
         dev._apply()
 
     def _query(dev: "KepcoBOP", args: Args) -> str:
-        value = args.one(ptype) if args.tokens else dev.settings[key]
+        value = args.one(_ptype(dev)) if args.tokens else dev.settings[key]
         return f"{value:.4E}"
 
     return _set, _query
 
 
 def _cmds() -> list[Cmd]:
-    curr_set, curr_q = _level("curr", KepcoBOP.I_RATED)
-    volt_set, volt_q = _level("volt", KepcoBOP.V_RATED)
+    curr_set, curr_q = _level("curr")
+    volt_set, volt_q = _level("volt")
     return [
         Cmd("OUTPut[:STATe]", set=KepcoBOP._set_output,
             query=lambda d, a: d.settings["output"], doc="B.13/B.14 output on/off (0|1)"),
@@ -151,6 +197,9 @@ def _cmds() -> list[Cmd]:
             doc="VOLT|CURR; query answers 0 (voltage) or 1 (current)"),
         Cmd("MEASure[:SCALar]:CURRent[:DC]", query=KepcoBOP._measure_current, doc="actual output current"),
         Cmd("MEASure[:SCALar]:VOLTage[:DC]", query=KepcoBOP._measure_voltage, doc="actual output voltage"),
+        Cmd("*OPT", query=lambda d, a: str(d.config.get("options", "0")),
+            doc="options query (Kepco appendix A; '0': no reportable option, IEEE 488.2 10.20)"),
+        Cmd("DIAGnostic:TST", query=KepcoBOP._self_test, doc="4.3.3 BOP test: full-scale outputs, 0 = pass"),
         Cmd("STATus:OPERation:CONDition", query=KepcoBOP._oper_condition, doc="CV (bit 8) / CC (bit 10)"),
         Cmd("STATus:QUEStionable[:EVENt]", query=lambda d, a: 0),
         Cmd("SYSTem:REMote", set=KepcoBOP._set_remote, query=lambda d, a: d.settings["remote"],

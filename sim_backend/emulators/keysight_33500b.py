@@ -56,6 +56,7 @@ from typing import Any
 
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
                     system_error_commands)
+from . import keysight_33500b_waveforms as waveforms
 
 #: fixed series output impedance (guide, "Output Termination")
 R_OUT = 50.0
@@ -109,8 +110,8 @@ class Keysight33500B(Emulator):
         self.ch: dict[int, dict[str, Any]] = {}
         super().__init__(world, address, config)
         for n, port in self.ports.items():
-            if port is not None and port not in world.device.ports:
-                raise KeyError(f"keysight_33500b: device has no port {port!r}; ports: {', '.join(world.device.ports)}")
+            if port is not None:
+                world.check_port(port)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
@@ -122,9 +123,9 @@ class Keysight33500B(Emulator):
                            polarity="NORMAL", burst=False, burst_mode="TRIGGERED", ncycles=1,
                            burst_phase=0.0, burst_period=10e-3, gate_pol="NORMAL",
                            trig_source="IMMEDIATE", trig_slope="POSITIVE", trig_delay=0.0,
-                           trig_timer=1e-3, phase=0.0, unit="VPP")
+                           trig_timer=1e-3, phase=0.0, unit="VPP", **waveforms.CHANNEL_DEFAULTS)
                    for n in (1, 2)}
-        self.settings.update(sync=True, sync_source="CH1")
+        self.settings.update(sync=True, sync_source="CH1", **waveforms.DEFAULTS)
         if hasattr(self, "world"):
             for n in (1, 2):
                 self._apply(n)
@@ -174,6 +175,10 @@ class Keysight33500B(Emulator):
 
     def _steady_emf(self, c: dict[str, Any]) -> float:
         fn = c["function"]
+        mean = waveforms.waveform_mean(c)
+        if mean is not None:
+            # OUTP:POL INV mirrors the waveform about the offset
+            return 2 * c["emf_off"] - mean if c["polarity"] == "INVERTED" else mean
         if fn != "PULSE":
             sign = -1.0 if c["polarity"] == "INVERTED" and fn == "DC" else 1.0
             return sign * c["emf_off"]  # DC level, or the mean of a symmetric waveform
@@ -519,6 +524,8 @@ def _rows() -> list[Cmd]:
     s, q = E._level("LOW")
     rows.append(Cmd(f"{S}VOLTage[:LEVel][:IMMediate]:LOW", s, q))
     rows.append(choice(f"{S}VOLTage:UNIT", "unit", ("VPP", "VRMS", "DBM"), apply=False))
+    # --- square, ramp, arbitrary, frequency mode, trigger count and output, display
+    rows.extend(waveforms.waveform_rows(S))
     return rows
 
 

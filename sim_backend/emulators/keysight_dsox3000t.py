@@ -111,9 +111,8 @@ class KeysightDSOX3000T(Emulator):
                 if laser_on is not None and laser_on[k] != state:
                     state = bool(laser_on[k])
                     self.laser.set_instantaneous(state)
-                drive = world.drive()
                 for j, p in enumerate(ports):
-                    out[j, k] = world.device.voltage(p, drive)
+                    out[j, k] = world.port_voltage(p)
                 world.advance(dt)
         finally:
             if laser_on is not None:

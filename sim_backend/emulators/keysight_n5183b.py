@@ -73,6 +73,12 @@ class KeysightN5183B(Emulator):
         connect = dict(cfg.get("connect", {}))
         self.rf_port = connect.get("rf_out", "rf")
         self.cable_loss_db = float(connect.get("cable_loss_db", 0.0))
+        # a bare port name (``rf``) is the first device, the world's default; else a
+        # ``DEVICE.PORT`` or a line, every device on which gets the tone
+        bare = "." not in self.rf_port and self.rf_port not in world.lines and self.rf_port not in world.devices
+        self._where = {} if bare else {"port": self.rf_port}
+        if not bare:
+            world.terminal(self.rf_port, signal=True)
         self.options = str(cfg.get("options", "1E1,520,UNW"))
         self.p_min = P_MIN_1E1 if "1E1" in self.options.split(",") else P_MIN
         super().__init__(world, address, cfg)
@@ -127,7 +133,7 @@ class KeysightN5183B(Emulator):
     def _apply(self, *_: object) -> None:
         f, p = self.output_tone()
         if self.settings["output"]:
-            self.world.set_rf(self.address, f, p - self.cable_loss_db)
+            self.world.set_rf(self.address, f, p - self.cable_loss_db, **self._where)
         else:
             self.world.set_rf(self.address, f, None)
 

@@ -60,6 +60,7 @@ from __future__ import annotations
 import math
 import struct
 from collections import deque
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
@@ -177,15 +178,17 @@ class SR830(Emulator):
         if self.input_port is None:
             raise KeyError("srs_sr830 needs connect: {input: <port>[, sine_out: channel, "
                            "series_resistance: <ohm>]}")
-        ports = world.device.ports
-        if self.input_port not in ports:
-            raise KeyError(f"srs_sr830: connect.input {self.input_port!r} is not a device port; "
-                           f"ports: {', '.join(ports)}")
+        try:
+            world.check_port(self.input_port)
+        except KeyError as exc:
+            raise KeyError(f"srs_sr830: connect.input {self.input_port!r} is not a device port: {exc}") from None
         self.sine_port = connect.get("sine_out")
-        drive_port = getattr(world.device, "drive_port", "channel")
-        if self.sine_port is not None and self.sine_port != drive_port:
-            raise KeyError(f"srs_sr830: connect.sine_out must be the device's drive port "
-                           f"({drive_port!r}), not {self.sine_port!r}")
+        if self.sine_port is not None:
+            term = world.terminal(self.sine_port)
+            drive_port = getattr(world.devices[term.device], "drive_port", "channel")
+            if term.connection != "single" or term.members[0][1] != drive_port:
+                raise KeyError(f"srs_sr830: connect.sine_out must be a device's drive port "
+                               f"({drive_port!r}), not {self.sine_port!r}")
         self.series_resistance = float(connect.get("series_resistance", 0.0))
         self.aux_ports = {i: connect.get(f"aux_in{i}") for i in range(1, 5)}
         self.TERMINATOR = b"\r" if address.upper().startswith("ASRL") else b"\n"
@@ -342,12 +345,12 @@ class SR830(Emulator):
         if self.sine_port is not None:
             r = self.series_resistance + SINE_OUT_IMPEDANCE + world.port_resistance(self.sine_port)
             i0 = math.sqrt(2) * s["slvl"] / r
-        base = world.drive()
+        base = world.drive(port=self.sine_port or self.input_port)
         if i0 == 0.0:
             v = np.full(k, world.port_voltage(self.input_port, base))
         else:
             idc = base.current
-            v = np.array([world.port_voltage(self.input_port, world.drive(current=idc + i0 * math.sin(p)))
+            v = np.array([world.port_voltage(self.input_port, replace(base, current=idc + i0 * math.sin(p)))
                           for p in phases])
         if s["isrc"] >= 2:
             v = v / world.port_resistance(self.input_port)

@@ -49,6 +49,9 @@ class ThorlabsITC4001(Emulator):
         cfg = config or {}
         connect = cfg.get("connect") or {}
         self.coupling = float(connect.get("coupling", 1.0))
+        #: the device (or line) the beam reaches; ``device`` or none: the first device
+        optical = connect.get("optical")
+        self.optical = None if optical in (None, "device") else str(optical)
         laser = cfg.get("laser") or {}
         self.threshold = float(laser.get("threshold_A", 0.030))
         self.slope = float(laser.get("slope_W_per_A", 0.8))
@@ -93,7 +96,13 @@ class ThorlabsITC4001(Emulator):
     def _apply(self) -> None:
         """The device sees coupling * P (the mean power in QCW)."""
         p = self.optical_power() * self.coupling * self.duty()
-        self.world.set_laser(self.address, p if p > 0 else None)
+        self._emit(p if p > 0 else None)
+
+    def _emit(self, watts: float | None) -> None:
+        if self.optical is None:
+            self.world.set_laser(self.address, watts)
+        else:
+            self.world.set_laser(self.address, watts, port=self.optical)
 
     def pulse_train(self) -> tuple[float, float, float, float] | None:
         """``(t0, period, width, on power at the device)`` of the running QCW train, else None.
@@ -109,7 +118,7 @@ class ThorlabsITC4001(Emulator):
             self._apply()
             return
         p = self.optical_power() * self.coupling if on else 0.0
-        self.world.set_laser(self.address, p if p > 0 else None)
+        self._emit(p if p > 0 else None)
 
     # ------------------------------------------------------------------ handlers
     def s_output(self, args: Args) -> None:

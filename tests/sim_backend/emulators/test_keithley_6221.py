@@ -88,8 +88,8 @@ def test_forms_case_chains_and_refusals(bench):
         assert float(q(bench, SRC, query)) == pytest.approx(kept), cmd
     q(bench, SRC, "SOUR:PDEL:COUN INF;:SOUR:PDEL:COUN 65536;:SOUR:PDEL:LME 2")
     assert errors(bench, SRC) == []
-    # neither short nor long form, unknown headers, unsupported waveform mode: -113
-    for cmd in ("SOURC:CURR 1e-3", "SOUR:CURRE 1e-3", "FOO:BAR", "SOUR:WAVE:FUNC SIN", "SOUR:CURR:COMP"):
+    # neither short nor long form, unknown headers, waveform external trigger (not emulated): -113
+    for cmd in ("SOURC:CURR 1e-3", "SOUR:CURRE 1e-3", "FOO:BAR", "SOUR:WAVE:EXTR:ENAB ON", "SOUR:CURR:COMP"):
         q(bench, SRC, cmd)
         code = errors(bench, SRC)
         assert code == ([-109] if cmd == "SOUR:CURR:COMP" else [-113]), cmd
