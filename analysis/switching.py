@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from spinbench.analysis.registry import register
+
 
 @dataclass
 class LoopResult:
@@ -315,6 +317,7 @@ def plot_field_loops(df: pd.DataFrame, results: list[FieldResult], path: Path, *
     return path
 
 
+@register("switching-loop")
 def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop") -> list[Path]:
     """Figures and summaries of a ``switching-loop`` run: the classic single-loop figure and
     ``result`` when the run has one field and no resets (otherwise ``<stem>_fields.png``, one
@@ -347,3 +350,24 @@ def analyze_switching_run(reader, outdir: Path, protocol: str = "switching-loop"
     path = outdir / f"{stem}_summary.json"
     path.write_text(json.dumps(summary, indent=2, default=float))
     return [*written, csv, path]
+
+
+@register("field-loop")
+def analyze_field_loop(reader, outdir: Path) -> list[Path]:
+    """Figure and summary of a ``field-loop`` run: the anomalous-Hall loop against the
+    out-of-plane field set point, its coercive fields (``<stem>.png``, ``<stem>_summary.json``)."""
+    import json
+
+    df = reader.to_dataframe()
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    stem = Path(reader.path).stem
+    params = reader.params
+    result = analyze_loop(df, x="field_set")
+    png = plot_loop(df, outdir / f"{stem}.png", x="field_set", x_unit="T",
+                    title=f"Anomalous Hall loop, B_x = {params['field_x']:.3g} T", result=result)
+    summary = outdir / f"{stem}_summary.json"
+    summary.write_text(json.dumps({"protocol": reader.protocol, "params": params,
+                                   "result": result.as_dict(), "unit": "T"}, indent=2,
+                                  default=float))
+    return [png, summary]

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from spinbench.analysis.registry import register
 from spinbench.sim_backend.physics.analytic import sun_switching_time
 from spinbench.sim_backend.physics.thermal import thermal_switching_probability, thermal_switching_ratio
 
@@ -326,6 +327,7 @@ def plot_ic_vs_width(i50: pd.DataFrame, fit: NeelBrownFit | None, path: Path,
     return path
 
 
+@register("switching-probability", "critical-current-vs-width")
 def analyze_run(reader, outdir: Path) -> list[Path]:
     """Fits and figures of a switching-probability or critical-current run: P(I) figure,
     Ic-vs-width figure, ``<stem>_summary.json`` (fit, per-width I50 and energies)."""

@@ -17,7 +17,6 @@ becomes ``"<absolute bench file path>@spinbench"``.
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from typing import Any, Iterator
 import pyvisa
 import yaml
 
+from .capabilities import RoleCapabilities, Unknown
 from .driver_base import Driver
 from .limits import LIMIT_KEYS, Limits
 from .registry import DRIVERS, UnknownDriverError, get_driver
@@ -95,8 +95,9 @@ class Bench:
 
     def __init__(self, path: Path, name: str, description: str, visa_library: str,
                  instruments: dict[str, InstrumentSpec], roles: dict[str, str],
-                 raw: dict[str, Any]) -> None:
+                 raw: dict[str, Any], text: str | None = None) -> None:
         self.path = path
+        self._text = text
         self.name = name
         self.description = description
         self.visa_library = visa_library
@@ -117,7 +118,8 @@ class Bench:
             return BenchError(f"{path}: {key}: {message}")
 
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            raw = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -148,7 +150,7 @@ class Bench:
 
         instruments = cls._load_instruments(raw.get("instruments"), fail)
         roles = cls._load_roles(raw.get("roles"), instruments, fail)
-        return cls(path, name, description, visa_library, instruments, roles, raw)
+        return cls(path, name, description, visa_library, instruments, roles, raw, text)
 
     @staticmethod
     def _load_instruments(section: Any, fail) -> dict[str, InstrumentSpec]:
@@ -255,6 +257,34 @@ class Bench:
         """The safety limits of the instrument filling ``role`` (only the ones set)."""
         return self.instrument_for(role).limits.as_dict()
 
+    def capabilities(self, role: str, protocol: type | None = None) -> RoleCapabilities:
+        """What the instrument filling ``role`` can do as role ``protocol`` (default: the
+        role's own type, e.g. ``FieldController`` for ``field_x``; the 6221 in
+        ``current_source`` asked as a ``WriteReadSequencer``), from its driver class, the
+        bench limits and options (:mod:`instruments.capabilities`) -- nothing is opened.
+
+        Raises ``KeyError`` if the bench has no such role.
+        """
+        spec = self.instrument_for(role)
+        protocol = protocol if protocol is not None else role_type(role)
+        if protocol is None:
+            return Unknown(spec.name, spec.driver)
+        return spec.driver_class.capabilities(protocol, spec.name, spec.limits, dict(spec.options))
+
+    def fills(self, role: str, protocol: type) -> bool:
+        """Whether the instrument behind ``role`` also fills role ``protocol`` (the 6221 in
+        ``current_source`` is a write/read sequencer too); ``False`` without the role."""
+        if role not in self.roles:
+            return False
+        return not missing_members(self.instrument_for(role).driver_class, protocol)
+
+    @property
+    def text(self) -> str:
+        """The bench file as loaded (stored in every run file)."""
+        if self._text is None:
+            self._text = self.path.read_text(encoding="utf-8")
+        return self._text
+
     def visa_library_spec(self, override: str | None = None) -> str:
         """The pyvisa library string: ``"@spinbench"`` becomes ``"<this file>@spinbench"``."""
         lib = self.visa_library if override is None else override
@@ -334,9 +364,11 @@ class OpenBench:
         target = self.bench.instrument_for(name).name
         driver = self.instrument(target)
         protocol = role_type(name)
-        if protocol is not None and not satisfies(driver, protocol):
+        lacking = missing_members(driver, protocol) if protocol is not None else []
+        if lacking:
             raise TypeError(f"instrument {target!r} ({type(driver).__name__}) does not "
-                            f"satisfy role {name!r} ({protocol.__name__})")
+                            f"satisfy role {name!r} ({protocol.__name__}): it lacks "
+                            f"{', '.join(lacking)}")
         return driver
 
     def snapshot(self) -> dict[str, Any]:
@@ -410,19 +442,3 @@ class OpenBench:
             raise interrupt
         if errors:
             raise BenchError(f"bench {self.bench.name!r}: " + "; ".join(errors))
-
-
-def satisfies(obj: Any, protocol: type) -> bool:
-    """``isinstance(obj, protocol)`` without touching properties (no instrument I/O):
-    members are looked up statically, as Python 3.12's runtime protocols do."""
-    for name in _members(protocol):
-        try:
-            inspect.getattr_static(obj, name)
-        except AttributeError:
-            return False
-    return True
-
-
-def _members(protocol: type) -> list[str]:
-    from .roles import _protocol_attrs
-    return sorted(getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol))

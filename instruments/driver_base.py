@@ -23,6 +23,7 @@ import threading
 import time
 from typing import Any, ClassVar
 
+from .capabilities import RoleCapabilities, Unknown
 from .limits import Limits
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,19 @@ class Driver:
                 raise OptionError(f"driver {cls.driver_name} needs option {key!r} "
                                   f"({cls.OPTIONS[key][1]})")
         return options
+
+    # ---- capabilities (no I/O) ------------------------------------------------------------
+    @classmethod
+    def capabilities(cls, role: type, name: str, limits: Limits,
+                     options: dict[str, Any]) -> RoleCapabilities:
+        """What this instrument can do in ``role`` (a role protocol of
+        :mod:`instruments.roles`), from the manual's ranges, the bench ``limits`` and
+        ``options`` -- without opening it (protocols' checks run before anything opens).
+
+        Drivers override this for the roles they fill; the default, :class:`Unknown`,
+        refuses nothing (the driver still checks every value before sending it).
+        """
+        return Unknown(name, cls.driver_name)
 
     # ---- opening --------------------------------------------------------------------------
     @classmethod

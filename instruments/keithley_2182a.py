@@ -14,6 +14,7 @@ from typing import Any
 
 from pymeasure.instruments.keithley import Keithley2182 as _PymeasureKeithley2182
 
+from .capabilities import Span, VoltmeterCapabilities
 from .driver_base import Driver
 from .limits import LimitError, check_range
 
@@ -48,6 +49,22 @@ class Keithley2182A(Driver):
         extra = {} if address.upper().startswith("ASRL") else {"read_termination": "\n"}
         inner = _PymeasureKeithley2182(address, visa_library=visa_library, **extra)
         return cls(name, inner, limits, options)
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Integration time 0.01 PLC .. 50 PLC (50 Hz) / 60 PLC (60 Hz); without option
+        ``line_frequency`` the range valid at both (0.2 ms .. 1 s)."""
+        from .roles import Voltmeter
+
+        if role is not Voltmeter:
+            return super().capabilities(role, name, limits, options)
+        if "line_frequency" in options:
+            f = float(options["line_frequency"])
+            span = Span(NPLC_MIN / f, (50.0 if f < 55 else 60.0) / f, "s", "2182A NPLC range")
+        else:
+            span = Span(NPLC_MIN / 50.0, 1.0, "s", "2182A NPLC range at 50 and 60 Hz")
+        return VoltmeterCapabilities(name, cls.driver_name, span,
+                                     Span(0.0, 999999.999, "s", "2182A trigger delay"))
 
     # ---- helpers -------------------------------------------------------------------------------
     def line_frequency(self) -> float:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .capabilities import (CurrentSourceCapabilities, SourceMeterCapabilities, Span,
+                           tighter)
 from .driver_base import Driver, open_qcodes
 from .limits import Limits, check_compliance_voltage, check_current, check_range
 
@@ -54,6 +56,24 @@ class Keithley2450(Driver):
             raise RuntimeError(f"{name}: the 2450 at {address} is not in SCPI language mode; "
                                f"send '*LANG SCPI' and power-cycle it")
         return cls(name, inner, limits, options)
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Current +-1.05 A and voltage limit 0.02 .. 210 V cut by the bench limits; pulses
+        from one NPLC 0.01 reading (200 us at 50 Hz, the longer) to 1e4 s."""
+        from .roles import CurrentSource, SourceMeter
+
+        current = tighter(Span(-HW_MAX_CURRENT, HW_MAX_CURRENT, "A"), limits.max_current,
+                          "max_current")
+        compliance = tighter(Span(*HW_VLIMIT, "V"), limits.compliance_voltage,
+                             "compliance_voltage", symmetric=False)
+        width = Span(MIN_NPLC / 50.0, PULSE_MAX_WIDTH, "s",
+                     "2450 source-list pulse: one NPLC 0.01 reading at 50 Hz .. longest delay")
+        if role is CurrentSource:
+            return CurrentSourceCapabilities(name, cls.driver_name, current, width, compliance)
+        if role is SourceMeter:
+            return SourceMeterCapabilities(name, cls.driver_name, current, compliance, width)
+        return super().capabilities(role, name, limits, options)
 
     # ---- helpers -------------------------------------------------------------------------------
     def _check_current(self, current_A: float, quantity: str = "current") -> float:

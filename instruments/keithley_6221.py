@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from pymeasure.instruments.keithley import Keithley6221 as _PymeasureKeithley6221
 
+from .capabilities import (CurrentSourceCapabilities, PulseDeltaCapabilities,
+                           SequencerCapabilities, Span, tighter)
 from .driver_base import Driver, parse_float_reply
 from .limits import Limits, LimitError, check_compliance_voltage, check_current, check_range
 
@@ -88,6 +90,42 @@ class Keithley6221(Driver):
     def connect(cls, name, address, visa_library, limits, options):
         inner = _PymeasureKeithley6221(address, visa_library=visa_library)
         return cls(name, inner, limits, options)
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Current source (pulses from 1 ms: list-sweep delay), pulse delta (manual section 5)
+        and write/read sequencer, from the ranges above and the bench's ``max_current``.
+
+        Mains-dependent times use option ``line_frequency``; without it 50 Hz, the longer
+        power-line cycle, so a period or an aperture is never taken too short.
+        """
+        from .roles import CurrentSource, PulseDeltaSystem, WriteReadSequencer
+
+        current = tighter(Span(-HW_MAX_CURRENT, HW_MAX_CURRENT, "A"), limits.max_current,
+                          "max_current")
+        mains = float(options.get("line_frequency", 50.0))
+        sweep_delay = Span(*SWEEP_DELAY, "s", "6221 list-sweep delay (manual section 4)")
+        pdel_width = Span(*PDEL_WIDTH, "s", "6221 pulse-delta width (manual section 5)")
+        if role is CurrentSource:
+            compliance = tighter(Span(*HW_COMPLIANCE, "V"), limits.compliance_voltage,
+                                 "compliance_voltage", symmetric=False)
+            return CurrentSourceCapabilities(name, cls.driver_name, current, sweep_delay,
+                                             compliance)
+        if role is PulseDeltaSystem:
+            return PulseDeltaCapabilities(
+                name, cls.driver_name, pdel_width,
+                Span(*PDEL_SDELAY, "s", "6221 pulse-delta source delay"), sweep_delay,
+                min_period=3.0 / mains, max_points=LIST_MAX_POINTS, current=current)
+        if role is WriteReadSequencer:
+            return SequencerCapabilities(
+                name, cls.driver_name,
+                write_width=Span(PDEL_WIDTH[0], SWEEP_DELAY[1], "s",
+                                 "6221 pulse delta from 50 us, list sweeps from 1 ms"),
+                list_width=sweep_delay, pulse_delta_width=pdel_width, reset_width=sweep_delay,
+                read_aperture=SEQ_NPLC / mains,
+                pulse_delta_settle=Span(*PDEL_SDELAY, "s", "6221 pulse-delta source delay"),
+                pulse_delta_min_aperture=PDEL_MIN_APERTURE, current=current)
+        return super().capabilities(role, name, limits, options)
 
     # ---- CurrentSource ------------------------------------------------------------------------
     def _check_current(self, current_A: float, quantity: str = "current") -> float:

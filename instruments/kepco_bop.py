@@ -18,6 +18,7 @@ from typing import Any
 
 from pymeasure.instruments import Instrument, SCPIMixin
 
+from .capabilities import FieldCapabilities, Span, tighter
 from .driver_base import Driver
 from .limits import Limits, LimitError, check_current, check_field, check_ramp_rate
 
@@ -65,6 +66,26 @@ class KepcoBOP(Driver):
         self._poll_interval = float(self.options.get("poll_interval", 0.02))
         self._max_polls = int(self.options.get("max_polls", 500))
         self._configured = False
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Field +-max_field (bench), also within the supply's current (option
+        ``rated_current``, bench ``max_current``) times ``tesla_per_amp``; ramp rate
+        ``max_ramp_rate``."""
+        from .roles import FieldController
+
+        if role is not FieldController:
+            return super().capabilities(role, name, limits, options)
+        field = Span(-math.inf, math.inf, "T")
+        field = tighter(field, limits.max_field, "max_field")
+        tpa = abs(float(options.get("tesla_per_amp", 0.0))) or math.inf
+        for key, amps in (("option rated_current", options.get("rated_current")),
+                          ("bench limit max_current", limits.max_current)):
+            if amps is not None and math.isfinite(tpa):
+                bound = float(amps) * tpa
+                field = field.within(Span(-bound, bound, "T", f"{key} x tesla_per_amp"))
+        rate = limits.max_ramp_rate if limits.max_ramp_rate is not None else math.inf
+        return FieldCapabilities(name, cls.driver_name, field, rate, str(options.get("axis", "x")))
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .capabilities import PulseGeneratorCapabilities, Span
 from .driver_base import Driver, open_qcodes
 from .limits import LimitError, Limits, check_range
 
@@ -105,6 +106,23 @@ class Keysight33500B(Driver):
 
         inner = open_qcodes(_Qcodes33522B, name, address, visa_library, silent=True)
         return cls(name, inner, limits, options)
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Width 16 ns .. 1e6 s, period 1/f_max of the model (option ``model``, default
+        33522B) .. 1e6 s, open-circuit voltage min(10 V, bench ``max_voltage``)."""
+        from .roles import PulseGenerator
+
+        if role is not PulseGenerator:
+            return super().capabilities(role, name, limits, options)
+        model = str(options.get("model", "33522B")).upper()
+        f_max = MAX_FREQUENCY.get(model, min(MAX_FREQUENCY.values()))
+        emf = EMF_MAX if limits.max_voltage is None else min(EMF_MAX, limits.max_voltage)
+        return PulseGeneratorCapabilities(
+            name, cls.driver_name, width=Span(*WIDTH, "s", f"33500B pulse width ({model})"),
+            period=Span(1.0 / f_max, PERIOD_MAX, "s", f"33500B pulse period ({model})"),
+            max_open_circuit_voltage=emf, count=Span(*COUNT, "pulses"),
+            width_margin=WIDTH_MARGIN)
 
     # ---- conversions (no I/O) -------------------------------------------------------------
     def current_for(self, voltage_V: float, load_ohm: float) -> float:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .capabilities import OscilloscopeCapabilities, Span
 from .driver_base import Driver
 from .limits import LimitError, check_range
 
@@ -38,6 +39,17 @@ class KeysightDSOX3000T(Driver):
     def __init__(self, name: str, inner: Any, limits=None, options=None) -> None:
         super().__init__(name, inner, limits, options)
         self._scales: dict[int, tuple[float, float]] = {}
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Channels 1-4, 1 mV .. 5 V/div (1:1 probe), 1 ns .. 50 s/div."""
+        from .roles import Oscilloscope
+
+        if role is not Oscilloscope:
+            return super().capabilities(role, name, limits, options)
+        return OscilloscopeCapabilities(name, cls.driver_name, CHANNELS,
+                                        Span(*SCALE_RANGE, "V/div", "DSOX3000T scale"),
+                                        Span(*TIMEBASE_RANGE, "s/div", "DSOX3000T timebase"))
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

@@ -17,10 +17,12 @@ the front panel) above the bench limit.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from .capabilities import RFSourceCapabilities, Span, tighter
 from .driver_base import Driver, open_qcodes
 from .limits import LimitError, check_frequency, check_range, check_rf_power_dbm
 
@@ -57,6 +59,24 @@ class KeysightN5183B(Driver):
     def __init__(self, name, inner, limits=None, options=None, instrument_options: str = "520") -> None:
         super().__init__(name, inner, limits, options)
         self.f_min, self.f_max, self.p_min, self.p_max = ranges_from_options(instrument_options)
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Frequency 100 kHz .. the widest frequency option (the installed one is read from
+        ``*OPT?`` once open), cut by the bench's min/max_frequency; power -130 dBm (step
+        attenuator) .. 19 dBm cut by ``max_rf_power_dbm``."""
+        from .roles import RFSource
+
+        if role is not RFSource:
+            return super().capabilities(role, name, limits, options)
+        freq = Span(F_MIN, max(FREQUENCY_OPTIONS.values()), "Hz", "N5183B frequency options")
+        if limits.min_frequency is not None or limits.max_frequency is not None:
+            freq = freq.within(Span(limits.min_frequency or 0.0,
+                                    limits.max_frequency or math.inf, "Hz",
+                                    "bench limits min/max_frequency"))
+        power = tighter(Span(P_MIN_STEP_ATTENUATOR, P_MAX, "dBm", "N5183B power range"),
+                        limits.max_rf_power_dbm, "max_rf_power_dbm", symmetric=False)
+        return RFSourceCapabilities(name, cls.driver_name, freq, power)
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .capabilities import Span, SpectrumAnalyzerCapabilities
 from .driver_base import Driver, open_qcodes
 from .limits import LimitError, check_range
 
@@ -43,6 +44,17 @@ class KeysightN9030B(Driver):
         super().__init__(name, inner, limits, options)
         self._sweep_time: float | None = None
         self._averages = 1
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Frequency -80 MHz .. 27 GHz, RBW 1 Hz .. 8 MHz, 1 .. 40001 trace points."""
+        from .roles import SpectrumAnalyzer
+
+        if role is not SpectrumAnalyzer:
+            return super().capabilities(role, name, limits, options)
+        return SpectrumAnalyzerCapabilities(
+            name, cls.driver_name, Span(FREQ_MIN, FREQ_MAX, "Hz", "N9030B frequency range"),
+            Span(*RBW_RANGE, "Hz", "N9030B RBW"), Span(*POINTS_RANGE, "", "N9030B sweep points"))
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

@@ -16,6 +16,7 @@ from typing import Any
 
 from pymeasure.instruments.lakeshore import LakeShore425 as _PymeasureLakeShore425
 
+from .capabilities import GaussmeterCapabilities, Span
 from .driver_base import Driver, parse_float_reply
 from .limits import LimitError
 
@@ -56,6 +57,18 @@ class LakeShore425(Driver):
             raise ValueError(f"{name}: option axis must be x, y or z, got {self.axis!r}")
         self._unit_code: int | None = None
         self._ranges: tuple[float, ...] | None = None
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Largest field of the widest probe range (35 T, HSE probe); the probe type is read
+        from the instrument (``TYPE?``) once it is open."""
+        from .roles import Gaussmeter
+
+        if role is not Gaussmeter:
+            return super().capabilities(role, name, limits, options)
+        top = max(max(r) for r in PROBE_RANGES.values())
+        return GaussmeterCapabilities(name, cls.driver_name,
+                                      Span(-top, top, "T", "425 probe ranges"))
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

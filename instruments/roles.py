@@ -16,6 +16,7 @@ by suffixing the role name (``field_x``, ``field_z`` are both :class:`FieldContr
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -23,7 +24,8 @@ import numpy as np
 __all__ = [
     "Instrument", "CurrentSource", "Voltmeter", "SourceMeter", "FieldController",
     "Gaussmeter", "PulseDeltaSystem", "WriteReadSequencer", "RFSource", "LockIn", "SpectrumAnalyzer",
-    "LaserSource", "Oscilloscope", "ROLE_TYPES", "role_type", "missing_members",
+    "LaserSource", "Oscilloscope", "ROLE_TYPES", "role_type", "missing_members", "conforms",
+    "role_members",
     "PulseGenerator", "PulseReadSequencer",
 ]
 
@@ -441,28 +443,44 @@ def role_type(role_name: str) -> type | None:
     return None
 
 
-def missing_members(cls: type, protocol: type) -> list[str]:
-    """Members of ``protocol`` that ``cls`` lacks (class-level check, before instantiation).
-
-    Data members (``axis``) count if the class declares them as an attribute, property or
-    annotation.
-    """
-    names = sorted(getattr(protocol, "__protocol_attrs__", None) or _protocol_attrs(protocol))
-    missing = []
-    for name in names:
-        if hasattr(cls, name):
+def role_members(protocol: type) -> tuple[str, ...]:
+    """Members a role protocol declares (methods, properties, data annotations such as
+    ``axis``), read from its class bodies: one implementation for every Python version."""
+    attrs: set[str] = set()
+    for base in protocol.__mro__:
+        if base is object or base.__name__ in ("Protocol", "Generic"):
             continue
+        attrs.update(k for k in vars(base) if not k.startswith("_"))
+        attrs.update(k for k in getattr(base, "__annotations__", {}) if not k.startswith("_"))
+    return tuple(sorted(attrs))
+
+
+def missing_members(obj: Any, protocol: type) -> list[str]:
+    """Members of role ``protocol`` that ``obj`` (a driver class or an instance) lacks.
+
+    THE role-conformance check (bench files, ``OpenBench.role``, the runner).  Members are
+    looked up statically (``inspect.getattr_static``), so a property is never read: reading
+    one would talk to the instrument.  A data member counts if declared as an attribute,
+    property or class annotation.  ``protocol`` may also be an ordinary class (``object``
+    for "anything"): then ``obj`` must be an instance or subclass of it.
+    """
+    if not getattr(protocol, "_is_protocol", False):
+        ok = issubclass(obj, protocol) if isinstance(obj, type) else isinstance(obj, protocol)
+        return [] if ok else [f"(an instance of {protocol.__name__})"]
+    cls = obj if isinstance(obj, type) else type(obj)
+    missing = []
+    for name in role_members(protocol):
+        try:
+            inspect.getattr_static(obj, name)
+            continue
+        except AttributeError:
+            pass
         if any(name in getattr(k, "__annotations__", {}) for k in cls.__mro__):
             continue
         missing.append(name)
     return missing
 
 
-def _protocol_attrs(protocol: type) -> set[str]:
-    attrs: set[str] = set()
-    for base in protocol.__mro__:
-        if base is object or base is Protocol or base.__name__ in ("Protocol", "Generic"):
-            continue
-        attrs.update(k for k in vars(base) if not k.startswith("_"))
-        attrs.update(getattr(base, "__annotations__", {}))
-    return attrs
+def conforms(obj: Any, protocol: type) -> bool:
+    """Whether ``obj`` fills role ``protocol`` (:func:`missing_members` is empty)."""
+    return not missing_members(obj, protocol)

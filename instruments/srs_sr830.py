@@ -31,6 +31,7 @@ from typing import Any
 
 from pymeasure.instruments.srs import SR830 as _PymeasureSR830
 
+from .capabilities import LockInCapabilities, Span
 from .driver_base import Driver
 from .limits import LimitError, check_frequency, check_range
 
@@ -84,6 +85,23 @@ class SR830(Driver):
         self._poll_interval = float(self.options.get("poll_interval", 0.02))
         if self._poll_interval < 0:
             raise ValueError(f"{name}: option poll_interval must be >= 0 s")
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Reference 1 mHz .. 102 kHz (cut by the bench's min/max_frequency), the manual's
+        time constants and sensitivities, sine output 4 mV .. 5 V rms."""
+        from .roles import LockIn
+
+        if role is not LockIn:
+            return super().capabilities(role, name, limits, options)
+        freq = Span(*F_RANGE, "Hz", "SR830 internal reference")
+        if limits.min_frequency is not None or limits.max_frequency is not None:
+            freq = freq.within(Span(limits.min_frequency or 0.0,
+                                    limits.max_frequency or float("inf"), "Hz",
+                                    "bench limits min/max_frequency"))
+        return LockInCapabilities(name, cls.driver_name, freq, tuple(TIME_CONSTANTS),
+                                  tuple(SENSITIVITIES), Span(*SLVL_RANGE, "V rms", "SR830 SLVL"),
+                                  HARMONIC_MAX)
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

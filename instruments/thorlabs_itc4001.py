@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .capabilities import LaserCapabilities, Span
 from .driver_base import Driver
 from .limits import LimitError, check_laser_power, check_range
 
@@ -37,6 +38,17 @@ class ThorlabsITC4001(Driver):
             check_range(name, "option current_limit", self.options["current_limit"], 0.0,
                         HW_MAX_CURRENT, "A")
         self._configured = False
+
+    @classmethod
+    def capabilities(cls, role, name, limits, options):
+        """Optical power 0 .. the bench's ``max_laser_power``."""
+        from .roles import LaserSource
+
+        if role is not LaserSource:
+            return super().capabilities(role, name, limits, options)
+        top = limits.max_laser_power if limits.max_laser_power is not None else float("inf")
+        return LaserCapabilities(name, cls.driver_name,
+                                 Span(0.0, top, "W", "bench limit max_laser_power"))
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

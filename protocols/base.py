@@ -9,8 +9,10 @@ A measurement protocol is a declaration plus two pure-ish functions (contracts Â
   already holds;
 - ``measure(roles, params, step)``: one step, returning one point (a dict) or a few.
 
-A protocol knows nothing of files, progress bars, Ctrl-C or the CLI: the runner
-(:mod:`protocols.runner`) owns those.
+A protocol knows nothing of files, progress bars, Ctrl-C, the CLI or analysis: the runner
+(:mod:`protocols.runner`) owns those, and fits and figures register per protocol name in
+:mod:`analysis.registry`.  What an instrument can do is asked of the bench
+(:class:`BenchLike` ``capabilities(role)``), never written into a protocol.
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-if TYPE_CHECKING:  # pragma: no cover
-    from spinbench.protocols.runstore import RunReader
+from spinbench.instruments.capabilities import RoleCapabilities
 
 __all__ = [
     "REQUIRED",
+    "AdaptiveProtocol",
+    "BenchLike",
     "CheckError",
+    "OpenBenchLike",
     "Column",
     "MeasurementProtocol",
     "OptionalRole",
@@ -38,7 +42,6 @@ __all__ = [
     "Trace",
     "format_quantity",
     "optional",
-    "plot_columns",
     "validate_params",
 ]
 
@@ -49,6 +52,56 @@ class ParamError(ValueError):
 
 class CheckError(ValueError):
     """A protocol refuses to run on this bench (limits, missing roles), before any instrument opens."""
+
+
+@runtime_checkable
+class OpenBenchLike(Protocol):
+    """What the runner needs of an opened bench (``instruments.OpenBench``, test fakes)."""
+
+    def role(self, name: str) -> Any:
+        """The object filling role ``name``."""
+        ...
+
+    def snapshot(self) -> Mapping[str, Any]:
+        """Identity and settings of every instrument (stored in the run file)."""
+        ...
+
+    def checkpoint(self, token: int) -> None:
+        """Called before each step (contracts section 6)."""
+        ...
+
+
+@runtime_checkable
+class BenchLike(Protocol):
+    """What the runner and a protocol's ``check`` need of a not-yet-opened bench
+    (``instruments.Bench``; the test fakes implement the same).  Nothing here opens anything."""
+
+    #: bench name (stored in the run file)
+    name: str
+    #: role name -> instrument name
+    roles: Mapping[str, str]
+
+    @property
+    def text(self) -> str:
+        """The bench file as loaded (stored in the run file)."""
+        ...
+
+    def limits(self, role: str) -> Mapping[str, float]:
+        """Safety limits of the instrument in ``role`` (``KeyError``: no such role)."""
+        ...
+
+    def capabilities(self, role: str, protocol: type | None = None) -> RoleCapabilities:
+        """What the instrument in ``role`` can do as role ``protocol`` (default: the role's own
+        type), from the bench file and the driver class (``KeyError``: no such role)."""
+        ...
+
+    def fills(self, role: str, protocol: type) -> bool:
+        """Whether the instrument in ``role`` also fills role protocol ``protocol``."""
+        ...
+
+    def open(self) -> AbstractContextManager[OpenBenchLike]:
+        """Open every instrument; closing makes them safe."""
+        ...
 
 
 class _Required:
@@ -339,8 +392,17 @@ class Roles(Mapping[str, Any]):
     ``roles.get("gaussmeter")`` is ``None``).
     """
 
-    def __init__(self, objects: Mapping[str, Any]) -> None:
+    def __init__(self, objects: Mapping[str, Any],
+                 capabilities: Callable[..., RoleCapabilities] | None = None) -> None:
         self._objects = dict(objects)
+        self._capabilities = capabilities
+
+    def capabilities(self, name: str, protocol: type | None = None) -> RoleCapabilities:
+        """What the instrument in role ``name`` can do (as role ``protocol`` if given): the
+        bench's :meth:`BenchLike.capabilities`, the same object the protocol's ``check`` read."""
+        if self._capabilities is None:
+            raise LookupError("these roles carry no bench capabilities")
+        return self._capabilities(name, protocol)
 
     def __getitem__(self, name: str) -> Any:
         return self._objects[name]
@@ -450,11 +512,14 @@ class MeasurementProtocol:
         return {p.name: p.unit for p in cls.params}
 
     # -- the protocol itself ---------------------------------------------------------------
-    def check(self, params: Mapping[str, Any], bench: Any) -> None:
+    def check(self, params: Mapping[str, Any], bench: BenchLike) -> None:
         """Refuse to run, before any instrument is opened, what the bench forbids.
 
-        The default refuses nothing. ``bench`` is the not-yet-opened ``instruments.Bench``;
-        use ``bench.limits(role) -> dict`` (or :meth:`require_within_limit`).
+        The default refuses nothing. ``bench`` is the not-yet-opened bench: use
+        ``bench.limits(role)`` (or :meth:`require_within_limit`) for safety limits and
+        ``bench.capabilities(role)`` for what the instrument can do (widths, list lengths,
+        periods, frequency and power ranges): ``caps.width.require(value, "param")`` raises
+        ``CapabilityError``, which the runner reports like a :class:`CheckError`.
 
         Raises
         ------
@@ -464,7 +529,7 @@ class MeasurementProtocol:
 
     def require_within_limit(
         self,
-        bench: Any,
+        bench: BenchLike,
         role: str,
         limit: str,
         value: float,
@@ -505,43 +570,28 @@ class MeasurementProtocol:
     def teardown(self, roles: Roles) -> None:
         """Protocol-specific cleanup; the bench itself makes outputs safe when it closes."""
 
-    def analyze(self, reader: RunReader, outdir: Path) -> list[Path]:
-        """Fit and plot from the run file alone; return the files written.
 
-        The default plots every numeric column against the first one, to
-        ``<outdir>/<run stem>.png``.
-        """
-        return [plot_columns(reader, Path(outdir))]
+class AdaptiveProtocol(MeasurementProtocol):
+    """A protocol whose next step depends on what the earlier ones measured (stochastic
+    bisection, closed loops): every decision is a step the runner checkpoints.
 
-
-def plot_columns(reader: RunReader, outdir: Path) -> Path:
-    """Default figure: every numeric column against the first declared column.
-
-    Written to ``<outdir>/<run file stem>.png``; returns that path.
+    Instead of a fixed :meth:`steps` list, the runner asks :meth:`next_step` before each step,
+    with the ``history`` of the completed steps: ``history[k]`` is the list of points of step
+    ``k`` exactly as the run file holds them (every declared column, as a Python scalar).  On
+    resume the runner rebuilds the history from the file, so the run continues at the decision
+    where it stopped and -- the simulated bench reseeding per step (contracts section 6) --
+    gives the same points as an uninterrupted run.  A decision must therefore depend only on
+    ``params`` and recorded columns, never on state kept in the protocol object.
     """
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def steps(self, params: Mapping[str, Any]) -> Sequence[Any]:
+        raise TypeError(f"{self.name} is adaptive: the runner asks next_step(), not steps()")
 
-    frame = reader.to_dataframe()
-    units = frame.attrs.get("units", {})
-    data_names = [c for c in frame.columns if c not in ("step", "timestamp")]
-    numeric = [c for c in data_names if frame[c].dtype.kind in "biuf"]
-    outdir.mkdir(parents=True, exist_ok=True)
-    path = outdir / f"{Path(reader.path).stem}.png"
-    x_name = numeric[0] if len(numeric) > 1 else None
-    y_names = numeric[1:] if x_name else numeric
-    fig, axes = plt.subplots(max(1, len(y_names)), 1, sharex=True, squeeze=False,
-                             figsize=(6, 1.0 + 2.2 * max(1, len(y_names))))
-    x = frame[x_name].to_numpy() if x_name else frame.index.to_numpy()
-    for ax, name in zip(axes[:, 0], y_names, strict=False):
-        ax.plot(x, frame[name].to_numpy(), ".", ms=3)
-        ax.set_ylabel(f"{name} ({units.get(name, '')})")
-    axes[-1, 0].set_xlabel(f"{x_name} ({units.get(x_name, '')})" if x_name else "point")
-    axes[0, 0].set_title(f"{reader.protocol} â€” {reader.status}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    def max_steps(self, params: Mapping[str, Any]) -> int:
+        """Upper bound on the number of steps (progress bar, the run file's ``n_steps``)."""
+        raise NotImplementedError
 
+    def next_step(self, params: Mapping[str, Any],
+                  history: Sequence[Sequence[Mapping[str, Any]]]) -> Any | None:
+        """The step after ``len(history)`` completed ones, or ``None`` when done."""
+        raise NotImplementedError

@@ -26,8 +26,9 @@ from typing import Any, TextIO
 import yaml
 
 from spinbench.protocols import registry
-from spinbench.protocols.base import CheckError, MeasurementProtocol, ParamError
-from spinbench.protocols.runner import RunInterrupted, RunnerError, load_bench, run
+from spinbench.instruments.capabilities import CapabilityError
+from spinbench.protocols.base import CheckError, ParamError
+from spinbench.protocols.runner import RunInterrupted, RunnerError, analyze, load_bench, run
 from spinbench.protocols.runstore import RunReader, RunStoreError
 
 __all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "builtin_benches", "main"]
@@ -38,7 +39,7 @@ EXIT_USAGE = 2
 EXIT_ABORTED = 130
 
 _USER_ERRORS: tuple[type[BaseException], ...] = (
-    ParamError, CheckError, RunnerError, RunStoreError, registry.UnknownProtocol,
+    ParamError, CheckError, CapabilityError, RunnerError, RunStoreError, registry.UnknownProtocol,
     FileNotFoundError, IsADirectoryError,
 )
 
@@ -126,19 +127,15 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _analyze(path: Path, outdir: Path, out: TextIO) -> int:
-    with RunReader(path) as reader:
-        try:
-            protocol: MeasurementProtocol = registry.get(reader.protocol)()
-        except registry.UnknownProtocol:
-            print(f"spinbench: protocol {reader.protocol!r} is not installed; "
-                  f"plotting the columns only", file=sys.stderr)
-            protocol = MeasurementProtocol()
-        try:
-            written = protocol.analyze(reader, Path(outdir))
-        except Exception as exc:
-            print(f"spinbench: analysis failed ({type(exc).__name__}: {exc}); "
-                  f"the run file is intact: {path}", file=sys.stderr)
-            return EXIT_FAILED
+    """The fits and figures registered for the run's protocol (``analysis.registry``)."""
+    with RunReader(path):           # a readable run file, or a user error
+        pass
+    try:
+        written = analyze(path, outdir)
+    except Exception as exc:
+        print(f"spinbench: analysis failed ({type(exc).__name__}: {exc}); "
+              f"the run file is intact: {path}", file=sys.stderr)
+        return EXIT_FAILED
     for item in written:
         print(item, file=out)
     return EXIT_OK
@@ -203,6 +200,17 @@ def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_ls(args: argparse.Namespace, out: TextIO) -> int:
+    from spinbench.protocols.runindex import format_rows, index_runs
+
+    rows = index_runs(args.folder, recursive=args.recursive)
+    if not rows:
+        print(f"{args.folder}: no run files", file=out)
+        return EXIT_OK
+    print("\n".join(format_rows(rows)), file=out)
+    return EXIT_OK
+
+
 # -- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
@@ -238,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_show = sub.add_parser("show", help="summarize a run file")
     p_show.add_argument("run", metavar="RUN.h5")
     p_show.set_defaults(func=_cmd_show)
+
+    p_ls = sub.add_parser("ls", help="one line per run file in a folder: time, protocol, bench, "
+                          "status, points, key fit values")
+    p_ls.add_argument("folder", nargs="?", default="runs", help="folder of run files (default: runs)")
+    p_ls.add_argument("-r", "--recursive", action="store_true", help="also list sub-folders")
+    p_ls.set_defaults(func=_cmd_ls)
 
     p_spin = sub.add_parser("compare-spinloss", help="critical current and energy per switch "
                             "vs spin absorption on the spinloss-* benches (table + figure)")

@@ -1,32 +1,50 @@
 """50 % switching current against write width, found adaptively.
 
-For each write width (one runner step), the 50 % switching current is located by bisection on
-the switching probability, each probe being ``repeats`` reset -> write -> read cycles (a
+For each write width, the 50 % switching current is located by bisection on the switching
+probability, each probe (one runner step) being ``repeats`` reset -> write -> read cycles (a
 stochastic bisection: a probe whose fraction is >= 1/2 lowers the upper bracket, otherwise it
 raises the lower one), then ``refine`` probes are spread around the bracket's centre so the
 analysis has the slope of P(I) too.  Every single outcome is recorded (the columns of
 :mod:`protocols.switching_probability`, plus the probe index and stage), and the analysis fits
 all widths jointly (Neel-Brown, maximum likelihood) and the short-pulse law (Sun).
 
-Widths span what the bench can time (:func:`protocols.switching_probability.write_path`):
-6221 list sweeps from 1 ms, 6221 pulse delta 50 us .. 1 ms, and below 50 us a
-``pulse_generator`` role when the bench has one.
+Each probe's amplitude is decided from the recorded outcomes of the earlier probes at its width
+(:meth:`CriticalCurrentVsWidth.next_step`), so the runner checkpoints every decision and a
+resumed run continues mid-bisection, reproducing the uninterrupted run under its seed.
+
+Widths span what the bench can time (:func:`protocols.switching_probability.write_path`, from
+the capabilities of the sequencer and the pulse generator the bench declares, e.g. 6221 list
+sweeps from 1 ms, pulse delta 50 us .. 12 ms, a 33500B from 16 ns).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import numpy as np
-
-from spinbench.protocols.base import CheckError, Column, Param, Roles
+from spinbench.protocols.base import AdaptiveProtocol, BenchLike, CheckError, Column, Param, Roles
 from spinbench.protocols.switching_probability import OUTCOME_COLUMNS, SEQUENCE_PARAMS, SequenceProtocol, check_sequence
 
-__all__ = ["CriticalCurrentVsWidth", "bisection_probes"]
+__all__ = ["CriticalCurrentVsWidth", "Probe", "bisection_probes", "switched_fraction"]
 
 #: stage codes of the ``stage`` column
 BISECT, REFINE = 0, 1
+
+
+class Probe(NamedTuple):
+    """One step: ``repeats`` cycles at one write amplitude (the decision is the amplitude)."""
+
+    width: float
+    #: probe index at this width
+    probe: int
+    #: :data:`BISECT` or :data:`REFINE`
+    stage: int
+    amplitude: float
+
+
+def switched_fraction(points: Sequence[Mapping[str, Any]]) -> float:
+    """Switched fraction of the cycles that started in the reset state (0 if none did)."""
+    valid = [bool(p["switched"]) for p in points if p["valid_reset"]]
+    return sum(valid) / len(valid) if valid else 0.0
 
 
 def bisection_probes(low: float, high: float, fractions: Sequence[float]) -> tuple[float, float]:
@@ -38,8 +56,10 @@ def bisection_probes(low: float, high: float, fractions: Sequence[float]) -> tup
     return low, high
 
 
-class CriticalCurrentVsWidth(SequenceProtocol):
-    """Adaptive search of the 50 % switching current at each write width."""
+class CriticalCurrentVsWidth(SequenceProtocol, AdaptiveProtocol):
+    """Adaptive search of the 50 % switching current at each write width: every probe is a
+    step the runner checkpoints (:class:`~protocols.base.AdaptiveProtocol`), so an interrupted
+    search resumes at the probe where it stopped."""
 
     name = "critical-current-vs-width"
     description = "50 % switching current vs write width by stochastic bisection (all outcomes kept)"
@@ -60,44 +80,35 @@ class CriticalCurrentVsWidth(SequenceProtocol):
                Column("probe", "", "i8", doc="probe index at this width"),
                Column("stage", "", "i8", doc="0 bisection, 1 refinement"))
 
-    def check(self, params: Mapping[str, Any], bench: Any) -> None:
+    def check(self, params: Mapping[str, Any], bench: BenchLike) -> None:
         if params["current_low"] >= params["current_high"]:
             raise CheckError(f"current_low = {params['current_low']:g} A must be below "
                              f"current_high = {params['current_high']:g} A")
         top = params["current_high"] * (1 + max(0.0, max(params["refine"])))
         check_sequence(self, params, bench, params["widths"], [params["current_low"], top])
 
-    def steps(self, params: Mapping[str, Any]) -> Sequence[float]:
-        return list(params["widths"])
+    def max_steps(self, params: Mapping[str, Any]) -> int:
+        return len(params["widths"]) * (params["bisections"] + len(params["refine"]))
 
-    def measure(self, roles: Roles, params: Mapping[str, Any], step: float) -> list[dict[str, Any]]:
-        width = float(step)
-        low, high = params["current_low"], params["current_high"]
-        rows: list[dict[str, Any]] = []
-        probe = 0
-
-        def run_probe(amplitude: float, stage: int) -> float:
-            nonlocal probe
-            volts = self._cycles(roles, params, amplitude, width, params["repeats"])
-            new = self._rows(volts, params, amplitude, width, probe=probe, stage=stage)
-            rows.extend(new)
-            probe += 1
-            valid = [r for r in new if r["valid_reset"]]
-            return float(np.mean([r["switched"] for r in valid])) if valid else 0.0
-
-        for _ in range(params["bisections"]):
-            mid = 0.5 * (low + high)
-            if run_probe(mid, BISECT) >= 0.5:
-                high = mid
-            else:
-                low = mid
-        centre = 0.5 * (low + high)
+    def next_step(self, params: Mapping[str, Any],
+                  history: Sequence[Sequence[Mapping[str, Any]]]) -> Probe | None:
+        """The next probe, from the recorded outcomes of the earlier probes at its width: the
+        bracket is replayed by :func:`bisection_probes` over their switched fractions."""
+        k = len(history)
+        per = params["bisections"] + len(params["refine"])
+        if k >= self.max_steps(params):
+            return None
+        width, j = float(params["widths"][k // per]), k % per
+        earlier = history[k - j:k][:params["bisections"]]
+        low, high = bisection_probes(params["current_low"], params["current_high"],
+                                     [switched_fraction(points) for points in earlier])
+        if j < params["bisections"]:
+            return Probe(width, j, BISECT, 0.5 * (low + high))
+        offset = params["refine"][j - params["bisections"]]
         limit = params["current_high"] * (1 + max(0.0, max(params["refine"])))
-        for offset in params["refine"]:
-            run_probe(min(centre * (1 + offset), limit), REFINE)
-        return rows
+        return Probe(width, j, REFINE, min(0.5 * (low + high) * (1 + offset), limit))
 
-    def analyze(self, reader, outdir: Path) -> list[Path]:
-        from spinbench.analysis.switching_probability import analyze_run
-
-        return analyze_run(reader, outdir)
+    def measure(self, roles: Roles, params: Mapping[str, Any], step: Probe) -> list[dict[str, Any]]:
+        volts = self._cycles(roles, params, step.amplitude, step.width, params["repeats"])
+        return self._rows(volts, params, step.amplitude, step.width, probe=step.probe,
+                          stage=step.stage)

@@ -15,14 +15,12 @@ while every instrument is still closed. Once the bench is open, every exit path 
 from __future__ import annotations
 
 import enum
-import inspect
 import os
 import signal
 import sys
 import threading
 import traceback
-import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,15 +29,21 @@ from typing import Any
 
 from tqdm import tqdm
 
-from spinbench.protocols.base import CheckError, MeasurementProtocol, Roles, validate_params
-from spinbench.protocols.runstore import RunStatus, RunWriter, RunReader, RunStoreError
+from spinbench.instruments.capabilities import CapabilityError
+from spinbench.instruments.roles import missing_members
+from spinbench.protocols.base import (AdaptiveProtocol, BenchLike, CheckError, MeasurementProtocol,
+                                      OpenBenchLike, Roles, validate_params)
+from spinbench.protocols.runstore import RunStatus, RunWriter, RunReader, RunStoreError, _column_fill
 
 __all__ = [
+    "History",
     "RunInterrupted",
     "RunResult",
     "RunState",
     "RunnerError",
     "TRANSITIONS",
+    "analyze",
+    "compare",
     "default_run_path",
     "load_bench",
     "run",
@@ -121,7 +125,7 @@ def default_run_path(out_dir: str | os.PathLike[str], protocol: str,
     return path
 
 
-def load_bench(name_or_path: str | os.PathLike[str]) -> Any:
+def load_bench(name_or_path: str | os.PathLike[str]) -> BenchLike:
     """The not-yet-opened ``instruments.Bench`` for a built-in name or a bench file path."""
     from spinbench.instruments import Bench  # the instruments room owns Bench.load
 
@@ -160,33 +164,7 @@ def _sigint_deferred() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def _bench_role_names(bench: Any) -> set[str] | None:
-    """Role names a not-yet-opened bench declares, if it says (``bench.roles``)."""
-    roles = getattr(bench, "roles", None)
-    if isinstance(roles, Mapping):
-        return set(roles)
-    if isinstance(roles, (list, tuple, set, frozenset)):
-        return {str(r) for r in roles}
-    return None
-
-
-def _bench_text(bench: Any) -> tuple[str, str]:
-    """``(name, file text)`` of a bench, from whatever it exposes."""
-    name = str(getattr(bench, "name", "") or "")
-    for attr in ("text", "source_text", "yaml_text"):
-        text = getattr(bench, attr, None)
-        if isinstance(text, str):
-            return name, text
-    path = getattr(bench, "path", None)
-    if path is not None:
-        try:
-            return name or str(path), Path(path).read_text()
-        except OSError:
-            pass
-    return name, ""
-
-
-def _resolve_roles(protocol: MeasurementProtocol, opened: Any) -> Roles:
+def _resolve_roles(protocol: MeasurementProtocol, bench: BenchLike, opened: OpenBenchLike) -> Roles:
     """The protocol's roles from an opened bench; optional roles the bench lacks are left out."""
     found: dict[str, Any] = {}
     for name, cls in protocol.required_roles().items():
@@ -198,37 +176,69 @@ def _resolve_roles(protocol: MeasurementProtocol, opened: Any) -> Roles:
             continue
         if obj is not None:
             found[name] = _checked_role(obj, name, cls)
-    return Roles(found)
+    declared = {**protocol.optional_roles(), **protocol.required_roles()}
 
+    def capabilities(role: str, as_role: type | None = None) -> Any:
+        if as_role is None and getattr(declared.get(role), "_is_protocol", False):
+            as_role = declared[role]
+        return bench.capabilities(role, as_role)
 
-def _protocol_members(cls: type) -> list[str] | None:
-    """Members of a ``typing.Protocol`` class, ``None`` for an ordinary class."""
-    if not getattr(cls, "_is_protocol", False):
-        return None
-    members = getattr(cls, "__protocol_attrs__", None)
-    if members is None:  # Python 3.11
-        members = typing._get_protocol_attrs(cls)  # type: ignore[attr-defined]
-    return sorted(members)
+    return Roles(found, capabilities)
 
 
 def _checked_role(obj: Any, name: str, cls: type) -> Any:
-    """``obj`` if it fills role ``cls``; members are looked up statically, because
-    ``isinstance`` on a runtime protocol reads properties, i.e. talks to the instrument."""
-    members = _protocol_members(cls)
-    if members is None:
-        ok = isinstance(obj, cls)
-    else:
-        missing = object()
-        ok = all(inspect.getattr_static(obj, m, missing) is not missing for m in members)
-    if not ok:
+    """``obj`` if it fills role ``cls`` (:func:`instruments.roles.missing_members`: members
+    looked up statically, so no property -- no instrument I/O -- is read)."""
+    lacking = missing_members(obj, cls)
+    if lacking:
         raise RunnerError(f"role {name!r}: {type(obj).__name__} does not implement "
-                          f"{getattr(cls, '__name__', cls)}")
+                          f"{getattr(cls, '__name__', cls)} (lacks {', '.join(lacking)})")
     return obj
+
+
+#: the points of each completed step of an adaptive run, in step order: ``history[k]`` is the
+#: list of points (declared column -> Python scalar) of step ``k``, exactly as the file holds them
+History = list[list[dict[str, Any]]]
+
+
+def _as_recorded(protocol: MeasurementProtocol, points: Any) -> list[dict[str, Any]]:
+    """Points as the run file holds them: every declared column, converted to its dtype and
+    back to a Python scalar (missing ones filled as the file fills them); traces left out."""
+    import numpy as np
+
+    if isinstance(points, Mapping):
+        points = [points]
+    out = []
+    for point in points:
+        row = {}
+        for col in protocol.columns:
+            dtype = np.dtype(col.dtype)
+            row[col.name] = np.asarray(point.get(col.name, _column_fill(dtype)), dtype=dtype).item()
+        out.append(row)
+    return out
+
+
+def _history_from_file(protocol: MeasurementProtocol, path: Path) -> History:
+    """The :data:`History` of a run file's completed steps (for resuming an adaptive run)."""
+    with RunReader(path) as reader:
+        done = sorted(reader.completed_steps)
+        if done != list(range(len(done))):
+            raise RunStoreError(f"{path}: an adaptive run's completed steps must be 0..k-1, "
+                                f"found {done[:10]}")
+        frame = reader.to_dataframe()
+    history: History = [[] for _ in done]
+    names = [c.name for c in protocol.columns]
+    steps = frame["step"].to_numpy()
+    for k, row in zip(steps, frame[names].itertuples(index=False, name=None), strict=True):
+        if 0 <= k < len(history):
+            history[int(k)].append({n: (v.item() if hasattr(v, "item") else v)
+                                    for n, v in zip(names, row, strict=True)})
+    return history
 
 
 def run(
     protocol: MeasurementProtocol | type[MeasurementProtocol],
-    bench: Any,
+    bench: BenchLike | str | os.PathLike[str],
     params: Mapping[str, Any] | None = None,
     *,
     out_dir: str | os.PathLike[str] = "runs",
@@ -246,9 +256,8 @@ def run(
     protocol
         A protocol instance or class.
     bench
-        A not-yet-opened ``instruments.Bench`` (or a bench name/path, loaded with
-        :func:`load_bench`). Needs ``limits(role)`` and ``open()``; the opened bench needs
-        ``role(name)``, ``snapshot()``, ``checkpoint(index)`` and ``close()``.
+        A not-yet-opened bench (:class:`~protocols.base.BenchLike`: ``instruments.Bench`` or
+        a test fake), or a bench name/path, loaded with :func:`load_bench`.
     params
         Parameter values or CLI strings; defaults fill the rest. With ``resume`` they are
         read from the file (giving different ones is an error).
@@ -301,14 +310,21 @@ def run(
     values = validate_params(protocol.params, given)
     machine.advance(RunState.VALIDATED)
 
-    available = _bench_role_names(bench)
-    if available is not None:
-        missing = [r for r in protocol.required_roles() if r not in available]
-        if missing:
-            raise CheckError(f"bench has no role {missing[0]!r} needed by {protocol.name} "
-                             f"(bench roles: {', '.join(sorted(available)) or 'none'})")
-    protocol.check(values, bench)
-    steps = list(protocol.steps(values))
+    available = set(bench.roles)
+    missing = [r for r in protocol.required_roles() if r not in available]
+    if missing:
+        raise CheckError(f"bench has no role {missing[0]!r} needed by {protocol.name} "
+                         f"(bench roles: {', '.join(sorted(available)) or 'none'})")
+    try:
+        protocol.check(values, bench)
+    except CapabilityError as exc:      # what no instrument on the bench can do
+        raise CheckError(str(exc)) from None
+    adaptive = isinstance(protocol, AdaptiveProtocol)
+    steps: list[Any] = [] if adaptive else list(protocol.steps(values))
+    total = protocol.max_steps(values) if adaptive else len(steps)
+    history: History = []
+    if adaptive and resume is not None:
+        history = _history_from_file(protocol, Path(resume))
     machine.advance(RunState.CHECKED)
 
     writer: RunWriter | None = None
@@ -317,27 +333,38 @@ def run(
     try:
         with bench.open() as opened:
             machine.advance(RunState.BENCH_OPEN)
-            roles = _resolve_roles(protocol, opened)
+            roles = _resolve_roles(protocol, bench, opened)
             try:
                 protocol.setup(roles, values)
                 snapshots = dict(opened.snapshot() or {})
-                writer = _open_writer(protocol, bench, values, steps, snapshots, out_dir, path,
+                writer = _open_writer(protocol, bench, values, total, snapshots, out_dir, path,
                                       resume, seed, flush_every, flush_seconds)
                 machine.advance(RunState.MEASURING)
                 done = writer.completed_steps
                 enabled = sys.stderr.isatty() if progress is None else progress
-                bar = tqdm(total=len(steps), initial=len(done), desc=protocol.name,
+                bar = tqdm(total=total, initial=len(done), desc=protocol.name,
                            unit="step", file=sys.stderr, disable=not enabled, leave=True)
-                checkpoint = getattr(opened, "checkpoint", None)
-                for index, step in enumerate(steps):
-                    if index in done:
-                        continue
-                    if checkpoint is not None:
-                        checkpoint(checkpoint_token(seed, index))
+
+                def measure(index: int, step: Any) -> Any:
+                    opened.checkpoint(checkpoint_token(seed, index))
                     points = protocol.measure(roles, values, step)
                     with _sigint_deferred():
                         writer.append(index, points)
                     bar.update(1)
+                    return points
+
+                if adaptive:    # each decision is a step: resume continues mid-way
+                    index = len(history)
+                    while index < total:
+                        step = protocol.next_step(values, history)
+                        if step is None:
+                            break
+                        history.append(_as_recorded(protocol, measure(index, step)))
+                        index += 1
+                else:
+                    for index, step in enumerate(steps):
+                        if index not in done:
+                            measure(index, step)
                 with _sigint_deferred():
                     writer.flush()
             finally:
@@ -346,19 +373,19 @@ def run(
     except KeyboardInterrupt:
         machine.advance(RunState.ABORTED)
         error = "interrupted by the user (KeyboardInterrupt)"
-        result = _finish(writer, machine.state, error, len(steps))
+        result = _finish(writer, machine.state, error, total)
         raise RunInterrupted(result) from None
     except BaseException as exc:
         machine.advance(RunState.FAILED)
         error = traceback.format_exc()
-        result = _finish(writer, machine.state, error, len(steps))
+        result = _finish(writer, machine.state, error, total)
         if result.path is not None:
             exc.add_note(f"run file: {result.path} (marked failed)")
         raise
     finally:
         if bar is not None:
             bar.close()
-    return _finish(writer, machine.state, error, len(steps))
+    return _finish(writer, machine.state, error, total)
 
 
 def _params_for_resume(protocol: MeasurementProtocol, resume: Path,
@@ -385,25 +412,24 @@ def checkpoint_token(seed: int | None, index: int) -> int:
     return (int(seed) << 32) | int(index)
 
 
-def _open_writer(protocol: MeasurementProtocol, bench: Any, values: Mapping[str, Any],
-                 steps: list[Any], snapshots: Mapping[str, Any],
+def _open_writer(protocol: MeasurementProtocol, bench: BenchLike, values: Mapping[str, Any],
+                 n_steps: int, snapshots: Mapping[str, Any],
                  out_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None,
                  resume: str | os.PathLike[str] | None, seed: int | None,
                  flush_every: int, flush_seconds: float) -> RunWriter:
     if resume is not None:
         writer = RunWriter.resume(resume, snapshots=snapshots, flush_every=flush_every,
                                   flush_seconds=flush_seconds)
-        if writer.completed_steps - set(range(len(steps))):
+        if writer.completed_steps - set(range(n_steps)):
             writer.close()
             raise RunStoreError(f"{resume}: holds steps the protocol does not plan "
                                 f"(steps changed since the run started?)")
         return writer
-    bench_name, bench_text = _bench_text(bench)
     target = Path(path) if path is not None else default_run_path(out_dir, protocol.name)
     return RunWriter.create(
         target, protocol=protocol.name, description=protocol.description, params=values,
         param_units=protocol.param_units(), columns=protocol.columns, traces=protocol.traces,
-        snapshots=snapshots, bench_text=bench_text, bench_name=bench_name, n_steps=len(steps),
+        snapshots=snapshots, bench_text=bench.text, bench_name=bench.name, n_steps=n_steps,
         seed=seed, flush_every=flush_every, flush_seconds=flush_seconds)
 
 
@@ -426,3 +452,22 @@ def _finish(writer: RunWriter | None, state: RunState, error: str, total: int) -
     writer.finish(status, error)
     return RunResult(writer.path, status, writer.n_points, len(writer.completed_steps),
                      total, error)
+
+
+def analyze(path: str | os.PathLike[str], outdir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The fits and figures registered for the run's protocol (:mod:`analysis.registry`;
+    a protocol without one gets the default column plot), written into ``outdir`` (default:
+    next to the run file).  The runner's one door to analysis: protocols never import it."""
+    from spinbench.analysis import registry
+
+    path = Path(path)
+    with RunReader(path) as reader:
+        return registry.analyze(reader, Path(outdir) if outdir is not None else path.parent)
+
+
+def compare(name: str, runs: Sequence[Any], out_dir: str | os.PathLike[str],
+            **kwargs: Any) -> dict[str, Any]:
+    """A comparison of several runs registered in :mod:`analysis.registry` (e.g. ``spinloss``)."""
+    from spinbench.analysis import registry
+
+    return registry.compare(name, runs, Path(out_dir), **kwargs)

@@ -35,30 +35,23 @@ Options of ``switching-loop`` (the defaults keep the plain loop at one ``field_x
   write left -- the current-reversal read of the list mode, timed by the instrument, with
   thermoelectric offsets cancelled.  (v_plus / v_minus are NaN in this mode; the write pulse's
   own reading is kept in ``write_delta``.)  With resets a point is three pulses: reset, write,
-  read.  The pulse period is 3 power-line cycles (the 6221's pulse-delta cycle).
+  read.  The pulse period is the pulse-delta system's shortest cycle (its capabilities'
+  ``min_period``: 3 power-line cycles on a 6221).
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from spinbench.instruments.capabilities import PulseDeltaCapabilities
 from spinbench.instruments.roles import CurrentSource, FieldController, Gaussmeter, PulseDeltaSystem, Voltmeter
-from spinbench.protocols.base import CheckError, Column, MeasurementProtocol, Param, ParamError, Roles, optional
+from spinbench.protocols.base import (BenchLike, CheckError, Column, MeasurementProtocol, Param, ParamError,
+                                      Roles, optional)
 
 __all__ = ["FieldLoop", "SwitchingLoop", "loop_values", "read_hall_resistance", "parse_fields"]
-
-#: write widths each mode can time (s): 6221 list sweep (sweep delay >= 1 ms), pulse delta
-LIST_WIDTH = (1e-3, 10.0)
-PULSE_DELTA_WIDTH = (50e-6, 12e-3)
-#: pulse-delta cycle period: 3 line cycles at 50 Hz (the emulator/6221 rounds up to whole PLCs)
-PULSE_DELTA_PERIOD = 3 / 50.0
-#: points of one 6221 list (one pulse-delta sweep)
-LIST_MAX_POINTS = 65535
 
 _FIELD_ELEMENT = Param("fields_x", "T", sequence=True, bounds=(-2.0, 2.0))
 
@@ -121,21 +114,18 @@ _READ_PARAMS = (
 
 
 class _HallLoop(MeasurementProtocol):
-    """Shared parts: read-current setup and checks, the optional gaussmeter, the analysis."""
+    """Shared parts: read-current setup and checks, the optional gaussmeter (fits and figures:
+    :mod:`analysis.switching`, registered for ``switching-loop`` and ``field-loop``)."""
 
-    sweep_column = ""
-    sweep_unit = ""
-    title = ""
-
-    def _check_read(self, params: Mapping[str, Any], bench: Any) -> None:
+    def _check_read(self, params: Mapping[str, Any], bench: BenchLike) -> None:
         self.require_within_limit(bench, "current_source", "max_current", params["read_current"], "read_current")
 
-    def _check_field(self, params: Mapping[str, Any], bench: Any, role: str, value: float, param: str) -> None:
+    def _check_field(self, params: Mapping[str, Any], bench: BenchLike, role: str, value: float, param: str) -> None:
         if value == 0:
             return
-        if role not in getattr(bench, "roles", {}):
+        if role not in bench.roles:
             raise CheckError(f"{param} = {value:g} T needs a field controller in role {role!r}; "
-                             f"bench {getattr(bench, 'name', '?')!r} has none")
+                             f"bench {bench.name!r} has none")
         self.require_within_limit(bench, role, "max_field", value, param)
 
     def setup(self, roles: Roles, params: Mapping[str, Any]) -> None:
@@ -145,23 +135,6 @@ class _HallLoop(MeasurementProtocol):
     def _field_reading(self, roles: Roles) -> float:
         gauss = roles.get("gaussmeter")
         return gauss.read_field() if gauss is not None else float("nan")
-
-    def analyze(self, reader, outdir: Path) -> list[Path]:
-        from spinbench.analysis.switching import analyze_loop, plot_loop
-
-        df = reader.to_dataframe()
-        outdir = Path(outdir)
-        stem = Path(reader.path).stem if hasattr(reader, "path") else "run"
-        result = analyze_loop(df, x=self.sweep_column)
-        params = reader.params
-        title = self.title.format(**params)
-        png = plot_loop(df, outdir / f"{stem}.png", x=self.sweep_column, x_unit=self.sweep_unit,
-                        title=title, result=result)
-        summary = outdir / f"{stem}_summary.json"
-        summary.write_text(json.dumps({"protocol": self.name, "params": params,
-                                       "result": result.as_dict(), "unit": self.sweep_unit}, indent=2,
-                                      default=float))
-        return [png, summary]
 
 
 class SwitchingLoop(_HallLoop):
@@ -195,11 +168,8 @@ class SwitchingLoop(_HallLoop):
                Column("reset_current", "A", doc="signed reset pulse before the write (0: none)"),
                Column("write_delta", "V", doc="pulse-delta reading B - A of the write pulse "
                                               "(NaN in list mode)"))
-    sweep_column = "pulse_current"
-    sweep_unit = "A"
-    title = "SOT switching loop, B_x = {field_x:.3g} T, {pulse_width:.3g} s pulses"
 
-    def check(self, params: Mapping[str, Any], bench: Any) -> None:
+    def check(self, params: Mapping[str, Any], bench: BenchLike) -> None:
         self.require_within_limit(bench, "current_source", "max_current", params["current_max"], "current_max")
         self.require_within_limit(bench, "current_source", "max_current", params["reset_current"],
                                   "reset_current")
@@ -212,21 +182,27 @@ class SwitchingLoop(_HallLoop):
             raise CheckError(f"current_step = {params['current_step']:g} A exceeds current_max = "
                              f"{params['current_max']:g} A")
         width = params["pulse_width"]
-        low, high = PULSE_DELTA_WIDTH if params["mode"] == "pulse_delta" else LIST_WIDTH
-        if not low <= width <= high:
-            raise CheckError(f"pulse_width = {width:.6g} s is outside the {params['mode']} mode's "
-                             f"range [{low:.3g}, {high:.3g}] s"
-                             + (" (shorter pulses: mode=pulse_delta)" if width < low and params["mode"] == "list"
-                                else ""))
         if params["mode"] == "pulse_delta":
-            if "pulse_delta" not in getattr(bench, "roles", {}):
-                raise CheckError(f"mode = 'pulse_delta' needs a 6221 + 2182A in role 'pulse_delta'; "
-                                 f"bench {getattr(bench, 'name', '?')!r} has none")
+            if "pulse_delta" not in bench.roles:
+                raise CheckError(f"mode = 'pulse_delta' needs a pulse-delta system (6221 + 2182A) "
+                                 f"in role 'pulse_delta'; bench {bench.name!r} has none")
+            caps = bench.capabilities("pulse_delta", PulseDeltaSystem)
+            span = getattr(caps, "width", None)
+        else:
+            caps = bench.capabilities("current_source", CurrentSource)
+            span = getattr(caps, "pulse_width", None)
+        if span is not None and width not in span:
+            raise CheckError(f"pulse_width = {width:.6g} s is outside the {params['mode']} mode's "
+                             f"range {span.text()} ({caps.about('pulse width')})"
+                             + (" (shorter pulses: mode=pulse_delta)"
+                                if width < span.low and params["mode"] == "list" else ""))
+        if isinstance(caps, PulseDeltaCapabilities):
             n = round(params["current_max"] / params["current_step"])
             pulses = 2 * (2 * n + 1) * (3 if params["reset_current"] else 2)
-            if pulses > LIST_MAX_POINTS:
-                raise CheckError(f"one pulse-delta loop would be {pulses} pulses, more than the 6221 "
-                                 f"list holds ({LIST_MAX_POINTS}); raise current_step")
+            if pulses > caps.max_points:
+                raise CheckError(f"one pulse-delta loop would be {pulses} pulses, more than "
+                                 f"{caps.about('sweep')} holds ({caps.max_points}); "
+                                 f"raise current_step")
 
     def steps(self, params: Mapping[str, Any]) -> Sequence[tuple]:
         fields = parse_fields(params)
@@ -279,8 +255,9 @@ class SwitchingLoop(_HallLoop):
             reset = self._reset_for(amps, branch, params["reset_current"])
             amplitudes += ([reset] if reset else []) + [amps, -read]
         per = 3 if params["reset_current"] else 2
+        period = roles.capabilities("pulse_delta").min_period     # the shortest cycle (3 PLC)
         deltas = np.asarray(roles.pulse_delta.pulse_sweep(np.array(amplitudes), read, params["pulse_width"],
-                                                          PULSE_DELTA_PERIOD), dtype=float)
+                                                          period), dtype=float)
         deltas = deltas.reshape(len(points), per)
         gauss = self._field_reading(roles)
         rows = []
@@ -293,11 +270,6 @@ class SwitchingLoop(_HallLoop):
                          "reset_current": self._reset_for(amps, branch, params["reset_current"]),
                          "write_delta": float(d[-2])})
         return rows
-
-    def analyze(self, reader, outdir: Path) -> list[Path]:
-        from spinbench.analysis.switching import analyze_switching_run
-
-        return analyze_switching_run(reader, Path(outdir), protocol=self.name)
 
 
 class FieldLoop(_HallLoop):
@@ -316,11 +288,8 @@ class FieldLoop(_HallLoop):
     columns = (*_LOOP_COLUMNS, Column("field_set", "T", doc="out-of-plane field set point"),
                Column("field", "T", doc="out-of-plane field from the supply readback"), *_READ_COLUMNS,
                Column("field_measured", "T", doc="gaussmeter reading (NaN without one)"))
-    sweep_column = "field_set"
-    sweep_unit = "T"
-    title = "Anomalous Hall loop, B_x = {field_x:.3g} T"
 
-    def check(self, params: Mapping[str, Any], bench: Any) -> None:
+    def check(self, params: Mapping[str, Any], bench: BenchLike) -> None:
         self._check_read(params, bench)
         self.require_within_limit(bench, "field_z", "max_field", params["field_max"], "field_max")
         self._check_field(params, bench, "field_x", params["field_x"], "field_x")

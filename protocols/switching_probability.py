@@ -34,57 +34,55 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spinbench.instruments.roles import CurrentSource, FieldController, SourceMeter, Voltmeter, WriteReadSequencer
-from spinbench.protocols.base import CheckError, Column, MeasurementProtocol, Param, Roles, optional
+from spinbench.instruments.capabilities import PulseGeneratorCapabilities, SequencerCapabilities
+from spinbench.instruments.roles import (CurrentSource, FieldController, PulseGenerator, SourceMeter,
+                                         Voltmeter, WriteReadSequencer)
+from spinbench.protocols.base import (BenchLike, CheckError, Column, MeasurementProtocol, Param, Roles,
+                                      optional)
 
 __all__ = ["OUTCOME_COLUMNS", "SwitchingProbability", "write_path", "sequencer_of",
-           "calibrate_states", "outcome_rows"]
+           "sequencer_role", "calibrate_states", "outcome_rows"]
 
-#: shortest write the 6221 list sweep times (sweep delay) and the pulse-delta range (s)
-LIST_MIN_WIDTH = 1e-3
-PULSE_DELTA_WIDTH = (50e-6, 12e-3)
-#: 2182A aperture of a buffered read (0.01 PLC at 50 Hz, the longer of 50/60 Hz) (s)
-READ_APERTURE = 0.01 / 50.0
-#: pulse-delta: the 2182A converts from the source delay (>= 16 us) to the pulse end (>= 34 us)
-PDEL_SDEL_MIN, PDEL_MIN_APERTURE = 16e-6, 34e-6
-
-
-def write_path(width: float, has_pulse_generator: bool) -> str:
-    """Which instrument times a write of ``width`` s: ``"list"``, ``"pulse_delta"`` or
-    ``"pulse_generator"``; raises :class:`CheckError` if none on this bench can."""
-    if width >= LIST_MIN_WIDTH:
-        return "list"
-    if PULSE_DELTA_WIDTH[0] <= width < LIST_MIN_WIDTH:
-        return "pulse_delta"
-    if has_pulse_generator:
+def write_path(width: float, sequencer: SequencerCapabilities,
+               generator: PulseGeneratorCapabilities | None) -> str:
+    """Which instrument times a write of ``width`` s: ``"list"`` or ``"pulse_delta"`` (the
+    sequencer's own paths, from its capabilities) or ``"pulse_generator"``; raises
+    :class:`CheckError` naming the ranges if nothing on this bench can."""
+    path = sequencer.write_path(width)
+    if path is not None:
+        return path
+    if generator is not None and width in generator.width:
         return "pulse_generator"
-    raise CheckError(f"write width {width:.3g} s is below the 6221's 50 us pulse-delta minimum; "
-                     f"it needs a bench with a 'pulse_generator' role (e.g. a Keysight 33500B)")
+    ranges = (f"{sequencer.about('writes')}: list sweeps {sequencer.list_width.text()}, "
+              f"pulse delta {sequencer.pulse_delta_width.text()}")
+    if generator is None:
+        raise CheckError(f"write width {width:.3g} s: no instrument on this bench times it ({ranges}); "
+                         f"shorter writes need a bench with a 'pulse_generator' role "
+                         f"(e.g. a Keysight 33500B)")
+    raise CheckError(f"widths = {width:.3g} s is outside every write path of this bench: {ranges}; "
+                     f"{generator.about('pulse width')} {generator.width.text()}")
 
 
-def _bench_roles(bench: Any) -> Mapping[str, Any]:
-    roles = getattr(bench, "roles", None)
-    return roles if isinstance(roles, Mapping) else {}
+def sequencer_role(roles: Mapping[str, Any]) -> str:
+    """The role whose instrument runs the write/read sequences: ``sequencer`` if the bench
+    has one, else ``current_source`` (a 6221 + 2182A fills both)."""
+    return "sequencer" if "sequencer" in roles else "current_source"
 
 
-def _bench_has_sequencer(bench: Any) -> bool:
-    """Whether the bench has a ``sequencer`` role, or a ``current_source`` that fills one."""
-    roles = _bench_roles(bench)
-    if "sequencer" in roles:
-        return True
-    if "current_source" not in roles:
-        return False
-    try:
-        from spinbench.instruments.roles import missing_members
-        cls = bench.instrument_for("current_source").driver_class
-    except Exception:  # a bench object without instrument specs (tests): trust the role map
-        return True
-    return not missing_members(cls, WriteReadSequencer)
+def _capabilities(bench: BenchLike) -> tuple[SequencerCapabilities, PulseGeneratorCapabilities | None]:
+    seq = bench.capabilities(sequencer_role(bench.roles), WriteReadSequencer)
+    if not isinstance(seq, SequencerCapabilities):
+        raise CheckError(f"{seq.instrument} ({seq.driver}) declares no write/read sequencer "
+                         f"capabilities: the write widths it times are unknown")
+    gen = None
+    if "pulse_generator" in bench.roles:
+        caps = bench.capabilities("pulse_generator", PulseGenerator)
+        gen = caps if isinstance(caps, PulseGeneratorCapabilities) else None
+    return seq, gen
 
 
 def sequencer_of(roles: Roles) -> Any:
@@ -98,11 +96,12 @@ def sequencer_of(roles: Roles) -> Any:
     return seq
 
 
-def check_sequence(protocol: MeasurementProtocol, params: Mapping[str, Any], bench: Any,
+def check_sequence(protocol: MeasurementProtocol, params: Mapping[str, Any], bench: BenchLike,
                    widths: Sequence[float], amplitudes: Sequence[float]) -> None:
-    """Refuse, before any instrument is opened, what the write/read sequence cannot do."""
-    if not _bench_has_sequencer(bench):
-        raise CheckError(f"bench {getattr(bench, 'name', '?')!r} has no write/read sequencer "
+    """Refuse, before any instrument is opened, what the write/read sequence cannot do (the
+    bench limits, and the capabilities of the sequencer and the pulse generator)."""
+    if not bench.fills(sequencer_role(bench.roles), WriteReadSequencer):
+        raise CheckError(f"bench {bench.name!r} has no write/read sequencer "
                          f"(a 'sequencer' role, or a current_source such as a 6221 + 2182A)")
     for a in amplitudes:
         protocol.require_within_limit(bench, "current_source", "max_current", a, "amplitudes")
@@ -114,37 +113,45 @@ def check_sequence(protocol: MeasurementProtocol, params: Mapping[str, Any], ben
                                   "reset_current")
     protocol.require_within_limit(bench, "current_source", "max_current", params["read_current"],
                                   "read_current")
-    has_generator = "pulse_generator" in _bench_roles(bench)
+    seq, gen = _capabilities(bench)
+    seq.reset_width.require(params["reset_width"], "reset_width", seq.about("reset pulse width"))
     settle = params["settle"]
     for w in widths:
-        path = write_path(w, has_generator)
-        if path == "pulse_generator" and "source_meter" not in _bench_roles(bench):
+        path = write_path(w, seq, gen)
+        if path == "pulse_generator" and "source_meter" not in bench.roles:
             raise CheckError(f"a {w:.3g} s write comes from the pulse generator, whose current "
                              f"is set by the two-terminal load it drives: the bench needs a "
                              f"'source_meter' role (2-wire) to measure it")
-        if path == "list" and settle + READ_APERTURE > min(w, params["reset_width"]):
-            raise CheckError(f"settle = {settle:.3g} s + the 2182A aperture {READ_APERTURE:.3g} s "
-                             f"must fit in the write ({w:.3g} s) and reset pulses")
-        if path == "pulse_delta" and not PDEL_SDEL_MIN <= settle <= w - PDEL_MIN_APERTURE:
-            raise CheckError(f"pulse-delta write of {w:.3g} s: settle (the source delay) must lie "
-                             f"in [{PDEL_SDEL_MIN:.3g}, {w - PDEL_MIN_APERTURE:.3g}] s")
+        if path == "list" and settle + seq.read_aperture > min(w, params["reset_width"]):
+            raise CheckError(f"settle = {settle:.3g} s + the {seq.about('read aperture')} "
+                             f"{seq.read_aperture:.3g} s must fit in the write ({w:.3g} s) and "
+                             f"reset pulses")
+        if path == "pulse_delta":
+            low = seq.pulse_delta_settle.low
+            high = min(seq.pulse_delta_settle.high, w - seq.pulse_delta_min_aperture)
+            if not low <= settle <= high:
+                raise CheckError(f"pulse-delta write of {w:.3g} s: settle (the source delay) "
+                                 f"must lie in [{low:.3g}, {high:.3g}] s "
+                                 f"({seq.about('pulse-delta source delay')})")
     field = params.get("field_x", 0.0)
     if field:
-        if "field_x" not in _bench_roles(bench):
+        if "field_x" not in bench.roles:
             raise CheckError(f"field_x = {field:g} T needs a field controller in role 'field_x'")
         protocol.require_within_limit(bench, "field_x", "max_field", field, "field_x")
 
 
-def calibrate_states(seq: Any, polarity: float, params: Mapping[str, Any]) -> tuple[float, float]:
+def calibrate_states(seq: Any, polarity: float, params: Mapping[str, Any],
+                     list_min_width: float) -> tuple[float, float]:
     """Hall resistances of the reset state and of the written state, from strong writes.
 
     Two cycles with a write of ``polarity * reset_current`` (sure to switch) between reads; the
-    first puts the device in the reset state whatever its state was, the second is measured.
+    first puts the device in the reset state whatever its state was, the second is measured;
+    both writes are at least ``list_min_width`` long (the sequencer's list path).
     The device ends in the reset state.  Returns ``(r_reset, r_written)`` in ohm.
     """
     read = params["read_current"]
     reset = -polarity * params["reset_current"]
-    width = max(params["reset_width"], LIST_MIN_WIDTH)
+    width = max(params["reset_width"], list_min_width)
     volts = seq.write_read(np.array([-reset, -reset]), width, reset, params["reset_width"], read,
                            params["settle"])
     r_reset, r_written = (volts[1] / read).tolist()
@@ -206,7 +213,7 @@ class SequenceProtocol(MeasurementProtocol):
              "field_x": optional(FieldController), "voltmeter": optional(Voltmeter),
              #: ns .. us writes (Keysight 33500B): used only for widths below 50 us, with the
              #: two-terminal load it drives measured 2-wire by the source meter
-             "pulse_generator": optional(object), "source_meter": optional(SourceMeter)}
+             "pulse_generator": optional(PulseGenerator), "source_meter": optional(SourceMeter)}
 
     def _polarity(self, params: Mapping[str, Any]) -> float:
         return 1.0
@@ -220,7 +227,8 @@ class SequenceProtocol(MeasurementProtocol):
         if "pulse_generator" in roles and "source_meter" in roles:
             self._load = two_terminal_resistance(roles.source_meter, params["read_current"])
         polarity = self._polarity(params)
-        r_reset, r_written = calibrate_states(seq, polarity, params)
+        caps = roles.capabilities(sequencer_role(roles), WriteReadSequencer)
+        r_reset, r_written = calibrate_states(seq, polarity, params, caps.list_width.low)
         if abs(r_written - r_reset) < 1e-3 * max(abs(r_reset), abs(r_written), 1e-9):
             raise RuntimeError(f"a {polarity * params['reset_current']:.3g} A pulse does not switch "
                                f"the device (Hall resistance {r_reset:.4g} -> {r_written:.4g} ohm): "
@@ -231,7 +239,8 @@ class SequenceProtocol(MeasurementProtocol):
     def _cycles(self, roles: Roles, params: Mapping[str, Any], amplitude: float, width: float,
                 repeats: int) -> np.ndarray:
         reset = -math.copysign(params["reset_current"], amplitude)
-        path = write_path(width, "pulse_generator" in roles)
+        gen = roles.capabilities("pulse_generator") if "pulse_generator" in roles else None
+        path = write_path(width, roles.capabilities(sequencer_role(roles), WriteReadSequencer), gen)
         if path == "pulse_generator":
             return _generator_cycles(roles, params, amplitude, width, repeats, reset, self._load)
         return sequencer_of(roles).write_read(np.full(repeats, amplitude), width, reset,
@@ -325,8 +334,3 @@ class SwitchingProbability(SequenceProtocol):
         width, amplitude = step
         volts = self._cycles(roles, params, amplitude, width, params["repeats"])
         return self._rows(volts, params, amplitude, width)
-
-    def analyze(self, reader, outdir: Path) -> list[Path]:
-        from spinbench.analysis.switching_probability import analyze_run
-
-        return analyze_run(reader, outdir)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .devices import KB, DeviceModel, Drive
+from .links import Links
 from .netlist import Line, NetlistError, Terminal, drive_port, resolve
 
 
@@ -116,6 +117,8 @@ class SimWorld:
         self.rf_sources: dict[str, tuple[float, float, float]] = {}  # RF source -> (Hz, dBm, rad)
         self._rf_port: dict[str, str | None] = {}
         self.log: deque[CommandRecord] = deque(maxlen=log_size)
+        #: instrument-to-instrument connections (trigger lines, serial cables, reference inputs)
+        self.links = Links()
         self._checkpoint: int | None = None
         self._terminals: dict[tuple[str, bool], Terminal] = {}
         #: devices on a parallel line: their current share depends on the state (not cached)

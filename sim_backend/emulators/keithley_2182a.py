@@ -28,10 +28,13 @@ The trigger model covers what the 6221 coupling and READ?/FETCh?/INIT need: INIT
 TRIG:SOUR IMM|BUS|EXT|TIM|MAN, TRIG:COUN, SAMP:COUN, TRIG:DEL, the reading buffer (TRAC) with
 the buffer-full bit of the measurement event register (pymeasure's ``KeithleyBuffer``).
 
-A 622x current source talks to the 2182A over RS-232 and the Trigger Link: the 6221 emulator
-calls :meth:`serial_write` / :meth:`serial_read` (``SYST:COMM:SER:SEND`` / ``:ENT?``),
-:meth:`external_trigger` (trigger link) and :meth:`pulse_conversion` (one A/D of a Delta or
-Pulse Delta cycle).
+A 622x current source talks to the 2182A over RS-232 and the Trigger Link, world connections
+(:mod:`sim_backend.links`) on which the 2182A listens: ``rs232.write`` / ``rs232.read``
+(:meth:`serial_write` / :meth:`serial_read`, the 6221's ``SYST:COMM:SER:SEND`` / ``:ENT?``),
+``trigger_link.step`` / ``.source`` (:meth:`external_trigger`, :meth:`linked_trigger`),
+``trigger_link.convert`` (:meth:`pulse_conversion`, one A/D of a Delta or Pulse Delta cycle),
+``trigger_link.aperture`` (the Delta conversion time) and ``trigger_link.batch`` /
+``.batch_readings`` (:meth:`linked_batch` / :meth:`store_linked_batch`).
 """
 from __future__ import annotations
 
@@ -78,6 +81,15 @@ class Keithley2182A(Emulator):
             if port is not None:
                 world.check_port(port)
         super().__init__(world, address, config)
+        links = world.links
+        for name, handler in (("trigger_link.step", self.external_trigger),
+                              ("trigger_link.source", self.linked_trigger),
+                              ("trigger_link.convert", self.pulse_conversion),
+                              ("trigger_link.aperture", lambda: self.settings["volt_nplc"] * self.plc),
+                              ("trigger_link.batch", self.linked_batch),
+                              ("trigger_link.batch_readings", self.store_linked_batch),
+                              ("rs232.write", self.serial_write), ("rs232.read", self.serial_read)):
+            links.listen(self.address, name, handler)
 
     # ------------------------------------------------------------------------ state
     def reset(self) -> None:

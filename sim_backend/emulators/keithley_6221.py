@@ -82,6 +82,44 @@ class CountOrInf(Numeric):
         return "+9.900000E+37" if math.isinf(value) else str(int(value))
 
 
+class NanovoltmeterLink:
+    """The 6221's cables to a 2182A, through the world (:class:`sim_backend.links.Links`):
+    the Trigger Link (a sweep step, a source-paced trigger, a Delta / Pulse Delta A/D
+    conversion of a given aperture, a batch of source-paced triggers) and the RS-232
+    pass-through (``SYST:COMM:SER:SEND`` / ``:ENT?``).  Each method is one message on the
+    2182A's input of that name; the 6221 holds an address, never the other emulator."""
+
+    __slots__ = ("world", "address", "_send")
+
+    def __init__(self, world, address: str):
+        self.world, self.address = world, address
+        self._send = world.links.send
+
+    def external_trigger(self) -> None:
+        self._send(self.address, "trigger_link.step")
+
+    def linked_trigger(self) -> None:
+        self._send(self.address, "trigger_link.source")
+
+    def pulse_conversion(self, aperture: float) -> float:
+        return self._send(self.address, "trigger_link.convert", aperture)
+
+    def delta_aperture(self) -> float:
+        return self._send(self.address, "trigger_link.aperture")
+
+    def linked_batch(self, n: int):
+        return self._send(self.address, "trigger_link.batch", n)
+
+    def store_linked_batch(self, readings: list[float]) -> None:
+        self._send(self.address, "trigger_link.batch_readings", readings)
+
+    def serial_write(self, data: bytes) -> None:
+        self._send(self.address, "rs232.write", data)
+
+    def serial_read(self) -> bytes:
+        return self._send(self.address, "rs232.read")
+
+
 class Keithley6221(Emulator):
     """Keithley 6221 current source driving a device port, with a linked 2182A."""
 
@@ -95,21 +133,24 @@ class Keithley6221(Emulator):
         cfg = dict(config or {})
         #: line frequency (Hz), a bench option (the instrument detects it at power-on)
         self.line_frequency = float(cfg.get("line_frequency", 60.0))
-        self.nanovoltmeter = None  #: the 2182A on the RS-232 / Trigger Link, set by link()
+        #: the 2182A's end of the RS-232 / Trigger Link cables (a world connection), set by link()
+        self.nanovoltmeter: NanovoltmeterLink | None = None
         self.last_conversions: list[tuple[float, ...]] = []
         world.check_port((cfg.get("connect") or {}).get("output", "channel"))
         super().__init__(world, address, config)
 
-    def link(self, emulators: dict[str, Emulator]) -> None:
-        """Find the 2182A wired to the RS-232 port and Trigger Link (``connect: {rs232: addr}``)."""
+    def link(self, emulators: dict[str, Emulator] | None = None) -> None:
+        """Wire the RS-232 port and Trigger Link to the 2182A at ``connect: {rs232: addr}``
+        when an instrument there listens on them (a world connection: :mod:`..links`)."""
         addr = self.connect.get("rs232")
         if not addr:
             return
         from ..benches import canonical
 
-        emu = emulators.get(canonical(addr)) or emulators.get(addr)
-        if emu is not None and hasattr(emu, "pulse_conversion"):
-            self.nanovoltmeter = emu
+        for a in (canonical(addr), addr):
+            if self.world.links.listens(a, "trigger_link.convert"):
+                self.nanovoltmeter = NanovoltmeterLink(self.world, a)
+                return
 
     # ------------------------------------------------------------------------ state
     def reset(self) -> None:
@@ -577,7 +618,7 @@ class Keithley6221(Emulator):
         count = s["delt_coun"]
         n = int(count) if math.isfinite(count) else int(s["trac_poin"])
         n = min(n, int(s["trac_poin"]))
-        aperture = nv.settings["volt_nplc"] * nv.plc
+        aperture = nv.delta_aperture()
         conv: list[float] = []
         times: list[float] = []
         limited_any = False

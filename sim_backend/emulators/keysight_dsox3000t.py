@@ -64,7 +64,8 @@ class KeysightDSOX3000T(Emulator):
         connect = cfg.get("connect") or {}
         self.ports = {n: connect.get(f"channel{n}") for n in range(1, 5)}
         self.trigger_link = connect.get("ext_trigger")
-        self.laser = None
+        #: the address whose modulation output feeds EXT TRIG (a world connection)
+        self.laser: str | None = None
         self.records: dict[int, np.ndarray] = {}
         self.record_info: dict[str, float] = {}
         self.triggered = False
@@ -75,7 +76,7 @@ class KeysightDSOX3000T(Emulator):
         if self.trigger_link:
             from ..benches import canonical
 
-            self.laser = emulators.get(canonical(self.trigger_link))
+            self.laser = canonical(self.trigger_link)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
@@ -100,6 +101,16 @@ class KeysightDSOX3000T(Emulator):
             return int(min(max(s["points"], NORMAL_POINTS[0]), NORMAL_POINTS[1]))
         return int(min(s["points"], MAX_POINTS))
 
+    def _light(self, on: bool | None) -> None:
+        """While sampling across the EXT TRIG laser's pulses: the light on the device on / off
+        at each sample, then (None) its mean again, from the published modulation."""
+        mod = self.world.links.read(self.laser, "modulation")
+        if not mod:
+            return
+        p = mod["mean"] if on is None else (mod["on"] if on else 0.0)
+        kw = {} if mod["port"] is None else {"port": mod["port"]}
+        self.world.set_laser(self.laser, p if p > 0 else None, **kw)
+
     def _sample(self, channels: list[int], n: int, dt: float, laser_on: np.ndarray | None) -> dict[int, np.ndarray]:
         """Simultaneous samples of the wired ports, advancing the world by ``dt`` each."""
         world = self.world
@@ -110,13 +121,13 @@ class KeysightDSOX3000T(Emulator):
             for k in range(n):
                 if laser_on is not None and laser_on[k] != state:
                     state = bool(laser_on[k])
-                    self.laser.set_instantaneous(state)
+                    self._light(state)
                 for j, p in enumerate(ports):
                     out[j, k] = world.port_voltage(p)
                 world.advance(dt)
         finally:
             if laser_on is not None:
-                self.laser.set_instantaneous(None)
+                self._light(None)
         rec = {}
         for j, c in enumerate(channels):
             ch = self.channels[c]
@@ -166,7 +177,7 @@ class KeysightDSOX3000T(Emulator):
         src = s["trig_source"]
         slope = s["trig_slope"]
         if src == "EXTERNAL":
-            train = self.laser.pulse_train() if self.laser is not None else None
+            train = (self.world.links.read(self.laser, "modulation") or {}).get("train")
             if train is not None:
                 t0, period, width, _ = train
                 phase = 0.0 if slope != "NEGATIVE" else width

@@ -97,6 +97,10 @@ class ThorlabsITC4001(Emulator):
         """The device sees coupling * P (the mean power in QCW)."""
         p = self.optical_power() * self.coupling * self.duty()
         self._emit(p if p > 0 else None)
+        # the modulation output (a scope's external trigger input reads it, sim_backend.links)
+        self.world.links.publish(self.address, "modulation", {
+            "train": self.pulse_train(), "on": self.optical_power() * self.coupling,
+            "mean": p, "port": self.optical})
 
     def _emit(self, watts: float | None) -> None:
         if self.optical is None:

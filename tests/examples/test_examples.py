@@ -31,3 +31,13 @@ def test_unmodified_script_sees_current_induced_switching(script):
     mz = (1 - (0.01 / dev.p.b_k_eff) ** 2) ** 0.5           # tilt by the 10 mT in-plane field
     for (amps, r_hall), sign in zip(run_example(script), EXPECTED_SIGNS):
         assert r_hall == pytest.approx(sign * dev.p.r_ahe * mz + dev.p.r_offset, abs=0.01), (amps, r_hall)
+
+
+def test_lab_ci_example_passes_with_the_installed_pytest_plugin():
+    """examples/test_lab_switching.py is a lab's own test: it needs only the installed plugin."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                           str(ROOT / "examples" / "test_lab_switching.py")],
+                          env=dict(os.environ, MPLBACKEND="Agg"), cwd=ROOT / "examples",
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert re.search(r"\b1 passed\b", proc.stdout), proc.stdout[-2000:]

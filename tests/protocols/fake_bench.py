@@ -1,8 +1,10 @@
 """A fake, test-only bench and protocols for the runner and run-store tests.
 
-Mimics the duck-typed ``instruments.Bench`` API the runner codes against: ``limits(role)``,
-``roles``, ``open()`` (context manager) returning an opened bench with ``role(name)``,
-``snapshot()``, ``checkpoint(index)`` and ``close()``. Every call is logged so tests can assert
+Implements the typed bench interface the runner codes against
+(:class:`spinbench.protocols.base.BenchLike`: ``name``, ``text``, ``roles``, ``limits(role)``,
+``capabilities(role)``, ``fills(role, protocol)``, ``open()``) and
+:class:`~spinbench.protocols.base.OpenBenchLike` (``role(name)``, ``snapshot()``,
+``checkpoint(token)``). Every call is logged so tests can assert
 that nothing was opened before a refusal and that the bench was closed on every exit.
 """
 
@@ -13,6 +15,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from spinbench.instruments.capabilities import Unknown
+from spinbench.instruments.roles import missing_members
 from spinbench.protocols.base import Column, MeasurementProtocol, Param, Trace, optional
 
 
@@ -91,6 +95,15 @@ class FakeBench:
 
     def limits(self, role: str) -> dict[str, float]:
         return {"max_current": self.max_current} if role == "source" else {}
+
+    def capabilities(self, role: str, protocol: type | None = None) -> Unknown:
+        if role not in self.roles:
+            raise KeyError(role)
+        return Unknown(self.roles[role], "fake")
+
+    def fills(self, role: str, protocol: type) -> bool:
+        return role in self.roles and not missing_members(
+            self.last_opened.objects[role] if self.last_opened else object(), protocol)
 
     @contextmanager
     def open(self):

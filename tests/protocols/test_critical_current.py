@@ -5,6 +5,7 @@ import pytest
 
 from spinbench.analysis.switching_probability import fit_neel_brown, fit_width_i50
 from spinbench.instruments.bench import Bench
+from spinbench.instruments.roles import WriteReadSequencer
 from spinbench.protocols.base import CheckError
 from spinbench.protocols.critical_current import CriticalCurrentVsWidth, bisection_probes
 from spinbench.protocols.runner import run
@@ -17,13 +18,20 @@ BX = 10e-3
 
 
 def test_write_path_follows_the_instrument_ranges():
-    assert write_path(5e-3, False) == "list"
-    assert write_path(1e-3, False) == "list"
-    assert write_path(200e-6, False) == "pulse_delta"
-    assert write_path(50e-6, False) == "pulse_delta"
-    assert write_path(10e-9, True) == "pulse_generator"
+    bench = Bench.load("sot-hallbar")
+    seq = bench.capabilities("current_source", WriteReadSequencer)     # the 6221 + 2182A
+    gen = bench.capabilities("pulse_generator")                          # the 33522B
+    # 6221 manual: list-sweep delay from 1 ms, pulse-delta widths 50 us .. 12 ms
+    assert write_path(5e-3, seq, None) == "list"
+    assert write_path(1e-3, seq, None) == "list"
+    assert write_path(200e-6, seq, None) == "pulse_delta"
+    assert write_path(50e-6, seq, None) == "pulse_delta"
+    # 33500B guide: pulse widths from 16 ns
+    assert write_path(10e-9 * 2, seq, gen) == "pulse_generator"
     with pytest.raises(CheckError, match="pulse_generator"):
-        write_path(10e-6, False)
+        write_path(10e-6, seq, None)
+    with pytest.raises(CheckError, match=r"1\.6e-08"):
+        write_path(10e-9, seq, gen)
 
 
 def test_bisection_moves_the_bracket_by_the_measured_fraction():
@@ -67,3 +75,47 @@ def test_energy_per_switch_falls_as_spin_loss_grows(tmp_path, capsys):
     assert ratio == pytest.approx(3.0, rel=0.15)
     assert summary["csv"].exists() and summary["figure"].exists()
     assert "spin-loss energy ratio" in capsys.readouterr().out
+
+
+def test_an_interrupted_bisection_resumes_mid_way_and_matches_the_uninterrupted_run(
+        tmp_path, monkeypatch):
+    from spinbench.protocols.runner import RunInterrupted
+
+    bench = Bench.load("sot-hallbar")
+    params = {"widths": (1e-3, 3e-3), "repeats": 20, "bisections": 4,
+              "refine": (-0.03, 0.0, 0.03), "field_x": BX}
+    full = run(CriticalCurrentVsWidth, bench, params, out_dir=tmp_path / "full", seed=9,
+               progress=False)
+    original = CriticalCurrentVsWidth.measure
+    taken = []
+
+    def measure(self, roles, values, step):
+        if len(taken) == 5:          # second width, second bisection probe
+            raise KeyboardInterrupt
+        taken.append(step)
+        return original(self, roles, values, step)
+
+    monkeypatch.setattr(CriticalCurrentVsWidth, "measure", measure)
+    with pytest.raises(RunInterrupted) as caught:
+        run(CriticalCurrentVsWidth, bench, params, out_dir=tmp_path / "cut", seed=9,
+            progress=False)
+    assert caught.value.result.steps_done == 5 and caught.value.result.status == RunStatus.ABORTED
+    monkeypatch.setattr(CriticalCurrentVsWidth, "measure", original)
+    resumed = run(CriticalCurrentVsWidth, bench, resume=caught.value.result.path, progress=False)
+    assert resumed.status == RunStatus.COMPLETE and resumed.steps_done == 14
+    keys = ["step", "probe", "stage", "width", "amplitude", "repeat", "state_before",
+            "state_after", "valid_reset", "switched", "r_before", "r_after"]
+    with RunReader(full.path) as a, RunReader(resumed.path) as b:
+        da, db = a.to_dataframe()[keys], b.to_dataframe()[keys]
+        assert b.resumes[0]["steps_done_before"] == 5
+    assert len(da) == 14 * 20
+    assert da.equals(db)                                  # every decision and outcome, bit for bit
+    # the decisions depended on the outcomes: four distinct bisection amplitudes per width,
+    # each the midpoint of the bracket the earlier fractions left (bisection_probes)
+    for width, group in da[da["stage"] == 0].groupby("width"):
+        amps = group.groupby("probe")["amplitude"].first().to_numpy()
+        assert len(set(amps)) == 4
+        fractions = [g.loc[g["valid_reset"], "switched"].mean() if g["valid_reset"].any() else 0.0
+                     for _, g in group.groupby("probe")]
+        low, high = bisection_probes(2e-3, 10e-3, fractions[:2])
+        assert amps[2] == pytest.approx(0.5 * (low + high), rel=1e-12)

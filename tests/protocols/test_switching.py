@@ -8,7 +8,7 @@ import pyvisa
 from spinbench.analysis.switching import analyze_loop
 from spinbench.instruments.bench import Bench
 from spinbench.protocols.base import CheckError, ParamError
-from spinbench.protocols.runner import run
+from spinbench.protocols.runner import analyze, run
 from spinbench.protocols.runstore import RunReader, RunStatus
 from spinbench.protocols.switching import FieldLoop, SwitchingLoop
 from spinbench.sim_backend.physics.presets import make_device
@@ -150,7 +150,7 @@ def test_polarity_reverses_with_hx_and_zero_field_reports_no_switching(bench, tm
         assert -dev.switching_current_50(10e-3, 1e-3) - 250e-6 < r.down < -4e-3
     assert not res[0].switching and res[0].verdict == "no switching"
     assert math.isnan(res[0].up) and math.isnan(res[0].down) and res[0].polarity == 0
-    files = SwitchingLoop().analyze(RunReader(next(tmp_path.glob("*.h5"))), tmp_path / "a")
+    files = analyze(next(tmp_path.glob("*.h5")), tmp_path / "a")
     summary = next(p for p in files if p.name.endswith("_summary.json")).read_text()
     assert '"no switching"' in summary and any(p.name.endswith("_fields.png") for p in files)
 
