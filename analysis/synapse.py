@@ -45,6 +45,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from spinbench.analysis.registry import register
+
 __all__ = ["CTC_DEFINITIONS", "state_stats", "ctc", "separability", "distinguishable_states",
            "ltp_ltd_metrics", "device_to_device", "analyze_run", "analyze_ltp_ltd_run",
            "measured_levels"]
@@ -231,6 +233,7 @@ def _plot_states(df: pd.DataFrame, st: pd.DataFrame, path: Path, title: str) -> 
     return path
 
 
+@register("ctc-states")
 def analyze_run(reader, outdir: Path, error_rates=(1e-2, 1e-3)) -> list[Path]:
     """A ctc-states run: ``<stem>_states.png`` and ``<stem>_summary.json`` (per-state stats,
     CTC under every definition, separability, distinguishable states per error rate)."""
@@ -250,6 +253,7 @@ def analyze_run(reader, outdir: Path, error_rates=(1e-2, 1e-3)) -> list[Path]:
     return [_plot_states(df, st, outdir / f"{stem}_states.png", reader.protocol), path]
 
 
+@register("potentiation-depression")
 def analyze_ltp_ltd_run(reader, outdir: Path) -> list[Path]:
     """A potentiation-depression run: ``<stem>_ltp_ltd.png`` and ``<stem>_summary.json``."""
     import matplotlib

@@ -27,7 +27,7 @@ import numpy as np
 from pymeasure.instruments.keithley import Keithley6221 as _PymeasureKeithley6221
 
 from .capabilities import (CurrentSourceCapabilities, PulseDeltaCapabilities,
-                           SequencerCapabilities, Span, tighter)
+                           SequencerCapabilities, Span, tighter, PulseSequencerCapabilities)
 from .driver_base import Driver, parse_float_reply
 from .limits import Limits, LimitError, check_compliance_voltage, check_current, check_range
 
@@ -99,7 +99,7 @@ class Keithley6221(Driver):
         Mains-dependent times use option ``line_frequency``; without it 50 Hz, the longer
         power-line cycle, so a period or an aperture is never taken too short.
         """
-        from .roles import CurrentSource, PulseDeltaSystem, WriteReadSequencer
+        from .roles import CurrentSource, PulseDeltaSystem, PulseReadSequencer, WriteReadSequencer
 
         current = tighter(Span(-HW_MAX_CURRENT, HW_MAX_CURRENT, "A"), limits.max_current,
                           "max_current")
@@ -125,6 +125,10 @@ class Keithley6221(Driver):
                 read_aperture=SEQ_NPLC / mains,
                 pulse_delta_settle=Span(*PDEL_SDELAY, "s", "6221 pulse-delta source delay"),
                 pulse_delta_min_aperture=PDEL_MIN_APERTURE, current=current)
+        if role is PulseReadSequencer:
+            return PulseSequencerCapabilities(name, cls.driver_name, pulse_width=sweep_delay,
+                                              read_aperture=SEQ_NPLC / mains,
+                                              pairs_per_sweep=NV_BUFFER_MAX // 2, current=current)
         return super().capabilities(role, name, limits, options)
 
     # ---- CurrentSource ------------------------------------------------------------------------

@@ -3,9 +3,9 @@
 Both run as pulse trains with a read after every pulse on a
 :class:`~instruments.roles.PulseReadSequencer` (role ``pulse_sequencer``, or the
 ``current_source`` when that instrument fills it, as a Keithley 6221 with a linked 2182A does):
-up to 512 pulse/read pairs are one list sweep whose readings the 2182A buffers, so 11 states x
-1,000 cycles cost a few hundred VISA round trips, not one per pulse. One runner step is a
-block of whole cycles, and every cycle starts with a saturating reset, so a resumed run starts
+a 6221 list sweep runs up to 512 pulse/read pairs whose readings the 2182A buffers, so 11 states
+x 1,000 cycles cost a few hundred VISA round trips, not one per pulse. One runner step is a
+block of ``cycles_per_step`` whole cycles, and every cycle starts with a saturating reset, so a resumed run starts
 every step from the same device state (contracts §6).
 
 ``ctc-states`` (cycle-to-cycle variation of an L-state scheme)
@@ -20,56 +20,45 @@ every step from the same device state (contracts §6).
 
 The weight read is the Hall resistance R_xy = V / I_read of the Hall-cross synapse (column
 ``r_hall``; for a junction read-out it would be the conductance). Fits and figures live in
-:mod:`analysis.synapse`.
+:mod:`analysis.synapse` (registered per protocol name).
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from spinbench.instruments.capabilities import PulseSequencerCapabilities
 from spinbench.instruments.roles import CurrentSource, PulseReadSequencer
-from spinbench.protocols.base import CheckError, Column, MeasurementProtocol, Param, Roles, optional
+from spinbench.protocols.base import (BenchLike, CheckError, Column, MeasurementProtocol, Param, Roles,
+                                      optional)
 
-__all__ = ["CtcStates", "PotentiationDepression", "write_amplitudes", "PAIRS_PER_SWEEP"]
+__all__ = ["CtcStates", "PotentiationDepression", "write_amplitudes", "sequencer_role"]
 
-#: pulse/read pairs a 2182A buffer of 1024 readings holds: the size of one runner step
-PAIRS_PER_SWEEP = 512
-
-
-def _bench_roles(bench: Any) -> Mapping[str, Any]:
-    roles = getattr(bench, "roles", None)
-    return roles if isinstance(roles, Mapping) else {}
+def sequencer_role(roles: Mapping[str, Any]) -> str:
+    """The role whose instrument runs the pulse trains: ``pulse_sequencer`` if the bench has
+    one, else ``current_source`` (a 6221 + 2182A fills both)."""
+    return "pulse_sequencer" if "pulse_sequencer" in roles else "current_source"
 
 
-def _check_pulse_sequencer(bench: Any) -> None:
-    """Refuse a bench whose roles offer no :class:`PulseReadSequencer` (checked on the driver
-    class named by the role, before anything opens)."""
-    from spinbench.instruments.roles import missing_members
-
-    roles = _bench_roles(bench)
-    for role in ("pulse_sequencer", "current_source"):
-        if role not in roles:
-            continue
-        try:
-            cls = bench.instrument_for(role).driver_class
-        except Exception:     # a bench object without instrument specs (tests): trust the role map
-            return
-        if not missing_members(cls, PulseReadSequencer):
-            return
-    raise CheckError(f"bench {getattr(bench, 'name', '?')!r} has no pulse/read sequencer (a "
-                     f"'pulse_sequencer' role, or a current_source such as a 6221 + 2182A that "
-                     f"runs buffered pulse trains)")
+def _capabilities(bench: BenchLike) -> PulseSequencerCapabilities:
+    """The pulse/read sequencer's capabilities; refuses a bench without one."""
+    role = sequencer_role(bench.roles)
+    if not bench.fills(role, PulseReadSequencer):
+        raise CheckError(f"bench {bench.name!r} has no pulse/read sequencer (a 'pulse_sequencer' "
+                         f"role, or a current_source such as a 6221 + 2182A that runs buffered "
+                         f"pulse trains)")
+    caps = bench.capabilities(role, PulseReadSequencer)
+    if not isinstance(caps, PulseSequencerCapabilities):
+        raise CheckError(f"{caps.instrument} ({caps.driver}) declares no pulse/read sequencer "
+                         f"capabilities: the pulse widths it times are unknown")
+    return caps
 
 
 def _sequencer(roles: Roles) -> Any:
-    seq = roles.get("pulse_sequencer") or roles.current_source
-    if not hasattr(seq, "pulse_read"):
-        raise CheckError(f"{type(seq).__name__} cannot run pulse/read trains")
-    return seq
+    return roles[sequencer_role(roles)]
 
 
 def write_amplitudes(params: Mapping[str, Any]) -> np.ndarray:
@@ -86,6 +75,8 @@ _COMMON_PARAMS = (
     Param("read_current", "A", default=500e-6, bounds=(1e-9, 10e-3), doc="read current"),
     Param("settle", "s", default=30e-6, bounds=(0.0, 1.0),
           doc="from setting the read level to the start of the conversion"),
+    Param("cycles_per_step", "", int, default=25, bounds=(1, 100_000),
+          doc="cycles per runner step (a resume rewinds one step)"),
 )
 
 
@@ -100,17 +91,26 @@ class _SynapseTrain(MeasurementProtocol):
     def _write_signs(self, params: Mapping[str, Any]) -> set[float]:
         raise NotImplementedError
 
-    def _check_common(self, params: Mapping[str, Any], bench: Any, amps: Sequence[float]) -> None:
-        _check_pulse_sequencer(bench)
+    def _check_common(self, params: Mapping[str, Any], bench: BenchLike, amps: Sequence[float]) -> None:
+        caps = _capabilities(bench)
         for a in amps:
             self.require_within_limit(bench, "current_source", "max_current", a, "write amplitude")
+            caps.current.require(a, "write amplitude")
         for name in ("reset_current", "read_current"):
             self.require_within_limit(bench, "current_source", "max_current", params[name], name)
+            caps.current.require(params[name], name)
         if any(a == 0 for a in amps):
             raise CheckError("write amplitudes must be non-zero")
+        for name in ("width", "reset_width"):
+            caps.pulse_width.require(params[name], name)
+        if params["settle"] + caps.read_aperture > min(params["width"], params["reset_width"]):
+            raise CheckError(f"settle = {params['settle']:.3g} s + the read aperture "
+                             f"{caps.read_aperture:.3g} s must fit in the write and reset pulses")
 
     def steps(self, params: Mapping[str, Any]) -> Sequence[tuple[int, int]]:
-        per_step = max(1, PAIRS_PER_SWEEP // self._pairs_per_cycle(params))
+        """Blocks of ``cycles_per_step`` whole cycles ``(first cycle, cycles)``: a resume
+        rewinds one block; the sequencer buffers a block in as few sweeps as it can."""
+        per_step = params["cycles_per_step"]
         return [(c, min(per_step, params["cycles"] - c)) for c in range(0, params["cycles"], per_step)]
 
     def _reset(self, params: Mapping[str, Any], write_sign: float) -> float:
@@ -189,10 +189,6 @@ class CtcStates(_SynapseTrain):
                  "r_hall": float(r[i]), "reset_current": reset}
                 for i, (s, p, a) in enumerate(labels)]
 
-    def analyze(self, reader, outdir: Path) -> list[Path]:
-        from spinbench.analysis.synapse import analyze_run
-
-        return analyze_run(reader, outdir)
 
 
 class PotentiationDepression(_SynapseTrain):
@@ -241,7 +237,3 @@ class PotentiationDepression(_SynapseTrain):
         return [{"cycle": first + i // per, "pulse": k, "phase": ph, "amplitude": a,
                  "r_hall": float(r[i])} for i, (k, ph, a) in enumerate(labels)]
 
-    def analyze(self, reader, outdir: Path) -> list[Path]:
-        from spinbench.analysis.synapse import analyze_ltp_ltd_run
-
-        return analyze_ltp_ltd_run(reader, outdir)
