@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from spinbench.analysis.registry import register
+from spinbench.analysis.registry import register, register_comparison
 
 __all__ = ["CTC_DEFINITIONS", "state_stats", "ctc", "separability", "distinguishable_states",
            "ltp_ltd_metrics", "device_to_device", "analyze_run", "analyze_ltp_ltd_run",
@@ -284,3 +284,36 @@ def analyze_ltp_ltd_run(reader, outdir: Path) -> list[Path]:
     path.write_text(json.dumps({"protocol": reader.protocol, "params": reader.params, **m},
                                indent=2, default=float))
     return [fig_path, path]
+
+
+@register_comparison("synapse-array")
+def compare_array(runs, outdir: Path, names=None) -> dict[str, Any]:
+    """Device-to-device variation over ctc-states runs (one per device):
+    ``<outdir>/synapse_array_summary.json`` and ``synapse_array.png`` (state means per device)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from spinbench.protocols.runstore import RunReader
+
+    frames = {}
+    for i, path in enumerate(runs):
+        with RunReader(path) as reader:
+            frames[names[i] if names else Path(path).stem] = reader.to_dataframe()
+    summary = device_to_device(frames)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for name, df in frames.items():
+        st = state_stats(df)
+        ax.errorbar(st.index, st["mean"], yerr=st["std"], fmt="o-", ms=3, capsize=2, label=name)
+    ax.set_xlabel("state")
+    ax.set_ylabel("R_xy (ohm)")
+    ax.set_title(f"D2D {100 * summary['d2d_mean']:.1f} % of window")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(outdir / "synapse_array.png", dpi=100)
+    plt.close(fig)
+    (outdir / "synapse_array_summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    return summary

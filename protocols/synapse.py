@@ -85,9 +85,6 @@ class _SynapseTrain(MeasurementProtocol):
 
     roles = {"current_source": CurrentSource, "pulse_sequencer": optional(PulseReadSequencer)}
 
-    def _pairs_per_cycle(self, params: Mapping[str, Any]) -> int:
-        raise NotImplementedError
-
     def _write_signs(self, params: Mapping[str, Any]) -> set[float]:
         raise NotImplementedError
 
@@ -154,10 +151,6 @@ class CtcStates(_SynapseTrain):
             return np.array([params["count_amplitude"]])
         return write_amplitudes(params)
 
-    def _pairs_per_cycle(self, params: Mapping[str, Any]) -> int:
-        n = params["n_states"] - 1
-        return 2 * n if params["coding"] == "amplitude" else n + 1
-
     def check(self, params: Mapping[str, Any], bench: Any) -> None:
         amps = self._amps(params)
         self._check_common(params, bench, amps)
@@ -211,9 +204,6 @@ class PotentiationDepression(_SynapseTrain):
         Column("amplitude", "A", doc="amplitude of the pulse before the read"),
         Column("r_hall", "ohm", doc="Hall resistance read after the pulse (V / I_read)"),
     )
-
-    def _pairs_per_cycle(self, params: Mapping[str, Any]) -> int:
-        return 2 * params["n_pulses"] + 1
 
     def check(self, params: Mapping[str, Any], bench: Any) -> None:
         amps = (params["amplitude_p"], params["amplitude_d"])

@@ -97,3 +97,27 @@ def test_a_bench_without_a_pulse_sequencer_is_refused(tmp_path):
     path.write_text(yaml.safe_dump(raw))
     with pytest.raises(CheckError, match="pulse/read sequencer"):
         run(CtcStates, Bench.load(path), {"cycles": 2}, out_dir=tmp_path, progress=False)
+
+
+def test_synapse_array_measures_every_device_on_its_own_roles(tmp_path):
+    """Two devices of the many-device bench, each through its own 6221 + 2182A: their state
+    means differ (their own grains and threshold centres) while each keeps its ~2 % CTC."""
+    from spinbench.protocols.synapse_array import array_devices, run_array
+
+    raw = yaml.safe_load(Bench.load("synapse-array").path.read_text())
+    for k in (1, 2, 3, 4):
+        raw["sim"]["devices"][f"d{k}"]["params"].update({"n_grains": 400, "d2d_sigma": 0.08})
+    path = tmp_path / "array.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    bench = Bench.load(path)
+    assert array_devices(bench) == ["d1", "d2", "d3", "d4"]
+    summary = run_array(bench, {"cycles": 12, "n_states": 6, "write_min": 4.6e-3, "write_max": 7.9e-3},
+                        out_dir=tmp_path, devices=["d1", "d2"], seed=1)
+    assert summary["devices"] == ["d1", "d2"]
+    assert (tmp_path / "synapse_array_summary.json").is_file()
+    assert summary["d2d_mean"] > 0.02                    # the devices' levels differ
+    for name in ("d1", "d2"):
+        with RunReader(summary["runs"][name]) as reader:
+            assert reader.to_dataframe()["cycle"].nunique() == 12
+    with pytest.raises(Exception, match="no roles for device"):
+        bench.for_device("d9")
