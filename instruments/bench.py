@@ -11,7 +11,8 @@ field ramped to zero, laser off) and closes the resources and the manager::
         source.pulse(5e-3, 1e-3)
 
 A name without a path separator or ``.yaml``/``.yml`` suffix is a built-in simulated bench,
-``sim_backend/benches/<name>.yaml`` (the file is read; no simulator code is imported here).
+``sim_backend/benches/<name>.yaml``, located by :mod:`pyvisa_spinbench.bench_files` (the file is
+read; no simulator code is imported here).
 ``visa_library: "@spinbench"`` means "this very file is the sim bench": the library string
 becomes ``"<absolute bench file path>@spinbench"``.
 """
@@ -21,12 +22,12 @@ import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, Iterator
 
 import pyvisa
 import yaml
+from pyvisa_spinbench import bench_files
 
 from .capabilities import RoleCapabilities, Unknown
 from .driver_base import Driver
@@ -61,33 +62,21 @@ class InstrumentSpec:
         return DRIVERS[self.driver]
 
 
-def _builtin_dir() -> Path:
-    return Path(str(files("spinbench.sim_backend") / "benches"))
-
-
 def builtin_benches() -> list[str]:
-    """Names of the built-in simulated benches."""
-    try:
-        return sorted(p.stem for p in _builtin_dir().glob("*.yaml"))
-    except (ModuleNotFoundError, OSError):
-        return []
+    """Names of the built-in simulated benches (:mod:`pyvisa_spinbench.bench_files`)."""
+    return list(bench_files.builtin_bench_files())
 
 
 def _resolve(path_or_name: str | os.PathLike) -> Path:
-    text = os.fspath(path_or_name)
-    is_path = (isinstance(path_or_name, os.PathLike) or "/" in text or os.sep in text
-               or text.endswith((".yaml", ".yml")))
-    if is_path:
-        path = Path(text).expanduser().resolve()
+    if bench_files.is_path(path_or_name):
+        path = Path(os.fspath(path_or_name)).expanduser().resolve()
         if not path.is_file():
             raise BenchError(f"{path}: no such bench file")
         return path
-    path = _builtin_dir() / f"{text}.yaml"
-    if not path.is_file():
-        known = ", ".join(builtin_benches()) or "none installed"
-        raise BenchError(f"{text!r} is not a built-in sim bench (looked for {path}); "
-                         f"built-in benches: {known}; give a path to use a bench file")
-    return path.resolve()
+    try:
+        return bench_files.find_builtin(os.fspath(path_or_name)).resolve()
+    except LookupError as exc:
+        raise BenchError(str(exc)) from None
 
 
 class Bench:

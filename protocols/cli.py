@@ -17,13 +17,13 @@ is kept, marked ``aborted``, and can be resumed).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
+from pyvisa_spinbench import bench_files
 
 from spinbench.protocols import registry
 from spinbench.instruments.capabilities import CapabilityError
@@ -58,34 +58,10 @@ def _bench_errors() -> tuple[type[BaseException], ...]:
 
 
 # -- built-in benches ------------------------------------------------------------------------
-def _bench_dir() -> Path | None:
-    """``sim_backend/benches`` located without importing any sim_backend code."""
-    spec = importlib.util.find_spec("spinbench.sim_backend")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        folder = Path(location) / "benches"
-        if folder.is_dir():
-            return folder
-    return None
-
-
 def builtin_benches() -> list[tuple[str, str]]:
-    """``(name, description)`` of each built-in simulated bench, sorted by name."""
-    folder = _bench_dir()
-    if folder is None:
-        return []
-    found = []
-    for path in sorted(folder.glob("*.yaml")):
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            found.append((path.stem, f"(unreadable bench file: {exc.__class__.__name__})"))
-            continue
-        name = str(data.get("name") or path.stem)
-        description = " ".join(str(data.get("description", "")).split())
-        found.append((name, description))
-    return sorted(found)
+    """``(name, description)`` of each built-in simulated bench, sorted by name
+    (:func:`pyvisa_spinbench.bench_files.builtin_benches`: data files only, no simulator code)."""
+    return bench_files.builtin_benches()
 
 
 # -- sub-commands ----------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import enum
 import json
+import operator
 import os
 import socket
 import time
@@ -255,7 +256,11 @@ class RunWriter:
         self.traces = [Trace(**t) for t in json.loads(f.attrs["traces"])]
         self._names = {c.name for c in self.columns} | {t.name for t in self.traces}
         self._completed: set[int] = set(int(s) for s in completed_steps)
-        self._pending_points: list[tuple[int, float, Mapping[str, Any]]] = []
+        #: buffered points, with the step and the time stamp of each in parallel lists
+        self._pending_points: list[Mapping[str, Any]] = []
+        self._pending_point_steps: list[int] = []
+        self._pending_stamps: list[float] = []
+        #: steps whose points are all buffered or written, not yet in /run/steps_done
         self._pending_steps: list[int] = []
         self._axis_written = {t.name: not np.isnan(f["traces"][t.name]["axis"][...]).all()
                               for t in self.traces if not t.axis_per_point}
@@ -265,6 +270,9 @@ class RunWriter:
         data = f["data"]
         self._column_ds = [(c.name, data[c.name].id, data[c.name].dtype,
                             _column_fill(data[c.name].dtype)) for c in self.columns]
+        self._scalar_names = [c.name for c in self.columns]
+        self._getter = operator.itemgetter(*self._scalar_names) if self._scalar_names else None
+        self._all_float = all(data[c.name].dtype == np.float64 for c in self.columns)
         self._timestamp_ds = data["timestamp"].id
         self._step_ds = data["step"].id
         self._steps_done_ds = f["run/steps_done"].id
@@ -429,23 +437,71 @@ class RunWriter:
 
         A point maps declared column names to scalars and trace names to arrays of the
         trace's length, or to ``(axis, values)``. Missing columns are stored as NaN (0 for
-        integers); unknown names raise :class:`RunStoreError`.
+        integers); unknown names raise :class:`RunStoreError`. (A whole step of many points
+        given column-wise is cheaper through :meth:`append_columns`.)
         """
-        self._check_open()
-        if isinstance(points, Mapping):
-            points = [points]
-        stamp = time.time()
-        for point in points:
-            unknown = set(point) - self._names
-            if unknown:
-                raise RunStoreError(f"point has undeclared names {sorted(unknown)}; declared: "
-                                    f"{sorted(self._names)}")
-            self._pending_points.append((int(step), stamp, point))
-        self._pending_steps.append(int(step))
-        self._completed.add(int(step))
+        if self._closed:
+            self._check_open()
+        step = int(step)
+        names = self._names
+        if type(points) is dict:                    # one point: the common, hot case
+            if not names.issuperset(points):
+                self._refuse(points)
+            self._pending_points.append(points)
+            self._pending_point_steps.append(step)
+            self._pending_stamps.append(time.time())
+        else:
+            if isinstance(points, Mapping):
+                points = (points,)
+            stamp = time.time()
+            for point in points:
+                if not names.issuperset(point):
+                    self._refuse(point)
+                self._pending_points.append(point)
+                self._pending_point_steps.append(step)
+                self._pending_stamps.append(stamp)
+        self._pending_steps.append(step)
+        self._completed.add(step)
         if (len(self._pending_points) >= self.flush_every
                 or time.monotonic() - self._last_flush >= self.flush_seconds):
             self.flush()
+
+    def _refuse(self, point: Mapping[str, Any]) -> None:
+        raise RunStoreError(f"point has undeclared names {sorted(set(point) - self._names)}; "
+                            f"declared: {sorted(self._names)}")
+
+    def append_columns(self, step: int, columns: Mapping[str, Any]) -> None:
+        """Append one whole step given column-wise and write it at once (kill-safe as
+        :meth:`flush`): ``name -> (n,)`` array per scalar column, ``name -> (n, length)`` per
+        trace (values only; a shared axis comes from an earlier point or stays NaN).
+        Columns not given are stored as NaN (0 for integers)."""
+        self._check_open()
+        unknown = set(columns) - self._names
+        if unknown:
+            raise RunStoreError(f"undeclared names {sorted(unknown)}; declared: {sorted(self._names)}")
+        arrays = {name: np.asarray(value) for name, value in columns.items()}
+        lengths = {a.shape[0] if a.ndim else -1 for a in arrays.values()}
+        if len(lengths) != 1 or -1 in lengths:
+            raise RunStoreError(f"append_columns: every column needs the same number of points; "
+                                f"got {({k: a.shape for k, a in arrays.items()})}")
+        n = lengths.pop()
+        if self._pending_points or self._pending_steps:
+            self.flush()
+        start = self._n_points
+        for name, ds, dtype, fill in self._column_ds:
+            given = arrays.get(name)
+            _append_1d(ds, start, np.full(n, fill, dtype) if given is None
+                       else np.asarray(given, dtype=dtype))
+        for trace in self.traces:
+            given = arrays.get(trace.name)
+            self._write_trace(trace, start, [None] * n if given is None else list(given))
+        _append_1d(self._timestamp_ds, start, np.full(n, time.time()))
+        _append_1d(self._step_ds, start, np.full(n, int(step), dtype=np.int64))
+        self._f.flush()
+        self._n_points += n
+        self._completed.add(int(step))
+        self._pending_steps.append(int(step))
+        self.flush()
 
     def flush(self) -> None:
         """Write buffered points, then record their steps as done (two HDF5 flushes)."""
@@ -454,7 +510,7 @@ class RunWriter:
             self._write_points(self._pending_points)
             self._f.flush()
             self._n_points += len(self._pending_points)
-            self._pending_points = []
+            self._pending_points, self._pending_point_steps, self._pending_stamps = [], [], []
         if self._pending_steps:
             done = self._steps_done_ds
             _append_1d(done, done.shape[0], np.asarray(self._pending_steps, dtype=np.int64))
@@ -462,17 +518,23 @@ class RunWriter:
         self._f.flush()
         self._last_flush = time.monotonic()
 
-    def _write_points(self, pending: list[tuple[int, float, Mapping[str, Any]]]) -> None:
+    def _write_points(self, points: list[Mapping[str, Any]]) -> None:
         start = self._n_points
-        points = [p for _, _, p in pending]
-        for name, ds, dtype, fill in self._column_ds:
-            _append_1d(ds, start, np.asarray([p.get(name, fill) for p in points], dtype=dtype))
+        names = self._scalar_names
+        table = None
+        if names and self._all_float:
+            try:          # the common case, every column given as a number: one C-level pass
+                table = np.array(list(map(self._getter, points)), dtype=np.float64).reshape(len(points), -1)
+            except (KeyError, TypeError, ValueError):
+                table = None
+        for k, (name, ds, dtype, fill) in enumerate(self._column_ds):
+            values = table[:, k] if table is not None else \
+                np.asarray([p.get(name, fill) for p in points], dtype=dtype)
+            _append_1d(ds, start, values)
         for trace in self.traces:
             self._write_trace(trace, start, [p.get(trace.name) for p in points])
-        _append_1d(self._timestamp_ds, start,
-                   np.asarray([stamp for _, stamp, _ in pending], dtype=np.float64))
-        _append_1d(self._step_ds, start, np.asarray([step for step, _, _ in pending],
-                                                    dtype=np.int64))
+        _append_1d(self._timestamp_ds, start, np.asarray(self._pending_stamps, dtype=np.float64))
+        _append_1d(self._step_ds, start, np.asarray(self._pending_point_steps, dtype=np.int64))
 
     def _write_trace(self, trace: Trace, start: int, given: list[Any]) -> None:
         group = self._f["traces"][trace.name]

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+from pyvisa_spinbench import bench_files
 
 from .devices import make_device
 from .emulators import make_emulator
@@ -21,30 +22,28 @@ class SimBenchError(ValueError):
 
 
 def builtin_dir() -> Path:
-    return Path(str(resources.files("spinbench.sim_backend") / "benches"))
+    """The built-in bench files' folder (:mod:`pyvisa_spinbench.bench_files`, the one finder)."""
+    return bench_files.bench_dir() or Path(str(resources.files("spinbench.sim_backend") / "benches"))
 
 
 def builtin_benches() -> dict[str, str]:
     """Built-in bench name -> one-line description."""
-    out = {}
-    for path in sorted(builtin_dir().glob("*.yaml")):
-        spec = yaml.safe_load(path.read_text()) or {}
-        out[path.stem] = str(spec.get("description", "")).strip()
-    return out
+    return dict(bench_files.builtin_benches())
 
 
 def resolve(name_or_path: str) -> Path:
     """A built-in name (``sot-hallbar``) or a path to a bench YAML file."""
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or len(p.parts) > 1:
+    if bench_files.is_path(name_or_path):
+        p = Path(name_or_path)
         if not p.is_file():
             raise SimBenchError(f"sim bench file {name_or_path!r} does not exist")
         return p
-    candidate = builtin_dir() / f"{name_or_path}.yaml"
-    if not candidate.is_file():
-        known = ", ".join(builtin_benches())
-        raise SimBenchError(f"unknown sim bench {name_or_path!r}; built-in benches: {known} (or give a path to a bench file)")
-    return candidate
+    try:
+        return bench_files.find_builtin(str(name_or_path))
+    except LookupError:
+        known = ", ".join(bench_files.builtin_bench_files())
+        raise SimBenchError(f"unknown sim bench {name_or_path!r}; built-in benches: {known} "
+                            f"(or give a path to a bench file)") from None
 
 
 def load_spec(name_or_path: str) -> tuple[Path, dict[str, Any]]:

@@ -109,9 +109,19 @@ def run(dev: "Keithley6221") -> None:
         levels = s["wave_offs"] + s["wave_ampl"] * shape(dev, sub).mean(axis=1)  # starts at phase 0
         dt = duration / n
         world = dev.world
+        # a continuous output: no settling time per sample (unlike a DC level change)
+        r = world.port_resistance(dev.port)
+        comp = s["comp"]
+        limited = False
         for level in levels:
-            dev._drive(float(level))
+            amps = float(level)
+            if abs(amps) * r > comp:
+                amps, limited = math.copysign(comp / r, amps), True
+            world.set_source(dev.address, dev.port, amps)
             world.advance(dt)
+        dev.delivered = None  # the next DC level is applied afresh
+        if limited:
+            dev.meas_event |= 1 << 3  # COMP: compliance reached during the waveform
     dev._drive(s["wave_offs"])
     dev.oper_event |= 1 << 1  # SWPD: sweep (waveform) done
 

@@ -261,3 +261,26 @@ def test_open_bench_snapshot_shape_becomes_one_group_per_instrument(tmp_path):
         assert json.loads(f["instruments/magnet"].attrs["limits"]) == {"max_field": 0.3}
     with RunReader(path) as reader:
         assert reader.snapshots == snapshot
+
+
+def test_append_columns_writes_a_whole_step_column_wise(tmp_path):
+    path = tmp_path / "cols.h5"
+    w = RunWriter.create(path, protocol="demo", params={}, columns=COLUMNS, traces=TRACES[:1])
+    w.append(0, {"current": 1e-3, "voltage": 0.5, "count": 7})
+    spectra = np.arange(15.0).reshape(3, 5)
+    w.append_columns(1, {"current": [2e-3, 3e-3, 4e-3], "count": np.array([1, 2, 3]),
+                         "spectrum": spectra})
+    with pytest.raises(RunStoreError, match="same number of points"):
+        w.append_columns(2, {"current": [1.0, 2.0], "voltage": [1.0]})
+    with pytest.raises(RunStoreError, match=r"undeclared names \['bogus'\]"):
+        w.append_columns(2, {"bogus": [1.0]})
+    w.finish()
+    w.close()
+    with RunReader(path) as r:
+        assert r.completed_steps == {0, 1}
+        np.testing.assert_array_equal(r.column("current"), [1e-3, 2e-3, 3e-3, 4e-3])
+        np.testing.assert_array_equal(r.column("count"), [7, 1, 2, 3])
+        v = r.column("voltage")
+        assert v[0] == 0.5 and np.isnan(v[1:]).all()          # not given: NaN
+        np.testing.assert_array_equal(r.column("step"), [0, 1, 1, 1])
+        np.testing.assert_array_equal(r.trace("spectrum")[1][1:], spectra)

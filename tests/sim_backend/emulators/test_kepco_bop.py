@@ -71,3 +71,26 @@ def test_output_off_ramps_the_coil_down(bench):
         pass
     assert bench.world.coil_current("coil_x") == 0.0
     assert ask(bench, BOP, "OUTP?") == "0"
+
+
+def test_self_test_swings_the_coil_and_restores(bench):
+    """DIAG:TST? (BIT 4886 manual 4.3.3): +full scale, -full scale (voltage mode), rated current
+    with a 1 V limit, through the connected coil; answers 0 and restores the settings."""
+    world = bench.world
+    coil = world.coils["coil_x"]
+    calls = []
+    original = world.set_coil_setpoint
+
+    def spy(name, amps, voltage_limit=None):
+        calls.append((amps, voltage_limit))
+        original(name, amps, voltage_limit)
+    world.set_coil_setpoint = spy
+    t0 = world.now
+    assert ask(bench, BOP, "DIAG:TST?") == "0"
+    rated_v = rated_i = 20.0
+    i_full = min(rated_i, rated_v / coil.resistance)
+    assert calls[:3] == [(i_full, rated_v), (-i_full, rated_v), (rated_i, 1.0)]
+    assert world.now - t0 >= 3 * 0.5
+    assert coil.setpoint == 0.0                      # output off again, as before the test
+    assert ask(bench, BOP, "OUTP?") == "0"
+    assert ask(bench, BOP, "*OPT?") == "0"
