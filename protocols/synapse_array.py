@@ -26,11 +26,10 @@ def run_array(bench="synapse-array", params: Mapping[str, Any] | None = None,
               seed: int | None = 0, progress: bool | None = False) -> dict[str, Any]:
     """One ``ctc-states`` run per device, then the comparison; returns its summary (with the
     run paths under ``runs``)."""
-    from spinbench.instruments.bench import Bench
-    from spinbench.protocols.runner import compare, run
+    from spinbench.protocols.runner import compare, load_bench, run
     from spinbench.protocols.synapse import CtcStates
 
-    bench = bench if isinstance(bench, Bench) else Bench.load(bench)
+    bench = load_bench(bench) if isinstance(bench, (str, Path)) else bench
     names = list(devices) if devices else array_devices(bench)
     if not names:
         raise ValueError(f"bench {bench.name!r} has no per-device roles (pulse_sequencer_<device>)")
