@@ -289,18 +289,33 @@ class Bench:
             self._text = self.path.read_text(encoding="utf-8")
         return self._text
 
-    def visa_library_spec(self, override: str | None = None) -> str:
-        """The pyvisa library string: ``"@spinbench"`` becomes ``"<this file>@spinbench"``."""
+    def visa_library_spec(self, override: str | None = None, sim_clock: str | None = None,
+                          sim_fresh: bool = False) -> str:
+        """The pyvisa library string: ``"@spinbench"`` becomes ``"<this file>@spinbench"``.
+
+        Options for a simulated bench (a real bench ignores them): ``sim_clock`` (``virtual``,
+        ``sleep`` or ``wall``) is how the script's own wall time counts (README, "Time on the
+        simulated bench"); ``sim_fresh`` starts from the state the bench file describes when no
+        other client is using the bench (a simulated bench otherwise keeps its state between
+        sessions, as a real one does)."""
         lib = self.visa_library if override is None else override
         if lib == "@spinbench":
-            return f"{self.path}@spinbench"
+            lib = f"{self.path}@spinbench"
+        options = ([f"clock={sim_clock}"] if sim_clock is not None else []) + (
+            ["fresh=1"] if sim_fresh else [])
+        if options and lib.endswith("@spinbench"):
+            lib = f"{lib[:-len('@spinbench')]}?{'&'.join(options)}@spinbench"
         return lib
 
     # ---- opening -------------------------------------------------------------------------------
     @contextmanager
-    def open(self, visa_library: str | None = None) -> Iterator["OpenBench"]:
-        """Open every instrument; on any exit shut them down and close everything."""
-        lab = OpenBench(self, self.visa_library_spec(visa_library))
+    def open(self, visa_library: str | None = None, sim_clock: str | None = None,
+             sim_fresh: bool = False) -> Iterator["OpenBench"]:
+        """Open every instrument; on any exit shut them down and close everything.
+
+        ``sim_clock``, ``sim_fresh``: options of a simulated bench (:meth:`visa_library_spec`);
+        the protocol runner asks for ``virtual`` and a fresh bench, so a seed reproduces a run."""
+        lab = OpenBench(self, self.visa_library_spec(visa_library, sim_clock, sim_fresh))
         try:
             lab._open_all()
             yield lab

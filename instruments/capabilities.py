@@ -169,6 +169,13 @@ class PulseGeneratorCapabilities(_Caps):
     #: pulses per burst
     count: Span = Span(1, 1, "")
     width_margin: float = 0.0
+    #: output (source) impedance (ohm): a device of resistance R >= 0 carries at most
+    #: ``max_open_circuit_voltage / output_impedance``
+    output_impedance: float = 50.0
+
+    def max_current(self) -> float:
+        """The largest current (A) any load can draw from this generator (a short circuit)."""
+        return self.max_open_circuit_voltage / self.output_impedance
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ class Keysight33500B(Driver):
             name, cls.driver_name, width=Span(*WIDTH, "s", f"33500B pulse width ({model})"),
             period=Span(1.0 / f_max, PERIOD_MAX, "s", f"33500B pulse period ({model})"),
             max_open_circuit_voltage=emf, count=Span(*COUNT, "pulses"),
-            width_margin=WIDTH_MARGIN)
+            width_margin=WIDTH_MARGIN, output_impedance=R_OUT)
 
     # ---- conversions (no I/O) -------------------------------------------------------------
     def current_for(self, voltage_V: float, load_ohm: float) -> float:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -75,13 +76,32 @@ def _parse_param_args(items: Sequence[str]) -> dict[str, str]:
     return params
 
 
+#: seconds the live view keeps serving after the run ended (the page polls every 0.5 s)
+LIVE_LINGER = 1.5
+
+
+def _start_live(args: argparse.Namespace, protocol: str):
+    """The live-view server of ``--live`` (started, URL on stderr), or ``None``."""
+    if not getattr(args, "live", False):
+        return None
+    from spinbench.protocols.live import LiveServer
+    from spinbench.protocols.runner import default_run_path
+
+    path = Path(args.resume) if args.resume else default_run_path(args.out, protocol)
+    server = LiveServer(path, host=args.live_host, port=args.live_port).start()
+    print(f"live view: {server.url}", file=sys.stderr, flush=True)
+    return server
+
+
 def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     protocol_cls = registry.get(args.protocol)
     params = _parse_param_args(args.param)
     bench = load_bench(args.bench)
+    live = _start_live(args, args.protocol)
     try:
         result = run(protocol_cls(), bench, params, out_dir=args.out, resume=args.resume,
-                     seed=args.seed, progress=args.progress)
+                     seed=args.seed, progress=args.progress,
+                     path=None if live is None or args.resume else live.path)
     except RunInterrupted as exc:
         path = exc.result.path
         print(f"interrupted: {exc.result.steps_done}/{exc.result.steps_total} steps kept", file=sys.stderr)
@@ -98,6 +118,10 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         for note in notes:
             print(f"  {note}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if live is not None:
+            time.sleep(LIVE_LINGER)        # the page's last poll sees the final status
+            live.stop()
     print(result.path, file=out)
     return _analyze(result.path, result.path.parent, out)
 
@@ -187,6 +211,16 @@ def _cmd_ls(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    from spinbench.protocols.runner import report
+
+    missing = [r for r in args.runs if not Path(r).is_file()]
+    if missing:
+        raise UsageError(f"report: no such run file: {', '.join(missing)}")
+    print(report(args.runs, args.out, args.title), file=out)
+    return EXIT_OK
+
+
 # -- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
@@ -202,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="parameter, e.g. pulse_width=1ms (repeatable)")
     p_run.add_argument("--resume", metavar="RUN.h5", help="continue an interrupted run")
     p_run.add_argument("--seed", type=int, help="seed recorded in the run")
+    p_run.add_argument("--live", action="store_true",
+                       help="serve a live plot of the run file on http://127.0.0.1 while it runs")
+    p_run.add_argument("--live-port", type=int, default=0, metavar="PORT",
+                       help="port of the live view (default: a free one, printed at start)")
+    p_run.add_argument("--live-host", default="127.0.0.1", metavar="HOST",
+                       help="address the live view listens on (default: loopback only)")
     progress = p_run.add_mutually_exclusive_group()
     progress.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                           help="no progress bar")
@@ -228,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_ls.add_argument("folder", nargs="?", default="runs", help="folder of run files (default: runs)")
     p_ls.add_argument("-r", "--recursive", action="store_true", help="also list sub-folders")
     p_ls.set_defaults(func=_cmd_ls)
+
+    p_report = sub.add_parser("report", help="one self-contained HTML page for one or more runs "
+                              "(parameters, instruments, figures, fit tables)")
+    p_report.add_argument("runs", nargs="+", metavar="RUN.h5")
+    p_report.add_argument("--out", help="HTML file to write (default: the first run's name .html)")
+    p_report.add_argument("--title", help="page title (default: the run's file name)")
+    p_report.set_defaults(func=_cmd_report)
 
     p_spin = sub.add_parser("compare-spinloss", help="critical current and energy per switch "
                             "vs spin absorption on the spinloss-* benches (table + figure)")

@@ -810,9 +810,10 @@ class RunReader:
         return out
 
     # -- data ------------------------------------------------------------------------------
-    def column(self, name: str) -> np.ndarray:
-        """One column's values (the consistent first :attr:`n_points`)."""
-        return self._f["data"][name][: self.n_points]
+    def column(self, name: str, start: int = 0) -> np.ndarray:
+        """One column's values (of the consistent first :attr:`n_points`, from ``start``): only
+        that column is read, so memory does not grow with the other columns."""
+        return self._f["data"][name][start: self.n_points]
 
     def to_dataframe(self) -> pd.DataFrame:
         """Columns as a DataFrame (``step``, ``timestamp``, then declared columns); units in

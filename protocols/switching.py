@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from spinbench.instruments.capabilities import PulseDeltaCapabilities
+from spinbench.instruments.capabilities import PulseDeltaCapabilities, VoltmeterCapabilities
 from spinbench.instruments.roles import CurrentSource, FieldController, Gaussmeter, PulseDeltaSystem, Voltmeter
 from spinbench.protocols.base import (BenchLike, CheckError, Column, MeasurementProtocol, Param, ParamError,
                                       Roles, optional)
@@ -119,6 +119,11 @@ class _HallLoop(MeasurementProtocol):
 
     def _check_read(self, params: Mapping[str, Any], bench: BenchLike) -> None:
         self.require_within_limit(bench, "current_source", "max_current", params["read_current"], "read_current")
+        meter = bench.capabilities("voltmeter", Voltmeter)
+        if isinstance(meter, VoltmeterCapabilities):
+            meter.integration_time.require(params["integration_time"], "integration_time",
+                                           meter.about("integration time"))
+            meter.settle_delay.require(params["settle"], "settle", meter.about("trigger delay"))
 
     def _check_field(self, params: Mapping[str, Any], bench: BenchLike, role: str, value: float, param: str) -> None:
         if value == 0:

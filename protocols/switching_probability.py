@@ -122,6 +122,14 @@ def check_sequence(protocol: MeasurementProtocol, params: Mapping[str, Any], ben
             raise CheckError(f"a {w:.3g} s write comes from the pulse generator, whose current "
                              f"is set by the two-terminal load it drives: the bench needs a "
                              f"'source_meter' role (2-wire) to measure it")
+        if path == "pulse_generator" and gen is not None:
+            top = max(abs(a) for a in amplitudes)
+            if top > gen.max_current():    # even into a short: no device resistance can help
+                raise CheckError(f"amplitudes up to {top:.4g} A at {w:.3g} s: "
+                                 f"{gen.about('output')} drives at most "
+                                 f"{gen.max_open_circuit_voltage:.3g} V / "
+                                 f"{gen.output_impedance:g} ohm = {gen.max_current():.4g} A "
+                                 f"into any load")
         if path == "list" and settle + seq.read_aperture > min(w, params["reset_width"]):
             raise CheckError(f"settle = {settle:.3g} s + the {seq.about('read aperture')} "
                              f"{seq.read_aperture:.3g} s must fit in the write ({w:.3g} s) and "

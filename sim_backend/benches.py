@@ -102,7 +102,7 @@ def build(name_or_path: str, seed: int | None = None) -> SimBench:
         lines = parse_lines(sim.get("lines"), devices)
         world = SimWorld(devices, seed=int(sim.get("seed", 0) if seed is None else seed),
                          temperature=float(sim.get("temperature", 300.0)),
-                         clock=str(sim.get("clock", "virtual")), coils=coils, lines=lines,
+                         clock=str(sim.get("clock", "sleep")), coils=coils, lines=lines,
                          reach=reach or None)
     except NetlistError as exc:
         raise SimBenchError(f"{path}: sim: {exc}") from None

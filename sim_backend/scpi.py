@@ -697,6 +697,11 @@ class Emulator:
             stb |= STB_MSS
         return stb
 
+    def serial_poll(self) -> int:
+        """A serial poll (VISA ``viReadSTB``): one bus transaction, then the status byte."""
+        self.world.advance(self.BUS_TIME_PER_TRANSFER)
+        return self.status_byte()
+
     def extra_status_bits(self) -> int:
         """Instrument-specific summary bits of the status byte (e.g. measurement summary)."""
         return 0

@@ -24,8 +24,11 @@ NI-VISA does where the specification leaves room:
 
 One simulated world per bench path: pyvisa caches one library instance per library path and
 pymeasure opens one resource manager per instrument, so every resource manager of a bench path
-talks to the same emulators.  The world lives while a resource-manager session is open: it is
-discarded when the last one closes, and the next one starts a fresh world.  Setting
+talks to the same emulators.  The bench outlives its sessions, as a real one does: closing
+resources or every resource manager leaves coil currents, outputs and the device's
+magnetization as they are, and a new resource manager in the same process finds them so.  Only
+an explicit reset changes that (:meth:`SpinbenchVisaLibrary.reset`, :func:`reset_benches`, or
+an instrument's own ``*RST`` for that instrument's settings).  Setting
 ``VI_ATTR_USER_DATA`` on any session re-seeds the world's random stream
 (:meth:`SimWorld.checkpoint`), which is how a resumed run reproduces an uninterrupted one.
 """
@@ -43,6 +46,7 @@ from pyvisa.constants import InterfaceType, ResourceAttribute, StatusCode
 from pyvisa.util import LibraryPath
 
 from . import benches
+from .clock import MODES, ClientClock, resolve_mode
 
 # ------------------------------------------------------------------------------------ constants
 
@@ -188,6 +192,24 @@ class _SharedBench:
         self.bench = None
         self.partial.clear()
 
+    def reset(self) -> None:
+        """Discard the world; rebuild it at once when sessions are open (they rebind).  Every
+        client's wall-time accounting restarts with the new world's clock."""
+        with self.lock:
+            open_sessions = any(lib._sessions for lib in self.libraries)
+            self.discard()
+            for lib in list(self.libraries):
+                lib._restart_clock()
+            if open_sessions:
+                self.built()
+
+    def sim_clock(self) -> str | None:
+        """The bench file's ``sim.clock`` (the default mode of its clients' clocks)."""
+        if self.spec is None:
+            self.spec = benches.load_spec(str(self.path))[1]
+        value = (self.spec.get("sim") or {}).get("clock")
+        return None if value is None else str(value)
+
     def by_key(self) -> dict[tuple, str]:
         """Normalised resource identity -> the bench's canonical name."""
         bench = self.built()
@@ -211,6 +233,34 @@ class _SharedBench:
             if isinstance(cfg, dict) and cfg.get("address"):
                 out[str(name)] = benches.canonical(str(cfg["address"]))
         return out
+
+
+def _split_options(spec: str) -> tuple[str, dict[str, str]]:
+    """``"<bench>?clock=virtual"`` -> (``"<bench>"``, ``{"clock": "virtual"}``): options a
+    client gives in its library spec (``"<bench>?clock=virtual@spinbench"``)."""
+    if "?" not in spec:
+        return spec, {}
+    spec, _, query = spec.rpartition("?")
+    options: dict[str, str] = {}
+    for item in filter(None, query.split("&")):
+        key, sep, value = item.partition("=")
+        if not sep or key not in _OPTIONS or value not in _OPTIONS[key]:
+            raise ValueError(f"@spinbench library option {item!r} not understood; options: "
+                             + ", ".join(f"{k}=<{'|'.join(v)}>" for k, v in _OPTIONS.items()))
+        options[key] = value
+    return spec, options
+
+
+_OPTIONS = {"clock": MODES, "fresh": ("1",)}
+
+
+def reset_benches() -> None:
+    """Reset every simulated bench of this process to the state its bench file describes (a
+    fresh world, fresh instruments, the file's seed): what a test suite does between tests."""
+    with _SharedBench._registry_lock:
+        shared = list(_SharedBench._registry.values())
+    for bench in shared:
+        bench.reset()
 
 
 # ------------------------------------------------------------------------------------ sessions
@@ -256,16 +306,46 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
 
     # ------------------------------------------------------------------ lifetime
     def _init(self) -> None:
-        spec = str(self.library_path) or DEFAULT_BENCH
+        spec, options = _split_options(str(self.library_path) or DEFAULT_BENCH)
         # resolve now, so a wrong bench name fails at ResourceManager(...) with the known names
         path = benches.resolve(spec).resolve()
         self._shared = _SharedBench.get(path)
         self._lock = self._shared.lock
+        self._clock_option = options.get("clock")
+        #: a client that starts from the bench file's state when no one else uses the bench
+        self._fresh = options.get("fresh") == "1"
+        #: this client's wall-time accounting (sim_backend.clock): virtual, sleep or wall
+        self._clock = ClientClock(resolve_mode(self._clock_option, self._shared.sim_clock()))
         self._shared.libraries.add(self)
         self._handles = itertools.count(0x5B00_0001)
         self._rm_sessions: dict[int, dict[int, Any]] = {}
         self._sessions: dict[int, _Session] = {}
         self._events: dict[int, int] = {}  # event context -> event type
+
+    @property
+    def clock_mode(self) -> str:
+        """How this client's wall time moves the world clock: virtual, sleep or wall."""
+        return self._clock.mode
+
+    def _restart_clock(self) -> None:
+        self._clock = ClientClock(self._clock.mode)
+
+    def _timed(self, op, session: int, *args):
+        """``op(session, *args)`` after advancing the world by this client's waiting since its
+        last call (sleep / wall modes); a wall-mode client then waits for wall time to catch
+        up, outside the bench lock."""
+        clock = self._clock
+        world = None
+        try:
+            with self._lock:
+                world = self._shared.built().world
+                gap = clock.enter(world.now)
+                if gap:
+                    world.advance(gap)
+                return op(session, *args)
+        finally:
+            if world is not None:
+                clock.leave(world.now)
 
     @property
     def bench(self) -> benches.SimBench:
@@ -283,13 +363,9 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
         return self.bench.emulators[self._canonical(resource_name)]
 
     def reset(self) -> None:
-        """Discard the world and build a fresh one; open sessions talk to the new emulators."""
-        with self._lock:
-            shared = self._shared
-            open_sessions = any(lib._sessions for lib in shared.libraries)
-            shared.discard()
-            if open_sessions:
-                shared.built()
+        """The bench-level reset: discard the world (device, coils, every instrument's state)
+        and build a fresh one from the bench file; open sessions talk to the new emulators."""
+        self._shared.reset()
 
     def _rebind(self, bench: benches.SimBench) -> None:
         for s in self._sessions.values():
@@ -315,9 +391,9 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
     def open_default_resource_manager(self) -> tuple[int, StatusCode]:
         with self._lock:
             shared = self._shared
-            if shared.rm_sessions == 0:
-                shared.discard()  # the first resource manager starts a fresh world
-            shared.rm_sessions += 1
+            if self._fresh and shared.rm_sessions == 0:
+                shared.reset()  # asked for: the bench file's state (nobody else is using it)
+            shared.rm_sessions += 1  # otherwise the bench lives on between resource managers
             handle = next(self._handles)
             self._rm_sessions[handle] = {_USER_DATA: 0}
             return handle, self._ok(handle)
@@ -442,10 +518,7 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
                     self._close_session(handle)
                 del self._rm_sessions[session]
                 shared = self._shared
-                shared.rm_sessions -= 1
-                if shared.rm_sessions <= 0:
-                    shared.rm_sessions = 0
-                    shared.discard()  # the last resource manager ends the world
+                shared.rm_sessions = max(shared.rm_sessions - 1, 0)  # the bench stays as it is
                 return self._ok(session)
             if session in self._sessions:
                 self._close_session(session)
@@ -469,6 +542,11 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
 
     # ------------------------------------------------------------------ message I/O
     def read(self, session: int, count: int) -> tuple[bytes, StatusCode]:
+        if self._clock.counts:
+            return self._timed(self._read, session, count)
+        return self._read(session, count)
+
+    def _read(self, session: int, count: int) -> tuple[bytes, StatusCode]:
         with self._lock:
             s = self._session(session)
             emu = s.emu
@@ -517,6 +595,11 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             return data, status
 
     def write(self, session: int, data: bytes) -> tuple[int, StatusCode]:
+        if self._clock.counts:
+            return self._timed(self._write, session, data)
+        return self._write(session, data)
+
+    def _write(self, session: int, data: bytes) -> tuple[int, StatusCode]:
         with self._lock:
             s = self._session(session)
             size = len(data)
@@ -549,6 +632,11 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
 
     def clear(self, session: int) -> StatusCode:
         """Device clear (IEEE 488.1 SDC; USBTMC INITIATE_CLEAR; a serial line flushes its buffers)."""
+        if self._clock.counts:
+            return self._timed(self._clear, session)
+        return self._clear(session)
+
+    def _clear(self, session: int) -> StatusCode:
         with self._lock:
             s = self._session(session)
             self._shared.partial.pop(s.name, None)
@@ -570,11 +658,23 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             return self._ok(session)
 
     def read_stb(self, session: int) -> tuple[int, StatusCode]:
+        """Serial poll: one bus transaction of world time, so a polling loop lets time pass."""
+        if self._clock.counts:
+            return self._timed(self._read_stb, session)
+        return self._read_stb(session)
+
+    def _read_stb(self, session: int) -> tuple[int, StatusCode]:
         with self._lock:
             s = self._session(session)
-            return int(s.emu.status_byte()), self._ok(session)
+            poll = getattr(s.emu, "serial_poll", None)
+            return int(poll() if poll is not None else s.emu.status_byte()), self._ok(session)
 
     def assert_trigger(self, session: int, protocol: constants.TriggerProtocol) -> StatusCode:
+        if self._clock.counts:
+            return self._timed(self._assert_trigger, session, protocol)
+        return self._assert_trigger(session, protocol)
+
+    def _assert_trigger(self, session: int, protocol: constants.TriggerProtocol) -> StatusCode:
         with self._lock:
             s = self._session(session)
             s.emu.trigger()

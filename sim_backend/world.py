@@ -9,34 +9,26 @@ actions advance, so a simulated hour of measurement takes seconds and is reprodu
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from .clock import check_mode
 from .devices import KB, DeviceModel, Drive
 from .links import Links
 from .netlist import Line, NetlistError, Terminal, drive_port, resolve
 
 
 class VirtualClock:
-    """Seconds since the world was built.  In ``wall`` mode it never runs behind wall time,
-    so a script's ``time.sleep`` counts."""
+    """Seconds of world time since the world was built.  The world never reads wall time;
+    ``mode`` (the bench file's ``sim.clock``) is the default of its clients' clocks
+    (:mod:`sim_backend.clock`: how a script's own waiting enters world time)."""
 
-    def __init__(self, mode: str = "virtual"):
-        if mode not in ("virtual", "wall"):
-            raise ValueError(f"sim clock must be 'virtual' or 'wall', not {mode!r}")
-        self.mode = mode
+    def __init__(self, mode: str = "sleep"):
+        self.mode = check_mode(mode)
         self.now = 0.0
-        self._wall0 = time.monotonic()
-
-    def sync(self) -> float:
-        """Catch up with wall time (wall mode); returns the time the world must still advance."""
-        if self.mode == "wall":
-            return max(0.0, (time.monotonic() - self._wall0) - self.now)
-        return 0.0
 
 
 @dataclass
@@ -89,7 +81,7 @@ class SimWorld:
     FIELD_STEP = 0.5e-3
 
     def __init__(self, device: DeviceModel | dict[str, DeviceModel], *, seed: int = 0,
-                 temperature: float = 300.0, clock: str = "virtual", coils: dict[str, Coil] | None = None,
+                 temperature: float = 300.0, clock: str = "sleep", coils: dict[str, Coil] | None = None,
                  lines: dict[str, Line] | None = None, reach: dict[str, dict[str, float]] | None = None,
                  log_size: int = 200_000):
         self.devices: dict[str, DeviceModel] = dict(device) if isinstance(device, dict) else {"dut": device}
@@ -151,8 +143,6 @@ class SimWorld:
     def advance(self, dt: float) -> None:
         """Evolve the devices and the coils for ``dt`` seconds under the present drive."""
         dt = float(dt)
-        if self.clock.mode != "virtual":
-            dt += self.clock.sync()
         if dt <= 0:
             return
         for c in self.coils.values():
@@ -169,9 +159,9 @@ class SimWorld:
 
     def steady(self) -> bool:
         """Whether :meth:`advance` is one step of the one device under the present drive
-        (virtual clock, every coil at its set point, one device): what batched fast paths of
-        emulators require."""
-        if self.clock.mode != "virtual" or len(self.devices) != 1:
+        (every coil at its set point, one device): what batched fast paths of emulators
+        require."""
+        if len(self.devices) != 1:
             return False
         for c in self.coils.values():
             if c.current != c.setpoint:

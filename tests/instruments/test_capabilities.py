@@ -101,3 +101,9 @@ def test_one_conformance_check_for_classes_and_instances_reads_no_property():
     bench = Bench.load("sot-hallbar")
     assert bench.fills("current_source", WriteReadSequencer)       # the 6221
     assert not bench.fills("voltmeter", WriteReadSequencer)        # the 2182A
+
+
+def test_a_pulse_generator_drives_at_most_its_emf_over_its_output_impedance():
+    gen = Keysight33500B.capabilities(PulseGenerator, "gen", Limits(max_voltage=4.0), {})
+    # 50 ohm source: a short draws EMF / 50 ohm
+    assert gen.output_impedance == 50.0 and gen.max_current() == pytest.approx(4.0 / 50.0)

@@ -73,3 +73,17 @@ def test_a_width_no_instrument_times_is_refused_before_anything_opens(tmp_path, 
     err = capsys.readouterr().err
     assert code == 2 and "widths = 1e-09 s" in err and "[1.6e-08, 1e+06] s" in err
     assert opened == [] and list(tmp_path.iterdir()) == []    # nothing opened, no run file
+
+
+def test_a_voltmeter_aperture_the_2182a_lacks_is_refused_before_anything_opens(tmp_path,
+                                                                                monkeypatch):
+    from spinbench.protocols.switching import SwitchingLoop
+
+    opened = []
+    monkeypatch.setattr(Bench, "open", lambda self, *a, **k: opened.append(self))
+    # 2182A: 0.01 PLC at the longer (50 Hz) cycle = 0.2 ms shortest; the parameter allows 0.1 ms
+    with pytest.raises(CheckError, match=r"integration_time = 0\.0001 s is outside the allowed "
+                                         r"range \[0\.0002, 1\] s"):
+        run(SwitchingLoop, Bench.load("sot-hallbar"), {"integration_time": 1e-4},
+            out_dir=tmp_path, progress=False)
+    assert opened == [] and list(tmp_path.iterdir()) == []

@@ -392,10 +392,15 @@ def test_resource_managers_of_one_bench_share_one_world(bench_path):
     assert float(b.query("VOLT?")) == 2.5  # rm2 still open: the world lives on
     rm2.close()
     rm3 = pyvisa.ResourceManager(f"{bench_path}@spinbench")
-    assert rm3.visalib.world is not world  # every resource manager closed: a fresh world
+    assert rm3.visalib.world is world  # every resource manager closed: the bench stays as it is
     c = rm3.open_resource("GPIB0::12::INSTR", read_termination="\n")
-    assert float(c.query("VOLT?")) == 0.0
+    assert float(c.query("VOLT?")) == 2.5
     rm3.close()
+    # a client asking for a fresh bench while nobody else uses it gets the file's state
+    rm4 = pyvisa.ResourceManager(f"{bench_path}?fresh=1@spinbench")
+    assert rm4.visalib.world is not world
+    assert float(rm4.open_resource("GPIB0::12::INSTR", read_termination="\n").query("VOLT?")) == 0.0
+    rm4.close()
 
 
 def test_reset_gives_open_sessions_a_fresh_world(rm):

@@ -1,0 +1,43 @@
+"""`spinbench report`: a self-contained HTML page per run or campaign, rendered in headless chromium."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from spinbench.protocols import cli
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from browser import dump_dom  # noqa: E402
+
+
+def _run(tmp_path: Path, field: str, capsys) -> Path:
+    code = cli.main(["run", "switching-loop", "--bench", "sot-hallbar", "--out", str(tmp_path),
+                     "--param", "current_step=1mA", f"field_x={field}", "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return Path(next(line for line in out.splitlines() if line.endswith(".h5")))
+
+
+def test_report_of_two_runs_renders_every_figure_in_chromium(tmp_path, capsys):
+    runs = [_run(tmp_path / "a", "10mT", capsys), _run(tmp_path / "b", "-10mT", capsys)]
+    page = tmp_path / "campaign.html"
+    assert cli.main(["report", *map(str, runs), "--out", str(page), "--title", "two fields"]) == 0
+    text = page.read_text()
+    # self-contained: the figures are data URIs, nothing else is fetched
+    assert not re.search(r'src="(?!data:)', text)
+    assert text.count('<img alt=') >= 2
+    for run in runs:
+        assert run.name in text
+    assert "current_max" in text and "8 mA" not in text and "0.008 A" in text   # SI units shown
+    assert "coercive" in text                                   # the fit table of the summary
+    assert "GPIB0::12::INSTR" in text or "KEITHLEY" in text     # instrument settings snapshot
+    dom = dump_dom(page.as_uri())
+    figures = int(re.search(r'data-figures="(\d+)"', dom).group(1))
+    rendered = int(re.search(r'data-figures-rendered="(\d+)"', dom).group(1))
+    assert figures >= 2 and rendered == figures
+
+
+def test_report_of_a_missing_file_is_a_usage_error(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path / "nope.h5")]) == 2
+    assert "no such run file" in capsys.readouterr().err
