@@ -87,6 +87,9 @@ class CriticalCurrentVsWidth(SequenceProtocol, AdaptiveProtocol):
         top = params["current_high"] * (1 + max(0.0, max(params["refine"])))
         check_sequence(self, params, bench, params["widths"], [params["current_low"], top])
 
+    def _largest_write(self, params: Mapping[str, Any]) -> float:
+        return params["current_high"] * (1 + max(0.0, max(params["refine"])))
+
     def max_steps(self, params: Mapping[str, Any]) -> int:
         return len(params["widths"]) * (params["bisections"] + len(params["refine"]))
 

@@ -19,7 +19,8 @@ from spinbench.protocols.base import MeasurementProtocol
 __all__ = ["MACHINERY", "UnknownProtocol", "all_protocols", "get", "import_errors", "register"]
 
 #: Modules of the package that are not protocols.
-MACHINERY = frozenset({"base", "runstore", "runner", "cli", "registry", "__main__"})
+MACHINERY = frozenset({"base", "runfile", "runreader", "runstore", "runner", "cli", "registry",
+                       "runindex", "__main__"})
 
 _PROTOCOLS: dict[str, type[MeasurementProtocol]] = {}
 _ERRORS: dict[str, str] = {}

@@ -1,4 +1,8 @@
-"""The HDF5 run file: layout, writer and reader in one module (DESIGN.md "Run files").
+"""The HDF5 run file (DESIGN.md "Run files"): the writer, and the entry point of the format.
+
+The format is owned by three modules together: :mod:`protocols.runfile` (the layout below,
+constants, status, encoding), this one (:class:`RunWriter`) and :mod:`protocols.runreader`
+(:class:`RunReader`); import any of their names from here.
 
 Layout (``format = "spinbench-run"``, ``format_version = 1``)::
 
@@ -41,24 +45,24 @@ a fresh file (``<path>.tmp``, then an atomic rename) and continues appending the
 
 from __future__ import annotations
 
-import enum
 import json
 import operator
 import os
-import socket
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
-import pandas as pd
 
 from spinbench.protocols.base import Column, Trace
+from spinbench.protocols.runfile import (FORMAT, FORMAT_VERSION, RESERVED_COLUMNS, RunStatus,
+                                         RunStoreError, _LIBVER, _Layout, _append_1d,
+                                         _column_fill, _write_snapshots, now_iso,
+                                         software_versions, to_json)
+from spinbench.protocols.runreader import RunReader
 
 __all__ = [
     "FORMAT",
@@ -70,171 +74,6 @@ __all__ = [
     "RunWriter",
     "software_versions",
 ]
-
-FORMAT = "spinbench-run"
-FORMAT_VERSION = 1
-#: Columns the store writes itself.
-RESERVED_COLUMNS = ("step", "timestamp")
-_LIBVER = "latest"
-_COLUMN_CHUNK = 1024
-
-
-class RunStatus(enum.StrEnum):
-    """Status of a run file."""
-
-    RUNNING = "running"
-    COMPLETE = "complete"
-    ABORTED = "aborted"
-    FAILED = "failed"
-
-
-class RunStoreError(RuntimeError):
-    """A run file that cannot be written, read or resumed as asked."""
-
-
-def now_iso() -> str:
-    """Local time with UTC offset, ISO 8601, to the millisecond."""
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
-
-
-def software_versions() -> dict[str, str]:
-    """Versions of spinbench and the libraries that shape a run file's content."""
-    versions = {}
-    for package in ("spinbench", "numpy", "h5py", "pyvisa", "pymeasure", "qcodes"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    versions["hdf5"] = h5py.version.hdf5_version
-    versions["python"] = ".".join(map(str, __import__("sys").version_info[:3]))
-    return versions
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, bytes):
-        return obj.decode("utf-8", "replace")
-    if isinstance(obj, (set, frozenset)):
-        return sorted(obj, key=str)
-    if isinstance(obj, enum.Enum):
-        return obj.value
-    return str(obj)
-
-
-def to_json(obj: Any) -> str:
-    """JSON text of ``obj``; NumPy values, tuples, paths and enums become plain JSON."""
-    return json.dumps(obj, default=_json_default, allow_nan=True)
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _write_snapshots(group: h5py.Group, snapshot: Mapping[str, Any]) -> None:
-    """Write a bench snapshot: one sub-group per instrument, bench-level entries as attrs.
-
-    Accepts ``{instrument: {...}}`` or ``instruments.OpenBench.snapshot()``'s shape
-    ``{"bench": ..., "instruments": {instrument: {...}}, ...}``. The whole snapshot is also
-    kept as JSON (``snapshot_json``) so the reader returns exactly what was given.
-    """
-    snapshot = dict(snapshot or {})
-    group.attrs["snapshot_json"] = to_json(snapshot)
-    per_instrument = snapshot.get("instruments")
-    if isinstance(per_instrument, Mapping):
-        header = {k: v for k, v in snapshot.items() if k != "instruments"}
-    else:
-        per_instrument = {k: v for k, v in snapshot.items() if isinstance(v, Mapping)}
-        header = {k: v for k, v in snapshot.items() if not isinstance(v, Mapping)}
-    _write_attrs(group, header)
-    for name, entry in per_instrument.items():
-        sub = group.create_group(str(name).replace("/", "_"))
-        entry = dict(entry) if isinstance(entry, Mapping) else {"value": entry}
-        sub.attrs["snapshot_json"] = to_json(entry)
-        _write_attrs(sub, entry)
-
-
-def _write_attrs(target: h5py.Group, entries: Mapping[str, Any]) -> None:
-    for key, value in entries.items():
-        value = _decode(value)
-        if isinstance(value, (str, int, float, bool)):
-            target.attrs[str(key)] = value
-        else:
-            target.attrs[str(key)] = to_json(value)
-
-
-def _read_snapshots(group: h5py.Group) -> dict[str, Any]:
-    return json.loads(_decode(group.attrs["snapshot_json"]))
-
-
-def _column_fill(dtype: np.dtype) -> Any:
-    if dtype.kind == "f":
-        return np.nan
-    if dtype.kind == "b":
-        return False
-    return 0
-
-
-def _append_1d(ds: h5py.h5d.DatasetID, start: int, values: np.ndarray) -> None:
-    """Grow a 1-D chunked dataset to ``start + len(values)`` and write ``values`` (of the
-    dataset's dtype) at ``start``: ``Dataset.resize`` + ``ds[start:] = values`` through the
-    low-level API."""
-    values = np.ascontiguousarray(values)
-    count = values.shape[0]
-    ds.set_extent((start + count,))
-    if count == 0:
-        return
-    fspace = ds.get_space()
-    fspace.select_hyperslab((start,), (count,))
-    ds.write(h5py.h5s.create_simple((count,)), fspace, values)
-
-
-class _Layout:
-    """Creates the datasets of a run file (shared by :meth:`RunWriter.create` and resume)."""
-
-    @staticmethod
-    def create(f: h5py.File, columns: Sequence[Column], traces: Sequence[Trace]) -> None:
-        run = f.create_group("run")
-        run.create_dataset("status", data=np.bytes_(RunStatus.RUNNING.value), dtype="S16")
-        run.create_dataset("ended_at", data=np.bytes_(""), dtype="S40")
-        # UTF-8 bytes in a resizable dataset: variable-length strings are not SWMR-safe
-        run.create_dataset("error", shape=(0,), maxshape=(None,), dtype="u1", chunks=(4096,))
-        run.create_dataset("steps_done", shape=(0,), maxshape=(None,), dtype="i8",
-                           chunks=(_COLUMN_CHUNK,))
-        run.attrs["writer_pid"] = os.getpid()
-        run.attrs["writer_host"] = socket.gethostname()
-        data = f.create_group("data")
-        for column in (Column("step", "", "i8", "step index of the point"),
-                       Column("timestamp", "s", "f8", "Unix time of the point"), *columns):
-            dtype = np.dtype(column.dtype)
-            ds = data.create_dataset(column.name, shape=(0,), maxshape=(None,), dtype=dtype,
-                                     chunks=(_COLUMN_CHUNK,), fillvalue=_column_fill(dtype))
-            ds.attrs["units"] = column.unit
-            ds.attrs["doc"] = column.doc
-        group = f.create_group("traces")
-        for trace in traces:
-            sub = group.create_group(trace.name)
-            rows = max(1, min(64, 2**18 // max(1, trace.length)))
-            values = sub.create_dataset("values", shape=(0, trace.length),
-                                        maxshape=(None, trace.length), dtype="f8",
-                                        chunks=(rows, trace.length), fillvalue=np.nan)
-            values.attrs["units"] = trace.unit
-            values.attrs["doc"] = trace.doc
-            if trace.axis_per_point:
-                axis = sub.create_dataset("axis", shape=(0, trace.length),
-                                          maxshape=(None, trace.length), dtype="f8",
-                                          chunks=(rows, trace.length), fillvalue=np.nan)
-            else:
-                axis = sub.create_dataset("axis", shape=(trace.length,), dtype="f8",
-                                          fillvalue=np.nan)
-            axis.attrs["name"] = trace.axis_name
-            axis.attrs["units"] = trace.axis_unit
 
 
 class RunWriter:
@@ -637,215 +476,3 @@ def _copy_points(old: RunReader, new: h5py.File, keep: np.ndarray, done: Sequenc
     steps_done = new["run/steps_done"]
     steps_done.resize((len(done),))
     steps_done[:] = np.asarray(done, dtype="i8")
-
-
-class RunReader:
-    """Reads a run file, also while another process writes it (SWMR); :meth:`refresh` to update.
-
-    Parameters
-    ----------
-    path
-        The ``.h5`` run file.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        try:
-            self._f = h5py.File(self.path, "r", libver=_LIBVER, swmr=True)
-        except FileNotFoundError:
-            raise RunStoreError(f"{self.path}: no such run file") from None
-        except OSError as exc:
-            raise RunStoreError(f"{self.path}: not a readable HDF5 run file ({exc})") from None
-        if _decode(self._f.attrs.get("format", "")) != FORMAT:
-            self._f.close()
-            raise RunStoreError(f"{self.path}: not a spinbench run file")
-        self.raw_attrs = dict(self._f.attrs)
-        self.columns = [Column(**c) for c in json.loads(self.raw_attrs["columns"])]
-        self.traces = [Trace(**t) for t in json.loads(self.raw_attrs["traces"])]
-        self._live: dict[str, Any] = {}
-        self._read_live()
-
-    # -- live state ------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """See points and status the writer flushed since opening or the last refresh.
-
-        The status is read before the data are refreshed: the writer flushes data before it
-        writes a final status, so a reader that sees ``complete`` sees every point.
-        """
-        self._read_live()
-        for ds in self._datasets():
-            ds.refresh()
-
-    def _read_live(self) -> None:
-        run = self._f["run"]
-        for name in ("status", "ended_at", "error"):
-            run[name].refresh()
-        self._live["status"] = _decode(run["status"][()])
-        self._live["ended_at"] = _decode(run["ended_at"][()])
-        self._live["error"] = run["error"][:].tobytes().decode("utf-8", "replace")
-
-    def _datasets(self) -> list[h5py.Dataset]:
-        found = [self._f["run/steps_done"]]
-        found += list(self._f["data"].values())
-        for trace in self.traces:
-            found += [self._f["traces"][trace.name]["values"], self._f["traces"][trace.name]["axis"]]
-        return found
-
-    @property
-    def status(self) -> RunStatus:
-        """Live status (``running`` for a run in progress or whose writer was killed)."""
-        return RunStatus(self._live["status"])
-
-    @property
-    def error(self) -> str:
-        """Error text of a failed or aborted run, ``""`` otherwise."""
-        return self._live["error"]
-
-    @property
-    def ended_at(self) -> str:
-        """ISO end time, ``""`` while running."""
-        return self._live["ended_at"]
-
-    @property
-    def writer_pid(self) -> int:
-        """Process id of the last writer."""
-        return int(self._f["run"].attrs["writer_pid"])
-
-    def writer_alive(self) -> bool:
-        """Whether the last writer process still runs (on this host)."""
-        if _decode(self._f["run"].attrs["writer_host"]) != socket.gethostname():
-            return True  # cannot tell: assume alive, refuse to take over
-        pid = self.writer_pid
-        if pid == os.getpid():
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-    @property
-    def completed_steps(self) -> frozenset[int]:
-        """Steps whose points are all flushed."""
-        return frozenset(int(s) for s in self._f["run/steps_done"][:])
-
-    @property
-    def n_points(self) -> int:
-        """Points readable now: the shortest of the data datasets (a kill mid-flush may leave
-        some longer than others)."""
-        lengths = [ds.shape[0] for ds in self._f["data"].values()]
-        lengths += [self._f["traces"][t.name]["values"].shape[0] for t in self.traces]
-        return min(lengths)
-
-    # -- header ----------------------------------------------------------------------------
-    @property
-    def attrs(self) -> dict[str, Any]:
-        """Root attributes, decoded (JSON attributes parsed), with the live status fields."""
-        out: dict[str, Any] = {}
-        for key, value in self.raw_attrs.items():
-            value = _decode(value)
-            if key in ("params", "param_units", "columns", "traces", "versions"):
-                value = json.loads(value)
-            out[key] = value
-        out.update(status=self.status.value, error=self.error, ended_at=self.ended_at)
-        return out
-
-    @property
-    def protocol(self) -> str:
-        """Protocol name."""
-        return _decode(self.raw_attrs["protocol"])
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """Validated parameters (JSON: sequences come back as lists)."""
-        return json.loads(self.raw_attrs["params"])
-
-    @property
-    def param_units(self) -> dict[str, str]:
-        """Parameter name -> unit."""
-        return json.loads(self.raw_attrs["param_units"])
-
-    @property
-    def units(self) -> dict[str, str]:
-        """Column name -> unit, including ``step`` and ``timestamp``."""
-        return {name: _decode(ds.attrs["units"]) for name, ds in self._f["data"].items()}
-
-    @property
-    def seed(self) -> int | None:
-        """Seed of the run, ``None`` if none was given."""
-        seed = int(self.raw_attrs["seed"])
-        return None if seed < 0 else seed
-
-    @property
-    def n_steps(self) -> int:
-        """Planned number of steps (``-1`` if unknown)."""
-        return int(self.raw_attrs["n_steps"])
-
-    @property
-    def bench_text(self) -> str:
-        """The bench file the run used, as text."""
-        return _decode(self.raw_attrs["bench_text"])
-
-    @property
-    def versions(self) -> dict[str, str]:
-        """Software versions at the start of the run."""
-        return json.loads(self.raw_attrs["versions"])
-
-    @property
-    def snapshots(self) -> dict[str, Any]:
-        """The bench snapshot taken when the run started, as given to the writer."""
-        return _read_snapshots(self._f["instruments"])
-
-    @property
-    def resumes(self) -> list[dict[str, Any]]:
-        """One dict per resume: ``at``, ``previous_status``, ..., ``snapshots``."""
-        out = []
-        for key in sorted(self._f["resumes"], key=int):
-            group = self._f["resumes"][key]
-            info = {k: _decode(v) for k, v in group.attrs.items()}
-            info["snapshots"] = _read_snapshots(group["instruments"])
-            out.append(info)
-        return out
-
-    # -- data ------------------------------------------------------------------------------
-    def column(self, name: str, start: int = 0) -> np.ndarray:
-        """One column's values (of the consistent first :attr:`n_points`, from ``start``): only
-        that column is read, so memory does not grow with the other columns."""
-        return self._f["data"][name][start: self.n_points]
-
-    def to_dataframe(self) -> pd.DataFrame:
-        """Columns as a DataFrame (``step``, ``timestamp``, then declared columns); units in
-        ``df.attrs["units"]``, protocol and params in ``df.attrs``."""
-        n = self.n_points
-        names = list(RESERVED_COLUMNS) + [c.name for c in self.columns]
-        frame = pd.DataFrame({name: self._f["data"][name][:n] for name in names})
-        frame.attrs["units"] = {name: self.units[name] for name in names}
-        frame.attrs["protocol"] = self.protocol
-        frame.attrs["params"] = self.params
-        return frame
-
-    def trace(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(axis, values)`` of a trace: axis ``(L,)`` (or ``(N, L)`` per point), values ``(N, L)``."""
-        group = self._f["traces"][name]
-        n = self.n_points
-        axis = group["axis"][:n] if group["axis"].ndim == 2 else group["axis"][...]
-        return axis, group["values"][:n]
-
-    def trace_units(self, name: str) -> tuple[str, str, str]:
-        """``(values unit, axis name, axis unit)`` of a trace."""
-        group = self._f["traces"][name]
-        return (_decode(group["values"].attrs["units"]), _decode(group["axis"].attrs["name"]),
-                _decode(group["axis"].attrs["units"]))
-
-    # -- lifetime --------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the file."""
-        self._f.close()
-
-    def __enter__(self) -> RunReader:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()

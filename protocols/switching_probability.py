@@ -234,6 +234,7 @@ class SequenceProtocol(MeasurementProtocol):
         self._load = float("nan")
         if "pulse_generator" in roles and "source_meter" in roles:
             self._load = two_terminal_resistance(roles.source_meter, params["read_current"])
+            self._check_generator_drive(roles, params)
         polarity = self._polarity(params)
         caps = roles.capabilities(sequencer_role(roles), WriteReadSequencer)
         r_reset, r_written = calibrate_states(seq, polarity, params, caps.list_width.low)
@@ -243,6 +244,30 @@ class SequenceProtocol(MeasurementProtocol):
                                f"raise reset_current or use a non-zero field_x")
         self._threshold = 0.5 * (r_reset + r_written)
         self._reset_state = 1 if r_reset > self._threshold else -1
+
+    def _widths(self, params: Mapping[str, Any]) -> Sequence[float]:
+        return params["widths"]
+
+    def _largest_write(self, params: Mapping[str, Any]) -> float:
+        """The largest |write amplitude| the run may ask for (A)."""
+        raise NotImplementedError
+
+    def _check_generator_drive(self, roles: Roles, params: Mapping[str, Any]) -> None:
+        """Once the two-terminal load R is measured (before the run file exists): refuse writes
+        the generator cannot drive, EMF = I (R_out + R) above its largest open-circuit voltage."""
+        gen = roles.capabilities("pulse_generator")
+        seq = roles.capabilities(sequencer_role(roles), WriteReadSequencer)
+        if not isinstance(gen, PulseGeneratorCapabilities) or not math.isfinite(self._load):
+            return
+        short = [w for w in self._widths(params) if write_path(w, seq, gen) == "pulse_generator"]
+        top = self._largest_write(params)
+        reach = gen.max_open_circuit_voltage / (gen.output_impedance + self._load)
+        if short and top > reach:
+            raise CheckError(f"writes up to {top:.4g} A at {min(short):.3g} s come from "
+                             f"{gen.about('output')}: into the measured two-terminal load "
+                             f"{self._load:.4g} ohm its {gen.max_open_circuit_voltage:g} V "
+                             f"open-circuit maximum behind {gen.output_impedance:g} ohm drives at "
+                             f"most {reach:.4g} A; lower the amplitudes or use longer widths")
 
     def _cycles(self, roles: Roles, params: Mapping[str, Any], amplitude: float, width: float,
                 repeats: int) -> np.ndarray:
@@ -333,6 +358,9 @@ class SwitchingProbability(SequenceProtocol):
 
     def _polarity(self, params: Mapping[str, Any]) -> float:
         return math.copysign(1.0, params["amplitudes"][0])
+
+    def _largest_write(self, params: Mapping[str, Any]) -> float:
+        return max(abs(a) for a in params["amplitudes"])
 
     def steps(self, params: Mapping[str, Any]) -> Sequence[tuple[float, float]]:
         return [(w, a) for w in params["widths"] for a in params["amplitudes"]]

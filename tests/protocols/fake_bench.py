@@ -101,9 +101,11 @@ class FakeBench:
             raise KeyError(role)
         return Unknown(self.roles[role], "fake")
 
+    #: role -> class of the object the opened fake gives for it
+    ROLE_CLASSES = {"source": FakeSource, "voltmeter": FakeVoltmeter}
+
     def fills(self, role: str, protocol: type) -> bool:
-        return role in self.roles and not missing_members(
-            self.last_opened.objects[role] if self.last_opened else object(), protocol)
+        return role in self.roles and not missing_members(self.ROLE_CLASSES[role], protocol)
 
     @contextmanager
     def open(self):

@@ -151,3 +151,13 @@ def test_pulse_generator_writes_need_a_source_meter_for_the_load(tmp_path):
     with pytest.raises(CheckError, match="source_meter"):
         run(SwitchingProbability, Bench.load(path), {"widths": (20e-6,)}, out_dir=tmp_path,
             progress=False)
+
+
+def test_writes_the_generator_cannot_drive_into_the_measured_load_are_refused_before_the_run_file(
+        bench, tmp_path):
+    # 33522B: at most 10 V open-circuit behind 50 ohm; the channel + leads measure 1500 ohm
+    # (2-wire), so a 20 us write of 8 mA would need 8 mA x 1550 ohm = 12.4 V
+    with pytest.raises(CheckError, match=r"drives at most 0\.006452 A"):
+        run(SwitchingProbability, bench, {"amplitudes": (6e-3, 8e-3), "widths": (20e-6,),
+                                          "field_x": BX}, out_dir=tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []               # refused before the run file exists
