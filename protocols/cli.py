@@ -221,6 +221,31 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_campaign(args: argparse.Namespace, out: TextIO) -> int:
+    from spinbench.protocols import campaign as cp
+
+    try:
+        if args.action == "run":
+            plan = cp.load_campaign(args.target, out=args.out)
+            cp.check_devices(plan)
+            only = None
+        else:
+            plan, only = cp.missing_tasks(args.target)
+    except cp.CampaignError as exc:
+        raise UsageError(str(exc)) from None
+    if only is not None:
+        print(f"campaign {plan.name}: {len(only)} of {len(plan.tasks)} tasks to run", file=sys.stderr)
+    if args.workers < 1:
+        raise UsageError(f"--workers = {args.workers}: at least 1")
+    rows = cp.run_campaign(plan, workers=args.workers, scheduler=args.scheduler, only=only,
+                           progress=args.progress is not False)
+    failed = [r for r in rows.values() if r.get("status") != "complete"]
+    print(plan.out / cp.INDEX, file=out)
+    for row in failed:
+        print(f"  failed {row['task']}: {row.get('error') or row.get('status')}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 # -- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
@@ -275,6 +300,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("--out", help="HTML file to write (default: the first run's name .html)")
     p_report.add_argument("--title", help="page title (default: the run's file name)")
     p_report.set_defaults(func=_cmd_report)
+
+    p_camp = sub.add_parser("campaign", help="many runs of one protocol (grid, random draws, "
+                            "device parameters, seeds) on Dask: run FILE | resume DIR")
+    p_camp.add_argument("action", choices=("run", "resume"))
+    p_camp.add_argument("target", metavar="FILE|DIR", help="campaign file (run) or folder (resume)")
+    p_camp.add_argument("--out", help="output folder (run; default: the file's out:)")
+    p_camp.add_argument("--workers", type=int, default=2,
+                        help="processes of the local Dask cluster (default 2)")
+    p_camp.add_argument("--scheduler", metavar="ADDRESS",
+                        help="use an existing Dask scheduler, e.g. tcp://host:8786")
+    p_camp.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    p_camp.set_defaults(func=_cmd_campaign)
 
     p_spin = sub.add_parser("compare-spinloss", help="critical current and energy per switch "
                             "vs spin absorption on the spinloss-* benches (table + figure)")
