@@ -130,6 +130,11 @@ class SR830(Driver):
                 self._write(f"FREQ {f:.6g}")
                 self._write(f"HARM {n:d}")
 
+    def use_external_reference(self) -> None:
+        """``FMOD 0``: the reference comes from REF IN (e.g. an RF source's pulse-modulation
+        TTL output); ``FREQ?`` then reads the measured reference frequency (manual 5-4)."""
+        self._write("FMOD 0")
+
     def frequency(self) -> float:
         """``FREQ?`` (Hz)"""
         return self._ask_float("FREQ?")

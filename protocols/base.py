@@ -99,8 +99,11 @@ class BenchLike(Protocol):
         """Whether the instrument in ``role`` also fills role protocol ``protocol``."""
         ...
 
-    def open(self) -> AbstractContextManager[OpenBenchLike]:
-        """Open every instrument; closing makes them safe."""
+    def open(self, *, sim_clock: str | None = None,
+             sim_fresh: bool = False) -> AbstractContextManager[OpenBenchLike]:
+        """Open every instrument; closing makes them safe.  ``sim_clock`` / ``sim_fresh``
+        matter to a simulated bench only (the runner asks for ``"virtual"`` and a fresh bench,
+        so a seed reproduces a run); other benches accept and ignore them."""
         ...
 
 

@@ -15,7 +15,6 @@ while every instrument is still closed. Once the bench is open, every exit path 
 from __future__ import annotations
 
 import enum
-import inspect
 import os
 import signal
 import sys
@@ -332,7 +331,10 @@ def run(
     bar: tqdm | None = None
     error = ""
     try:
-        with _open_bench(bench) as opened:
+        # a simulated bench opens with its clock in ``virtual`` mode and from the state its file
+        # describes: a run's waits are timed by its instruments (never the script's wall time),
+        # and a seed reproduces the run whatever ran before it in the same process
+        with bench.open(sim_clock="virtual", sim_fresh=True) as opened:
             machine.advance(RunState.BENCH_OPEN)
             roles = _resolve_roles(protocol, bench, opened)
             try:
@@ -402,19 +404,6 @@ def _params_for_resume(protocol: MeasurementProtocol, resume: Path,
             raise RunnerError(f"cannot change {key} when resuming (file has "
                               f"{stored_valid[key]!r}, given {value!r})")
     return stored
-
-
-def _open_bench(bench: Any):
-    """``bench.open()``; a simulated bench opens with its clock in ``virtual`` mode and from
-    the state its file describes (``spinbench run`` in a new process always starts so): a run's
-    waits are timed by its instruments, so the script's own wall time (HDF5 writes, the
-    progress bar, the machine's load) never enters the simulated clock, and a seed reproduces
-    the run whatever ran before it in the same process."""
-    try:
-        accepts = "sim_clock" in inspect.signature(bench.open).parameters
-    except (TypeError, ValueError):
-        accepts = False
-    return bench.open(sim_clock="virtual", sim_fresh=True) if accepts else bench.open()
 
 
 def checkpoint_token(seed: int | None, index: int) -> int:

@@ -18,6 +18,7 @@ EMULATORS: dict[str, str] = {
     "lakeshore_425": "lakeshore_425:LakeShore425",
     "srs_sr830": "srs_sr830:SR830",
     "keysight_n5183b": "keysight_n5183b:KeysightN5183B",
+    "rohde_schwarz_sgs100a": "rohde_schwarz_sgs100a:RohdeSchwarzSGS100A",
     "keysight_n9030b": "keysight_n9030b:KeysightN9030B",
     "keysight_dsox3000t": "keysight_dsox3000t:KeysightDSOX3000T",
     "thorlabs_itc4001": "thorlabs_itc4001:ThorlabsITC4001",

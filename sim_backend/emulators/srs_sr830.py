@@ -191,6 +191,8 @@ class SR830(Emulator):
                                f"({drive_port!r}), not {self.sine_port!r}")
         self.series_resistance = float(connect.get("series_resistance", 0.0))
         self.aux_ports = {i: connect.get(f"aux_in{i}") for i in range(1, 5)}
+        #: the instrument whose modulation output drives REF IN (external reference, FMOD 0)
+        self.reference_source = connect.get("reference")
         self.TERMINATOR = b"\r" if address.upper().startswith("ASRL") else b"\n"
         # filter and noise state (before super().__init__, which calls reset)
         self._t = world.now
@@ -359,8 +361,8 @@ class SR830(Emulator):
     def _target(self) -> complex:
         """Steady-state X + iY for the present world and settings; latches input overload."""
         s = self.settings
-        if s["fmod"] == 0:  # external reference: no reference input in the simulation
-            self.lias |= LIA_UNLOCK
+        if s["fmod"] == 0:  # external reference: the wired source's modulation, or unlocked
+            return self._external_target()
             return 0j
         phases, v = self._input_waveform()
         n = s["harm"]
@@ -371,6 +373,41 @@ class SR830(Emulator):
         rms = float(np.sqrt(np.mean(ac * ac)))
         peak = float(np.max(np.abs(v))) * (CURRENT_GAIN.get(s["isrc"], 1.0))
         if rms > self.sensitivity * 10 ** (RESERVE_DB[s["rmod"]] / 20) or peak > INPUT_PEAK_MAX:
+            self.lias |= LIA_INPUT
+        return complex(b, a) / math.sqrt(2) * complex(math.cos(math.radians(-s["phas"])),
+                                                       math.sin(math.radians(-s["phas"])))
+
+    def _external_target(self) -> complex:
+        """External reference (FMOD 0) on REF IN from an RF source's pulse modulation output
+        (``connect.reference``; the source publishes ``modulation = {frequency, duty, on,
+        carrier}`` on the world's links).  The lock-in tracks the TTL's frequency (manual 3-3,
+        "External reference": locks to the rising edge) and demodulates the input, which is the
+        device voltage with the carrier on during the pulse and off between pulses: harmonic n
+        of that square wave of duty d, ``a_n = dV sin(2 pi n d)/(pi n)``, ``b_n = dV (1 - cos(2
+        pi n d))/(pi n)`` (phase 0 at the rising edge), dV = V_on - V_off."""
+        s = self.settings
+        mod = self.world.links.read(self.reference_source, "modulation")
+        if not mod or not mod.get("on"):
+            self.lias |= LIA_UNLOCK
+            return 0j
+        s["freq"] = float(mod["frequency"])
+        world = self.world
+        base = world.drive(port=self.input_port)
+        carrier = float(mod["carrier"])
+        rest = tuple(t for t in base.rf_tones if abs(t[0] - carrier) > 1e-3)
+        strongest = max(rest, key=lambda t: t[1]) if rest else (0.0, -math.inf, 0.0)
+        off = replace(base, rf_tones=rest, rf_frequency=strongest[0], rf_power_dbm=strongest[1])
+        v_on = world.port_voltage(self.input_port, base)
+        v_off = world.port_voltage(self.input_port, off)
+        dv = v_on - v_off
+        if mod.get("inverted"):
+            dv = -dv
+        if s["isrc"] >= 2:
+            dv = dv / world.port_resistance(self.input_port)
+        n, d = s["harm"], float(mod["duty"])
+        a = dv * math.sin(2 * math.pi * n * d) / (math.pi * n)
+        b = dv * (1 - math.cos(2 * math.pi * n * d)) / (math.pi * n)
+        if max(abs(v_on), abs(v_off)) * CURRENT_GAIN.get(s["isrc"], 1.0) > INPUT_PEAK_MAX:
             self.lias |= LIA_INPUT
         return complex(b, a) / math.sqrt(2) * complex(math.cos(math.radians(-s["phas"])),
                                                        math.sin(math.radians(-s["phas"])))

@@ -19,6 +19,7 @@ model              class / parameters                     notes
                                                           and ``synapse_idmi`` (real effective
                                                           in-plane fields from the stack)
 ``thermo_mtj``     ThermoMTJ / ThermoMtjParams            laser-heated MTJ, TMS + bias terms, spikes
+``rf_mtj``         RfMtj / RfMtjParams (physics.rf_mtj)   in-plane MTJ: spin diode + STO
 =================  =====================================  =========================================
 
 Parameter sets without a device adapter yet: :class:`InPlaneMtjParams` (RF / spin-torque
@@ -312,6 +313,17 @@ PRESETS = {
     "tilted_synapse": _tilted_synapse,
     "thermo_mtj": _thermo_mtj,
 }
+
+
+def _rf_mtj(params: dict):
+    from .rf_mtj import RfMtj, RfMtjParams
+    params = dict(params)
+    if "demag_factors" in params:
+        params["demag_factors"] = tuple(params["demag_factors"])
+    return RfMtj(_apply(RfMtjParams(), params))
+
+
+PRESETS["rf_mtj"] = _rf_mtj
 
 
 def make_device(model: str, params: dict | None = None):

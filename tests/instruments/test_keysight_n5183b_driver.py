@@ -1,6 +1,6 @@
 """Transcripts of the N5183B driver (SCPI through the qcodes instrument): hardware ranges from
 *OPT?, bench limits refuse and send nothing, enable checks the programmed power; the
-RFSource role on rf-mtj puts the tone into the world with the cable loss."""
+RFSource role on lockin-hallbar puts the tone into the world with the cable loss."""
 import math
 
 import pytest
@@ -90,7 +90,7 @@ def test_step_sweep_and_shutdown_transcript():
 
 
 def test_a_bench_without_an_rf_power_limit_is_refused(tmp_path):
-    raw = yaml.safe_load(Bench.load("rf-mtj").path.read_text())
+    raw = yaml.safe_load(Bench.load("lockin-hallbar").path.read_text())
     del raw["instruments"]["rf_source"]["limits"]["max_rf_power_dbm"]
     path = tmp_path / "bench.yaml"
     path.write_text(yaml.safe_dump(raw))
@@ -101,7 +101,7 @@ def test_a_bench_without_an_rf_power_limit_is_refused(tmp_path):
 def test_rf_source_role_on_the_simulated_bench():
     import pyvisa
 
-    bench = Bench.load("rf-mtj")
+    bench = Bench.load("lockin-hallbar")
     with bench.open() as lab:
         rf = lab.role("rf_source")
         world = pyvisa.ResourceManager(lab.visa_library).visalib.world

@@ -1,5 +1,5 @@
 """Transcripts of the SR830 driver (SR830 command set): strict sensitivity / time constant,
-limits refuse and send nothing, the instrument-timed settle; the LockIn role on rf-mtj."""
+limits refuse and send nothing, the instrument-timed settle; the LockIn role on lockin-hallbar."""
 import math
 
 import pytest
@@ -109,8 +109,8 @@ def test_shutdown_and_snapshot():
 
 
 def test_lock_in_role_on_the_simulated_bench():
-    """rf-mtj: the first harmonic is the Hall transfer resistance times the AC current."""
-    bench = Bench.load("rf-mtj")
+    """lockin-hallbar: the first harmonic is the Hall transfer resistance times the AC current."""
+    bench = Bench.load("lockin-hallbar")
     with bench.open() as lab:
         lia = lab.role("lock_in")
         lia.set_reference(1234.0)

@@ -108,7 +108,7 @@ class FakeBench:
         return role in self.roles and not missing_members(self.ROLE_CLASSES[role], protocol)
 
     @contextmanager
-    def open(self):
+    def open(self, *, sim_clock: str | None = None, sim_fresh: bool = False):
         self.calls.append("open")
         opened = FakeOpenedBench(self)
         self.last_opened = opened

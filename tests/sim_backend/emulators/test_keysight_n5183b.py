@@ -18,7 +18,7 @@ RF = "GPIB0::19::INSTR"
 
 @pytest.fixture
 def bench():
-    return benches.build("rf-mtj")
+    return benches.build("lockin-hallbar")
 
 
 def test_identity_options_and_preset(bench):
@@ -103,8 +103,8 @@ def test_qcodes_n5183b_through_spinbench():
     pyvisa = pytest.importorskip("pyvisa")
     from qcodes.instrument_drivers.Keysight import KeysightN5183B
 
-    rm = pyvisa.ResourceManager("rf-mtj@spinbench")
-    inst = KeysightN5183B("mxg_emulator_test", RF, visalib="rf-mtj@spinbench")
+    rm = pyvisa.ResourceManager("lockin-hallbar@spinbench")
+    inst = KeysightN5183B("mxg_emulator_test", RF, visalib="lockin-hallbar@spinbench")
     try:
         world = rm.visalib.world
         inst.power(-7.5)

@@ -22,7 +22,7 @@ R_SINE_OUT = 50.0
 
 @pytest.fixture
 def bench():
-    return benches.build("rf-mtj")
+    return benches.build("lockin-hallbar")
 
 
 def lockin(bench):
@@ -297,9 +297,9 @@ def test_pymeasure_sr830_through_spinbench():
     pyvisa = pytest.importorskip("pyvisa")
     from pymeasure.instruments.srs import SR830
 
-    rm = pyvisa.ResourceManager("rf-mtj@spinbench")
+    rm = pyvisa.ResourceManager("lockin-hallbar@spinbench")
     try:
-        lia = SR830(LIA, visa_library="rf-mtj@spinbench")
+        lia = SR830(LIA, visa_library="lockin-hallbar@spinbench")
         world = rm.visalib.world
         assert lia.id.startswith("Stanford_Research_Systems,SR830")
         lia.time_constant = 0.3

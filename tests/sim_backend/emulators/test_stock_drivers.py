@@ -50,6 +50,8 @@ INSTRUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
                                                   "series_resistance": 1e4}}),
     "keysight_n5183b": ("GPIB0::19::INSTR", {"options": "1E1,520,UNW", "connect": {"rf_out": "rf"}}),
     "keysight_n9030b": ("TCPIP0::192.168.0.30::hislip0::INSTR", {"connect": {"input": "rf"}}),
+    "rohde_schwarz_sgs100a": ("TCPIP0::192.168.0.40::inst0::INSTR", {"options": "SGS-B112,SGS-B26,SGS-K22",
+                                                                     "connect": {"rf_out": "rf"}}),
 }
 
 
@@ -105,6 +107,8 @@ DRIVERS: dict[tuple[str, str], Callable[[str, str], Any]] = {
     ("srs_sr830", "qcodes.SR830"): _qcodes("qcodes.instrument_drivers.stanford_research", "SR830"),
     ("keysight_n5183b", "qcodes.KeysightN5183B"): _qcodes("qcodes.instrument_drivers.Keysight", "KeysightN5183B"),
     ("keysight_n9030b", "qcodes.KeysightN9030B"): _qcodes("qcodes.instrument_drivers.Keysight", "KeysightN9030B"),
+    ("rohde_schwarz_sgs100a", "qcodes.RohdeSchwarzSGS100A"): _qcodes("qcodes.instrument_drivers.rohde_schwarz",
+                                                                      "RohdeSchwarzSGS100A"),
 }
 
 #: emulated models for which neither pymeasure nor qcodes ships a driver (checked in this run:

@@ -1,0 +1,115 @@
+"""Spin-torque diode (ST-FMR) map: rectified voltage vs RF frequency x field (x DC bias).
+
+The RF source drives the junction through the bias tee's RF port, its output gated by its own
+pulse modulator; the lock-in, referenced to the modulator's TTL (external reference), reads the
+change of the DC voltage at the bias tee's DC port between carrier on and off -- the spin-diode
+voltage, free of the DC bias voltage and thermal drifts (Tulapurkar et al., Nature 438, 339
+(2005); Sankey et al., Nat. Phys. 4, 67 (2008)).  One runner step is one (bias, field): the
+field is set once, then the frequency is stepped, each point settled for the lock-in's 99 %
+time and read (X, Y in V rms of the fundamental of the on/off square wave).
+
+The fits (V_S, V_A, f0, linewidth per field; Kittel; damping) live in ``analysis.spin_diode``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from spinbench.instruments.capabilities import RFSourceCapabilities
+from spinbench.instruments.roles import FieldController, LockIn, RFSource, SourceMeter
+from spinbench.protocols.base import (BenchLike, CheckError, Column, MeasurementProtocol, Param, Roles,
+                                      optional)
+
+__all__ = ["SpinDiodeMap", "MapStep"]
+
+
+class MapStep(NamedTuple):
+    bias: float
+    field: float
+
+
+class SpinDiodeMap(MeasurementProtocol):
+    """Rectified voltage over a frequency x field (x bias) grid, lock-in on the modulation."""
+
+    name = "spin-diode-map"
+    description = "ST-FMR / spin-diode map: lock-in voltage vs RF frequency x field (x DC bias)"
+    roles = {"rf_source": RFSource, "lock_in": LockIn, "field_x": FieldController,
+             "source_meter": optional(SourceMeter)}
+    params = (
+        Param("freq_start", "Hz", default=2e9, bounds=(1e3, 1e12), doc="first RF frequency"),
+        Param("freq_stop", "Hz", default=12e9, bounds=(1e3, 1e12), doc="last RF frequency"),
+        Param("freq_points", "", int, default=201, bounds=(2, 100_001), doc="frequencies per field"),
+        Param("fields", "T", default=(0.02, 0.05, 0.1, 0.15, 0.2), bounds=(-10.0, 10.0), sequence=True,
+              doc="fields along the easy axis (x)"),
+        Param("biases", "A", default=(0.0,), bounds=(-1.0, 1.0), sequence=True,
+              doc="DC bias currents through the junction (source_meter role; 0 without one)"),
+        Param("power_dbm", "dBm", default=-20.0, bounds=(-150.0, 40.0), doc="RF power at the source"),
+        Param("modulation_frequency", "Hz", default=10e3, bounds=(0.01, 1e7),
+              doc="pulse-modulation rate = lock-in reference"),
+        Param("time_constant", "s", default=100e-6, bounds=(1e-6, 1e5), doc="lock-in time constant"),
+        Param("sensitivity", "V", default=1e-3, bounds=(1e-9, 1.0), doc="lock-in full scale"),
+    )
+    columns = (
+        Column("bias", "A", doc="DC bias current"),
+        Column("field", "T", doc="set field"),
+        Column("frequency", "Hz", doc="RF frequency"),
+        Column("x", "V", doc="lock-in X (in phase with the modulation), V rms"),
+        Column("y", "V", doc="lock-in Y, V rms"),
+    )
+
+    def check(self, params: Mapping[str, Any], bench: BenchLike) -> None:
+        caps = bench.capabilities("rf_source", RFSource)
+        if isinstance(caps, RFSourceCapabilities):
+            for key in ("freq_start", "freq_stop"):
+                caps.frequency.require(params[key], key, caps.about("frequency"))
+            caps.power_dbm.require(params["power_dbm"], "power_dbm", caps.about("power"))
+        for b in params["fields"]:
+            self.require_within_limit(bench, "field_x", "max_field", b, "fields")
+        if any(params["biases"]):
+            if "source_meter" not in bench.roles:
+                raise CheckError("biases other than 0 need a 'source_meter' role (bias through the bias tee)")
+            for i in params["biases"]:
+                self.require_within_limit(bench, "source_meter", "max_current", i, "biases")
+
+    def steps(self, params: Mapping[str, Any]) -> list[MapStep]:
+        return [MapStep(float(i), float(b)) for i in params["biases"] for b in params["fields"]]
+
+    @staticmethod
+    def frequencies(params: Mapping[str, Any]) -> np.ndarray:
+        return np.linspace(params["freq_start"], params["freq_stop"], params["freq_points"])
+
+    def setup(self, roles: Roles, params: Mapping[str, Any]) -> None:
+        src, li = roles.rf_source, roles.lock_in
+        for obj, method, what in ((src, "set_pulse_modulation", "an RF source with pulse modulation"),
+                                  (li, "use_external_reference", "a lock-in with an external reference input")):
+            if not hasattr(obj, method):
+                raise CheckError(f"spin-diode-map needs {what} ({type(obj).__name__} has no {method})")
+        src.set_power_dbm(params["power_dbm"])
+        src.set_frequency(params["freq_start"])
+        src.set_pulse_modulation(params["modulation_frequency"], 0.5)
+        li.use_external_reference()
+        li.set_time_constant(params["time_constant"])
+        li.set_sensitivity(params["sensitivity"])
+        src.enable()
+
+    def measure(self, roles: Roles, params: Mapping[str, Any], step: MapStep) -> list[dict[str, Any]]:
+        src, li = roles.rf_source, roles.lock_in
+        smu = roles.get("source_meter")
+        if smu is not None:
+            smu.source_current(step.bias)
+            smu.enable()
+        roles.field_x.set_field(step.field)
+        rows = []
+        for f in self.frequencies(params):
+            src.set_frequency(float(f))
+            li.settle()
+            x, y = li.read_xy()
+            rows.append({"bias": step.bias, "field": step.field, "frequency": float(f), "x": x, "y": y})
+        return rows
+
+    def teardown(self, roles: Roles) -> None:
+        roles.rf_source.disable()
+        if hasattr(roles.rf_source, "set_pulse_modulation"):
+            roles.rf_source.set_pulse_modulation(None)
