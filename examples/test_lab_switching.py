@@ -27,3 +27,8 @@ def test_script_switches_and_leaves_the_source_off(spinbench_bench, capsys):
     assert any("COMP" in m for m in sent[:first_on])
     source = sim.rm.open_resource("GPIB0::12::INSTR")
     assert source.query("OUTP?").strip() == "0"
+
+    # what the bench applied: never more than the script's largest write pulse, 12 mA
+    extremes = sim.extremes()
+    assert abs(extremes["current"] - 12e-3) < 1e-9
+    assert extremes["field"] <= 0.0101                 # the 10 mT assist field, nothing more

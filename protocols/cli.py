@@ -246,6 +246,41 @@ def _cmd_campaign(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    from spinbench.protocols.runcheck import check_run
+
+    worst = EXIT_OK
+    for path in args.runs:
+        report = check_run(path)
+        print("\n".join(report.lines()), file=out)
+        if not report.ok:
+            worst = EXIT_FAILED
+    return worst
+
+
+def _cmd_resume(args: argparse.Namespace, out: TextIO) -> int:
+    """Continue a run from its file alone: protocol, parameters, bench file and seed."""
+    path = Path(args.run)
+    with RunReader(path) as reader:
+        status, protocol_name = reader.status.value, reader.protocol
+        bench_text, alive = reader.bench_text, reader.writer_alive()
+    if status == "complete":
+        print(f"{path}: already complete; nothing to resume", file=sys.stderr)
+        return EXIT_OK
+    if status == "running" and alive:
+        raise UsageError(f"{path}: its writer is still running; stop it first")
+    if not bench_text.strip():
+        raise UsageError(f"{path}: the file holds no bench file text; use spinbench run "
+                         f"{protocol_name} --bench BENCH --resume {path}")
+    bench_file = path.with_name(f"{path.stem}.bench.yaml")
+    if not bench_file.exists() or bench_file.read_text(encoding="utf-8") != bench_text:
+        bench_file.write_text(bench_text, encoding="utf-8")
+    args = argparse.Namespace(protocol=protocol_name, bench=str(bench_file), param=[],
+                              resume=str(path), seed=None, progress=args.progress, out=str(path.parent),
+                              live=False)
+    return _cmd_run(args, out)
+
+
 # -- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
@@ -300,6 +335,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("--out", help="HTML file to write (default: the first run's name .html)")
     p_report.add_argument("--title", help="page title (default: the run's file name)")
     p_report.set_defaults(func=_cmd_report)
+
+    p_check = sub.add_parser("check", help="check run files' consistency (also killed ones); "
+                             "exit 1 if any is damaged")
+    p_check.add_argument("runs", nargs="+", metavar="RUN.h5")
+    p_check.set_defaults(func=_cmd_check)
+
+    p_resume = sub.add_parser("resume", help="continue an aborted, failed or killed run with the "
+                              "protocol, parameters, bench file and seed its file records")
+    p_resume.add_argument("run", metavar="RUN.h5")
+    p_resume.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    p_resume.set_defaults(func=_cmd_resume)
 
     p_camp = sub.add_parser("campaign", help="many runs of one protocol (grid, random draws, "
                             "device parameters, seeds) on Dask: run FILE | resume DIR")

@@ -26,7 +26,6 @@ Every fixture resets the simulated bench it opens, so tests do not see each othe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,17 +57,11 @@ class SimBenchHandle:
         return self.rm.visalib.emulator(address)
 
     def extremes(self) -> dict[str, float]:
-        """The largest magnitudes the bench ever applied since it was opened: ``current`` (A,
-        any source into any device port), ``voltage`` (V, at any source's terminals), ``field``
-        (T, magnitude at the device), ``laser_power`` (W), ``rf_power_dbm``. Missing kinds are
-        0 (``-inf`` dBm for RF)."""
-        world = self.world
-        recorded = getattr(world, "extremes", None)
-        out = {"current": 0.0, "voltage": 0.0, "field": 0.0, "laser_power": 0.0,
-               "rf_power_dbm": -math.inf}
-        if recorded is not None:
-            out.update(recorded() if callable(recorded) else dict(recorded))
-        return out
+        """The largest magnitudes the bench ever applied since it was opened
+        (:class:`~spinbench.sim_backend.extremes.Extremes`): ``current`` (A, any source into any
+        terminal), ``voltage`` (V, I R at a source's terminals), ``field`` (T, one coil at its set
+        point), ``coil_current`` (A), ``laser_power`` (W), ``rf_power_dbm`` (-inf: no RF)."""
+        return self.world.extremes.as_dict()
 
 
 def _open(name: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimBenchHandle]:

@@ -18,6 +18,7 @@ import numpy as np
 from .clock import check_mode
 from .devices import KB, DeviceModel, Drive
 from .links import Links
+from .extremes import Extremes
 from .netlist import Line, NetlistError, Terminal, drive_port, resolve
 
 
@@ -109,6 +110,8 @@ class SimWorld:
         self.rf_sources: dict[str, tuple[float, float, float]] = {}  # RF source -> (Hz, dBm, rad)
         self._rf_port: dict[str, str | None] = {}
         self.log: deque[CommandRecord] = deque(maxlen=log_size)
+        #: the largest outputs ever applied (safety invariants; the pytest plugin exposes them)
+        self.extremes = Extremes()
         #: instrument-to-instrument connections (trigger lines, serial cables, reference inputs)
         self.links = Links()
         self._checkpoint: int | None = None
@@ -174,6 +177,7 @@ class SimWorld:
         same order, so the same current)."""
         sources = dict(self.sources)
         sources[name] = (port, float(amps))
+        self.extremes.source(name, amps, self.port_resistance(port))
         dev = self.terminal(port).device
         return replace(self._drive_of(dev), current=self._current_into(dev, sources))
 
@@ -277,6 +281,7 @@ class SimWorld:
         if power_W:
             self.lasers[name] = float(power_W)
             self._laser_port[name] = port
+            self.extremes.laser(name, float(power_W))
         else:
             self.lasers.pop(name, None)
         self._drive_cache = None
@@ -306,6 +311,7 @@ class SimWorld:
                 self.terminal(port, signal=True)
             self.rf_sources[name] = (float(frequency_Hz), float(power_dBm), float(phase_rad))
             self._rf_port[name] = port
+            self.extremes.rf(name, float(power_dBm))
         self._drive_cache = None
 
     @property
@@ -413,6 +419,7 @@ class SimWorld:
         except NetlistError as exc:
             raise NetlistError(f"{name}: {exc}") from None
         self.sources[name] = (port, float(amps))
+        self.extremes.source(name, amps, self.port_resistance(port))
         self._drive_cache = None
 
     def set_source_off(self, name: str) -> None:
@@ -428,6 +435,7 @@ class SimWorld:
         c.setpoint = float(amps)
         if voltage_limit is not None:
             c.voltage_limit = float(voltage_limit)
+        self.extremes.coil(coil, min(abs(c.setpoint), c.voltage_limit / c.resistance), c.tesla_per_amp)
         self._drive_cache = self._field_cache = None
 
     def coil_current(self, coil: str) -> float:

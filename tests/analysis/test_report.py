@@ -32,7 +32,10 @@ def test_report_of_two_runs_renders_every_figure_in_chromium(tmp_path, capsys):
     assert "current_max" in text and "8 mA" not in text and "0.008 A" in text   # SI units shown
     assert "coercive" in text                                   # the fit table of the summary
     assert "GPIB0::12::INSTR" in text or "KEITHLEY" in text     # instrument settings snapshot
-    dom = dump_dom(page.as_uri())
+    for _ in range(3):             # a loaded machine may dump before the images are decoded
+        dom = dump_dom(page.as_uri(), budget_ms=10_000)
+        if "data-figures-rendered=" in dom:
+            break
     figures = int(re.search(r'data-figures="(\d+)"', dom).group(1))
     rendered = int(re.search(r'data-figures-rendered="(\d+)"', dom).group(1))
     assert figures >= 2 and rendered == figures

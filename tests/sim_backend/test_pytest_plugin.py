@@ -27,3 +27,20 @@ def test_each_use_starts_from_a_fresh_bench(spinbench_bench):
     again = spinbench_bench("sot-hallbar")           # reset: the first one's state is gone
     assert again.commands() == []
     assert float(again.rm.open_resource("GPIB0::12::INSTR").query("SOUR:CURR?")) == 0.0
+
+
+def test_extremes_record_the_largest_outputs_ever_applied(spinbench_bench):
+    sim = spinbench_bench("sot-hallbar")
+    pulser = sim.rm.open_resource("GPIB0::12::INSTR")
+    for level in ("1e-3", "-7e-3", "2e-3"):
+        pulser.write(f"SOUR:CURR {level}; OUTP ON")
+    pulser.write("OUTP OFF")
+    magnet = sim.rm.open_resource("GPIB0::6::INSTR")          # Kepco BOP on coil_x, 0.01 T/A
+    magnet.write("FUNC:MODE CURR; CURR 2.5; OUTP ON")
+    ext = sim.extremes()
+    # 7 mA into the 1.5 kohm channel needs 10.5 V: the 6221 holds its default 10 V compliance
+    # (manual, SOUR:CURR:COMP *RST 10 V), so what reached the device is 10 V / 1.5 kohm
+    assert ext["current"] == pytest.approx(10.0 / 1500.0, rel=1e-6)
+    assert ext["voltage"] == pytest.approx(10.0, rel=1e-6)
+    assert ext["field"] == pytest.approx(0.025) and ext["coil_current"] == pytest.approx(2.5)
+    assert ext["laser_power"] == 0.0 and ext["rf_power_dbm"] == float("-inf")
