@@ -409,6 +409,19 @@ class OpenBench:
             },
         }
 
+    def recover(self) -> None:
+        """After a transient I/O fault: device-clear every instrument (stale replies and
+        half-received messages are discarded, as SDC does at a real bench)."""
+        for driver in self._drivers.values():
+            resource = driver.resource
+            if resource is None:
+                continue
+            try:
+                with driver.lock:
+                    resource.clear()
+            except Exception:                 # a lost instrument fails again on the retry
+                log.warning("%s: device clear failed", driver.name, exc_info=True)
+
     def checkpoint(self, index: int) -> None:
         """Set ``VI_ATTR_USER_DATA`` to ``index`` on every open resource.
 

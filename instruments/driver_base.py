@@ -61,13 +61,19 @@ class OptionError(ValueError):
     """An unknown or malformed driver option in the bench file."""
 
 
+class InstrumentReplyError(ValueError):
+    """An instrument's reply that cannot be what was asked (garbled or cut on the bus): a
+    transient fault the runner retries."""
+
+
 def parse_float_reply(reply: str, instrument: str, command: str) -> float:
-    """Parse a numeric reply; raise ``ValueError`` naming the instrument and the query."""
+    """Parse a numeric reply; raise :class:`InstrumentReplyError` naming the instrument and query."""
     text = reply.strip().split(",")[0]
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"{instrument}: reply {reply!r} to {command!r} is not a number") from None
+        raise InstrumentReplyError(f"{instrument}: reply {reply!r} to {command!r} is not a "
+                                   f"number") from None
 
 
 class Driver:

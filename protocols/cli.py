@@ -17,6 +17,8 @@ is kept, marked ``aborted``, and can be resumed).
 from __future__ import annotations
 
 import argparse
+import subprocess
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -368,7 +370,31 @@ def build_parser() -> argparse.ArgumentParser:
                         help="critical-current-vs-width parameter (repeatable)")
     p_spin.add_argument("--seed", type=int, help="seed recorded in the runs")
     p_spin.set_defaults(func=_cmd_compare_spinloss)
+
+    p_serve = sub.add_parser("serve", help="serve a simulated bench: every instrument a raw-socket "
+                             "SCPI server (TCPIP0::127.0.0.1::<port>::SOCKET) for any VISA client")
+    p_serve.add_argument("bench", help="built-in bench name or bench file path")
+    p_serve.add_argument("--host", default="127.0.0.1",
+                         help="interface to listen on (default 127.0.0.1: this machine only)")
+    p_serve.add_argument("--port", type=int, default=5025,
+                         help="first port (default 5025; next instruments the next ports; 0: free ports)")
+    p_serve.add_argument("--clock", choices=("virtual", "sleep", "wall"),
+                         help="how the clients' waiting counts (default: the bench file's sim.clock)")
+    p_serve.set_defaults(func=_cmd_serve)
     return parser
+
+
+def _cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Run the simulator's server as this very process (``exec``): protocols never import the
+    simulator, and signals (Ctrl-C, SIGTERM) reach the server directly."""
+    argv = [sys.executable, "-m", "spinbench.sim_backend.server", args.bench,
+            "--host", args.host, "--port", str(args.port)]
+    if args.clock:
+        argv += ["--clock", args.clock]
+    out.flush()
+    if os.name == "posix":
+        os.execv(sys.executable, argv)
+    return subprocess.call(argv)  # pragma: no cover - Windows has no exec
 
 
 def _cmd_compare_spinloss(args: argparse.Namespace, out: TextIO) -> int:

@@ -15,10 +15,12 @@ while every instrument is still closed. Once the bench is open, every exit path 
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,6 +50,37 @@ __all__ = [
     "load_bench",
     "run",
 ]
+
+
+log = logging.getLogger(__name__)
+
+#: a step failing with a transient I/O fault is repeated this many times at most ...
+RETRIES = 3
+#: ... after waiting RETRY_BACKOFF * 2**attempt seconds, a device clear of every instrument and
+#: the protocol's setup again (an instrument reset to its defaults gets the run's settings back)
+RETRY_BACKOFF = 0.05
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a step's error is a transient bus fault worth repeating the step for: a VISA
+    timeout or I/O error, or a reply that is not what was asked (garbled or cut short)."""
+    from pyvisa import errors as visa_errors
+    from pyvisa.constants import StatusCode
+
+    from spinbench.instruments import InstrumentReplyError
+
+    if isinstance(exc, visa_errors.VisaIOError):     # a lost connection is not transient
+        return exc.error_code in (StatusCode.error_timeout, StatusCode.error_io)
+    if isinstance(exc, InstrumentReplyError):
+        return True
+    return isinstance(exc, ValueError) and str(exc).startswith(("could not convert",
+                                                               "invalid literal"))
+
+
+def _recover(opened: Any) -> None:
+    recover = getattr(opened, "recover", None)
+    if callable(recover):
+        recover()
 
 
 class RunnerError(RuntimeError):
@@ -349,8 +382,21 @@ def run(
                            unit="step", file=sys.stderr, disable=not enabled, leave=True)
 
                 def measure(index: int, step: Any) -> Any:
-                    opened.checkpoint(checkpoint_token(seed, index))
-                    points = protocol.measure(roles, values, step)
+                    for attempt in range(RETRIES + 1):
+                        opened.checkpoint(checkpoint_token(seed, index))
+                        try:
+                            points = protocol.measure(roles, values, step)
+                            break
+                        except Exception as exc:
+                            if attempt == RETRIES or not is_transient(exc):
+                                raise
+                            warn = (f"{protocol.name}: step {index}: {type(exc).__name__}: {exc}; "
+                                    f"retry {attempt + 1}/{RETRIES}")
+                            log.warning(warn)
+                            print(f"spinbench: {warn}", file=sys.stderr)
+                            time.sleep(RETRY_BACKOFF * 2 ** attempt)
+                            _recover(opened)
+                            protocol.setup(roles, values)     # re-apply the run's settings
                     with _sigint_deferred():
                         writer.append(index, points)
                     bar.update(1)

@@ -14,6 +14,7 @@ from .devices import make_device
 from .emulators import make_emulator
 from .netlist import NetlistError, parse_lines
 from .scpi import Emulator
+from .faults import FaultError, FaultyEmulator, parse_faults
 from .world import Coil, SimWorld
 
 
@@ -120,6 +121,16 @@ def build(name_or_path: str, seed: int | None = None) -> SimBench:
         link = getattr(emu, "link", None)
         if callable(link):
             link(bench.emulators)
+    try:
+        faults = parse_faults(sim.get("faults"))
+    except FaultError as exc:
+        raise SimBenchError(f"{path}: {exc}") from None
+    for address, plan in faults.items():
+        name = canonical(address)
+        if name not in bench.emulators:
+            raise SimBenchError(f"{path}: sim.faults: no instrument at {address}; instruments: "
+                                f"{', '.join(bench.emulators)}")
+        bench.emulators[name] = FaultyEmulator(bench.emulators[name], world, name, plan)
     return bench
 
 

@@ -367,6 +367,24 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
         and build a fresh one from the bench file; open sessions talk to the new emulators."""
         self._shared.reset()
 
+    def inject_fault(self, resource_name: str, **spec: Any) -> Any:
+        """Make the instrument at ``resource_name`` fail as ``spec`` says (:mod:`sim_backend.faults`:
+        ``kind=`` and one trigger); open sessions see it at once. Returns the :class:`Fault`."""
+        from .faults import Fault, FaultyEmulator
+
+        with self._lock:
+            bench = self.bench
+            name = self._canonical(resource_name)
+            fault = Fault(**spec)
+            emu = bench.emulators[name]
+            if isinstance(emu, FaultyEmulator):
+                emu.faults.append(fault)
+            else:
+                bench.emulators[name] = FaultyEmulator(emu, bench.world, name, [fault])
+                for lib in list(self._shared.libraries):
+                    lib._rebind(bench)
+            return fault
+
     def _rebind(self, bench: benches.SimBench) -> None:
         for s in self._sessions.values():
             s.bind(bench.emulators[s.name])

@@ -17,6 +17,7 @@ import numpy as np
 
 from .clock import check_mode
 from .devices import KB, DeviceModel, Drive
+from .timeline import Process
 from .links import Links
 from .extremes import Extremes
 from .netlist import Line, NetlistError, Terminal, drive_port, resolve
@@ -115,6 +116,9 @@ class SimWorld:
         #: instrument-to-instrument connections (trigger lines, serial cables, reference inputs)
         self.links = Links()
         self._checkpoint: int | None = None
+        #: operations on the timeline (sim_backend.timeline.Process), fired as the clock moves
+        self._processes: list[Process] = []
+        self._firing = False
         self._terminals: dict[tuple[str, bool], Terminal] = {}
         #: devices on a parallel line: their current share depends on the state (not cached)
         self._uncached = {d for ln in self.lines.values() if ln.connection == "parallel" for d in ln.devices}
@@ -144,6 +148,14 @@ class SimWorld:
         return self.clock.now
 
     def advance(self, dt: float) -> None:
+        """Evolve the devices and the coils for ``dt`` seconds under the present drive, firing
+        the processes on the timeline (:mod:`sim_backend.timeline`) that fall due meanwhile."""
+        if self._processes:
+            self._advance_timeline(float(dt))
+            return
+        self._evolve(dt)
+
+    def _evolve(self, dt: float) -> None:
         """Evolve the devices and the coils for ``dt`` seconds under the present drive."""
         dt = float(dt)
         if dt <= 0:
@@ -159,6 +171,64 @@ class SimWorld:
             for name, dev in self.devices.items():
                 dev.evolve(dt, self._drive_of(name), self.rng)
         self.clock.now += dt
+
+    # ------------------------------------------------------------------ timeline (issue 16)
+    def start(self, process: Process) -> Process:
+        """Put an operation that takes time on the timeline and take its first step now."""
+        process.fire(self)
+        if not process.done:
+            self._processes.append(process)
+        return process
+
+    def cancel(self, process: Process | None) -> None:
+        """Take a process off the timeline (ABORt, device clear, *RST)."""
+        if process is None:
+            return
+        cancel = getattr(process, "cancel", None)
+        if cancel is not None:
+            cancel()
+        if process in self._processes:
+            self._processes.remove(process)
+
+    def next_event(self) -> float:
+        """World time of the next process step (``math.inf``: nothing scheduled)."""
+        return min((p.next_time for p in self._processes), default=math.inf)
+
+    def run_until(self, done, limit: float = math.inf) -> bool:
+        """Advance from event to event until ``done()`` (a blocking query waiting for an
+        operation on the timeline), at most ``limit`` s; whether ``done()`` became true."""
+        end = self.now + limit
+        while not done():
+            t = self.next_event()
+            if t > end or t == math.inf:
+                return False
+            self._advance_timeline(max(t - self.now, 0.0))
+        return True
+
+    def _advance_timeline(self, dt: float) -> None:
+        """``advance`` with processes on the timeline: evolve up to each due step, fire it."""
+        if self._firing:
+            raise RuntimeError("a process on the timeline advanced the world from inside a step")
+        clock = self.clock
+        end = clock.now + max(dt, 0.0)
+        processes = self._processes
+        while processes:
+            t = min(p.next_time for p in processes)
+            if t > end:
+                break
+            if t > clock.now:
+                self._evolve(t - clock.now)
+                clock.now = t
+            self._firing = True
+            try:
+                for p in [p for p in processes if p.next_time <= t]:
+                    p.fire(self)
+            finally:
+                self._firing = False
+            processes[:] = [p for p in processes if not p.done]
+        if end > clock.now:
+            self._evolve(end - clock.now)
+            clock.now = end
 
     def steady(self) -> bool:
         """Whether :meth:`advance` is one step of the one device under the present drive
@@ -456,6 +526,18 @@ class SimWorld:
         aperture = max(float(aperture), 1e-9)
         v0 = self.port_voltage(port)
         self.advance(aperture)
+        return self._integrated(port, aperture, v0)
+
+    def measure_voltage_steps(self, port: str, aperture: float):
+        """:meth:`measure_voltage` as a timeline action (:mod:`sim_backend.timeline`): yields the
+        aperture to wait, returns the reading; the same draws in the same order."""
+        aperture = max(float(aperture), 1e-9)
+        v0 = self.port_voltage(port)
+        yield aperture
+        return self._integrated(port, aperture, v0)
+
+    def _integrated(self, port: str, aperture: float, v0: float) -> float:
+        """The end of an integration that began at ``v0``: mean of both ends + Johnson noise."""
         v1 = self.port_voltage(port)
         r = self.port_resistance(port)
         sigma = math.sqrt(4 * KB * self.temperature * r / (2 * aperture))

@@ -28,6 +28,16 @@ The trigger model covers what the 6221 coupling and READ?/FETCh?/INIT need: INIT
 TRIG:SOUR IMM|BUS|EXT|TIM|MAN, TRIG:COUN, SAMP:COUN, TRIG:DEL, the reading buffer (TRAC) with
 the buffer-full bit of the measurement event register (pymeasure's ``KeithleyBuffer``).
 
+``:INIT`` with an immediate or timer trigger source is an operation on the world's timeline
+(:mod:`sim_backend.timeline`): it returns at once and each reading is taken when the world clock
+reaches it, integrating the port voltage of that moment, so a source reversed in the middle of
+the acquisition shows in the middle of the buffer.  Meanwhile ``TRAC:DATA?`` and
+``TRAC:POIN:ACT?`` give what is stored so far and the buffer bits of ``STAT:MEAS?`` grow;
+``FETCh?``, ``*OPC?`` and ``*WAI`` wait for the acquisition to end (manual section 13/14:
+FETCh? does not return until the readings are done), ``*OPC`` sets the OPC bit at the end;
+``ABORt``, ``*RST``, device clear and a new ``INIT`` stop it.  ``READ?`` and ``MEAS?`` are
+blocking queries and run their readings at once.
+
 A 622x current source talks to the 2182A over RS-232 and the Trigger Link, world connections
 (:mod:`sim_backend.links`) on which the 2182A listens: ``rs232.write`` / ``rs232.read``
 (:meth:`serial_write` / :meth:`serial_read`, the 6221's ``SYST:COMM:SER:SEND`` / ``:ENT?``),
@@ -42,6 +52,7 @@ import math
 import struct
 from typing import Any
 
+from ..timeline import Action, ActionProcess, run_now
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
                     String, clear_status_registers, setting, status_preset_command,
                     status_register_commands, system_error_commands)
@@ -76,6 +87,7 @@ class Keithley2182A(Emulator):
         self.line_frequency = float(cfg.get("line_frequency", 60.0))
         self._serial_out = bytearray()
         self._concurrent = False         #: conversions triggered by a source that moves on
+        self._acquisition: ActionProcess | None = None   #: an INIT running on the timeline
         for key in ("channel1", "channel2"):
             port = (cfg.get("connect") or {}).get(key)
             if port is not None:
@@ -94,6 +106,7 @@ class Keithley2182A(Emulator):
     # ------------------------------------------------------------------------ state
     def reset(self) -> None:
         """*RST defaults (manual, table 14-x "default" column)."""
+        self.abort_acquisition()
         s = self.settings
         s.update({
             "func": "VOLT", "chan": 1,
@@ -119,6 +132,10 @@ class Keithley2182A(Emulator):
         self.oper_event = self.oper_enable = 0
         self.ques_event = self.ques_enable = 0
         self.buffer: list[float] = []
+        #: world-time integration window (start, end) of each buffered reading, a Python
+        #: attribute only (the 2182A's buffer has no time stamps); NaN for batched readings
+        self.buffer_windows: list[tuple[float, float]] = []
+        self._window = (math.nan, math.nan)
         self.samples: list[float] = []   #: readings of the last trigger sequence (FETCh?)
         self.latest: float | None = None
         self._fresh = False
@@ -133,6 +150,24 @@ class Keithley2182A(Emulator):
 
     def on_clear(self) -> None:
         self._waiting = 0
+        self.abort_acquisition()
+
+    # ------------------------------------------------------------------------ timeline
+    def abort_acquisition(self) -> None:
+        """Stop an INIT running on the timeline (ABORt, *RST, device clear, a new INIT)."""
+        acq = self.__dict__.get("_acquisition")
+        if acq is not None:
+            self._acquisition = None
+            self.world.cancel(acq)
+
+    def operations(self) -> tuple:
+        """Operations still running (what *OPC?, *WAI and FETCh? wait for)."""
+        acq = self._acquisition
+        return () if acq is None else (acq,)
+
+    def _acquired(self, _result: Any) -> None:
+        self._acquisition = None
+        self.operation_complete()
 
     # ------------------------------------------------------------------------ physics
     @property
@@ -152,11 +187,29 @@ class Keithley2182A(Emulator):
     def _raw_voltage(self, channel: int, aperture: float) -> tuple[float, float]:
         """Integrate ``channel`` for ``aperture`` s: (volts incl. instrument noise, range used)."""
         port = self._port(channel)
+        t0 = self.world.now
         if port is None:
             v = 0.0
             self.world.advance(aperture)
         else:
             v = self.world.measure_voltage(port, aperture)
+        self._window = (t0, self.world.now)
+        return self._ranged(channel, v, aperture)
+
+    def _raw_voltage_steps(self, channel: int, aperture: float) -> Action:
+        """:meth:`_raw_voltage` as a timeline action (the same draws in the same order)."""
+        port = self._port(channel)
+        t0 = self.world.now
+        if port is None:
+            v = 0.0
+            yield aperture
+        else:
+            v = yield from self.world.measure_voltage_steps(port, aperture)
+        self._window = (t0, self.world.now)
+        return self._ranged(channel, v, aperture)
+
+    def _ranged(self, channel: int, v: float, aperture: float) -> tuple[float, float]:
+        """Instrument noise and ranging of an integrated port voltage ``v``."""
         auto = self.settings[f"auto{channel}"]
         rng = self._range_for(channel, v) if auto else self.settings[f"range{channel}"]
         rng = rng or RANGES[channel][-1]
@@ -186,18 +239,22 @@ class Keithley2182A(Emulator):
 
     def _conversion(self) -> float:
         """One A/D conversion of the present function and channel, with its time cost."""
+        return run_now(self.world, self._conversion_steps())
+
+    def _conversion_steps(self) -> Action:
+        """:meth:`_conversion` as a timeline action: yields its waits, returns the value."""
         s = self.settings
         aperture = self._nplc() * self.plc
         if s["lsyn"]:
             phase = (self.world.now * self.line_frequency) % 1.0
             if phase > 1e-9:
-                self.world.advance((1.0 - phase) * self.plc)
+                yield (1.0 - phase) * self.plc
         chan = s["chan"]
         if chan == 0:  # internal temperature sensor
-            self.world.advance(aperture)
+            yield aperture
             value = self._to_temp_unit(28.0 + 0.01 * self.world.rng.standard_normal())
         else:
-            v, _ = self._raw_voltage(chan, aperture)
+            v, _ = yield from self._raw_voltage_steps(chan, aperture)
             if s["func"] == "TEMP" and v != OVERFLOW:
                 tref = s["rjun_sim"]
                 value = self._to_temp_unit(tref + v / SEEBECK[s["tc_type"]])
@@ -207,7 +264,7 @@ class Keithley2182A(Emulator):
             zero_time = aperture if s["azer"] else 0.0
             if s["faz"] and chan == 1:
                 zero_time += aperture
-            self.world.advance(zero_time + self.READING_OVERHEAD)
+            yield zero_time + self.READING_OVERHEAD
         return value
 
     def _to_temp_unit(self, celsius: float) -> float:
@@ -220,17 +277,23 @@ class Keithley2182A(Emulator):
 
     def _filtered_reading(self) -> float:
         """One reading: conversions through the digital filter, then REL and math (mX+b)."""
+        return run_now(self.world, self._filtered_reading_steps())
+
+    def _filtered_reading_steps(self) -> Action:
+        """:meth:`_filtered_reading` as a timeline action."""
         s = self.settings
         temp = s["func"] == "TEMP"
         on = s["tdfil" if temp else "dfil"]
         count = s["tdfil_count" if temp else "dfil_count"]
         if not on or count <= 1:
-            value = self._conversion()
+            value = yield from self._conversion_steps()
         elif s["tdfil_tcon" if temp else "dfil_tcon"] == "REPEAT":
-            conv = [self._conversion() for _ in range(count)]
+            conv = []
+            for _ in range(count):
+                conv.append((yield from self._conversion_steps()))
             value = OVERFLOW if OVERFLOW in conv else sum(conv) / count
         else:
-            new = self._conversion()
+            new = yield from self._conversion_steps()
             if new == OVERFLOW:
                 self._stack = []
                 value = new
@@ -285,6 +348,7 @@ class Keithley2182A(Emulator):
             if s["trac_feed"] == "CALCULATE" and self._calc1 is not None:
                 value = self._calc1
             self.buffer.append(value)
+            self.buffer_windows.append(self._window)
             self._buffer_flags()
 
     def _buffer_flags(self) -> None:
@@ -302,25 +366,40 @@ class Keithley2182A(Emulator):
 
     def _device_action(self) -> None:
         """One trigger: the delay, then SAMPle:COUNt readings."""
-        s = self.settings
-        delay = 1e-3 if s["trig_del_auto"] else s["trig_del"]
-        self.world.advance(delay)
-        for _ in range(s["samp_coun"]):
-            self._store(self._filtered_reading())
+        run_now(self.world, self._device_action_steps())
 
-    def initiate(self) -> None:
-        """INITiate: leave idle and run the trigger model (immediate sources run to the end)."""
+    def _device_action_steps(self) -> Action:
+        """:meth:`_device_action` as a timeline action."""
         s = self.settings
+        yield 1e-3 if s["trig_del_auto"] else s["trig_del"]
+        for _ in range(s["samp_coun"]):
+            self._store((yield from self._filtered_reading_steps()))
+
+    def _trigger_sequence(self, n: int, timer: bool) -> Action:
+        """``n`` triggers of an immediate (or timer) trigger source, one device action each."""
+        for i in range(n):
+            if timer and i > 0:
+                yield self.settings["trig_tim"]
+            yield from self._device_action_steps()
+
+    def initiate(self, blocking: bool = False) -> None:
+        """INITiate: leave idle and run the trigger model.  Immediate and timer sources run on
+        the world's timeline (``blocking``: at once, for READ?/MEASure?); bus and external
+        sources wait for their triggers."""
+        s = self.settings
+        self.abort_acquisition()
         self.samples = []
         self._stack = []
         count = s["trig_coun"]
         if s["trig_sour"] in ("IMMEDIATE", "TIMER"):
             n = int(count) if math.isfinite(count) else max(s["trac_poin"], 1)
-            for i in range(n):
-                if s["trig_sour"] == "TIMER" and i > 0:
-                    self.world.advance(s["trig_tim"])
-                self._device_action()
             self._waiting = 0
+            action = self._trigger_sequence(n, s["trig_sour"] == "TIMER")
+            if blocking:
+                run_now(self.world, action)
+            else:
+                self._acquisition = ActionProcess(action, self._acquired, name=f"{self.address} INIT")
+                self.world.start(self._acquisition)
         else:
             self._waiting = int(count) if math.isfinite(count) else 1 << 30
 
@@ -368,7 +447,9 @@ class Keithley2182A(Emulator):
         chan = s["chan"]
         world.advance(s["trig_del"])
         aperture = s["volt_nplc"] * self.plc
+        t0 = world.now
         v = world.measure_voltage(port, aperture)
+        self._window = (t0, world.now)
         rng = s[f"range{chan}"]
         nplc = max(aperture * self.line_frequency, 1e-4)
         v = v + NOISE_1PLC[rng] / math.sqrt(nplc) * world.rng.standard_normal()
@@ -423,7 +504,9 @@ class Keithley2182A(Emulator):
         if s["trac_cont"] == "NEXT" and s["trac_feed"] == "SENSE":
             size = s["trac_poin"]
             # _store appends until the buffer holds trac_poin readings (at least one more)
-            self.buffer.extend(out[:max(size - len(self.buffer), 1)])
+            added = out[:max(size - len(self.buffer), 1)]
+            self.buffer.extend(added)
+            self.buffer_windows.extend([(math.nan, math.nan)] * len(added))
             self._buffer_flags()
         else:
             for v in out:
@@ -437,7 +520,7 @@ class Keithley2182A(Emulator):
         if s["trig_sour"] not in ("IMMEDIATE", "TIMER"):
             # the real instrument waits for a trigger that cannot come during the query
             raise ScpiError(-420, "READ? with a bus/external trigger source")
-        self.initiate()
+        self.initiate(blocking=True)
         return self._format_readings(self.samples)
 
     def _fetch(self, dev: Any = None, args: Args | None = None) -> str:
@@ -446,6 +529,7 @@ class Keithley2182A(Emulator):
         if self.settings["init_cont"]:
             self._filtered_reading()
             return self._format_readings([self.latest])
+        self.wait_for_operations()      # FETCh? waits for the readings of a running INIT
         if not self.samples:
             raise ScpiError(-230)
         return self._format_readings(self.samples)
@@ -639,11 +723,13 @@ def _init(dev: Keithley2182A, args: Args) -> None:
 
 def _init_cont(dev: Keithley2182A, value: bool) -> None:
     dev._waiting = 0
+    dev.abort_acquisition()
 
 
 def _abort(dev: Keithley2182A, args: Args) -> None:
     args.none()
     dev._waiting = 0
+    dev.abort_acquisition()
 
 
 def _configure(func: str):
@@ -652,6 +738,7 @@ def _configure(func: str):
         dev.settings.update({"func": func, "init_cont": False, "trig_sour": "IMMEDIATE",
                              "trig_coun": 1, "samp_coun": 1, "trig_del_auto": True})
         dev._waiting = 0
+        dev.abort_acquisition()
     return _set
 
 
@@ -671,6 +758,7 @@ def _conf_query(dev: Keithley2182A, args: Args) -> str:
 def _trac_clear(dev: Keithley2182A, args: Args) -> None:
     args.none()
     dev.buffer = []
+    dev.buffer_windows = []
     dev.meas_event &= ~(BAV | BHF | BFL)
 
 

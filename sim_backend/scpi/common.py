@@ -46,7 +46,17 @@ def _sre(dev: Emulator, args: Args) -> None:
 
 
 def _opc(dev: Emulator, args: Args) -> None:
-    dev.esr |= ESR_OPC
+    """``*OPC``: the OPC event bit is set when all pending operations are done (488.2 12.5.2)."""
+    if dev.operations():
+        dev._opc_armed = True
+    else:
+        dev.esr |= ESR_OPC
+
+
+def _opc_q(dev: Emulator, args: Args) -> int:
+    """``*OPC?``: answers 1 when all pending operations are done (488.2 12.5.3)."""
+    dev.wait_for_operations()
+    return 1
 
 
 def _trg(dev: Emulator, args: Args) -> None:
@@ -54,7 +64,8 @@ def _trg(dev: Emulator, args: Args) -> None:
 
 
 def _wai(dev: Emulator, args: Args) -> None:
-    return None
+    """``*WAI``: no further command runs before pending operations are done (488.2 10.39)."""
+    dev.wait_for_operations()
 
 
 def _tst(dev: Emulator, args: Args) -> int:
@@ -69,7 +80,7 @@ COMMON_TABLE = CommandTable([
     Cmd("*ESE", set=_ese, query=lambda d, a: d.ese, doc="event status enable"),
     Cmd("*SRE", set=_sre, query=lambda d, a: d.sre, doc="service request enable"),
     Cmd("*STB", query=lambda d, a: d.status_byte(), doc="status byte"),
-    Cmd("*OPC", set=_opc, query=lambda d, a: 1, doc="operation complete"),
+    Cmd("*OPC", set=_opc, query=_opc_q, doc="operation complete"),
     Cmd("*WAI", set=_wai, doc="wait to continue"),
     Cmd("*TRG", set=_trg, doc="bus trigger"),
     Cmd("*TST", query=_tst, doc="self test"),

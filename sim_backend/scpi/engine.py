@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .blocks import parse_block
 from .commands import Args, Cmd, CommandTable
 from .common import COMMON_TABLE
-from .errors import ERROR_MESSAGES, STB_EAV, STB_ESB, STB_MAV, STB_MSS, ScpiError, esr_bit_for
+from .errors import ERROR_MESSAGES, ESR_OPC, STB_EAV, STB_ESB, STB_MAV, STB_MSS, ScpiError, esr_bit_for
 from .parser import split_params, split_units
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,6 +84,27 @@ class Emulator:
 
     def close(self) -> None:
         """Resource closed (the instrument keeps its state, as a real one does)."""
+
+    # ---------------------------------------------------------------- operations that take time
+    #: ``*OPC`` received while operations were running: set the OPC bit when they end
+    _opc_armed = False
+
+    def operations(self) -> tuple:
+        """Operations of this instrument running on the world's timeline
+        (:mod:`sim_backend.timeline`); override where an instrument has them."""
+        return ()
+
+    def wait_for_operations(self) -> None:
+        """``*OPC?``/``*WAI``: the world runs until this instrument's operations are done."""
+        ops = self.operations()
+        if ops:
+            self.world.run_until(lambda: all(p.done for p in ops))
+
+    def operation_complete(self) -> None:
+        """Called by a subclass when its last operation ends (an armed ``*OPC`` sets OPC)."""
+        if self._opc_armed and not self.operations():
+            self._opc_armed = False
+            self.esr |= ESR_OPC
 
     # ---------------------------------------------------------------- error queue
     def push_error(self, code: int, detail: str = "") -> None:

@@ -150,6 +150,8 @@ def test_buffer_status_and_statistics(bench):
     q(bench, NV, "TRAC:POIN 5;:TRIG:COUN 5;:TRAC:FEED SENS;:TRAC:FEED:CONT NEXT")
     assert int(q(bench, NV, "*STB?")) & 65 == 0
     q(bench, NV, "INIT")
+    assert int(q(bench, NV, "*STB?")) & 65 == 0   # the readings take their time (timeline)
+    assert int(q(bench, NV, "*OPC?")) == 1        # waits for the acquisition
     assert int(q(bench, NV, "*STB?")) & 65 == 65  # buffer full -> MSB -> MSS
     data = np.array(q(bench, NV, "TRAC:DATA?").split(","), dtype=float)
     assert len(data) == 5 and np.all(np.abs(data - 2.05e-3) < 100e-9)

@@ -180,9 +180,11 @@ def _prepare_6221(inst: Any) -> None:
 
 
 def _prepare_2182(inst: Any) -> None:
-    """Ten readings in the buffer before its statistics are asked for."""
+    """Ten readings in the buffer before its statistics are asked for (the readings take
+    their time on the world's timeline: wait for them, as pymeasure's wait_for_buffer does)."""
     inst.config_buffer(points=10)
     inst.start_buffer()
+    inst.wait_for_buffer(interval=0)
 
 
 def _prepare_pm2450(inst: Any) -> None:
