@@ -260,6 +260,21 @@ class Bench:
             return Unknown(spec.name, spec.driver)
         return spec.driver_class.capabilities(protocol, spec.name, spec.limits, dict(spec.options))
 
+    def for_device(self, device: str) -> "Bench":
+        """The same bench (same file, same simulated world) with every role named
+        ``<role>_<device>`` standing in for ``<role>``: a protocol written for one device runs
+        on device ``device`` of a many-device bench. Raises :class:`BenchError` if no role
+        carries the suffix."""
+        suffix = f"_{device}"
+        mapped = {r[: -len(suffix)]: inst for r, inst in self.roles.items() if r.endswith(suffix)}
+        if not mapped:
+            devices = sorted({r.rsplit("_", 1)[1] for r in self.roles if "_" in r})
+            raise BenchError(f"{self.path}: no roles for device {device!r} (roles named "
+                             f"'<role>_{device}'); suffixes on this bench: {', '.join(devices) or 'none'}")
+        roles = {**self.roles, **mapped}
+        return Bench(self.path, f"{self.name}[{device}]", self.description, self.visa_library,
+                     self.instruments, roles, self.raw, self._text)
+
     def fills(self, role: str, protocol: type) -> bool:
         """Whether the instrument behind ``role`` also fills role ``protocol`` (the 6221 in
         ``current_source`` is a write/read sequencer too); ``False`` without the role."""

@@ -196,6 +196,19 @@ class PulseDeltaCapabilities(_Caps):
 
 
 @dataclass(frozen=True)
+class PulseSequencerCapabilities(_Caps):
+    """:class:`~instruments.roles.PulseReadSequencer`."""
+
+    #: widths of the pulses of a train (s)
+    pulse_width: Span
+    #: aperture of one buffered read (s): settle + aperture must fit in every pulse
+    read_aperture: float
+    #: pulse/read pairs per buffered sweep (the reading buffer holds twice as many)
+    pairs_per_sweep: int
+    current: Span = Span(-math.inf, math.inf, "A")
+
+
+@dataclass(frozen=True)
 class SequencerCapabilities(_Caps):
     """:class:`~instruments.roles.WriteReadSequencer`."""
 
@@ -292,6 +305,7 @@ def _types() -> dict[type, type]:
         r.SourceMeter: SourceMeterCapabilities, r.FieldController: FieldCapabilities,
         r.Gaussmeter: GaussmeterCapabilities, r.PulseGenerator: PulseGeneratorCapabilities,
         r.PulseDeltaSystem: PulseDeltaCapabilities, r.WriteReadSequencer: SequencerCapabilities,
+        r.PulseReadSequencer: PulseSequencerCapabilities,
         r.RFSource: RFSourceCapabilities, r.LockIn: LockInCapabilities,
         r.SpectrumAnalyzer: SpectrumAnalyzerCapabilities, r.LaserSource: LaserCapabilities,
         r.Oscilloscope: OscilloscopeCapabilities, r.PulsedLaser: LaserCapabilities,

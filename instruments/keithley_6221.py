@@ -1,5 +1,6 @@
 """Keithley 6221 AC/DC current source: :class:`CurrentSource`, :class:`PulseDeltaSystem` and
-:class:`WriteReadSequencer` (write/read cycles with the linked 2182A, :meth:`write_read`).
+:class:`WriteReadSequencer` (write/read cycles with the linked 2182A, :meth:`write_read`) and
+:class:`PulseReadSequencer` (pulse trains with a read after every pulse, :meth:`pulse_read`).
 
 Built on pymeasure's ``Keithley6221`` for the connection and the DC properties, whose
 truncating validators can no longer bite because every value is checked strictly here first.
@@ -26,7 +27,7 @@ import numpy as np
 from pymeasure.instruments.keithley import Keithley6221 as _PymeasureKeithley6221
 
 from .capabilities import (CurrentSourceCapabilities, PulseDeltaCapabilities,
-                           SequencerCapabilities, Span, tighter)
+                           SequencerCapabilities, Span, tighter, PulseSequencerCapabilities)
 from .driver_base import Driver, parse_float_reply
 from .limits import Limits, LimitError, check_compliance_voltage, check_current, check_range
 
@@ -98,7 +99,7 @@ class Keithley6221(Driver):
         Mains-dependent times use option ``line_frequency``; without it 50 Hz, the longer
         power-line cycle, so a period or an aperture is never taken too short.
         """
-        from .roles import CurrentSource, PulseDeltaSystem, WriteReadSequencer
+        from .roles import CurrentSource, PulseDeltaSystem, PulseReadSequencer, WriteReadSequencer
 
         current = tighter(Span(-HW_MAX_CURRENT, HW_MAX_CURRENT, "A"), limits.max_current,
                           "max_current")
@@ -124,6 +125,10 @@ class Keithley6221(Driver):
                 read_aperture=SEQ_NPLC / mains,
                 pulse_delta_settle=Span(*PDEL_SDELAY, "s", "6221 pulse-delta source delay"),
                 pulse_delta_min_aperture=PDEL_MIN_APERTURE, current=current)
+        if role is PulseReadSequencer:
+            return PulseSequencerCapabilities(name, cls.driver_name, pulse_width=sweep_delay,
+                                              read_aperture=SEQ_NPLC / mains,
+                                              pairs_per_sweep=NV_BUFFER_MAX // 2, current=current)
         return super().capabilities(role, name, limits, options)
 
     # ---- CurrentSource ------------------------------------------------------------------------
@@ -503,6 +508,78 @@ class Keithley6221(Driver):
                     cycles = data.reshape(n, 4)
                     out[start:start + n, 0] = cycles[:, 0]
                     out[start:start + n, 1] = cycles[:, 2]
+            finally:
+                self._write("SOUR:SWE:ABOR")
+                self._nv_cmd(":TRIG:SOUR IMM;:TRIG:COUN 1" + (";:FORM:DATA ASC" if binary else ""))
+                self._write("TRIG:OUTP NONE")
+        return out
+
+    def pulse_read(self, amplitudes_A, widths_s, read_A: float, settle_s: float) -> np.ndarray:
+        """Pulse trains with a buffered read after every pulse (:class:`~instruments.roles.PulseReadSequencer`).
+
+        Pulse ``i`` is ``amplitudes_A[i]`` for ``widths_s[i]`` (>= 1 ms, the list-sweep delay),
+        followed by a read at ``read_A``; returns the read voltages, shape ``(N,)``.  One list
+        sweep (Reference Manual section 4, "List sweeps") of the points
+        ``[a_0, read, a_1, read, ...]`` per batch of at most 512 pulses (the 2182A buffer holds
+        1024 readings), ``TRIG:OUTP SOUR`` firing the linked 2182A at every point (section 9,
+        "Trigger Link"); the pulse readings are discarded.  The 2182A set-up, buffer read-out and
+        restore are those of :meth:`write_read`'s list path.  Every value is checked before
+        anything is sent.
+        """
+        amps = np.atleast_1d(np.asarray(amplitudes_A, dtype=float))
+        widths = np.broadcast_to(np.asarray(widths_s, dtype=float), amps.shape).copy()
+        if amps.ndim != 1 or amps.size == 0:
+            raise LimitError(f"{self.name}: pulse_read needs a 1-D list of pulse amplitudes, "
+                             f"got shape {amps.shape}")
+        if 2 * amps.size > LIST_MAX_POINTS * 64:
+            raise LimitError(f"{self.name}: {amps.size} pulses is too long a train")
+        for a in np.unique(amps):
+            self._check_current(float(a), "pulse amplitude")
+        for w in np.unique(widths):
+            check_range(self.name, "pulse width", float(w), *SWEEP_DELAY, "s",
+                        "list-sweep points are timed by the sweep delay (1 ms .. 999999.999 s)")
+        read = self._check_current(read_A, "read current")
+        if read == 0:
+            raise LimitError(f"{self.name}: the read current must not be zero")
+        aperture = SEQ_NPLC / self._line_frequency()
+        settle = check_range(self.name, "read settle time", settle_s, 0.0,
+                             float(widths.min()) - aperture, "s",
+                             "the 2182A converts after the settle time within every point")
+        read_dwell = max(SWEEP_DELAY[0], settle + aperture + SEQ_READ_MARGIN)
+        per_batch = NV_BUFFER_MAX // 2
+        out = np.empty(amps.size)
+        binary = self._nv_binary()
+        form = ";:FORM:DATA SRE;:FORM:BORD SWAP" if binary else ""
+        with self.lock, self._nv_lock():
+            self._write("SOUR:SWE:ABOR;:SOUR:CURR 0")
+            self._nv_cmd(f":ABOR;:SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:CHAN1:RANG {SEQ_RANGE:g};"
+                         f":SENS:VOLT:NPLC {SEQ_NPLC:g};:SENS:VOLT:DFIL OFF;:SYST:AZER OFF;"
+                         f":SYST:FAZ OFF;:TRIG:SOUR EXT;:TRIG:DEL {settle:.6g};:SAMP:COUN 1{form}")
+            comp = self._compliance_list(2)
+            try:
+                for start in range(0, amps.size, per_batch):
+                    batch, bw = amps[start:start + per_batch], widths[start:start + per_batch]
+                    n = int(batch.size)
+                    levels = [v for a in batch for v in (a, read)]
+                    delays = [v for w in bw for v in (w, read_dwell)]
+                    self._write("SOUR:SWE:SPAC LIST")
+                    self._write_list("SOUR:LIST:CURR", [f"{v:.6g}" for v in levels])
+                    self._write_list("SOUR:LIST:DEL", [f"{d:.6g}" for d in delays])
+                    if comp:
+                        self._write_list("SOUR:LIST:COMP", [comp] * len(levels))
+                    self._write(":SOUR:SWE:COUN 1;:SOUR:SWE:CAB OFF;:SOUR:SWE:RANG BEST;"
+                                ":TRIG:OUTP SOUR")
+                    self._nv_cmd(f":TRAC:CLE;:TRAC:POIN {2 * n:d};:TRAC:FEED SENS;"
+                                 f":TRAC:FEED:CONT NEXT;:TRIG:COUN {2 * n:d};:INIT")
+                    self._write("SOUR:SWE:ARM")
+                    self._write("INIT:IMM")
+                    self._ask("*OPC?")
+                    self._write("SOUR:SWE:ABOR")
+                    data = self._nv_buffer(2 * n, binary)
+                    if data.size != 2 * n:
+                        raise RuntimeError(f"{self.name}: the 2182A buffer holds {data.size} "
+                                           f"readings, expected {2 * n} (Trigger Link cable?)")
+                    out[start:start + n] = data.reshape(n, 2)[:, 1]
             finally:
                 self._write("SOUR:SWE:ABOR")
                 self._nv_cmd(":TRIG:SOUR IMM;:TRIG:COUN 1" + (";:FORM:DATA ASC" if binary else ""))

@@ -26,7 +26,7 @@ __all__ = [
     "Gaussmeter", "PulseDeltaSystem", "WriteReadSequencer", "RFSource", "LockIn", "SpectrumAnalyzer",
     "LaserSource", "Oscilloscope", "PulsedLaser", "TriggeredScope", "ReferencedLockIn",
     "ROLE_TYPES", "role_type", "missing_members", "conforms", "role_members",
-    "PulseGenerator",
+    "PulseGenerator", "PulseReadSequencer",
 ]
 
 
@@ -278,6 +278,23 @@ class WriteReadSequencer(Protocol):
         ...
 
 
+@runtime_checkable
+class PulseReadSequencer(Protocol):
+    """A source that runs a train of pulses with a buffered read after every pulse on its own
+    clock (Keithley 6221 list sweep with a 2182A on the Trigger Link): multi-state writes,
+    potentiation/depression trains, a few VISA round trips per 512 pulses."""
+
+    def pulse_read(self, amplitudes_A: np.ndarray, widths_s: np.ndarray | float, read_A: float,
+                   settle_s: float) -> np.ndarray:
+        """Pulse ``i`` of ``amplitudes_A[i]`` for ``widths_s[i]``, then a read at ``read_A``;
+        return the ``N`` read voltages in V. Every value is checked before anything is sent."""
+        ...
+
+    def write_widths(self) -> tuple[float, float]:
+        """Shortest and longest pulse width (s) this sequencer can time."""
+        ...
+
+
 # ---- roles for later measurement families (implementations come with them) ---------------
 
 @runtime_checkable
@@ -454,6 +471,7 @@ ROLE_TYPES: dict[str, type] = {
     "pulse_generator": PulseGenerator,
     "pulse_delta": PulseDeltaSystem,
     "sequencer": WriteReadSequencer,
+    "pulse_sequencer": PulseReadSequencer,
     "rf_source": RFSource,
     "lock_in": LockIn,
     "spectrum_analyzer": SpectrumAnalyzer,

@@ -13,6 +13,11 @@ model              class / parameters                     notes
 ``tilted_synapse`` GrainHallBar / GrainHallBarParams      field-free SOT, easy axis tilted in x-z
 ``pmtj``           PerpendicularMTJ / PmtjParams          CoFeB/MgO p-MTJ, STT, bias-dependent TMR
 ``grain_hallbar``  GrainHallBar / GrainHallBarParams      multi-domain Hall cross (analog states)
+``synapse_*``      SynapseHallBar / SynapseParams         field-free multi-state synapses (physics/
+                                                          synapse.py): ``synapse_tilted`` (tilt is
+                                                          phenomenological), ``synapse_orange_peel``
+                                                          and ``synapse_idmi`` (real effective
+                                                          in-plane fields from the stack)
 ``thermo_mtj``     ThermoMTJ / ThermoMtjParams            laser-heated MTJ, TMS + bias terms, spikes
 ``rf_mtj``         RfMtj / RfMtjParams (physics.rf_mtj)   in-plane MTJ: spin diode + STO
 =================  =====================================  =========================================
@@ -292,8 +297,18 @@ def _tilted_synapse(params: dict):
     return GrainHallBar(_apply(GrainHallBarParams(tilt_deg=15.0), params))
 
 
+def _synapse(preset: str):
+    def factory(params: dict):
+        from .synapse import make_synapse
+        return make_synapse(preset, params)
+    return factory
+
+
 #: model name -> factory(params) (read by sim_backend.devices.make_device)
 PRESETS = {
+    "synapse_tilted": _synapse("synapse_tilted"),
+    "synapse_orange_peel": _synapse("synapse_orange_peel"),
+    "synapse_idmi": _synapse("synapse_idmi"),
     "sot_hallbar": _sot_hallbar,
     "spinloss": _spinloss,
     "pmtj": _pmtj,

@@ -198,6 +198,10 @@ def test_wall_mode_waits_for_wall_time_and_then_follows_it(wall):
 
 def test_real_sleeps_count_in_the_default_mode_and_not_in_virtual(monkeypatch):
     monkeypatch.delenv("SPINBENCH_CLOCK")
+    # pyvisa caches libraries by path in a WeakValueDictionary: a "sot-hallbar@spinbench" an
+    # earlier test opened (under SPINBENCH_CLOCK=virtual) lives on until garbage-collected
+    import gc
+    gc.collect()
     rm = pyvisa.ResourceManager("sot-hallbar@spinbench")      # the bench file: clock: sleep
     rv = pyvisa.ResourceManager("sot-hallbar?clock=virtual@spinbench")
     try:

@@ -1,0 +1,102 @@
+"""Synapse benchmarks: ctc-states (11 states x 1,000 cycles) on the simulated tilted-anisotropy
+bench, and quantize-and-evaluate of the digits CNN with 100 Monte-Carlo CTC draws.
+
+1. ``ctc-states``, amplitude-coded, 11 states x 1,000 cycles (20,000 pulse/read pairs on the
+   6221 list sweep + 2182A buffer), timed end to end (run file included). Peer: the same pulses
+   and reads one VISA round trip each through the role drivers (``CurrentSource.pulse`` +
+   ``Voltmeter.read_voltage``), a slice timed and extrapolated.
+2. Device-aware PTQ of the digits CNN (per-channel, min-max, the measured levels of run 1 with
+   their CTC): 100 programming-noise draws, each quantize + evaluate on the 360 test images.
+   Peer: 100 FP32 evaluations (the cost of the network alone).
+
+    python benchmarks/bench_synapse.py [--cycles 1000] [--slice 20] [--draws 100]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+
+def ctc_buffered(cycles: int, out_dir: str):
+    from spinbench.analysis.device_ptq import levels_from_run
+    from spinbench.analysis.synapse import ctc
+    from spinbench.protocols.runner import run
+    from spinbench.protocols.runstore import RunReader
+    from spinbench.protocols.synapse import CtcStates
+
+    t0 = time.perf_counter()
+    res = run(CtcStates, "tilted-synapse", {"cycles": cycles}, out_dir=out_dir, seed=1, progress=False)
+    wall = time.perf_counter() - t0
+    with RunReader(res.path) as reader:
+        window = ctc(reader.to_dataframe(), "window")["mean"]
+    return wall, res.n_points, window, levels_from_run(res.path)
+
+
+def ctc_per_pulse(cycles: int) -> float:
+    """Wall seconds per cycle with a round trip per pulse and per read."""
+    import numpy as np
+
+    from spinbench.instruments.bench import Bench
+
+    bench = Bench.load("tilted-synapse")
+    amps = np.linspace(4.35e-3, 7.7e-3, 10)
+    with bench.open() as lab:
+        source, meter = lab.role("current_source"), lab.role("voltmeter")
+        meter.set_integration_time(0.01 / 50)
+
+        def read() -> float:
+            source.set_current(500e-6)
+            source.enable()
+            return meter.read_voltage()
+
+        t0 = time.perf_counter()
+        for _ in range(cycles):
+            for a in amps:
+                source.pulse(-12e-3, 1e-3)
+                read()
+                source.pulse(float(a), 1e-3)
+                read()
+        return (time.perf_counter() - t0) / cycles
+
+
+def ptq(levels, sigma, draws: int):
+    import numpy as np
+
+    from spinbench.analysis.digits_cnn import pretrained_digits_cnn
+    from spinbench.analysis.quantization import QuantConfig, monte_carlo_accuracy
+
+    model, (_, _, x, y) = pretrained_digits_cnn()
+    cache: dict = {}
+    ev = lambda w: model.accuracy(x, y, w, cache)  # noqa: E731
+    ev(None)
+    t0 = time.perf_counter()
+    r = monte_carlo_accuracy(ev, model.weights(), QuantConfig(np.asarray(levels), "per_channel", "minmax",
+                                                              np.asarray(sigma)), draws=draws)
+    t_q = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(draws):
+        ev(None)
+    return t_q, time.perf_counter() - t0, r, ev(None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=1000)
+    parser.add_argument("--slice", type=int, default=20)
+    parser.add_argument("--draws", type=int, default=100)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as out:
+        wall, n, window, (levels, sigma) = ctc_buffered(args.cycles, out)
+    per_cycle = ctc_per_pulse(args.slice)
+    print(f"ctc-states 11 states x {args.cycles} cycles ({n} reads): buffered {wall:.1f} s wall; "
+          f"per-pulse round trips ({args.slice}-cycle slice extrapolated) {per_cycle * args.cycles:.1f} s; "
+          f"ratio {per_cycle * args.cycles / wall:.1f}x; measured CTC (window) {100 * window:.2f} %")
+    t_q, t_fp, r, fp32 = ptq(levels, sigma, args.draws)
+    print(f"PTQ digits CNN, {args.draws} CTC draws (per-channel, min-max, measured levels): {t_q:.2f} s "
+          f"(accuracy {100 * r['mean']:.2f} +- {100 * r['std']:.2f} %, FP32 {100 * fp32:.2f} %); "
+          f"{args.draws} FP32 evaluations {t_fp:.2f} s; ratio {t_q / t_fp:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,308 @@
+"""Field-free multi-state SOT spin synapses: three designs on one grain-ensemble Hall bar.
+
+The device is a Hall cross over a granular perpendicular free layer (``n_grains`` independent
+two-state grains, :mod:`.grains`), written by spin-orbit torque from the heavy-metal channel and
+read by the anomalous Hall effect. Each grain switches by thermal activation over its own
+barrier (:func:`~.thermal.pma_escape_times`, Stoner-Wohlfarth field factors times the Néel-Brown
+current factor with Lee's critical current); the level after a pulse is the area-weighted
+fraction of switched grains, so multi-level states come from the distribution of the grains'
+thresholds. Damping-like SOT alone cannot choose the polarity of a perpendicular magnet: each
+design breaks the symmetry in its own way (Adv. Sci. 2025, "Néel orange-peel, interlayer DMI,
+tilted anisotropy" spin synapses):
+
+``orange_peel``  -- an in-plane magnetized layer (M_ref along ``op_angle_deg`` in the plane)
+    under a thin spacer. Correlated interface roughness (amplitude h, wavelength lambda) gives
+    the Néel ("orange-peel") magnetostatic coupling, a *real* effective in-plane field on the
+    free layer (Néel, C. R. Acad. Sci. 255, 1676 (1962); Kools et al., JAP 85, 4466 (1999))::
+
+        B_N = (pi^2 / sqrt 2) (h^2 / (lambda t_F)) mu0 M_ref exp(-2 pi sqrt2 t_s / lambda)
+
+    It enters the grains' dynamics exactly as an applied in-plane field does: it tilts every
+    grain, lowers its barrier by (1 - B_N/B_K)^2, lowers J_c (Lee) and fixes the polarity
+    sign(xi_DL J B_N). Nothing else is added.
+
+``idmi``  -- an interlayer Dzyaloshinskii-Moriya interaction E/A = -D_inter . (m_F x m_ref)
+    with a perpendicular reference layer m_ref = ``ref_state`` z and an in-plane D vector (angle
+    ``d_angle_deg``; the in-plane symmetry breaking of the stack). Linear in m_F, it is the
+    effective field ``B_iDMI = (m_ref x D) / (M_s t_F)`` (in plane, perpendicular to D), a real
+    field in the same energy as the anisotropy (Fernández-Pacheco et al., Nat. Mater. 18, 679
+    (2019); Han et al., Nat. Mater. 18, 703 (2019)). The polarity reverses with the reference
+    layer's state, which the orange-peel design cannot do.
+
+``tilted``  -- an easy axis tilted by ``tilt_deg`` in the x-z plane (You et al., PNAS 112,
+    10310 (2015)). PHENOMENOLOGICAL here: a tilted axis selects the SOT polarity through the
+    precessional trajectory during the pulse, which the two-state thermal-activation law does
+    not contain (the sLLG of this package did not switch a 15 deg tilt at zero field either).
+    The tilt enters as the symmetry-breaking term ``B_K sin(2 beta) / 2`` of
+    :func:`.grains.tilt_bias_field`: it sets the polarity and lowers J_c like a B_x would but,
+    being no real field, does not lower the barrier; the read-out m_z of a grain is cos(beta).
+
+Cycle-to-cycle (CTC) variation has two sources:
+
+* thermal activation (emerges; nothing added): grains near their threshold switch with
+  probability p_i, so a level carries the binomial variance ``sum_i w_i^2 p_i (1 - p_i)``;
+* ``ctc_sigma`` (configured): in every programming event (each change of the current) the
+  thresholds of all grains move together by ``eps * (threshold window)``,
+  ``eps ~ N(0, ctc_sigma)`` (pulse-to-pulse fluctuation of the film's heating and of the
+  nucleation/pinning landscape). With thresholds spread uniformly over the window (a thickness
+  gradient across the bar: ``threshold_profile = "uniform"``) the interior states then spread
+  by ``ctc_sigma`` of the full switching window, the quantity to compare with a measurement
+  under the "window" CTC definition, in quadrature with the binomial part.
+
+Device-to-device variation: ``seed`` draws the grains; ``d2d_sigma`` scales the device's
+threshold window centre by ``1 + d2d_sigma N(0, 1)`` drawn from the same seed.
+
+Parameters, SI units (preset defaults in :data:`DESIGN_DEFAULTS`)::
+
+    n_grains 1000, delta_mean 80 (kB T at 300 K), delta_spread 0.05, size_spread 0.10,
+    b_k_eff 0.20 T, b_k_spread 0.02, ms 1.1e6 A/m, thickness 1.0 nm (free layer),
+    xi_dl -0.30 (W), jc_window 0.30 (uniform thresholds jc0 (1 +- 0.30)), ctc_sigma 0.02,
+    width 2 um, hm_thickness 5 nm, r_ahe 2 ohm.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from .analytic import sot_critical_current_density
+from .constants import MU0
+from .grains import tilt_bias_field
+from .thermal import pma_escape_times
+
+__all__ = ["SynapseParams", "SynapseHallBar", "orange_peel_field", "idmi_field", "DESIGN_DEFAULTS",
+           "make_synapse"]
+
+DESIGNS = ("tilted", "orange_peel", "idmi")
+
+
+def orange_peel_field(roughness: float, wavelength: float, spacer: float, t_free: float,
+                      ms_ref: float) -> float:
+    """Néel orange-peel coupling field on the free layer [T] (Kools et al. 1999, eq. 1)::
+
+        B_N = (pi^2 / sqrt 2) (h^2 / (lambda t_F)) mu0 M_ref exp(-2 pi sqrt 2 t_s / lambda)
+    """
+    return (math.pi ** 2 / math.sqrt(2.0)) * roughness ** 2 / (wavelength * t_free) * MU0 * ms_ref \
+        * math.exp(-2.0 * math.pi * math.sqrt(2.0) * spacer / wavelength)
+
+
+def idmi_field(d_inter: float, d_angle_deg: float, ref_state: float, ms: float,
+               t_free: float) -> np.ndarray:
+    """Effective field of the interlayer DMI on the free layer [T], (3,):
+    ``B = (m_ref x D) / (M_s t_F)`` for E/A = -D . (m_F x m_ref), m_ref = ref_state z."""
+    phi = math.radians(d_angle_deg)
+    d = d_inter * np.array([math.cos(phi), math.sin(phi), 0.0])
+    m_ref = np.array([0.0, 0.0, 1.0 if ref_state >= 0 else -1.0])
+    return np.cross(m_ref, d) / (ms * t_free)
+
+
+@dataclass(frozen=True)
+class SynapseParams:
+    """One field-free grain-ensemble synapse (see the module docstring for the physics)."""
+
+    design: str = "tilted"              #: "tilted" | "orange_peel" | "idmi"
+    n_grains: int = 1000                #: grains under the Hall cross
+    seed: int = 0                       #: draws the grains and the device offset (D2D)
+    delta_mean: float = 80.0            #: mean grain barrier at 300 K [kB T]
+    delta_spread: float = 0.05          #: relative lognormal spread of the barrier
+    size_spread: float = 0.10           #: relative lognormal spread of grain areas
+    b_k_eff: float = 0.20               #: effective PMA field [T]
+    b_k_spread: float = 0.02            #: relative spread of B_K,eff
+    ms: float = 1.1e6                   #: free layer M_s [A/m]
+    thickness: float = 1.0e-9           #: free layer t_F [m]
+    xi_dl: float = -0.30                #: damping-like SOT efficiency (W)
+    tau0: float = 1e-9                  #: attempt time [s]
+    n_sot: float = 1.0                  #: Néel-Brown exponent of the current factor
+    jc_window: float = 0.30             #: thresholds spread over jc0 (1 -+ jc_window)
+    threshold_profile: str = "uniform"  #: "uniform" (wedge) or "normal" (sigma = jc_window/2)
+    ctc_sigma: float = 0.02             #: configured per-event threshold shift, fraction of window
+    d2d_sigma: float = 0.0              #: relative sigma of the device's threshold centre
+    tilt_deg: float = 0.0               #: easy-axis tilt toward +x (tilted design) [deg]
+    op_roughness: float = 0.35e-9       #: orange peel: correlated roughness amplitude h [m]
+    op_wavelength: float = 10e-9        #: orange peel: roughness wavelength lambda [m]
+    op_spacer: float = 1.5e-9           #: orange peel: spacer thickness t_s [m]
+    op_ms_ref: float = 1.2e6            #: orange peel: in-plane layer M_s [A/m]
+    op_angle_deg: float = 180.0         #: orange peel: in-plane layer's M direction [deg from x]
+    d_inter: float = 3.0e-5             #: interlayer DMI |D| [J/m^2]
+    d_angle_deg: float = 90.0           #: direction of D in the plane [deg from x]
+    ref_state: float = 1.0              #: iDMI reference layer state (+1 / -1 along z)
+    width: float = 2e-6                 #: channel width [m]
+    hm_thickness: float = 5e-9          #: heavy-metal thickness carrying the current [m]
+    r_ahe: float = 2.0                  #: anomalous Hall resistance [ohm]
+    r_offset: float = 0.05              #: Hall-cross offset [ohm]
+    r_xx: float = 1200.0                #: [ohm]
+    r_channel: float = 1500.0           #: two-terminal channel resistance [ohm]
+    r_hall_port: float = 400.0          #: [ohm]
+    r_thermal: float = 2.0e4            #: laser heating [K/W]
+    m0: float = -1.0                    #: initial state of every grain
+
+    def __post_init__(self):
+        if self.design not in DESIGNS:
+            raise ValueError(f"design must be one of {DESIGNS}, got {self.design!r}")
+        if self.threshold_profile not in ("uniform", "normal"):
+            raise ValueError(f"threshold_profile must be 'uniform' or 'normal', got {self.threshold_profile!r}")
+        if not 1 <= self.n_grains <= 1_000_000:
+            raise ValueError(f"n_grains must be in [1, 1e6], got {self.n_grains}")
+        if not 0.0 <= self.jc_window < 1.0:
+            raise ValueError(f"jc_window must be in [0, 1), got {self.jc_window}")
+        if not 0.0 <= self.ctc_sigma <= 0.5:
+            raise ValueError(f"ctc_sigma must be in [0, 0.5], got {self.ctc_sigma}")
+
+    def internal_field(self) -> np.ndarray:
+        """The design's real effective field on the free layer [T], (3,) (zero for tilted)."""
+        if self.design == "orange_peel":
+            b = orange_peel_field(self.op_roughness, self.op_wavelength, self.op_spacer,
+                                  self.thickness, self.op_ms_ref)
+            phi = math.radians(self.op_angle_deg)
+            return np.array([b * math.cos(phi), b * math.sin(phi), 0.0])
+        if self.design == "idmi":
+            return idmi_field(self.d_inter, self.d_angle_deg, self.ref_state, self.ms, self.thickness)
+        return np.zeros(3)
+
+    def symmetry_bias(self) -> float:
+        """Phenomenological polarity term of the tilted design [T] (0 otherwise)."""
+        return tilt_bias_field(self.b_k_eff, self.tilt_deg) if self.design == "tilted" else 0.0
+
+
+#: preset name -> parameter overrides (``make_device("tilted_synapse_11", ...)`` etc.)
+DESIGN_DEFAULTS: dict[str, dict[str, Any]] = {
+    # polarity: W (xi_DL < 0) with the symmetry breaking along -x: a positive pulse raises m_z
+    "synapse_tilted": dict(design="tilted", tilt_deg=-15.0),
+    "synapse_orange_peel": dict(design="orange_peel", op_angle_deg=180.0),
+    "synapse_idmi": dict(design="idmi", d_angle_deg=90.0, ref_state=1.0),
+}
+
+
+class SynapseHallBar:
+    """Grain-ensemble Hall cross of one field-free synapse design (``DeviceModel``).
+
+    Ports: ``channel`` (V = I R_channel), ``hall`` (V = I (R_AHE <m_z> + R_offset)), ``xx``.
+    """
+
+    ports = ("channel", "hall", "xx")
+
+    def __init__(self, params: SynapseParams | None = None):
+        self.p = p = params or SynapseParams()
+        rng = np.random.default_rng(p.seed)
+        area = rng.lognormal(0.0, p.size_spread, p.n_grains)
+        area /= area.mean()
+        self.weights = area / area.sum()
+        self.delta_300 = p.delta_mean * area * rng.lognormal(0.0, p.delta_spread, p.n_grains)
+        self.b_k = p.b_k_eff * np.clip(1.0 + p.b_k_spread * rng.standard_normal(p.n_grains), 0.2, None)
+        if p.threshold_profile == "uniform":
+            u = rng.uniform(-1.0, 1.0, p.n_grains)
+        else:
+            u = 0.5 * rng.standard_normal(p.n_grains)
+        centre = 1.0 + p.d2d_sigma * rng.standard_normal()
+        jc_lee = sot_critical_current_density(p.ms, p.thickness, p.xi_dl, self.b_k, 0.0)
+        self.jc0 = jc_lee * np.clip(centre + p.jc_window * u, 0.05, None)
+        #: the threshold window the configured CTC source is expressed in [A/m^2]
+        self.jc_span = 2.0 * p.jc_window * float(np.mean(jc_lee)) * centre
+        self.b_int = p.internal_field()
+        self.b_sym = p.symmetry_bias()
+        self.cos_tilt_axis = math.cos(math.radians(p.tilt_deg)) if p.design == "tilted" else 1.0
+        self.s = np.full(p.n_grains, 1.0 if p.m0 >= 0 else -1.0)
+        self._i_last = 0.0
+        self._eps = 0.0
+        self._memo: dict = {}
+        #: |J| below which a threshold shift of 5 sigma moves no barrier noticeably (reads)
+        self._j_quiet = 0.3 * float(np.min(self.jc0))
+
+    # -- laws implied by the parameters
+    def current_density(self, current: float) -> float:
+        return current / (self.p.width * self.p.hm_thickness)
+
+    def _escape(self, j: float, eps: float, b: np.ndarray, t_k: float) -> tuple[np.ndarray, np.ndarray]:
+        """(tau to leave +1, tau to leave -1) per grain under J, the event's threshold shift
+        ``eps`` (fraction of the window) and the total field ``b`` (applied + internal)."""
+        if abs(j) < self._j_quiet:
+            eps = 0.0                   # far below every threshold: the shift changes nothing
+        key = (j, eps, b.tobytes(), t_k)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        p = self.p
+        jc0 = np.clip(self.jc0 + eps * self.jc_span, 1e-3 * self.jc_span + 1.0, None)
+        kw = dict(j=j, b=b, temperature=t_k, delta_300=self.delta_300, b_k_eff=self.b_k, jc0=jc0,
+                  tau0=p.tau0, n_sot=p.n_sot, xi_dl=p.xi_dl, b_x_bias=self.b_sym)
+        ones = np.ones(p.n_grains)
+        hit = (pma_escape_times(ones, **kw), pma_escape_times(-ones, **kw))
+        if len(self._memo) > 256:
+            self._memo.clear()
+        self._memo[key] = hit
+        return hit
+
+    def level_probabilities(self, current: float, width: float, temperature: float = 300.0,
+                            field=(0.0, 0.0, 0.0), eps: float = 0.0) -> np.ndarray:
+        """Per-grain probability to leave -1 in one pulse (no return), for tests and analysis."""
+        b = np.asarray(field, dtype=float) + self.b_int
+        _, tau_dn = self._escape(self.current_density(current), eps, b, temperature)
+        return -np.expm1(-width / tau_dn)
+
+    # -- DeviceModel
+    def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
+        if dt <= 0:
+            return
+        i = float(drive.current)
+        if i != self._i_last:           # a new programming event: a new threshold shift
+            self._i_last = i
+            self._eps = float(rng.standard_normal()) * self.p.ctc_sigma if (i != 0 and self.p.ctc_sigma > 0) else 0.0
+        b = np.asarray(getattr(drive, "field", np.zeros(3)), dtype=float).reshape(3) + self.b_int
+        t_k = float(getattr(drive, "temperature", 300.0)) + self.p.r_thermal * float(getattr(drive, "laser_power", 0.0) or 0.0)
+        tau_up, tau_dn = self._escape(self.current_density(i), self._eps, b, t_k)
+        up = self.s > 0
+        a = 1.0 / np.where(up, tau_up, tau_dn)
+        r = 1.0 / np.where(up, tau_dn, tau_up)
+        tot = a + r
+        with np.errstate(invalid="ignore", divide="ignore"):
+            prob = np.where(tot > 0, a / np.where(tot > 0, tot, 1.0) * -np.expm1(-tot * dt), 0.0)
+        flip = rng.random(self.s.shape) < prob
+        if flip.any():
+            self.s = np.where(flip, -self.s, self.s)
+
+    def mz(self, drive=None) -> float:
+        """Area-weighted m_z: each grain tilted by the in-plane field (applied + internal) and,
+        for the tilted design, by its axis."""
+        b = self.b_int + (np.asarray(drive.field, dtype=float).reshape(3) if drive is not None else 0.0)
+        b_ip = math.hypot(float(b[0]), float(b[1]))
+        cos_tilt = np.sqrt(np.clip(1.0 - (b_ip / self.b_k) ** 2, 0.0, None)) * self.cos_tilt_axis
+        return float(np.sum(self.weights * self.s * cos_tilt))
+
+    def switched_fraction(self) -> float:
+        """Area fraction of grains in the +1 state."""
+        return float(np.sum(self.weights * (self.s > 0)))
+
+    def voltage(self, port: str, drive) -> float:
+        i = float(drive.current)
+        p = self.p
+        if port == "hall":
+            return i * (p.r_ahe * self.mz(drive) + p.r_offset)
+        if port == "xx":
+            return i * p.r_xx
+        if port == "channel":
+            return i * p.r_channel
+        raise KeyError(f"device has no port {port!r}; ports: {', '.join(self.ports)}")
+
+    def resistance(self, port: str) -> float:
+        p = self.p
+        try:
+            return {"hall": p.r_hall_port, "xx": p.r_xx, "channel": p.r_channel}[port]
+        except KeyError:
+            raise KeyError(f"device has no port {port!r}; ports: {', '.join(self.ports)}") from None
+
+    def state(self) -> dict[str, Any]:
+        return {"mz": self.mz(), "switched_fraction": self.switched_fraction(),
+                "n_grains": int(self.p.n_grains), "design": self.p.design}
+
+
+def make_synapse(preset: str, params: dict) -> SynapseHallBar:
+    """Build preset ``preset`` (a key of :data:`DESIGN_DEFAULTS`) with ``params`` overriding."""
+    known = {f.name for f in fields(SynapseParams)}
+    bad = set(params) - known
+    if bad:
+        raise ValueError(f"unknown parameter(s) {sorted(bad)} for {preset}; known: {sorted(known)}")
+    base = replace(SynapseParams(), **DESIGN_DEFAULTS[preset])
+    return SynapseHallBar(replace(base, **params))
