@@ -59,7 +59,11 @@ class InstrumentSpec:
 
     @property
     def driver_class(self) -> type[Driver]:
-        return DRIVERS[self.driver]
+        """The driver class; a driver configured by its options (``driver: pymeasure``) gives
+        the class its ``for_options`` builds for this entry."""
+        cls = DRIVERS[self.driver]
+        specialize = getattr(cls, "for_options", None)
+        return cls if specialize is None else specialize(self.options)
 
 
 def builtin_benches() -> list[str]:
