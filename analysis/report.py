@@ -63,6 +63,8 @@ def _fmt(value: Any, unit: str = "") -> str:
         text = ", ".join(_fmt(v) for v in value)
     else:
         text = str(value)
+    if text == "":
+        return "-"                      # an empty value, not its unit alone
     return f"{text} {unit}".rstrip()
 
 
@@ -101,8 +103,6 @@ def _summary_tables(summary: dict[str, Any]) -> str:
                     (isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v))]
             if rows:
                 parts.append(f"<h3>{_esc(section)}</h3>" + _table(rows, ("quantity", "value")))
-        else:
-            parts.append(f"<h3>{_esc(section)}</h3><p>{_esc(_fmt(content))}</p>")
     return "".join(parts)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .physics.thermal import thermal_switching_probability, thermal_switching_ratio
 
-KB = 1.380649e-23  #: Boltzmann constant, J/K
+from .physics.constants import KB  # noqa: E402,F401  (the one constants module; re-exported)
 
 
 @dataclass
@@ -58,8 +58,24 @@ class DeviceModel(Protocol):
     def state(self) -> dict[str, Any]:
         """A small dict describing the state (e.g. ``{"mz": 1.0}``), for logs and tests."""
 
+    # optional: ``evolve_schedule(dts, drives, rng)`` -- see :func:`evolve_schedule`
+
 
 _FACTORIES: dict[str, str] = {}
+
+
+def evolve_schedule(device: DeviceModel, dts, drives, rng: np.random.Generator) -> None:
+    """Evolve ``device`` over consecutive intervals: ``dts[k]`` seconds of constant
+    ``drives[k]``, in one call.  A device may implement ``evolve_schedule(dts, drives, rng)``
+    itself (a tight loop, memoized steps); it must equal the per-interval loop
+    ``for dt, d in zip(dts, drives): device.evolve(dt, d, rng)`` bit for bit (state and random
+    stream), which is the definition used for devices that do not."""
+    own = getattr(device, "evolve_schedule", None)
+    if own is not None:
+        own(dts, drives, rng)
+        return
+    for dt, d in zip(dts, drives):
+        device.evolve(dt, d, rng)
 
 
 def make_device(model: str, params: dict | None = None):

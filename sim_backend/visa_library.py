@@ -341,7 +341,7 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
                 world = self._shared.built().world
                 gap = clock.enter(world.now)
                 if gap:
-                    world.advance(gap)
+                    world.idle(gap)
                 return op(session, *args)
         finally:
             if world is not None:

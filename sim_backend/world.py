@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from .clock import check_mode
-from .devices import KB, DeviceModel, Drive
+from .devices import DeviceModel, Drive, evolve_schedule
+from .physics.constants import KB
 from .timeline import Process
 from .links import Links
 from .extremes import Extremes
@@ -86,25 +87,27 @@ class SimWorld:
                  temperature: float = 300.0, clock: str = "sleep", coils: dict[str, Coil] | None = None,
                  lines: dict[str, Line] | None = None, reach: dict[str, dict[str, float]] | None = None,
                  log_size: int = 200_000):
-        self.devices: dict[str, DeviceModel] = dict(device) if isinstance(device, dict) else {"dut": device}
-        if not self.devices:
+        self._devices: dict[str, DeviceModel] = dict(device) if isinstance(device, dict) else {"dut": device}
+        if not self._devices:
             raise NetlistError("a sim world needs at least one device")
-        self._first = next(iter(self.devices))
-        self.device = self.devices[self._first]
+        self._first = next(iter(self._devices))
+        self._device = self._devices[self._first]
+        #: time that passed with no change of drive and is not integrated yet (:meth:`idle`)
+        self._banked = 0.0
         self.lines: dict[str, Line] = dict(lines or {})
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
-        self.temperature = float(temperature)
+        self._temperature = float(temperature)
         self.clock = VirtualClock(clock)
         self.coils: dict[str, Coil] = dict(coils or {})
         for dev, gains in (reach or {}).items():
-            if dev not in self.devices:
-                raise NetlistError(f"magnet reach: unknown device {dev!r}; devices: {', '.join(self.devices)}")
+            if dev not in self._devices:
+                raise NetlistError(f"magnet reach: unknown device {dev!r}; devices: {', '.join(self._devices)}")
             for coil in gains:
                 self._coil(coil)
         #: device -> ((coil, gain), ...): the coils whose field reaches it
         self._reach = {d: tuple((c, float((reach or {}).get(d, {}).get(c, 1.0 if d not in (reach or {}) else 0.0)))
-                                for c in self.coils) for d in self.devices}
+                                for c in self.coils) for d in self._devices}
         self.sources: dict[str, tuple[str, float]] = {}  # source name -> (terminal, amps)
         self.lasers: dict[str, float] = {}               # laser name -> optical power (W)
         self._laser_port: dict[str, str | None] = {}
@@ -129,13 +132,44 @@ class SimWorld:
         #: the coils' field at each device, rebuilt only when a coil current may have changed
         self._field_cache: dict[str, np.ndarray] | None = None
 
+    @property
+    def temperature(self) -> float:
+        """Bath temperature (K)."""
+        return self._temperature
+
+    @temperature.setter
+    def temperature(self, kelvin: float) -> None:
+        if self._banked:
+            self._settle()
+        self._temperature = float(kelvin)
+
+    # ------------------------------------------------------------------ devices (read: settled)
+    @property
+    def devices(self) -> dict[str, DeviceModel]:
+        """Name -> device model, with every banked interval integrated (state is current)."""
+        if self._banked:
+            self._settle()
+        return self._devices
+
+    @property
+    def device(self) -> DeviceModel:
+        """The first device (the only one on a one-device bench), its state current."""
+        if self._banked:
+            self._settle()
+        return self._device
+
+    @device.setter
+    def device(self, model: DeviceModel) -> None:
+        self._settle()
+        self._device = self._devices[self._first] = model
+
     # ------------------------------------------------------------------ netlist
     def terminal(self, port: str, *, signal: bool = False) -> Terminal:
         """What the terminal name ``port`` reaches (:func:`sim_backend.netlist.resolve`)."""
         key = (port, signal)
         term = self._terminals.get(key)
         if term is None:
-            term = self._terminals[key] = resolve(port, self.devices, self.lines, signal=signal)
+            term = self._terminals[key] = resolve(port, self._devices, self.lines, signal=signal)
         return term
 
     def check_port(self, port: str) -> None:
@@ -155,22 +189,91 @@ class SimWorld:
             return
         self._evolve(dt)
 
-    def _evolve(self, dt: float) -> None:
-        """Evolve the devices and the coils for ``dt`` seconds under the present drive."""
+    def idle(self, dt: float) -> None:
+        """``dt`` seconds pass with no change of drive (bus transfers, command parsing, a
+        script's pause): the clock moves, the devices are not integrated yet.  The banked time
+        is one interval of the present (constant) drive, integrated when a drive changes, the
+        world is read or :meth:`advance` continues it (so a query such as ``*IDN?`` or a
+        settings read integrates nothing).  While a coil slews, time is integrated at once."""
+        if self._processes:          # steps on the timeline fall due: time is integrated
+            self.advance(dt)
+            return
         dt = float(dt)
         if dt <= 0:
             return
         for c in self.coils.values():
             if c.current != c.setpoint:
+                self.advance(dt)
+                return
+        self._banked += dt
+        self.clock.now += dt
+
+    def _settle(self) -> None:
+        """Integrate the banked time (:meth:`idle`) as one interval under the present drive."""
+        dt = self._banked
+        if dt:
+            self._banked = 0.0
+            if len(self._devices) == 1:
+                self._device.evolve(dt, self.drive(), self.rng)
+            else:
+                for name, dev in self._devices.items():
+                    dev.evolve(dt, self._drive_of(name), self.rng)
+
+    def _evolve(self, dt: float) -> None:
+        """Evolve the devices and the coils for ``dt`` seconds under the present drive (with
+        any banked idle time before it: one interval of the same drive)."""
+        dt = float(dt)
+        if dt <= 0:
+            return
+        for c in self.coils.values():
+            if c.current != c.setpoint:
+                self._settle()
                 self._advance_ramping(dt)
                 return
-        # coils settled: one step of each device under its (cached) present drive
-        if len(self.devices) == 1:
-            self.device.evolve(dt, self.drive(), self.rng)
+        banked = self._banked
+        if banked:
+            self._banked = 0.0
+            step = banked + dt
         else:
-            for name, dev in self.devices.items():
-                dev.evolve(dt, self._drive_of(name), self.rng)
+            step = dt
+        # coils settled: one step of each device under its (cached) present drive
+        if len(self._devices) == 1:
+            self._device.evolve(step, self.drive(), self.rng)
+        else:
+            for name, dev in self._devices.items():
+                dev.evolve(step, self._drive_of(name), self.rng)
         self.clock.now += dt
+
+    def source_schedule(self, name: str, port: str, levels, dts) -> None:
+        """A current source holding ``levels[k]`` (A) into ``port`` for ``dts[k]`` seconds each,
+        in one call: the devices evolve over the piecewise-constant schedule with
+        :func:`~sim_backend.devices.evolve_schedule` (the same states, clock and random stream
+        as ``set_source`` + :meth:`advance` per interval); the source stays at the last level."""
+        if self._banked:
+            self._settle()
+        levels = [float(a) for a in levels]
+        dts = [float(dt) for dt in dts]
+        if not levels:
+            return
+        if not self.steady() or self._processes:
+            for amps, dt in zip(levels, dts):
+                self.set_source(name, port, amps)
+                self.advance(dt)
+            return
+        drives, memo = [], {}
+        for amps, dt in zip(levels, dts):
+            if dt > 0:
+                d = memo.get(amps)
+                if d is None:
+                    d = memo[amps] = self.drive_with_source(name, port, amps)
+                drives.append(d)
+        evolve_schedule(self._device, [dt for dt in dts if dt > 0], drives, self.rng)
+        now = self.clock.now
+        for dt in dts:
+            if dt > 0:
+                now += dt
+        self.clock.now = now
+        self.set_source(name, port, levels[-1])
 
     # ------------------------------------------------------------------ timeline (issue 16)
     def start(self, process: Process) -> Process:
@@ -234,7 +337,7 @@ class SimWorld:
         """Whether :meth:`advance` is one step of the one device under the present drive
         (every coil at its set point, one device): what batched fast paths of emulators
         require."""
-        if len(self.devices) != 1:
+        if len(self._devices) != 1:
             return False
         for c in self.coils.values():
             if c.current != c.setpoint:
@@ -258,7 +361,7 @@ class SimWorld:
         rate = max(abs(c.tesla_per_amp) * (c.voltage_limit / c.inductance) for c in moving)
         nsteps = min(max(1, math.ceil(rate * dt / self.FIELD_STEP)), 100_000)
         h = dt / nsteps
-        devices = self.devices.items()
+        devices = self._devices.items()
         for _ in range(nsteps):
             for c in moving:
                 c.step(h)
@@ -314,14 +417,14 @@ class SimWorld:
 
     def _current_into(self, name: str, sources: dict[str, tuple[str, float]]) -> float:
         """The current through device ``name``'s drive port from ``sources`` (summed in order)."""
-        dport = drive_port(self.devices[name])
+        dport = drive_port(self._devices[name])
         member = (name, dport)
         total = 0
         for port, amps in sources.values():
             term = self.terminal(port)
             if term.connection == "parallel":
                 if member in term.members:
-                    g = [1.0 / self.devices[d].resistance(p) for d, p in term.members]
+                    g = [1.0 / self._devices[d].resistance(p) for d, p in term.members]
                     total += amps * g[term.members.index(member)] / sum(g)
             elif member in term.members:
                 total += amps
@@ -331,7 +434,7 @@ class SimWorld:
     def drive_port(self) -> str:
         """The port whose current drives the first device (``device.drive_port``; "channel" by
         default, "junction" for a two-terminal MTJ)."""
-        return drive_port(self.device)
+        return drive_port(self._device)
 
     def field_at(self, name: str) -> np.ndarray:
         """The field (T) of the coils reaching device ``name``, each times its gain there."""
@@ -346,6 +449,8 @@ class SimWorld:
     def set_laser(self, name: str, power_W: float | None, port: str | None = None) -> None:
         """A laser's optical power on the device at ``port`` (default: the first device;
         ``None`` or 0: off).  Lasers add."""
+        if self._banked:
+            self._settle()
         if port is not None:
             self.terminal(port, signal=True)
         if power_W:
@@ -374,6 +479,8 @@ class SimWorld:
         """An RF source's tone delivered to terminal ``port`` (default: the first device;
         ``None`` power: output off).  On a line, every device on it gets the tone at the power
         less its attenuation."""
+        if self._banked:
+            self._settle()
         if power_dBm is None:
             self.rf_sources.pop(name, None)
         else:
@@ -414,15 +521,17 @@ class SimWorld:
         """Noise-free voltage at terminal ``port``: a device port's voltage under ``drive``
         (default: its present one); a series line's sum; a parallel line's Millman voltage.
         On a line, ``drive`` gives the line current (``drive.current``)."""
+        if self._banked:
+            self._settle()
         term = self.terminal(port)
         if term.connection == "single":
             dev, p = term.members[0]
-            return self.devices[dev].voltage(p, self._drive_of(dev) if drive is None else drive)
+            return self._devices[dev].voltage(p, self._drive_of(dev) if drive is None else drive)
         drives = self._line_drives(term, None if drive is None else drive.current)
-        volts = [self.devices[d].voltage(p, dr) for (d, p), dr in zip(term.members, drives)]
+        volts = [self._devices[d].voltage(p, dr) for (d, p), dr in zip(term.members, drives)]
         if term.connection == "series":
             return math.fsum(volts)
-        g = [1.0 / self.devices[d].resistance(p) for d, p in term.members]
+        g = [1.0 / self._devices[d].resistance(p) for d, p in term.members]
         return math.fsum(gk * vk for gk, vk in zip(g, volts)) / math.fsum(g)
 
     def _line_drives(self, term: Terminal, current: float | None) -> list[Drive]:
@@ -432,15 +541,17 @@ class SimWorld:
         if current is None:
             return drives
         if term.connection == "parallel":
-            g = [1.0 / self.devices[d].resistance(p) for d, p in term.members]
+            g = [1.0 / self._devices[d].resistance(p) for d, p in term.members]
             gs = sum(g)
             return [replace(dr, current=current * gk / gs) for dr, gk in zip(drives, g)]
         return [replace(dr, current=current) for dr in drives]
 
     def port_resistance(self, port: str) -> float:
         """Two-terminal resistance at ``port``: series sum, parallel 1/sum(1/R)."""
+        if self._banked:
+            self._settle()
         term = self.terminal(port)
-        rs = [self.devices[d].resistance(p) for d, p in term.members]
+        rs = [self._devices[d].resistance(p) for d, p in term.members]
         if term.connection == "parallel":
             return 1.0 / math.fsum(1.0 / r for r in rs)
         return rs[0] if len(rs) == 1 else math.fsum(rs)
@@ -450,11 +561,13 @@ class SimWorld:
         load: their own emission (``device.emission_psd``, e.g. a spin-torque oscillator; on a
         line each less its attenuation) plus the available thermal noise power k_B T of a
         resistive source."""
+        if self._banked:
+            self._settle()
         f = np.asarray(frequencies, dtype=float)
         psd = np.full(f.shape, KB * self.temperature)
         term = self.terminal(port, signal=True)
         for k, (dev, p) in enumerate(term.members):
-            emit = getattr(self.devices[dev], "emission_psd", None)
+            emit = getattr(self._devices[dev], "emission_psd", None)
             if emit is not None:
                 e = np.asarray(emit(p, f, self._drive_of(dev)), dtype=float)
                 loss = term.loss_db[k] if k < len(term.loss_db) else 0.0
@@ -484,6 +597,8 @@ class SimWorld:
 
     def set_source(self, name: str, port: str, amps: float) -> None:
         """A current source's output into terminal ``port`` (sources on one port add)."""
+        if self._banked:
+            self._settle()
         try:
             self.terminal(port)
         except NetlistError as exc:
@@ -493,6 +608,8 @@ class SimWorld:
         self._drive_cache = None
 
     def set_source_off(self, name: str) -> None:
+        if self._banked:
+            self._settle()
         if self.sources.pop(name, None) is not None:
             self._drive_cache = None
 
@@ -501,6 +618,8 @@ class SimWorld:
         return sum(a for p, a in self.sources.values() if p == port)
 
     def set_coil_setpoint(self, coil: str, amps: float, voltage_limit: float | None = None) -> None:
+        if self._banked:
+            self._settle()
         c = self._coil(coil)
         c.setpoint = float(amps)
         if voltage_limit is not None:
@@ -554,15 +673,17 @@ class SimWorld:
     def checkpoint(self, index: int) -> None:
         """Re-seed the random stream from (seed, index): a run resumed at step ``index`` draws
         the same numbers as an uninterrupted one.  Idempotent for repeated calls."""
+        if self._banked:
+            self._settle()
         if index != self._checkpoint:
             self._checkpoint = index
             self.rng = np.random.default_rng([self.seed, int(index)])
 
     def snapshot(self) -> dict[str, Any]:
         snap = {"t": self.now, "field": self.field.tolist(), "sources": dict(self.sources),
-                "device": self.device.state()}
-        if len(self.devices) > 1:
-            snap["devices"] = {n: d.state() for n, d in self.devices.items()}
+                "device": self._device.state()}
+        if len(self._devices) > 1:
+            snap["devices"] = {n: d.state() for n, d in self._devices.items()}
         return snap
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..devices import KB
+from ..physics.constants import KB
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
                     String, clear_status_registers, setting, status_preset_command,
                     status_register_commands, system_error_commands)

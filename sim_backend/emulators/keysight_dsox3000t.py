@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from ..devices import KB
+from ..physics.constants import KB
 from ..scpi import Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, system_error_commands
 
 BANDWIDTH = 200e6

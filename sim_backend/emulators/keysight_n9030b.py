@@ -25,7 +25,11 @@ Physics of one sweep (each point ``f_i``, bucket width ``span/(N-1)``):
   (dB: noise reads 2.51 dB low, "Log-Pwr Avg"), RMS (power: unbiased), SCALar (voltage:
   1.05 dB low).  Trace averaging of ``:AVER:COUN`` sweeps averages in the same domain;
 * a sweep advances the virtual clock by the sweep time; a single measurement with averaging on
-  takes ``AVER:COUN`` sweeps.  Auto sweep time = ``2 span / RBW^2`` (``2 span/(RBW VBW)`` with
+  takes ``AVER:COUN`` sweeps.  ``:INIT:IMM`` runs the measurement on the world's timeline
+  (:mod:`sim_backend.timeline`): it returns at once, each sweep reads the device when it starts,
+  ``*OPC?``/``*WAI``/``FETCh?``/``TRAC?`` wait for the result (a trace query here waits rather
+  than returning a half-swept trace), ``ABORt``/``*RST``/device clear stop it; ``READ?`` is
+  blocking.  Auto sweep time = ``2 span / RBW^2`` (``2 span/(RBW VBW)`` with
   VBW < RBW), at least 1 ms and 1 us per point (swept analyzers: k ~ 2 for Gaussian filters).
 
 Left out: zero span (span 0 is refused with -221), FFT sweep timing (``:SWE:TYPE FFT`` is stored
@@ -40,6 +44,7 @@ import math
 
 import numpy as np
 
+from ..timeline import Action, ActionProcess, run_now
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, definite_block,
                     system_error_commands)
 
@@ -85,11 +90,13 @@ class KeysightN9030B(Emulator):
         self.noise_density_dbm_hz = float(cfg.get("noise_density_dbm_hz", -160.0))
         self.preamp_gain_db = float(cfg.get("preamp_noise_reduction_db", 14.0))
         self.trace1: np.ndarray | None = None
+        self._sweep: ActionProcess | None = None   #: an INIT:IMM running on the timeline
         super().__init__(world, address, cfg)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
         """``*RST`` = Mode Preset of SA mode (full span of option 526, 1001 points)."""
+        self.abort_sweep()
         self.settings.update(
             start=10e6, stop=26.5e9, points=1001, rbw=3e6, rbw_auto=True, vbw=3e6, vbw_auto=True,
             sweep_time=MIN_SWEEP_TIME, sweep_time_auto=True, sweep_type="SWE", sweep_type_auto=True,
@@ -226,7 +233,38 @@ class KeysightN9030B(Emulator):
             v = v * v
         return 10 * np.log10(np.maximum(v, 1e-300)) + 30.0
 
+    # ------------------------------------------------------------------ timeline (issue 16)
+    def abort_sweep(self) -> None:
+        """Stop a measurement running on the timeline (ABORt, *RST, device clear)."""
+        sweep = self.__dict__.get("_sweep")
+        if sweep is not None:
+            self._sweep = None
+            self.world.cancel(sweep)
+
+    def operations(self) -> tuple:
+        return () if self._sweep is None else (self._sweep,)
+
+    def on_clear(self) -> None:
+        self.abort_sweep()
+
+    def start_measurement(self) -> None:
+        """``:INIT:IMM``: the measurement runs on the world's timeline (the command returns at
+        once; the sweeps take their time while other instruments act); ``*OPC?``, ``*WAI``,
+        ``FETCh?`` and trace queries wait for it."""
+        self.abort_sweep()
+        self._sweep = ActionProcess(self.measure_steps(), self._measured, name=f"{self.address} INIT")
+        self.world.start(self._sweep)
+
+    def _measured(self, _result) -> None:
+        self._sweep = None
+        self.operation_complete()
+
     def measure(self) -> None:
+        """One single measurement, at once (a blocking READ:SAN?): :meth:`measure_steps`."""
+        self.abort_sweep()
+        run_now(self.world, self.measure_steps())
+
+    def measure_steps(self) -> Action:
         """One single measurement: ``AVER:COUN`` sweeps with averaging on, else one sweep.
 
         Up to ``EXACT_SWEEPS`` sweeps are simulated one by one (the device state is read at the
@@ -242,7 +280,7 @@ class KeysightN9030B(Emulator):
             acc = np.zeros(n)
             for _ in range(count):
                 acc += self._to_domain(self.mean_power() * self._sweep_multipliers(n))
-                self.world.advance(st)
+                yield st
             self.trace1 = self._from_domain(acc / count)
             return
         mean = self.mean_power()
@@ -253,7 +291,7 @@ class KeysightN9030B(Emulator):
             value = 10 * np.log10(mean) + mu + sd / math.sqrt(count) * z
         else:
             value = self._to_domain(mean) * (mu + sd / math.sqrt(count) * z)
-        self.world.advance(st * count)
+        yield st * count
         self.trace1 = self._from_domain(value)
 
     def current_trace(self) -> np.ndarray:
@@ -282,6 +320,7 @@ class KeysightN9030B(Emulator):
         return self.format_values(pairs)
 
     def _fetched(self) -> np.ndarray:
+        self.wait_for_operations()         # the results of a running INIT:IMM, when it is done
         if self.trace1 is None or len(self.trace1) != self.settings["points"]:
             raise ScpiError(-230, "no measurement result; send :INIT:IMM first")
         return self.trace1
@@ -408,7 +447,7 @@ def _form_query(dev: KeysightN9030B, args: Args) -> str:
 
 def _init_imm(dev: KeysightN9030B, args: Args) -> None:
     args.none()
-    dev.measure()
+    dev.start_measurement()
 
 
 def _read_san(dev: KeysightN9030B, args: Args) -> str | bytes:
@@ -453,6 +492,7 @@ def _conf_san(dev: KeysightN9030B, args: Args) -> None:
 
 def _abort(dev: KeysightN9030B, args: Args) -> None:
     args.none()
+    dev.abort_sweep()
 
 
 def _atten_transform(value: float) -> float:
@@ -490,7 +530,7 @@ KeysightN9030B.COMMANDS = [
     Cmd(":INITiate:CONTinuous", set=_continuous, query=lambda d, a: "1" if d.settings["continuous"] else "0"),
     Cmd(":INITiate[:IMMediate]", set=_init_imm, doc="one single measurement (with averaging: AVER:COUN sweeps)"),
     Cmd(":INITiate:RESTart", set=_init_imm),
-    Cmd(":INITiate:SANalyzer", set=lambda d, a: (_conf_san(d, a), d.measure())),
+    Cmd(":INITiate:SANalyzer", set=lambda d, a: (_conf_san(d, a), d.start_measurement())),
     Cmd(":ABORt", set=_abort),
     Cmd(":INSTrument[:SELect]", set=_inst_select, query=lambda d, a: d.settings["mode"]),
     Cmd(":INSTrument:CATalog", query=lambda d, a: '"SA 1"', doc="licensed modes and their numbers"),

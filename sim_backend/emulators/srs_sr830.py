@@ -65,7 +65,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..devices import KB
+from ..physics.constants import KB
 from ..scpi import ESR_CME, ESR_EXE, Emulator, ScpiError
 
 #: SENS i -> full scale (V in voltage mode; x 1e-6 A in current mode)

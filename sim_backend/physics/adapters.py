@@ -154,29 +154,39 @@ class SotHallBar:
         return memo[1]
 
     def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
-        if dt <= 0:
-            return
-        if self._relaxed:
-            # fast path of the thermal step: the same law, the same single uniform draw and the
-            # same result as below, with the escape probability of (J, B, T, dt, state) and the
-            # well directions memoized (a list sweep repeats a few drives many times)
-            mz = self.m[2]
-            if mz != 0:
-                key = (float(drive.current), _field_key(drive),
-                       _temperature(drive, self.p.r_thermal), float(dt), mz > 0)
-                memo = self._memo()
-                entry = memo.get(key)
-                if entry is None:
-                    entry = memo[key] = self._thermal_entry(dt, drive, 1.0 if mz > 0 else -1.0)
-                if entry is not False:
-                    p_flip, m_stay, m_flip, j = entry
-                    self.m = m_flip if rng.random() < p_flip else m_stay
-                    self._j_last = j
-                    self.last_path = "thermal"
-                    return
-                # the sLLG integrates m in place: not the memo's read-only well direction
-                self.m = np.array(self.m)
-        self._evolve(dt, drive, rng)
+        """One interval of constant ``drive``: :meth:`evolve_schedule` of one interval."""
+        self.evolve_schedule((dt,), (drive,), rng)
+
+    def evolve_schedule(self, dts, drives, rng: np.random.Generator) -> None:
+        """Consecutive intervals ``dts[k]`` of constant ``drives[k]`` in one call (the one
+        path: :meth:`evolve` is this with one interval, so a batch is the per-interval
+        evolution bit for bit).
+
+        Fast path of the thermal step: the same law, the same single uniform draw and the same
+        result as :meth:`_evolve`, with the escape probability of (J, B, T, dt, state) and the
+        well directions memoized (a list sweep repeats a few drives many times)."""
+        r_thermal = self.p.r_thermal
+        for dt, drive in zip(dts, drives):
+            if dt <= 0:
+                continue
+            if self._relaxed:
+                mz = self.m[2]
+                if mz != 0:
+                    key = (float(drive.current), _field_key(drive),
+                           _temperature(drive, r_thermal), float(dt), mz > 0)
+                    memo = self._memo()
+                    entry = memo.get(key)
+                    if entry is None:
+                        entry = memo[key] = self._thermal_entry(dt, drive, 1.0 if mz > 0 else -1.0)
+                    if entry is not False:
+                        p_flip, m_stay, m_flip, j = entry
+                        self.m = m_flip if rng.random() < p_flip else m_stay
+                        self._j_last = j
+                        self.last_path = "thermal"
+                        continue
+                    # the sLLG integrates m in place: not the memo's read-only well direction
+                    self.m = np.array(self.m)
+            self._evolve(dt, drive, rng)
 
     # -- fast-path hooks of batched list sweeps (sim_backend.emulators.keithley_6221)
     def relaxed_well(self) -> float | None:

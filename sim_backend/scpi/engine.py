@@ -138,7 +138,7 @@ class Emulator:
         for message in self._split_messages(data):
             self._execute_message(message, responses)
         if self._owed:
-            world.advance(self._owed)
+            world.idle(self._owed)
             self._owed = 0.0
         if responses:
             self._out += b";".join(responses) + self.TERMINATOR
@@ -149,7 +149,7 @@ class Emulator:
             return b"", False
         chunk = bytes(self._out[:count])
         del self._out[:count]
-        self.world.advance(self.BUS_TIME_PER_TRANSFER + self.BUS_TIME_PER_BYTE * len(chunk))
+        self.world.idle(self.BUS_TIME_PER_TRANSFER + self.BUS_TIME_PER_BYTE * len(chunk))
         return chunk, (not self._out and self._out_end)
 
     def pending(self) -> int:
@@ -188,7 +188,7 @@ class Emulator:
 
     def serial_poll(self) -> int:
         """A serial poll (VISA ``viReadSTB``): one bus transaction, then the status byte."""
-        self.world.advance(self.BUS_TIME_PER_TRANSFER)
+        self.world.idle(self.BUS_TIME_PER_TRANSFER)
         return self.status_byte()
 
     def extra_status_bits(self) -> int:
@@ -225,11 +225,13 @@ class Emulator:
             unit = unit.strip()
             if not unit:
                 continue
+            # bus and parsing time change no drive: banked by the world (SimWorld.idle), the
+            # device integrates it when a unit changes a drive or reads the device
             if self._owed:
-                self.world.advance(self._owed + self.COMMAND_TIME)
+                self.world.idle(self._owed + self.COMMAND_TIME)
                 self._owed = 0.0
             else:
-                self.world.advance(self.COMMAND_TIME)
+                self.world.idle(self.COMMAND_TIME)
             try:
                 path = self._execute_unit(unit, path, responses)
             except ScpiError as exc:

@@ -114,3 +114,27 @@ def test_sweeps_advance_the_clock(sa):
     assert world.now - t0 == pytest.approx(10 * st, rel=1e-3)
     assert ask(emu, ":FETC:SAN2?") == b""  # n = 2 (trace 2) is not emulated: no reply, -113
     assert ask(emu, "SYST:ERR?").startswith(b"-113")
+
+
+def test_init_imm_runs_on_the_timeline_and_reads_the_device_of_its_moment():
+    """Issue 16: ``:INIT:IMM`` returns at once; the sweep takes its time on the world clock while
+    other commands act; ``*OPC?`` waits for it; a second INIT started after a change sees it."""
+    import pyvisa
+
+    rm = pyvisa.ResourceManager("sto-spectrum@spinbench")
+    try:
+        world = rm.visalib.world
+        addr = next(a for a, e in rm.visalib.bench.emulators.items() if type(e).__name__ == "KeysightN9030B")
+        sa = rm.open_resource(addr, read_termination="\n", write_termination="\n")
+        sa.write(":INIT:CONT OFF;:SWE:TIME 2;:AVER:STAT OFF")
+        t0 = world.now
+        sa.write(":INIT:IMM")
+        assert world.now - t0 < 0.01                      # returned at once
+        assert sa.query("*OPC?").strip() == "1"
+        assert world.now - t0 >= 2.0                      # *OPC? waited for the 2 s sweep
+        sa.write(":INIT:IMM")
+        sa.write(":ABOR")
+        t1 = world.now
+        assert sa.query("*OPC?").strip() == "1" and world.now - t1 < 0.01   # aborted: nothing pending
+    finally:
+        rm.close()
