@@ -98,6 +98,10 @@ class RfMtjParams:
         return (math.cos(a), math.sin(a), 0.0)
 
 
+#: HWHM of an injection-locked line [Hz]: the phase follows the (ideal) source; what remains is
+#: the analyzer's resolution (simplification: no noise pedestal)
+LOCKED_LINEWIDTH = 1e3
+
 #: orbit tables by (parameters, field, equilibrium): pure functions of them, shared across worlds
 _ORBITS: dict = {}
 
@@ -396,9 +400,8 @@ class RfMtj:
         for tone in self._tones(drive):
             if osc["zeta"] > 1.0:
                 lk = self.locking(drive.field, cur, tone, drive.temperature)
-                if lk["locked"]:
-                    s = (tone[0] - fc) / max(lk["half_range"], 1e-30)
-                    fc, hw = tone[0], max(hw * s * s, 1.0)
+                if lk["locked"]:        # phase-locked: a coherent line at the tone (source-limited)
+                    fc, hw = tone[0], LOCKED_LINEWIDTH
                 else:
                     fc = lk["frequency"]
                 break

@@ -1,0 +1,72 @@
+"""Offline RF spintronic network (analysis.rf_network): gradients against finite differences, the
+embedded XOR-like band task (one layer fails, two succeed), and an HDF5 dataset with
+X_train/Y_train/X_test/Y_test trained next to a same-size software MLP (small generated data)."""
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from spinbench.analysis.rf_network import RFNetwork, SoftwareMLP, accuracy, train, xor_band_task
+
+
+def test_gradients_match_finite_differences():
+    net = RFNetwork(5, 3, 2, seed=3, crosstalk=2)
+    x, y = xor_band_task(20, 5, seed=2)
+    _, g = net.grads(x, y)
+    for key in ("t1", "t2", "b", "g", "og"):
+        p = net.params()[key]
+        idx = (0,) * p.ndim
+        old = p[idx]
+        p[idx] = old + 1e-5
+        lp, _ = net.grads(x, y)
+        p[idx] = old - 1e-5
+        lm, _ = net.grads(x, y)
+        p[idx] = old
+        assert g[key][idx] == pytest.approx((lp - lm) / 2e-5, rel=1e-4, abs=1e-9)
+
+
+def test_weights_follow_the_detuning_within_the_tuning_range():
+    net = RFNetwork(3, 0, 1, seed=0, variability=0.0, crosstalk=0, antisym=0.0)
+    layer = net.l2
+    layer.theta[:] = np.array([[[0.0, 5.0], [5.0, 0.0], [5.0, 5.0]]])   # + on, - on, both detuned
+    w = layer.weights()[0]
+    detuned = 1.0 / (1.0 + (layer.tuning_range * np.tanh(5.0) / layer.width) ** 2)   # S at the range edge
+    assert w == pytest.approx([1 - detuned, detuned - 1, 0.0], abs=1e-12)
+    assert np.all(np.abs(layer.resonances() - layer.f_in[None, :, None]) <= layer.tuning_range)
+
+
+def test_two_layers_solve_the_band_xor_one_layer_cannot():
+    x, y = xor_band_task(400, seed=0)
+    xt, yt = xor_band_task(400, seed=1)
+    one = RFNetwork(4, 0, 2, seed=0)
+    train(one, x, y, epochs=40, batch=32, lr=0.1)
+    two = RFNetwork(4, 8, 2, seed=0)
+    train(two, x, y, epochs=80, batch=32, lr=0.1)
+    assert accuracy(one, xt, yt) < 0.8          # XOR is not linearly separable
+    assert accuracy(two, xt, yt) > 0.95
+    noisy = RFNetwork(4, 8, 2, seed=0, noise=0.02)
+    train(noisy, x, y, epochs=80, batch=32, lr=0.1)
+    assert accuracy(noisy, xt, yt, noisy=True) > 0.9     # trained and evaluated with voltage noise
+
+
+def test_hdf5_dataset_next_to_a_software_mlp(tmp_path):
+    rng = np.random.default_rng(0)
+    n_bins, n_cls = 32, 4
+    centers = rng.uniform(0.1, 0.9, (n_cls, n_bins))
+    def draw(n):
+        yy = rng.integers(0, n_cls, n)
+        return np.clip(centers[yy] + 0.08 * rng.standard_normal((n, n_bins)), 0.001, 0.99), yy
+    path = tmp_path / "spectra.h5"
+    with h5py.File(path, "w") as f:
+        for split, n in (("train", 200), ("test", 100)):
+            xx, yy = draw(n)
+            f[f"X_{split}"], f[f"Y_{split}"] = xx, yy
+    with h5py.File(path, "r") as f:
+        x, y, xt, yt = (np.asarray(f[k]) for k in ("X_train", "Y_train", "X_test", "Y_test"))
+    net = RFNetwork(n_bins, 8, n_cls, seed=0, crosstalk=2)
+    train(net, x, y, epochs=40, batch=64, lr=0.08)
+    mlp = SoftwareMLP(n_bins, 8, n_cls, seed=0)
+    train(mlp, x, y, epochs=40, batch=64, lr=0.016)
+    assert accuracy(mlp, xt, yt) > 0.9
+    assert accuracy(net, xt, yt) > accuracy(mlp, xt, yt) - 0.05
