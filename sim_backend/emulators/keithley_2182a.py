@@ -45,6 +45,14 @@ A 622x current source talks to the 2182A over RS-232 and the Trigger Link, world
 ``trigger_link.convert`` (:meth:`pulse_conversion`, one A/D of a Delta or Pulse Delta cycle),
 ``trigger_link.aperture`` (the Delta conversion time) and ``trigger_link.batch`` /
 ``.batch_readings`` (:meth:`linked_batch` / :meth:`store_linked_batch`).
+
+Not emulated -- commands of the manual's SCPI command summary (section 14) that the emulator
+answers with ``-113,"Undefined header"``: CALCulate3 limit tests (``CALC3:LIMit:UPPer|LOWer``,
+``:STATe``, ``:FAIL?``, ``:CLEar``), the analog output (``OUTPut[:STATe]``, ``:GAIN``,
+``:OFFSet``, ``:RELative``, ``:POLarity``), ``DISPlay:WINDow2``, ``TRACe:TSTamp:FORMat``,
+``FORMat:SREGister``, ``SYSTem:KEY``, ``SYSTem:POSetup``, ``SYSTem:RNUMber:RESet``,
+``SYSTem:COMMunicate:*`` (RS-232 / GPIB settings), ``*SAV``/``*RCL``, ``*OPT?`` (not a 2182A
+common command).
 """
 from __future__ import annotations
 

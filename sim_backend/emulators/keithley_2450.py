@@ -18,6 +18,18 @@ aperture.  Readings go to reading buffers (defbuffer1/2 and :TRACe:MAKE ones) wi
 value, a time stamp and a status.
 
 Wiring: ``connect: {output: <port>, sense: <port>}``.
+
+Not emulated -- commands of the manual's SCPI command reference (section 6) that the emulator
+answers with ``-113,"Undefined header"``: autorange limits (``[:SENS]:<fn>:RANGe:AUTO:LLIMit|
+ULIMit``), relative offset (``[:SENS]:<fn>:RELative[:STATe]|:ACQuire``), offset-compensated
+ohms (``:OCOMpensated``), measure units (``[:SENS]:<fn>:UNIT``), ``:CALCulate`` math and limit
+tests, source protection (``:SOUR:<fn>:PROTection``), high capacitance mode (``:HIGH:CAP``),
+configuration lists (``:SOUR|:SENS:CONFiguration:LIST:*``), the trigger-model blocks
+(``:TRIGger:BLOCk:*``), timers, LAN and digital-I/O triggers (``:TRIG:TIMer``, ``:TRIG:LAN``,
+``:TRIG:DIGital``, ``:DIGital:*``), buffer fill mode, saving and writing (``:TRACe:FILL:MODE``,
+``:TRACe:SAVE``, ``:TRACe:WRITe``, ``:TRACe:UNIT``), ``:DISPlay:*``, ``:FORMat:*``, ``:SCRipt:RUN``,
+``:SYSTem`` settings beyond the error queue, the status-model enables and maps
+(``:STATus:*:ENABle|:MAP``), ``*SAV``/``*RCL``, ``*OPT?`` (not a 2450 common command).
 """
 from __future__ import annotations
 

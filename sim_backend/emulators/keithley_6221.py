@@ -31,6 +31,16 @@ read the individual low-level A/D conversions, so neither does the emulator: a p
 reading the state after a write pulse uses the low level as read current and a separate
 2182A reading, or the delta formula (for tests, the A/D triples of the last run are in
 :attr:`Keithley6221.last_conversions`, a Python attribute only).
+
+Not emulated -- commands of the manual's SCPI command summary (section 14) that the emulator
+answers with ``-113,"Undefined header"``: the differential-conductance sweep
+(``SOUR:DCONductance:STARt|STEP|STOP|DELTa|DELay|CABort|NVPResent|ARM``), the delta-mode reading
+filter (``SENSe:AVERage[:STATe]|:TCONtrol|:WINDow|:COUNt``), the waveform external trigger
+(``SOUR:WAVE:EXTRigger[:ENABle]|:ILINe|:IGNore|:IVALue``), ``SOUR:CURR:TRIGgered`` level,
+``CALCulate`` math on Delta readings, ``FORMat:SREGister``, ``TRACe:FEED[:CONTrol]``,
+``SYSTem:KEY``, ``SYSTem:POSetup``, ``SYSTem:PASSword``, ``SYSTem:COMMunicate:SELect|GPIB|
+ETHernet`` (interface settings), ``SYSTem:RWLock``, ``*SAV``/``*RCL``, ``*OPT?`` (not a 622x
+common command either).
 """
 from __future__ import annotations
 

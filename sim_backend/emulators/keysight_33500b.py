@@ -46,8 +46,21 @@ models resolve).
 
 Wiring: ``{model: keysight_33500b, model_name: 33522B, connect: {output: channel[, output2: <port>]}}``.
 
-Not emulated (``-113`` or ``-221``): modulation, sweeps, arbitrary waveforms, ``VOLT:UNIT``
-other than ``VPP``, voltage limits, gated bursts (no gate input is wired: the output idles).
+Square duty cycle, ramp symmetry, the arbitrary-waveform settings, ``FREQ:MODE``,
+``TRIG:COUN``, the trigger output, ``DISPlay`` and ``*OPT?``: :mod:`.keysight_33500b_waveforms`.
+
+Not emulated -- cross-checked against the guide's SCPI command summary; answered with
+``-113,"Undefined header"`` unless noted: modulation (``AM``, ``FM``, ``PM``, ``FSKey``,
+``BPSKey``, ``PWM``, ``SUM``), frequency sweeps and lists (``SWEep:*``, ``LIST:*``;
+``FREQ:MODE SWE|LIST`` is refused with -221), loading arbitrary waveforms and sequences
+(``DATA:ARBitrary``, ``DATA:SEQuence``, ``DATA:VOLatile:*``, ``MMEMory:*``; only the built-in
+arbs can be selected), ``FUNC:ARB:PTPeak|FREQuency|PERiod|SYNChronize``, ``FUNC:PRBS:*``,
+``FUNC:NOISe:BANDwidth``, ``FUNC:SQUare:PERiod``, ``APPLy:*``, ``VOLTage:LIMit:*``,
+``VOLTage:RANGe:AUTO``, ``VOLTage:COUPle``, ``FREQuency:COUPle``, ``TRACk``, ``COMBine:FEED``,
+``MARKer:*``, ``OUTPut:MODE``, ``OUTPut:SYNC:MODE|POLarity``, ``ROSCillator:*``,
+``SYSTem:COMMunicate|DATE|TIME|BEEPer``, ``UNIT:ANGLe``, ``DISPlay:UNIT:*``, ``HCOPy:*``,
+``MEMory:*``, ``*SAV``/``*RCL``/``*PSC``, ``CALibration:*``; ``VOLT:UNIT`` other than ``VPP``
+(-221), gated bursts (no gate input is wired: the output idles).
 """
 from __future__ import annotations
 

@@ -26,6 +26,14 @@ the cable loss: ``world.set_rf(address, f, P - cable_loss_db)``; off: ``world.se
 f, None)``.  Pulse modulation is stored, not applied to the tone.
 
 Wiring: ``connect: {rf_out: rf, cable_loss_db: 2}``; ``options: "1E1,520,UNW"`` (``*OPT?``).
+
+Not emulated -- subsystems of the programming guide's command reference that the emulator
+answers with ``-113,"Undefined header"``: amplitude/frequency/phase modulation (``:AM``,
+``:FM``, ``:PM``), the LF output (``:LFOutput``), list tables (``:LIST:FREQuency``,
+``:LIST:POWer``, ``:LIST:DWELl`` with ``:LIST:TYPE LIST``), power search and flatness
+(``:POWer:ALC:SEARch``, ``:CORRection``), the trigger subsystem (``:TRIGger``,
+``:LIST:TRIGger``), ``:INITiate:CONTinuous``, ``:MEMory``/``:MMEMory``, ``:DISPlay``,
+``:SYSTem`` settings beyond the error queue and preset, ``:UNIT:POWer``, ``*SAV``/``*RCL``.
 """
 from __future__ import annotations
 

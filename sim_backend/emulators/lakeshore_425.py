@@ -17,6 +17,10 @@ HSE 35 G, 350 G, 3.5 kG, 35 kG; HST 350 G ... 350 kG; UHS 0.35 G ... 350 G.  A f
 the selected range reads ``OL`` and sets the field-overload bit of ``OPST?``; ``AUTO 1`` picks
 the lowest range that holds it.  RMS mode reads the AC content of the field, which for the
 static fields of this bench is the probe noise.
+
+Not emulated -- commands of the manual's command summary (section 6.3) that the emulator
+refuses (CME): the analog output (``ANALOG``), the serial interface settings (``COMM``), the
+probe information queries (``PRBSNUM?``, ``PRBTYPE?`` beyond ``TYPE?``), ``*SAV``/``*RCL``.
 """
 from __future__ import annotations
 

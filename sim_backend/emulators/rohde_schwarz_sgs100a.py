@@ -21,6 +21,13 @@ The command table follows the manual's subsystems in its order. What qcodes'
   sees the tone on, the lock-in computes the gated response).
 
 Wiring: ``connect: {rf_out: <terminal>, cable_loss_db: 2}``; ``options: "SGS-B112,SGS-B26,SGS-K22"``.
+
+Not emulated -- commands of the manual's remote-control chapter that the emulator answers with
+``-113,"Undefined header"`` (added by the emu room's command-summary cross-check):
+``SOURce:POWer:LIMit``, ``:ALC:*``, ``:MODE``, ``:RANGe?``; ``SOURce:CORRection:*`` (user
+correction); ``SOURce:PULM:DOUBle:*``; ``SOURce:PHASe:REFerence``; ``SOURce:FREQuency:MODE``;
+``UNIT:POWer``; ``STATus:*`` enables; ``SYSTem`` settings beyond the error queue (e.g.
+``SYST:DISP:UPD``); ``MMEMory:*``, ``TEST:*``, ``CALibration:*``, ``*SAV``/``*RCL``.
 """
 from __future__ import annotations
 

@@ -54,6 +54,11 @@ analog front-panel outputs and aux outputs (not wired to the world), ``FAST`` da
 (``FAST 1|2`` is stored; data are still read with ``TRC?``), key click and alarm.
 
 Wiring: ``connect: {sine_out: channel, input: hall, series_resistance: 1e4, aux_in1: <port>}``.
+
+Command list cross-checked against the manual's (chapter 5, reference/input, gain/time
+constant, display/output, aux I/O, setup, auto functions, data storage, data transfer,
+interface and status commands): every command is in the table; what is accepted without
+effect is listed under "Not modelled" above.
 """
 from __future__ import annotations
 
