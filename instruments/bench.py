@@ -30,6 +30,7 @@ import yaml
 from pyvisa_spinbench import bench_files
 
 from .capabilities import RoleCapabilities, Unknown
+from . import qcodes_station
 from .driver_base import Driver
 from .limits import LIMIT_KEYS, Limits
 from .registry import DRIVERS, UnknownDriverError, get_driver
@@ -39,8 +40,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Bench", "BenchError", "OpenBench", "InstrumentSpec", "builtin_benches"]
 
-TOP_LEVEL_KEYS = ("name", "description", "visa_library", "instruments", "roles", "sim")
-INSTRUMENT_KEYS = ("driver", "address", "limits", "options")
+TOP_LEVEL_KEYS = ("name", "description", "visa_library", "instruments", "roles", "sim",
+                  "qcodes_station")
+#: qcodes_station / instrument: an instrument of a qcodes Station YAML (instruments.qcodes_station)
+INSTRUMENT_KEYS = ("driver", "address", "limits", "options", "qcodes_station", "instrument")
 
 
 class BenchError(ValueError):
@@ -59,7 +62,11 @@ class InstrumentSpec:
 
     @property
     def driver_class(self) -> type[Driver]:
-        return DRIVERS[self.driver]
+        """The driver class; a driver configured by its options (``driver: pymeasure``) gives
+        the class its ``for_options`` builds for this entry."""
+        cls = DRIVERS[self.driver]
+        specialize = getattr(cls, "for_options", None)
+        return cls if specialize is None else specialize(self.options)
 
 
 def builtin_benches() -> list[str]:
@@ -137,12 +144,14 @@ class Bench:
             raise fail("visa_library", f"must be a pyvisa library spec such as '@spinbench', "
                                        f"'@ivi', '@py' or '<path>@<backend>', got {visa_library!r}")
 
-        instruments = cls._load_instruments(raw.get("instruments"), fail)
+        instruments = cls._load_instruments(raw.get("instruments"), fail, path.parent,
+                                            raw.get("qcodes_station"))
         roles = cls._load_roles(raw.get("roles"), instruments, fail)
         return cls(path, name, description, visa_library, instruments, roles, raw, text)
 
     @staticmethod
-    def _load_instruments(section: Any, fail) -> dict[str, InstrumentSpec]:
+    def _load_instruments(section: Any, fail, base: Path | None = None,
+                          default_station: Any = None) -> dict[str, InstrumentSpec]:
         if section is None:
             raise fail("instruments", "missing; map instrument names to "
                                       "{driver, address, limits, options}")
@@ -160,6 +169,7 @@ class Bench:
             for sub in entry:
                 if sub not in INSTRUMENT_KEYS:
                     raise fail(f"{key}.{sub}", f"unknown key; allowed: {', '.join(INSTRUMENT_KEYS)}")
+            entry = qcodes_station.resolve(entry, base or Path.cwd(), default_station, fail, key)
             if "driver" not in entry:
                 raise fail(f"{key}.driver", f"missing; known drivers: {', '.join(sorted(DRIVERS))}")
             try:
