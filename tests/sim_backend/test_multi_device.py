@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import yaml
 
+from spinbench.sim_backend.physics.presets import make_device
+
 from spinbench.sim_backend import benches
 from spinbench.sim_backend.devices import Drive
 from spinbench.sim_backend.emulators import make_emulator
@@ -33,7 +35,9 @@ BK = {"hb1": 0.15, "hb2": 0.25}
 def two_hallbar_bench(tmp_path: Path) -> Path:
     spec = {"name": "two-hallbars", "sim": {
         "seed": 5, "temperature": 300.0,
-        "devices": {name: {"model": "sot_hallbar", "params": {"b_k_eff": bk}} for name, bk in BK.items()},
+        # Joule heating off: the oracle is the Neel-Brown law at the bath temperature
+        "devices": {name: {"model": "sot_hallbar", "params": {"b_k_eff": bk, "r_thermal_channel": 0.0}}
+                    for name, bk in BK.items()},
         "magnets": {"coil_x": {"axis": [1, 0, 0], "tesla_per_amp": 0.01, "inductance": 0.05, "resistance": 1.0}},
         "instruments": {
             SRC1: {"model": "keithley_6221", "connect": {"output": "hb1.channel"}},
@@ -45,6 +49,11 @@ def two_hallbar_bench(tmp_path: Path) -> Path:
     return path
 
 
+def _tau0(p: SotHallBarParams) -> float:
+    """The preset's attempt time: given, or Brown's from the device (``tau0: None``)."""
+    return p.tau0 if p.tau0 is not None else make_device("sot_hallbar", {"b_k_eff": p.b_k_eff}).attempt_time(300.0)
+
+
 def i50_oracle(b_k_eff: float) -> float:
     """Current switching with probability 1/2 in one pulse: J_c(B_x) from Lee et al. times the
     Neel-Brown factor.  P = 1 - exp(-t/tau), tau = tau0 exp(Delta F (1 - I/I_c)), F = (1 - B_x/B_K)^2
@@ -53,7 +62,7 @@ def i50_oracle(b_k_eff: float) -> float:
     jc0 = float(sot_critical_current_density(p.ms, p.thickness, p.xi_dl, b_k_eff, 0.0))
     jc = jc0 * (1 - math.sqrt(2) * BX / b_k_eff)
     delta_f = p.delta_300 * (1 - BX / b_k_eff) ** 2
-    return jc * p.width * p.hm_thickness * (1 - math.log(PULSE / (p.tau0 * math.log(2))) / delta_f)
+    return jc * p.width * p.hm_thickness * (1 - math.log(PULSE / (_tau0(p) * math.log(2))) / delta_f)
 
 
 def p_oracle(b_k_eff: float, current: float) -> float:
@@ -61,7 +70,7 @@ def p_oracle(b_k_eff: float, current: float) -> float:
     p = SotHallBarParams(b_k_eff=b_k_eff)
     jc0 = float(sot_critical_current_density(p.ms, p.thickness, p.xi_dl, b_k_eff, 0.0))
     ic = jc0 * (1 - math.sqrt(2) * BX / b_k_eff) * p.width * p.hm_thickness
-    tau = p.tau0 * math.exp(p.delta_300 * (1 - BX / b_k_eff) ** 2 * (1 - current / ic))
+    tau = _tau0(p) * math.exp(p.delta_300 * (1 - BX / b_k_eff) ** 2 * (1 - current / ic))
     return 1 - math.exp(-PULSE / tau)
 
 

@@ -498,6 +498,7 @@ def test_every_registered_emulator_module_exists():
 def test_builtin_sot_hallbar_every_instrument_answers_idn():
     expected = {"GPIB0::12::INSTR": "MODEL 6221", "GPIB0::7::INSTR": "MODEL 2182A",
                 "USB0::0x05E6::0x2450::04096331::0::INSTR": "MODEL 2450", "GPIB0::6::INSTR": "BOP 20-20M", "GPIB0::5::INSTR": "BOP 20-20M",
+                "GPIB0::4::INSTR": "BOP 20-20M", "GPIB0::8::INSTR": "SR830",
                 "ASRL3::INSTR": "MODEL425", "USB0::0x0957::0x2C07::MY12345678::0::INSTR": "33522B"}
     rm = pyvisa.ResourceManager("sot-hallbar@spinbench")
     try:
