@@ -144,7 +144,21 @@ def _analyze(path: Path, outdir: Path, out: TextIO) -> int:
         return EXIT_FAILED
     for item in written:
         print(item, file=out)
+    _print_key_results(written)
     return EXIT_OK
+
+
+def _print_key_results(written: Sequence[Path]) -> None:
+    """The fit values of the analysis summary, for the person at the terminal (stderr: stdout
+    stays the list of files written, for scripts)."""
+    from spinbench.protocols.runindex import key_results
+
+    for item in written:
+        if str(item).endswith("_summary.json"):
+            found = key_results(Path(item))
+            if found:
+                text = ", ".join(f"{k} = {v:.5g}" for k, v in list(found.items())[:8])
+                print(f"key results (SI units): {text}", file=sys.stderr)
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:

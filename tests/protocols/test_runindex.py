@@ -56,3 +56,13 @@ def test_key_results_prefers_key_results_and_skips_nan(tmp_path):
 def test_ls_of_a_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["ls", str(tmp_path / "nope")]) != 0
     assert "nope: no such folder" in capsys.readouterr().err
+
+
+def test_a_finished_run_prints_its_key_results(tmp_path, capsys):
+    assert cli.main(["run", "switching-loop", "--bench", "sot-hallbar", "--out", str(tmp_path),
+                     "--param", "current_step=1mA", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert all(line.startswith(str(tmp_path)) for line in captured.out.splitlines())
+    line = next(l for l in captured.err.splitlines() if l.startswith("key results"))
+    coercive = float(line.split("coercive = ")[1].split(",")[0])
+    assert 3e-3 < coercive < 8e-3          # the loop switches inside its +-8 mA sweep
