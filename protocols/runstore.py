@@ -1,30 +1,10 @@
 """The HDF5 run file (DESIGN.md "Run files"): the writer, and the entry point of the format.
 
-The format is owned by three modules together: :mod:`protocols.runfile` (the layout below,
+The format is owned by three modules together: :mod:`protocols.runfile` (the layout,
 constants, status, encoding), this one (:class:`RunWriter`) and :mod:`protocols.runreader`
 (:class:`RunReader`); import any of their names from here.
 
-Layout (``format = "spinbench-run"``, ``format_version = 1``)::
-
-    /                         attrs: format, format_version, protocol, description,
-                                     params (JSON), param_units (JSON), columns (JSON),
-                                     traces (JSON), n_steps, seed (-1: none), bench_name,
-                                     bench_text, versions (JSON), started_at, ended_at,
-                                     status, error            (the last three mirror /run)
-    /run/status               scalar S16: running | complete | aborted | failed (live)
-    /run/ended_at             scalar S40: ISO time, "" while running            (live)
-    /run/error                (E,) u1: UTF-8 error text / traceback, empty if none (live)
-    /run/steps_done           (S,) i8: step indices whose points are all flushed
-                              attrs: writer_pid, writer_host
-    /instruments              attrs: bench-level snapshot entries, snapshot_json (all of it)
-    /instruments/<name>       group per instrument; attrs: snapshot entries (scalars as is,
-                              the rest as JSON) and snapshot_json (that instrument's dict)
-    /resumes/<k>              attrs: at (ISO time); /resumes/<k>/instruments/<name> as above
-    /data/step                (N,) i8: step index of each point
-    /data/timestamp           (N,) f8, units "s": Unix time of each point
-    /data/<column>            (N,) declared dtype; attrs units, doc
-    /traces/<name>/values     (N, L); attrs units, doc
-    /traces/<name>/axis       (L,) or (N, L) if per point; attrs name, units
+The layout of the file is documented once, in :mod:`protocols.runfile`.
 
 Every data dataset is chunked and resizable along its first axis. The writer creates all of
 them, then turns SWMR on (HDF5 allows no new objects after that), so another process can
