@@ -427,6 +427,18 @@ class Keithley6221(Driver):
             return self._nv._ask(text)
         return self._nv_query(text)
 
+    def _start_sequence(self, settle: float) -> bool:
+        """Source idle at 0 A and the 2182A armed for one externally triggered conversion per
+        point, ``settle`` s after each trigger (caller holds both locks); returns whether the
+        buffer comes back as binary SREal."""
+        binary = self._nv_binary()
+        form = ";:FORM:DATA SRE;:FORM:BORD SWAP" if binary else ""
+        self._write("SOUR:SWE:ABOR;:SOUR:CURR 0")
+        self._nv_cmd(f":ABOR;:SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:CHAN1:RANG {SEQ_RANGE:g};"
+                     f":SENS:VOLT:NPLC {SEQ_NPLC:g};:SENS:VOLT:DFIL OFF;:SYST:AZER OFF;"
+                     f":SYST:FAZ OFF;:TRIG:SOUR EXT;:TRIG:DEL {settle:.6g};:SAMP:COUN 1{form}")
+        return binary
+
     def _nv_binary(self) -> bool:
         """Read the 2182A buffer as IEEE-754 single (``FORM:DATA SRE``, 2182A manual
         section 14, FORMat): only over its own address, through a pyvisa resource."""
@@ -470,13 +482,8 @@ class Keithley6221(Driver):
         read_dwell = max(SWEEP_DELAY[0], settle + aperture + SEQ_READ_MARGIN)
         per_batch = NV_BUFFER_MAX // 4
         out = np.empty((amps.size, 2))
-        binary = self._nv_binary()
-        form = ";:FORM:DATA SRE;:FORM:BORD SWAP" if binary else ""
         with self.lock, self._nv_lock():
-            self._write("SOUR:SWE:ABOR;:SOUR:CURR 0")
-            self._nv_cmd(f":ABOR;:SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:CHAN1:RANG {SEQ_RANGE:g};"
-                         f":SENS:VOLT:NPLC {SEQ_NPLC:g};:SENS:VOLT:DFIL OFF;:SYST:AZER OFF;"
-                         f":SYST:FAZ OFF;:TRIG:SOUR EXT;:TRIG:DEL {settle:.6g};:SAMP:COUN 1{form}")
+            binary = self._start_sequence(settle)
             comp = self._compliance_list(4)
             try:
                 for start in range(0, amps.size, per_batch):
@@ -548,13 +555,8 @@ class Keithley6221(Driver):
         read_dwell = max(SWEEP_DELAY[0], settle + aperture + SEQ_READ_MARGIN)
         per_batch = NV_BUFFER_MAX // 2
         out = np.empty(amps.size)
-        binary = self._nv_binary()
-        form = ";:FORM:DATA SRE;:FORM:BORD SWAP" if binary else ""
         with self.lock, self._nv_lock():
-            self._write("SOUR:SWE:ABOR;:SOUR:CURR 0")
-            self._nv_cmd(f":ABOR;:SENS:FUNC 'VOLT';:SENS:CHAN 1;:SENS:VOLT:CHAN1:RANG {SEQ_RANGE:g};"
-                         f":SENS:VOLT:NPLC {SEQ_NPLC:g};:SENS:VOLT:DFIL OFF;:SYST:AZER OFF;"
-                         f":SYST:FAZ OFF;:TRIG:SOUR EXT;:TRIG:DEL {settle:.6g};:SAMP:COUN 1{form}")
+            binary = self._start_sequence(settle)
             comp = self._compliance_list(2)
             try:
                 for start in range(0, amps.size, per_batch):
