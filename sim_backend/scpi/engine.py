@@ -20,6 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 _UNIT_RE = re.compile(rb"^\s*([^\s]+)\s*(.*)$", re.S)
+#: writes and units longer than this (bytes) are parsed every time, not remembered
+_CACHE_MAX_BYTES = 256
+#: remembered writes / units per emulator (the cache starts over when full)
+_CACHE_ENTRIES = 1024
 
 
 class Emulator:
@@ -67,6 +71,10 @@ class Emulator:
         if cls not in Emulator._tables:
             Emulator._tables[cls] = CommandTable(cls.COMMANDS)
         self.table = Emulator._tables[cls]
+        #: write bytes -> its program messages, each a tuple of stripped, non-empty units
+        self._split_cache: dict[bytes, tuple[tuple[bytes, ...], ...]] = {}
+        #: (SCPI path, unit) -> the parsed unit (:meth:`_parse_unit`)
+        self._unit_cache: dict[tuple[str, bytes], tuple] = {}
         self.reset()
 
     # ---------------------------------------------------------------- instrument state
@@ -135,8 +143,11 @@ class Emulator:
             self.push_error(-410)
         self._out_end = False
         responses: list[bytes] = []
-        for message in self._split_messages(data):
-            self._execute_message(message, responses)
+        messages = self._split_cache.get(data)
+        if messages is None:
+            messages = self._split(data)
+        for units in messages:
+            self._execute_message(units, responses)
         if self._owed:
             world.idle(self._owed)
             self._owed = 0.0
@@ -196,6 +207,26 @@ class Emulator:
         return 0
 
     # ---------------------------------------------------------------- parsing
+    # A bench script sends the same few messages over and over (``*IDN?``, ``READ?``,
+    # ``SOUR:CURR?``): a write's split into units, and each unit's parse under a SCPI path, are
+    # pure functions of the bytes, so both are remembered (bounded; long writes -- binary
+    # blocks, lists -- are parsed each time).  Execution is never cached.
+
+    def _split(self, data: bytes) -> tuple[tuple[bytes, ...], ...]:
+        """The program messages of a write, each as its stripped, non-empty message units."""
+        out = []
+        for message in self._split_messages(data):
+            units = tuple(u for u in (unit.strip() for unit in split_units(message)) if u)
+            if units:
+                out.append(units)
+        messages = tuple(out)
+        if len(data) <= _CACHE_MAX_BYTES:
+            cache = self._split_cache
+            if len(cache) >= _CACHE_ENTRIES:
+                cache.clear()
+            cache[data] = messages
+        return messages
+
     def _split_messages(self, data: bytes) -> list[bytes]:
         """Split a write into program messages on the terminator (outside blocks)."""
         data = data.rstrip(b"\r\n") if not data.endswith(b"\r\n\r\n") else data
@@ -219,28 +250,53 @@ class Emulator:
         messages.append(data[start:])
         return [m for m in messages if m.strip()]
 
-    def _execute_message(self, message: bytes, responses: list[bytes]) -> None:
+    def _execute_message(self, units: tuple[bytes, ...], responses: list[bytes]) -> None:
+        world = self.world
+        cache = self._unit_cache
         path = ""  # current SCPI path (header up to the last node)
-        for unit in split_units(message):
-            unit = unit.strip()
-            if not unit:
-                continue
+        for unit in units:
             # bus and parsing time change no drive: banked by the world (SimWorld.idle), the
             # device integrates it when a unit changes a drive or reads the device
             if self._owed:
-                self.world.idle(self._owed + self.COMMAND_TIME)
+                world.idle(self._owed + self.COMMAND_TIME)
                 self._owed = 0.0
             else:
-                self.world.idle(self.COMMAND_TIME)
+                world.idle(self.COMMAND_TIME)
             try:
-                path = self._execute_unit(unit, path, responses)
+                parsed = cache.get((path, unit))
+                if parsed is None:
+                    parsed = self._parse_unit(unit, path)
+                handler, is_query, tokens, suffixes, blocks, new_path = parsed
+                if handler is None:                     # a unit that does not parse
+                    raise ScpiError(tokens, suffixes)
+                args = Args(list(tokens) if tokens else [], suffixes, list(blocks) if blocks else [])
+                if is_query:
+                    responses.append(self.format_response(handler(self, args)))
+                else:
+                    handler(self, args)
+                path = new_path
             except ScpiError as exc:
                 self.push_error(exc.code, exc.detail)
                 if exc.code <= -100 and exc.code > -200 and responses is not None:
                     # a command error aborts the rest of the message (488.2 6.1.6.1.1)
                     break
 
-    def _execute_unit(self, unit: bytes, path: str, responses: list[bytes]) -> str:
+    def _parse_unit(self, unit: bytes, path: str) -> tuple:
+        """``(handler, is_query, tokens, suffixes, blocks, new_path)`` of one message unit under
+        the SCPI path ``path`` (SCPI-99 vol. 1, 6.2.4), remembered in :attr:`_unit_cache`; a
+        unit that does not parse gives ``(None, None, code, detail, (), path)``."""
+        try:
+            parsed: tuple = self._parse_header_and_params(unit, path)
+        except ScpiError as exc:
+            parsed = (None, None, exc.code, exc.detail, (), path)
+        if len(unit) <= _CACHE_MAX_BYTES:
+            cache = self._unit_cache
+            if len(cache) >= _CACHE_ENTRIES:
+                cache.clear()
+            cache[(path, unit)] = parsed
+        return parsed
+
+    def _parse_header_and_params(self, unit: bytes, path: str) -> tuple:
         # header = everything up to the first whitespace
         m = _UNIT_RE.match(unit)
         if not m:
@@ -278,17 +334,15 @@ class Emulator:
             raise ScpiError(-113, header)
         cmd, suffixes = found
         tokens, blocks = split_params(rest) if rest.strip() else ([], [])
-        args = Args(tokens, suffixes, blocks)
         if is_query:
             if cmd.query is None:
                 raise ScpiError(-113, header + "?")
-            value = cmd.query(self, args)
-            responses.append(self.format_response(value))
+            handler = cmd.query
         else:
             if cmd.set is None:
                 raise ScpiError(-113, header)
-            cmd.set(self, args)
-        return new_path
+            handler = cmd.set
+        return (handler, is_query, tuple(tokens), suffixes, tuple(blocks), new_path)
 
     @staticmethod
     def format_response(value: Any) -> bytes:
