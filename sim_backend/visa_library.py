@@ -293,6 +293,57 @@ class _Session:
 # ------------------------------------------------------------------------------------- library
 
 
+def _clocked(op):
+    """The VISA operation ``op`` (an unbound method), preceded by this client's wall-time
+    accounting (:mod:`sim_backend.clock`): nothing in ``virtual`` mode; in ``sleep`` mode, a gap
+    since the client's last call longer than the threshold idles the world first, which is
+    :meth:`ClientClock.enter`/:meth:`~ClientClock.leave` inlined, so that a client that is not
+    waiting pays two clock reads per call (benchmarks/bench_visa.py); ``wall`` mode through
+    :meth:`SpinbenchVisaLibrary._timed`."""
+
+    def call(self, session, *args):
+        clock = self._clock
+        mode = clock.mode
+        if mode == "virtual":
+            return op(self, session, *args)
+        if mode != "sleep":
+            return self._timed(op, session, *args)
+        t = _clock_mod.wall_time()
+        last = clock._last
+        if last is not None and t - last > clock.threshold:
+            self._idle_gap(t - last)
+        try:
+            return op(self, session, *args)
+        finally:
+            clock._last = _clock_mod.wall_time()
+
+    call.__name__ = op.__name__.lstrip("_")
+    call.__qualname__ = op.__qualname__.replace("._", ".")
+    call.__doc__ = op.__doc__
+    return call
+
+
+class _IgnoredWarnings:
+    """``VisaLibraryBase.ignore_warning`` as a plain context manager (pyvisa's is a
+    ``contextlib`` generator, a fifth of the cost of a read on this library).  Same behaviour,
+    including on an exception: pyvisa's generator does not run its clean-up then, so the
+    warnings stay ignored for the session, and neither does this one."""
+
+    __slots__ = ("_ignored", "_codes")
+
+    def __init__(self, ignored: set, codes: tuple) -> None:
+        self._ignored = ignored
+        self._codes = codes
+
+    def __enter__(self) -> None:
+        self._ignored.update(self._codes)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self._ignored.difference_update(self._codes)
+        return False
+
+
 class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
     """pyvisa backend that talks to the emulators of a simulated bench (``<bench>@spinbench``)."""
 
@@ -332,22 +383,10 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
         self._clock = ClientClock(self._clock.mode)
 
     def _timed(self, op, session: int, *args):
-        """``op(session, *args)`` after advancing the world by this client's waiting since its
-        last call (sleep / wall modes); a wall-mode client then waits for wall time to catch
-        up, outside the bench lock."""
+        """``op(self, session, *args)`` after advancing the world by this client's waiting since
+        its last call (:class:`~sim_backend.clock.ClientClock`); a wall-mode client then waits
+        for wall time to catch up, outside the bench lock."""
         clock = self._clock
-        if clock.mode == "sleep":
-            # ClientClock.enter/leave of the sleep mode, inlined: the per-call cost of a client
-            # that is not waiting is two clock reads (benchmarks/bench_visa.py)
-            t = _clock_mod.wall_time()
-            last = clock._last
-            if last is not None and t - last > clock.threshold:
-                with self._lock:
-                    (self._shared.bench or self._shared.built()).world.idle(t - last)
-            try:
-                return op(session, *args)
-            finally:
-                clock._last = _clock_mod.wall_time()
         world = None
         try:
             with self._lock:
@@ -355,10 +394,15 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
                 gap = clock.enter(world.now)
                 if gap:
                     world.idle(gap)
-                return op(session, *args)
+                return op(self, session, *args)
         finally:
             if world is not None:
                 clock.leave(world.now)
+
+    def _idle_gap(self, gap: float) -> None:
+        """A sleep-mode client waited ``gap`` seconds since its last call: the world idles."""
+        with self._lock:
+            (self._shared.bench or self._shared.built()).world.idle(gap)
 
     @property
     def bench(self) -> benches.SimBench:
@@ -403,6 +447,10 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             s.bind(bench.emulators[s.name])
 
     # ------------------------------------------------------------------ status helpers
+    def ignore_warning(self, session: Any, *warnings_constants: StatusCode) -> _IgnoredWarnings:
+        """Ignore warnings for a session for the duration of the context (pyvisa's API)."""
+        return _IgnoredWarnings(self._ignore_warning_in_session[session], warnings_constants)
+
     def _ok(self, session: int) -> StatusCode:
         self._last_status = _SUCCESS
         self._last_status_in_session[session] = _SUCCESS
@@ -575,11 +623,6 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             close()
 
     # ------------------------------------------------------------------ message I/O
-    def read(self, session: int, count: int) -> tuple[bytes, StatusCode]:
-        if self._clock.mode != "virtual":
-            return self._timed(self._read, session, count)
-        return self._read(session, count)
-
     def _read(self, session: int, count: int) -> tuple[bytes, StatusCode]:
         with self._lock:
             s = self._session(session)
@@ -628,10 +671,7 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             self._last_status_in_session[session] = status
             return data, status
 
-    def write(self, session: int, data: bytes) -> tuple[int, StatusCode]:
-        if self._clock.mode != "virtual":
-            return self._timed(self._write, session, data)
-        return self._write(session, data)
+    read = _clocked(_read)
 
     def _write(self, session: int, data: bytes) -> tuple[int, StatusCode]:
         with self._lock:
@@ -658,24 +698,23 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             self._last_status_in_session[session] = _SUCCESS
             return size, _SUCCESS
 
+    write = _clocked(_write)
+
     def buffer_read(self, session: int, count: int) -> tuple[bytes, StatusCode]:
         return self.read(session, count)
 
     def buffer_write(self, session: int, data: bytes) -> tuple[int, StatusCode]:
         return self.write(session, data)
 
-    def clear(self, session: int) -> StatusCode:
-        """Device clear (IEEE 488.1 SDC; USBTMC INITIATE_CLEAR; a serial line flushes its buffers)."""
-        if self._clock.mode != "virtual":
-            return self._timed(self._clear, session)
-        return self._clear(session)
-
     def _clear(self, session: int) -> StatusCode:
+        """Device clear (IEEE 488.1 SDC; USBTMC INITIATE_CLEAR; a serial line flushes its buffers)."""
         with self._lock:
             s = self._session(session)
             self._shared.partial.pop(s.name, None)
             s.emu.clear()
             return self._ok(session)
+
+    clear = _clocked(_clear)
 
     def flush(self, session: int, mask: constants.BufferOperation) -> StatusCode:
         """Discard buffers.  GPIB and USB devices keep unread output in the device, so only a
@@ -691,28 +730,22 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
                     s.emu.read(pending)
             return self._ok(session)
 
-    def read_stb(self, session: int) -> tuple[int, StatusCode]:
-        """Serial poll: one bus transaction of world time, so a polling loop lets time pass."""
-        if self._clock.mode != "virtual":
-            return self._timed(self._read_stb, session)
-        return self._read_stb(session)
-
     def _read_stb(self, session: int) -> tuple[int, StatusCode]:
+        """Serial poll: one bus transaction of world time, so a polling loop lets time pass."""
         with self._lock:
             s = self._session(session)
             poll = getattr(s.emu, "serial_poll", None)
             return int(poll() if poll is not None else s.emu.status_byte()), self._ok(session)
 
-    def assert_trigger(self, session: int, protocol: constants.TriggerProtocol) -> StatusCode:
-        if self._clock.mode != "virtual":
-            return self._timed(self._assert_trigger, session, protocol)
-        return self._assert_trigger(session, protocol)
+    read_stb = _clocked(_read_stb)
 
     def _assert_trigger(self, session: int, protocol: constants.TriggerProtocol) -> StatusCode:
         with self._lock:
             s = self._session(session)
             s.emu.trigger()
             return self._ok(session)
+
+    assert_trigger = _clocked(_assert_trigger)
 
     def gpib_control_ren(self, session: int, mode: constants.RENLineOperation) -> StatusCode:
         with self._lock:
