@@ -60,11 +60,7 @@ def digits_ptq_report(levels, sigma, outdir: str | Path | None = None, draws: in
     from .digits_cnn import pretrained_digits_cnn
 
     model, (_, _, x, y) = pretrained_digits_cnn()
-    cache: dict = {}
-
-    def evaluate(w):
-        return model.accuracy(x, y, w, cache)
-
+    evaluate = model.evaluator(x, y)
     fp32 = evaluate(None)
     weights = model.weights()
     table = ptq_table(evaluate, weights, np.asarray(levels), np.asarray(sigma), fp32, draws, seed)

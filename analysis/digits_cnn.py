@@ -50,6 +50,49 @@ def _patches(x: np.ndarray) -> np.ndarray:
     return cols.reshape(n, 64, 9)
 
 
+def _forward_many(cols: np.ndarray, p: dict[str, np.ndarray], stacked: dict[str, np.ndarray]) -> np.ndarray:
+    """Logits ``(B, N, 10)`` of B parameter sets at once: each ``stacked[k]`` has a leading
+    axis B (e.g. quantized draws); the other tensors of ``p`` are shared. One GEMM for the
+    convolution of all B sets, batched matmuls for the linear layers. Max-pooling before the
+    bias and ReLU equals the order of the layers (both are monotone, the bias per channel)."""
+    b = next(iter(stacked.values())).shape[0]
+    n = cols.shape[0]
+
+    def get(name):
+        w = stacked.get(name)
+        return np.broadcast_to(p[name], (b,) + p[name].shape) if w is None else w
+
+    w1 = get("conv1.weight")
+    c = w1.shape[1]
+    a1 = (cols.reshape(n * 64, 9) @ w1.reshape(b * c, 9).T).reshape(n, 4, 2, 4, 2, b, c)
+    pooled = np.maximum(a1.max(axis=(2, 4)) + get("conv1.bias"), 0.0)   # (N, 4, 4, B, C)
+    f = pooled.transpose(3, 0, 1, 2, 4).reshape(b, n, 16 * c)            # flatten as (i, j, c)
+    h2 = np.maximum(f @ get("fc1.weight").transpose(0, 2, 1) + get("fc1.bias")[:, None, :], 0.0)
+    return h2 @ get("fc2.weight").transpose(0, 2, 1) + get("fc2.bias")[:, None, :]
+
+
+class _Evaluator:
+    """``ev(weights) -> accuracy`` of a model on one test set (patches computed once), and
+    ``ev.many(stacked) -> accuracies`` for B weight sets stacked on a leading axis
+    (:func:`analysis.quantization.monte_carlo_accuracy` batches its draws with it)."""
+
+    def __init__(self, model: "DigitsCNN", x: np.ndarray, y: np.ndarray):
+        self.model, self.y = model, np.asarray(y)
+        self.cols = _patches(x)
+
+    def __call__(self, weights: dict[str, np.ndarray] | None = None) -> float:
+        return self.model.accuracy(None, self.y, weights, {"cols": self.cols})
+
+    def many(self, stacked: dict[str, np.ndarray]) -> np.ndarray:
+        from threadpoolctl import threadpool_limits
+
+        # matrices this small run fastest on one BLAS thread (several threads spin-wait on a
+        # loaded machine: 10x slower measured on 2 shared cores)
+        with threadpool_limits(1, user_api="blas"):
+            logits = _forward_many(self.cols, self.model.params, stacked)
+        return np.mean(np.argmax(logits, axis=2) == self.y, axis=1)
+
+
 @dataclass
 class DigitsCNN:
     """Weights by name (torch layouts) and the forward pass."""
@@ -59,25 +102,19 @@ class DigitsCNN:
     def logits(self, x: np.ndarray, weights: dict[str, np.ndarray] | None = None,
                cache: dict | None = None) -> np.ndarray:
         """Forward pass; ``weights`` overrides any of :attr:`params` (quantized copies)."""
-        p = dict(self.params)
-        if weights:
-            p.update(weights)
         cols = _patches(x) if cache is None or "cols" not in cache else cache["cols"]
         if cache is not None:
             cache["cols"] = cols
-        c = p["conv1.weight"].shape[0]
-        w1 = p["conv1.weight"].reshape(c, 9)
-        a1 = cols @ w1.T + p["conv1.bias"]                       # (N, 64, C)
-        h1 = np.maximum(a1, 0.0).reshape(-1, 4, 2, 4, 2, c)       # (N, 4, 2, 4, 2, C)
-        pooled = h1.max(axis=(2, 4))                              # (N, 4, 4, C)
-        f = pooled.reshape(len(x), 16 * c)
-        a2 = f @ p["fc1.weight"].T + p["fc1.bias"]
-        h2 = np.maximum(a2, 0.0)
-        return h2 @ p["fc2.weight"].T + p["fc2.bias"]
+        w = weights or {"conv1.weight": self.params["conv1.weight"]}
+        return _forward_many(cols, self.params, {k: v[None] for k, v in w.items()})[0]
 
     def accuracy(self, x: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray] | None = None,
                  cache: dict | None = None) -> float:
         return float(np.mean(np.argmax(self.logits(x, weights, cache), axis=1) == y))
+
+    def evaluator(self, x: np.ndarray, y: np.ndarray) -> _Evaluator:
+        """The accuracy on ``(x, y)`` as a callable with a batched ``many`` (:class:`_Evaluator`)."""
+        return _Evaluator(self, x, y)
 
     def weights(self) -> dict[str, np.ndarray]:
         """The quantizable weight tensors (copies)."""

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["OBSERVERS", "GRANULARITIES", "QuantConfig", "observe_range", "quantize", "quantize_weights",
-           "monte_carlo_accuracy", "ptq_table", "ctc_sweep", "uniform_levels", "quantize_module",
+           "quantize_weights_many", "monte_carlo_accuracy", "ptq_table", "ctc_sweep", "uniform_levels", "quantize_module",
            "plot_ctc_sweep"]
 
 OBSERVERS = ("minmax", "mse")
@@ -130,16 +130,53 @@ def quantize_weights(weights: Mapping[str, np.ndarray], cfg: QuantConfig,
                         None if ranges is None else ranges[k]) for k, w in weights.items()}
 
 
+def quantize_weights_many(weights: Mapping[str, np.ndarray], cfg: QuantConfig, seeds: Sequence[Any],
+                          ranges: Mapping[str, tuple] | None = None) -> dict[str, np.ndarray]:
+    """:func:`quantize_weights` for many programming-noise draws at once: tensor ``k`` of the
+    result has shape ``(len(seeds), *weights[k].shape)``, draw ``d`` equal to
+    ``quantize_weights(weights, cfg, np.random.default_rng(seeds[d]), ranges)`` bit for bit
+    (the same normals in the same order); the nearest level is found once per tensor."""
+    rngs = [np.random.default_rng(s) for s in seeds]
+    lv = _check_levels(cfg.levels)
+    sig = None if cfg.sigma is None else np.asarray(cfg.sigma, dtype=float)
+    if sig is not None and sig.ndim and sig.size != lv.size:
+        raise ValueError(f"sigma has {sig.size} values; the level set has {lv.size}")
+    out = {}
+    for name, w in weights.items():
+        w = np.asarray(w, dtype=float)
+        rows = _rows(w, cfg.granularity)
+        lo, hi = ranges[name] if ranges is not None else observe_range(w, lv, cfg.granularity, cfg.observer)
+        k = _nearest(np.clip((rows - lo) / (hi - lo), 0.0, 1.0), lv)
+        val = np.broadcast_to(lv[k], (len(rngs),) + rows.shape)
+        if sig is not None:
+            z = np.stack([r.standard_normal(rows.shape) for r in rngs])
+            val = val + (sig[k] if sig.ndim else sig) * z
+        out[name] = (lo + (hi - lo) * val).reshape((len(rngs),) + w.shape)
+    return out
+
+
 def monte_carlo_accuracy(evaluate: Callable[[dict[str, np.ndarray]], float],
                          weights: Mapping[str, np.ndarray], cfg: QuantConfig, draws: int = 100,
-                         seed: int = 0) -> dict[str, Any]:
+                         seed: int = 0, chunk: int = 10) -> dict[str, Any]:
     """Accuracy mean +- std over ``draws`` seeded programming-noise draws (one draw if the
-    config has no noise). ``evaluate(quantized_weights) -> accuracy``. Observers run once."""
+    config has no noise). ``evaluate(quantized_weights) -> accuracy``. Observers run once.
+
+    When ``evaluate`` has a method ``many(stacked) -> accuracies`` (the weights of ``chunk``
+    draws stacked on a leading axis, :func:`quantize_weights_many`; e.g.
+    :meth:`analysis.digits_cnn.DigitsCNN.evaluator`), the draws are quantized and evaluated
+    ``chunk`` at a time: the same draws (seeds ``[seed, d]``) as one call per draw."""
     ranges = {k: observe_range(w, cfg.levels, cfg.granularity, cfg.observer) for k, w in weights.items()}
     noisy = cfg.sigma is not None and np.any(np.asarray(cfg.sigma) > 0)
     n = draws if noisy else 1
-    accs = np.array([evaluate(quantize_weights(weights, cfg, np.random.default_rng([seed, d]), ranges))
-                     for d in range(n)])
+    many = getattr(evaluate, "many", None)
+    if many is not None and n > 1:
+        accs = np.concatenate([
+            np.asarray(many(quantize_weights_many(weights, cfg, [[seed, d] for d in range(d0, min(d0 + chunk, n))],
+                                                  ranges)), dtype=float)
+            for d0 in range(0, n, max(int(chunk), 1))])
+    else:
+        accs = np.array([evaluate(quantize_weights(weights, cfg, np.random.default_rng([seed, d]), ranges))
+                         for d in range(n)])
     return {"label": cfg.label, "granularity": cfg.granularity, "observer": cfg.observer,
             "n_levels": int(np.size(cfg.levels)), "draws": int(n),
             "sigma": float(np.mean(cfg.sigma)) if noisy else 0.0,

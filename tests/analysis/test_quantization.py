@@ -74,8 +74,35 @@ def digits():
     from spinbench.analysis.digits_cnn import pretrained_digits_cnn
 
     model, (_, _, x, y) = pretrained_digits_cnn()
-    cache = {}
-    return model, (lambda w: model.accuracy(x, y, w, cache))
+    return model, model.evaluator(x, y)
+
+
+def test_batched_draws_are_the_one_at_a_time_draws(digits):
+    """Oracle: the plain per-draw loop (quantize_weights with rng [seed, d], then the model's
+    own forward pass). The batched path (draws stacked, one GEMM) gives the same weights and
+    the same accuracy for every draw."""
+    from spinbench.analysis.quantization import quantize_weights, quantize_weights_many
+
+    model, ev = digits
+    x, y = digits_test_set()
+    cfg = QuantConfig(LEVELS, "per_channel", "mse", np.linspace(0.0, 0.1, LEVELS.size))
+    w = model.weights()
+    stacked = quantize_weights_many(w, cfg, [[7, d] for d in range(5)])
+    accs = ev.many(stacked)
+    for d in range(5):
+        one = quantize_weights(w, cfg, np.random.default_rng([7, d]))
+        for k in w:
+            assert np.array_equal(stacked[k][d], one[k])
+        assert accs[d] == model.accuracy(x, y, one)
+    assert len(set(accs.tolist())) > 1                      # the draws differ
+    seq = monte_carlo_accuracy(lambda q: model.accuracy(x, y, q), w, cfg, draws=7, seed=3)
+    assert monte_carlo_accuracy(ev, w, cfg, draws=7, seed=3, chunk=3) == seq
+
+
+def digits_test_set():
+    from spinbench.analysis.digits_cnn import load_digits_split
+
+    return load_digits_split(0)[2:]
 
 
 @pytest.fixture(scope="module")
