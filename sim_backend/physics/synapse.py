@@ -167,6 +167,17 @@ class SynapseParams:
         return tilt_bias_field(self.b_k_eff, self.tilt_deg) if self.design == "tilted" else 0.0
 
 
+#: the two wells, +1 and -1, broadcasting against per-grain arrays
+_BOTH_WELLS = np.array([[1.0], [-1.0]])
+
+
+def _flip_probability(rate_out: np.ndarray, total: np.ndarray, dt: float) -> np.ndarray:
+    """Probability of being found in the other well after ``dt`` of constant rates (out of the
+    present well ``rate_out``, both ways ``total``): ``a / (a + r) (1 - exp(-(a + r) dt))``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, rate_out * (-np.expm1(-total * dt) / np.where(total > 0, total, 1.0)), 0.0)
+
+
 #: preset name -> parameter overrides (``make_device("tilted_synapse_11", ...)`` etc.)
 DESIGN_DEFAULTS: dict[str, dict[str, Any]] = {
     # polarity: W (xi_DL < 0) with the symmetry breaking along -x: a positive pulse raises m_z
@@ -208,6 +219,8 @@ class SynapseHallBar:
         self._i_last = 0.0
         self._eps = 0.0
         self._memo: dict = {}
+        self._quiet: dict = {}
+        self._last: tuple | None = None
         #: |J| below which a threshold shift of 5 sigma moves no barrier noticeably (reads)
         self._j_quiet = 0.3 * float(np.min(self.jc0))
 
@@ -215,51 +228,91 @@ class SynapseHallBar:
     def current_density(self, current: float) -> float:
         return current / (self.p.width * self.p.hm_thickness)
 
-    def _escape(self, j: float, eps: float, b: np.ndarray, t_k: float) -> tuple[np.ndarray, np.ndarray]:
-        """(tau to leave +1, tau to leave -1) per grain under J, the event's threshold shift
-        ``eps`` (fraction of the window) and the total field ``b`` (applied + internal)."""
-        if abs(j) < self._j_quiet:
-            eps = 0.0                   # far below every threshold: the shift changes nothing
-        key = (j, eps, b.tobytes(), t_k)
-        hit = self._memo.get(key)
-        if hit is not None:
-            return hit
+    def _escape(self, j: float, eps: float, b: np.ndarray, t_k: float) -> np.ndarray:
+        """Mean times to leave +1 (row 0) and -1 (row 1) per grain, shape (2, n_grains), under
+        J, the event's threshold shift ``eps`` (fraction of the window) and the total field
+        ``b`` (applied + internal)."""
         p = self.p
         jc0 = np.clip(self.jc0 + eps * self.jc_span, 1e-3 * self.jc_span + 1.0, None)
-        kw = dict(j=j, b=b, temperature=t_k, delta_300=self.delta_300, b_k_eff=self.b_k, jc0=jc0,
-                  tau0=p.tau0, n_sot=p.n_sot, xi_dl=p.xi_dl, b_x_bias=self.b_sym)
-        ones = np.ones(p.n_grains)
-        hit = (pma_escape_times(ones, **kw), pma_escape_times(-ones, **kw))
-        if len(self._memo) > 256:
-            self._memo.clear()
-        self._memo[key] = hit
-        return hit
+        return pma_escape_times(_BOTH_WELLS, j=j, b=b, temperature=t_k, delta_300=self.delta_300,
+                                b_k_eff=self.b_k, jc0=jc0, tau0=p.tau0, n_sot=p.n_sot, xi_dl=p.xi_dl,
+                                b_x_bias=self.b_sym)
 
     def level_probabilities(self, current: float, width: float, temperature: float = 300.0,
                             field=(0.0, 0.0, 0.0), eps: float = 0.0) -> np.ndarray:
         """Per-grain probability to leave -1 in one pulse (no return), for tests and analysis."""
         b = np.asarray(field, dtype=float) + self.b_int
-        _, tau_dn = self._escape(self.current_density(current), eps, b, temperature)
+        tau_dn = self._escape(self.current_density(current), eps, b, temperature)[1]
         return -np.expm1(-width / tau_dn)
 
     # -- DeviceModel
+    def _rates(self, j: float, eps: float, drive) -> tuple:
+        """``(key, rates, total)``: escape rates 1/tau out of +1 and -1 per grain (2, n) and
+        their sum, under this drive; memoized (reads repeat, writes carry a new ``eps``)."""
+        last = self._last
+        if last is not None and last[0] is drive and last[1] == eps and last[2] == j:   # same drive
+            return last[3]
+        field = getattr(drive, "field", None)
+        f = (0.0, 0.0, 0.0) if field is None else tuple(np.ravel(field)[:3].tolist())
+        t_k = float(getattr(drive, "temperature", 300.0)) + self.p.r_thermal * float(getattr(drive, "laser_power", 0.0) or 0.0)
+        key = (j, eps, f, t_k)
+        hit = self._memo.get(key)
+        if hit is None:
+            rates = 1.0 / self._escape(j, eps, np.asarray(f) + self.b_int, t_k)
+            if len(self._memo) > 256:
+                self._memo.clear()
+                self._quiet.clear()
+            hit = self._memo[key] = (key, rates, rates[0] + rates[1])
+        self._last = (drive, eps, j, hit)   # holding the drive keeps its identity unique
+        return hit
+
+    def _no_flip_bound(self, key, dt: float, rates: np.ndarray, tot: np.ndarray) -> float:
+        """``prod_i (1 - max_s p_s,i)``: a lower bound, whatever the grains' states, of the
+        probability that no grain flips in ``dt`` (memoized for the repeating quiet drives)."""
+        q = self._quiet.get((key, dt))
+        if q is None:
+            with np.errstate(divide="ignore"):
+                q = self._quiet[(key, dt)] = float(np.exp(np.sum(np.log1p(-np.minimum(
+                    _flip_probability(np.maximum(rates[0], rates[1]), tot, dt), 1.0)))))
+        return q
+
     def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
+        """Each grain flips with the two-state master-equation probability
+        ``p = a / (a + r) (1 - exp(-(a + r) dt))`` (a: its escape rate out of its state, r: back).
+
+        Far below every threshold (reads) flips are rare and one uniform ``u`` decides first:
+        no grain flips when ``u < P0 = prod_i (1 - p_i)`` (tested first against a memoized
+        lower bound of P0); otherwise ``(u - P0) / (1 - P0)`` picks the first flipping grain by
+        inverting ``P(first <= i | some flip) = (1 - prod_(k<=i) (1 - p_k)) / (1 - P0)`` and
+        the grains after it draw their own uniforms. Elsewhere every grain draws its uniform.
+        Both are the same law (independent Bernoulli flips)."""
         if dt <= 0:
             return
         i = float(drive.current)
         if i != self._i_last:           # a new programming event: a new threshold shift
             self._i_last = i
             self._eps = float(rng.standard_normal()) * self.p.ctc_sigma if (i != 0 and self.p.ctc_sigma > 0) else 0.0
-        b = np.asarray(getattr(drive, "field", np.zeros(3)), dtype=float).reshape(3) + self.b_int
-        t_k = float(getattr(drive, "temperature", 300.0)) + self.p.r_thermal * float(getattr(drive, "laser_power", 0.0) or 0.0)
-        tau_up, tau_dn = self._escape(self.current_density(i), self._eps, b, t_k)
-        up = self.s > 0
-        a = 1.0 / np.where(up, tau_up, tau_dn)
-        r = 1.0 / np.where(up, tau_dn, tau_up)
-        tot = a + r
-        with np.errstate(invalid="ignore", divide="ignore"):
-            prob = np.where(tot > 0, a / np.where(tot > 0, tot, 1.0) * -np.expm1(-tot * dt), 0.0)
-        flip = rng.random(self.s.shape) < prob
+        j = self.current_density(i)
+        quiet = abs(j) < self._j_quiet
+        key, rates, tot = self._rates(j, 0.0 if quiet else self._eps, drive)
+        if quiet:
+            u = rng.random()
+            if u < self._no_flip_bound(key, float(dt), rates, tot):
+                return
+        prob = _flip_probability(np.where(self.s > 0, rates[0], rates[1]), tot, dt)
+        if quiet:
+            with np.errstate(divide="ignore"):
+                log_keep = np.cumsum(np.log1p(-np.minimum(prob, 1.0)))
+            p0 = math.exp(log_keep[-1])
+            if u < p0:
+                return
+            first = -np.expm1(log_keep) / (1.0 - p0)
+            k = min(int(np.searchsorted(first, (u - p0) / (1.0 - p0), side="right")), prob.size - 1)
+            flip = np.zeros(prob.size, dtype=bool)
+            flip[k] = True
+            flip[k + 1:] = rng.random(prob.size - k - 1) < prob[k + 1:]
+        else:
+            flip = rng.random(prob.size) < prob
         if flip.any():
             self.s = np.where(flip, -self.s, self.s)
 

@@ -94,3 +94,28 @@ def test_bad_parameters_are_refused_with_the_allowed_values():
         make_device("synapse_tilted", {"ctc_sigma": 2.0})
     with pytest.raises(ValueError, match="unknown parameter"):
         make_device("synapse_idmi", {"dmi": 1.0})
+
+
+def test_rare_thermal_flips_follow_the_neel_brown_law_through_the_no_flip_shortcut():
+    """Zero current and field, every grain's barrier Delta = 20 kT: each flips out of -1 in
+    ``dt`` with the two-state master-equation probability p = (1 - exp(-2 dt / tau)) / 2,
+    tau = tau0 e^Delta (Néel-Brown, symmetric wells). With n p ~ 1, the no-flip shortcut of
+    ``evolve`` decides most intervals; the count of flips must still be binomial(n, p): the
+    probability of none (1 - p)^n and the mean n p."""
+    n, delta, tau0 = 500, 20.0, 1e-9
+    dev = make_device("synapse_tilted", {"n_grains": n, "delta_mean": delta, "delta_spread": 0.0,
+                                         "size_spread": 0.0, "ctc_sigma": 0.0, "tau0": tau0})
+    tau = tau0 * np.exp(delta)
+    dt = tau / n
+    p = -np.expm1(-2 * dt / tau) / 2
+    rng = np.random.default_rng(7)
+    reps = 4000
+    counts = np.empty(reps)
+    for r in range(reps):
+        dev.s[:] = -1.0
+        dev.evolve(dt, Drive(current=0.0), rng)
+        counts[r] = np.sum(dev.s > 0)
+    p_none = (1 - p) ** n
+    assert np.mean(counts == 0) == pytest.approx(p_none, abs=4 * np.sqrt(p_none * (1 - p_none) / reps))
+    assert np.mean(counts) == pytest.approx(n * p, abs=4 * np.sqrt(n * p / reps))
+    assert np.var(counts) == pytest.approx(n * p * (1 - p), rel=0.15)
