@@ -459,6 +459,31 @@ class PerpendicularMTJ:
                                b_ext=tuple(b_ext), stt_eta=p.eta, stt_lambda=p.stt_lambda,
                                stt_polarization=(0.0, 0.0, 1.0))
 
+    def _drive_ratios(self, s: float, current: float, b) -> tuple[float, float]:
+        """``(x, h)`` of the axial Fokker-Planck potential for leaving state ``s``: the STT
+        drive ratio (I > 0 pushes AP to P with I_c0 (1 - lambda), I < 0 pushes P to AP with
+        I_c0 (1 + lambda)) and the reduced field along the state, ``s B_z / B_K,eff``."""
+        p = self.p
+        ic0 = self.critical_current()
+        x = (-current / (ic0 * (1 + p.stt_lambda))) if s > 0 else (current / (ic0 * (1 - p.stt_lambda)))
+        return x, s * float(np.asarray(b, dtype=float)[2]) / p.b_k_eff
+
+    def escape_time(self, state: float, current: float, b, temperature: float = 300.0) -> float:
+        """Mean time [s] to leave state ``state`` (+1 P / -1 AP) under ``current`` [A] and field
+        ``b`` [T] at ``temperature`` [K]: the exact axial first-passage time of Brown's
+        Fokker-Planck equation (:func:`~.thermal.mean_first_passage_time`, prefactor
+        ``tau_N`` from the device) from the well bottom to the point midway between the barrier
+        top and the other well's bottom, ``((x - h) - 1) / 2`` (m_z = -0.5 at zero drive, as
+        :func:`~.thermal.attempt_time`): a moment there has fallen into the other well, which
+        is what the sLLG path calls a switch.  (The barrier top itself would count each escape
+        about twice: from there the moment returns with probability 1/2.)"""
+        p = self.p
+        x, h = self._drive_ratios(1.0 if state >= 0 else -1.0, current, b)
+        delta = self.delta(temperature)
+        tau_n = float(neel_brown_prefactor_time(p.alpha, p.ms, p.volume, temperature))
+        x_end = min(max(0.5 * ((x - h) - 1.0), -0.999), 0.999)
+        return float(mean_first_passage_time(delta, tau_n, 1.0, x_end, x_ratio=x, h=h))
+
     def _check_breakdown(self, current: float) -> None:
         if not self.broken and abs(self.voltage("junction", _Bias(current))) > self.p.v_breakdown:
             self.broken = True
@@ -492,16 +517,13 @@ class PerpendicularMTJ:
             if dt <= 0:
                 return
         s = 1.0 if self.m[2] >= 0 else -1.0
-        # drive ratio toward leaving s: I > 0 pushes AP (s = -1) to P, I < 0 pushes P to AP
-        x = (-i / (ic0 * (1 + p.stt_lambda))) if s > 0 else (i / (ic0 * (1 - p.stt_lambda)))
-        h = s * b[2] / p.b_k_eff
+        x, h = self._drive_ratios(s, i, b)
         delta = self.delta(t_k)
         if delta * max(0.0, 1.0 + h - x) ** 2 > 600.0:
             p_sw = 0.0
         else:
-            tau_n = float(neel_brown_prefactor_time(p.alpha, p.ms, p.volume, t_k))
-            tau = mean_first_passage_time(delta, tau_n, 1.0, 0.0, x_ratio=x, h=h)
-            p_th = -math.expm1(-dt / tau)
+            tau = self.escape_time(s, i, b, t_k)
+            p_th = -math.expm1(-dt / tau) if tau > 0.0 else 1.0
             p_pr = float(precessional_switching_probability(dt, x - h, delta, relaxation_time(p.alpha, p.b_k_eff)))
             p_sw = 1.0 - (1.0 - p_th) * (1.0 - p_pr)
         if rng.random() < p_sw:
