@@ -31,6 +31,12 @@ members are all covered -- mapped, or derived here: ``pulse`` (one DC pulse made
 output, software-timed as labs do, :class:`~instruments.roles.CurrentSource` /
 :class:`~instruments.roles.SourceMeter`) from the set/enable/disable entries.
 
+The wait of a software-timed pulse is host time, which the device sees on a real bench.  The
+simulated bench's clock sees host time only in its ``sleep``/``wall`` modes, so the wait goes to
+the VISA library when it offers ``hold(seconds)`` (the ``@spinbench`` library does: under the
+runner's ``virtual`` clock the wait is a step of the world clock, so the pulse has its width at
+the device); any other library gets a host sleep.
+
 Limits refuse, never clip: a set-point role method in :data:`LIMIT_CHECKS` (``set_current``,
 ``source_current``, ``set_compliance_voltage``, ``set_field``, ``set_power``, ``set_power_dbm``,
 ``set_frequency``, ``set_sine_amplitude``) is checked against the bench limits
@@ -176,6 +182,15 @@ class PymeasureAdapter(Driver):
             self._call(setter, low)
             if low == 0.0:
                 self._call("disable")
+
+    def _hold(self, duration_s: float) -> None:
+        """Keep the outputs for ``duration_s``: the VISA library's ``hold`` where it has one (the
+        simulated bench: a step of its clock), else a host sleep (module docstring)."""
+        hold = getattr(getattr(self.resource, "visalib", None), "hold", None)
+        if callable(hold):
+            hold(duration_s)
+        else:
+            super()._hold(duration_s)
 
     def snapshot(self) -> dict[str, Any]:
         info: dict[str, Any] = {"class": f"{self._pm_class.__module__}.{self._pm_class.__name__}"}

@@ -382,6 +382,22 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
     def _restart_clock(self) -> None:
         self._clock = ClientClock(self._clock.mode)
 
+    def hold(self, seconds: float) -> None:
+        """The client keeps every output as it is for ``seconds``: a driver's software-timed
+        wait (a pulse made by output on, wait, output off), which on a real bench is host time
+        the device sees.  A ``virtual`` client's clock does not see host time, so the wait is
+        a step of the world clock (:meth:`SimWorld.idle`; integrated under the present drive
+        when the next command changes it).  A ``sleep`` or ``wall`` client really waits, and
+        its clock counts the gap as it counts any sleep."""
+        seconds = float(seconds)
+        if not seconds >= 0.0 or seconds == float("inf"):
+            raise ValueError(f"hold time must be a finite number of seconds >= 0, got {seconds!r}")
+        if self._clock.mode != "virtual":
+            _clock_mod.wall_sleep(seconds)
+            return
+        with self._lock:
+            self._shared.built().world.idle(seconds)
+
     def _timed(self, op, session: int, *args):
         """``op(self, session, *args)`` after advancing the world by this client's waiting since
         its last call (:class:`~sim_backend.clock.ClientClock`); a wall-mode client then waits

@@ -9,13 +9,19 @@ perpendicular macrospin in an in-plane field, ``m_z = +-sqrt(1 - (B_x / B_K,eff)
 """
 import math
 
+import numpy as np
 import pytest
 import pyvisa
 import yaml
 
+from spinbench.analysis.switching import analyze_loop
+
 from spinbench.instruments import Bench
 from spinbench.instruments.bench import BenchError
 from spinbench.instruments.limits import LimitError
+from spinbench.protocols.runner import run
+from spinbench.protocols.runstore import RunReader, RunStatus
+from spinbench.protocols.switching import SwitchingLoop
 
 pytest.importorskip("spinbench.sim_backend.visa_library")
 
@@ -25,17 +31,21 @@ MAP = {"set_current": "source_current", "current": "source_current",
        "set_compliance_voltage": "source_compliance"}
 
 
-def _bench(tmp_path, options=None) -> Bench:
+def _bench(tmp_path, options=None, *, stock=False) -> Bench:
+    """sot-hallbar with only a current source, the 2182A and the x magnet; the source is the
+    stock pymeasure Keithley6221 through the adapter, or (``stock``) our keithley_6221 driver."""
     raw = yaml.safe_load(Bench.load("sot-hallbar").path.read_text())
     pulser = {"driver": "pymeasure", "address": "GPIB0::12::INSTR",
               "limits": {"max_current": 0.02, "compliance_voltage": 40.0},
               "options": options if options is not None else {
                   "class": "pymeasure.instruments.keithley.Keithley6221",
                   "role": "current_source", "map": dict(MAP)}}
+    if stock:
+        pulser = raw["instruments"]["pulser"]
     raw["instruments"] = {"pulser": pulser, "nanovoltmeter": raw["instruments"]["nanovoltmeter"],
                           "magnet_x": raw["instruments"]["magnet_x"]}
     raw["roles"] = {"current_source": "pulser", "voltmeter": "nanovoltmeter", "field_x": "magnet_x"}
-    path = tmp_path / "pm-bench.yaml"
+    path = tmp_path / ("stock-bench.yaml" if stock else "pm-bench.yaml")
     path.write_text(yaml.safe_dump(raw))
     return Bench.load(path)
 
@@ -111,3 +121,40 @@ def test_stock_pymeasure_6221_measures_hall_and_switches_through_the_adapter(tmp
 def test_bad_adapter_declarations_are_refused_when_the_bench_loads(tmp_path, options, message):
     with pytest.raises(BenchError, match=r"instruments\.pulser\.options: .*" + message):
         _bench(tmp_path, options)
+
+
+def _loop_switching_points(bench, tmp_path, seed):
+    """Per-loop switching currents |I| (up branch and down branch) of a staircase
+    switching-loop run by the runner (virtual clock), 10 ms write pulses at B_x = -10 mT."""
+    params = {"current_max": 7e-3, "current_step": 0.1e-3, "pulse_width": 10e-3,
+              "field_x": -10e-3, "loops": LOOPS}
+    result = run(SwitchingLoop, bench, params, out_dir=tmp_path, seed=seed, progress=False)
+    assert result.status == RunStatus.COMPLETE
+    with RunReader(result.path) as reader:
+        df = reader.to_dataframe()
+    points = []
+    for _, one in df.groupby("loop"):
+        loop = analyze_loop(one)
+        points += [loop.up, -loop.down]
+    return np.array(points)
+
+
+LOOPS = 6
+
+
+def test_software_timed_pulses_switch_under_the_runners_virtual_clock_as_our_driver_does(tmp_path):
+    """The adapter's pulse (output on, wait, output off) holds for its width on the simulated
+    bench's clock, so the runner (virtual clock: host sleeps do not exist there) sees the same
+    switching currents through the stock pymeasure 6221 as through our driver's instrument-timed
+    pulse.  Oracle: the run through keithley_6221 (list-sweep pulse of the 6221 manual); the two
+    samples of per-loop switching points must agree within their statistical error."""
+    adapted = _loop_switching_points(_bench(tmp_path), tmp_path / "pm", seed=11)
+    ours = _loop_switching_points(_bench(tmp_path, stock=True), tmp_path / "ours", seed=12)
+    assert np.isfinite(adapted).all() and np.isfinite(ours).all()     # every loop switched
+    # W (xi_DL < 0) at B_x < 0: positive writes give m_z = +1 near the 10 ms I50 (~5.2 mA)
+    assert 4e-3 < ours.mean() < 6e-3
+    error = math.sqrt(adapted.var(ddof=1) / adapted.size + ours.var(ddof=1) / ours.size)
+    print(f"switching current: pymeasure adapter {adapted.mean() * 1e3:.3f} mA, keithley_6221 "
+          f"{ours.mean() * 1e3:.3f} mA, difference {(adapted.mean() - ours.mean()) * 1e3:+.3f} "
+          f"+- {error * 1e3:.3f} mA")
+    assert abs(adapted.mean() - ours.mean()) < 3 * error + 0.05e-3       # + half a step
