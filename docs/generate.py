@@ -57,13 +57,79 @@ WIRING: dict[str, str] = {
 """,
     "critical-current-vs-width": """\
    (same wiring as switching-probability)
-   33500B / 6221 write pulses -> channel I+ ... I- ; 2182A CH1 on the Hall arms after each pulse
+   33500B (pulse_generator) / 6221 (current_source) write pulses -> channel I+ ... I-
+   2182A (voltmeter) CH1 on the Hall arms after each pulse
    Kepco BOP (field_x) -> in-plane coil; 2450 (optional) measures R to convert volts to amps
+""",
+    "harmonic-hall": """\
+   SR830 lock-in (lock_in)
+     SINE OUT --[ R_series, e.g. 2 kohm ]--> I+  ___________  I- ---> ground (lock-in shield)
+                                                |  Hall bar |
+                                           V_H+ |___________| V_H-
+     A input <-------------------------------------+            |
+     B input <--------------------------------------------------+   (A-B differential input)
+     (1st harmonic: X/Y at 1f; 2nd harmonic: harmonic = 2, the same sine as reference)
+   Kepco BOP (field_x) -> in-plane coil along the current; Kepco BOP (field_y) -> in-plane coil
+   across it; Kepco BOP (field_z, optional) -> perpendicular coil (saturate the state first)
+""",
+    "ctc-states": """\
+   Keithley 6221 (current_source / pulse_sequencer)         Keithley 2182A (read)
+     OUTPUT HI -----> I+  ___________  I- <----- OUTPUT LO
+                         | synapse  |
+                         | Hall bar |
+                    V_H+ |__________| V_H- ----> CH1 HI / CH1 LO
+   6221 RS-232 <--------> 2182A RS-232 and Trigger Link: the 6221 list sweep (write pulse, read
+   level) triggers one 2182A conversion per read; the 2182A buffers them (512 pairs per sweep)
+""",
+    "emission-spectra": """\
+   Keithley 6221 (current_source, DC bias) ---> bias tee DC port
+                                               bias tee RF+DC port ---> MTJ (STO) ---> ground
+   N9030B (spectrum_analyzer) RF IN <--[ low-noise amplifier, optional ]<--- bias tee RF port
+   Keithley 2182A (voltmeter) ---------------> across the junction (DC voltage, resistance)
+   Kepco BOP (field_x) ---> electromagnet; Lake Shore 425 probe (gaussmeter) at the sample
+""",
+    "injection-locking": """\
+   Keithley 2450 (source_meter, DC bias, reads V) ---> bias tee DC port
+                                                       bias tee RF+DC port ---> MTJ (STO) ---> ground
+   RF source (rf_source, SGS100A / N5183B) ---> directional coupler (or circulator) port 1
+                                    coupler port 2 <---> bias tee RF port (tone in, emission out)
+   N9030B (spectrum_analyzer) RF IN <--- coupler port 3 (the STO's emission, the injected tone)
+   Kepco BOP (field_x) ---> electromagnet; Lake Shore 425 probe (gaussmeter) at the sample
+""",
+    "thermovoltage-map": """\
+   Thorlabs ITC4001 laser driver (laser) ---> laser diode ---> fiber / objective ---> spot on the MTJ
+   ITC4001 modulation / trigger output ---+--> scope EXT TRIG
+                                          +--> SR830 REF IN (lock_in, optional)
+   Keithley 6221 (current_source, bias) ---> junction top contact; bottom contact ---> ground
+   scope CH1 (DSOX3000T, 1 Mohm) <------ junction top contact (thermovoltage transient)
+   Keithley 2182A (voltmeter) <--------- across the junction (DC voltage, P/AP resistance)
+   SR830 A input <---------------------- junction top contact (X/Y at the modulation frequency)
+   Kepco BOP (field_x) ---> electromagnet (sets P or AP)
+""",
+    "spike-statistics": """\
+   (same wiring as thermovoltage-map; the lock-in is not used)
+   ITC4001 (laser, CW power) ---> spot on the MTJ; 6221 (current_source, DC bias) ---> junction
+   scope CH1 <--- junction (free-running captures: the telegraph spikes)
+   2182A (voltmeter) across the junction
+   Kepco BOP (field_x) ---> electromagnet
+""",
+    "onn-inference": """\
+   (same wiring as thermovoltage-map; one junction per output neuron, addressed in turn)
+   ITC4001 laser (pulsed, power p_max x_j per lit pixel) ---> spot on the MTJ
+   ITC4001 trigger output ---> scope EXT TRIG; scope CH1 <--- junction (laser-induced voltage)
+   6221 (current_source) ---> junction bias I_kj (the weight); 2182A (voltmeter) across it
+   Kepco BOP (field_x) ---> electromagnet
+""",
+    "potentiation-depression": """\
+   (same wiring as ctc-states)
+   6221 (current_source) OUTPUT HI/LO ---> synapse Hall bar I+ / I-
+   Hall arms V_H+ / V_H- ---> 2182A CH1
+   6221 <--- RS-232 + Trigger Link ---> 2182A (buffered pulse/read trains)
 """,
     "spin-diode-map": """\
    RF source (rf_source, N5183B / SGS100A) --- RF out ---> bias tee RF port
                                                            bias tee RF+DC port ---> device
-   lock-in (SR830) A input <---------------------------- bias tee DC port
+   SR830 (lock_in) A input <---------------------------- bias tee DC port
    RF source pulse-modulation sync out ------------------> lock-in REF IN
    Keithley 2450 (source_meter, optional DC bias) ------> bias tee DC port (via the lock-in input tee)
    Kepco BOP (field_x) -----------------------------------> in-plane coil

@@ -65,3 +65,14 @@ def test_field_comments_are_parsed_with_units(generate):
     docs = generate.field_docs(Example)
     assert generate._unit_and_meaning(docs["width"]) == ("m", "channel width")
     assert generate._unit_and_meaning(docs["plain"]) == ("-", "a count")
+
+
+def test_every_protocol_page_has_a_wiring_diagram_naming_its_required_roles(generate):
+    from spinbench.protocols.registry import all_protocols
+
+    pages = generate.pages()
+    for name, cls in all_protocols().items():
+        wiring = pages[Path("protocols") / f"{name}.md"].split("## Real-bench wiring")[1]
+        assert "```text" in wiring, f"{name}: no wiring diagram"
+        missing = [role for role in cls.required_roles() if role not in wiring]
+        assert not missing, f"{name}: the wiring diagram does not show roles {missing}"
