@@ -11,6 +11,7 @@ from .lakeshore_425 import LakeShore425
 from .keysight_n9030b import KeysightN9030B
 from .keysight_dsox3000t import KeysightDSOX3000T
 from .thorlabs_itc4001 import ThorlabsITC4001
+from .tektronix_dpo7000 import TektronixDPO7000
 from .keysight_n5183b import KeysightN5183B
 from .srs_sr830 import SR830
 from .rohde_schwarz_sgs100a import RohdeSchwarzSGS100A
@@ -23,7 +24,7 @@ DRIVERS: dict[str, type[Driver]] = {
     cls.driver_name: cls
     for cls in (Keithley6221, Keithley2182A, Keithley2450, KepcoBOP, LakeShore425, Keysight33500B,
                 SR830, KeysightN5183B, RohdeSchwarzSGS100A, KeysightN9030B, KeysightDSOX3000T, ThorlabsITC4001,
-                PymeasureAdapter)
+                TektronixDPO7000, PymeasureAdapter)
 }
 
 

@@ -303,6 +303,20 @@ class KeysightDSOX3000T(Emulator):
         codes = np.clip(np.round((volts - ch["offset"]) / lsb), -(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
         return codes * lsb + ch["offset"]
 
+    # ------------------------------------------------------------------ acquisitions in time
+    def acquiring(self) -> bool:
+        """Whether a single acquisition is still running."""
+        return False
+
+    def start_single(self, channels: list[int] | None = None) -> None:
+        """A single acquisition (``:SINGle``; Tek ``ACQuire:STATE RUN`` with ``STOPAfter SEQuence``)."""
+        self.settings["running"] = False
+        self.acquire(channels)
+
+    def stop_acquisition(self) -> None:
+        """``:STOP`` / ``ACQuire:STATE STOP``."""
+        self.settings["running"] = False
+
     # ------------------------------------------------------------------ waveform output
     def _source_channel(self) -> int:
         src = self.settings["wav_source"]

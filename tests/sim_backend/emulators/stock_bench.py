@@ -21,6 +21,9 @@ INSTRUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
     "keysight_n9030b": ("TCPIP0::192.168.0.30::hislip0::INSTR", {"connect": {"input": "rf"}}),
     "rohde_schwarz_sgs100a": ("TCPIP0::192.168.0.40::inst0::INSTR", {"options": "SGS-B112,SGS-B26,SGS-K22",
                                                                      "connect": {"rf_out": "rf"}}),
+    # inputs left open (front-end noise): this bench's Hall bar has no record fast path, and the
+    # sweep asks ~400 measurements of fresh records; trace physics: tests/instruments
+    "tektronix_dpo7000": ("TCPIP0::192.168.0.20::inst0::INSTR", {"connect": {}}),
 }
 
 

@@ -188,10 +188,13 @@ def qcodes_parameters(inst: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def sweep_qcodes(inst: Any, before: Callable[[str], None] | None = None,
-                 only: Callable[[str], bool] = lambda p: True) -> Sweep:
+                 only: Callable[[str], bool] = lambda p: True,
+                 read_only: Callable[[Any], bool] = lambda p: False) -> Sweep:
     """Read and write back every gettable / settable qcodes parameter (see the module doc);
     ``before(path)`` restores a precondition the driver demands before a parameter (a sweep set
-    up again after a source-function write reset it, a buffer readout prepared)."""
+    up again after a source-function write reset it, a buffer readout prepared); a parameter
+    for which ``read_only(param)`` holds is one the driver itself refuses to write by design
+    (its ``set_raw`` raises before any command): it is read, not written back."""
     connection = inst.visa_handle
     connection.timeout = SHORT_TIMEOUT_MS
     sweep = Sweep(type(inst).__name__)
@@ -209,7 +212,7 @@ def sweep_qcodes(inst: Any, before: Callable[[str], None] | None = None,
                 warnings.simplefilter("ignore")
                 if param.gettable:
                     value = param.get()
-                    if param.settable:
+                    if param.settable and not read_only(param):
                         param.set(value)
                         error = _esr_error(query)
                         if error is None:

@@ -80,6 +80,8 @@ DRIVERS: dict[tuple[str, str], Callable[[str, str], Any]] = {
     ("keysight_n9030b", "qcodes.KeysightN9030B"): _qcodes("qcodes.instrument_drivers.Keysight", "KeysightN9030B"),
     ("rohde_schwarz_sgs100a", "qcodes.RohdeSchwarzSGS100A"): _qcodes("qcodes.instrument_drivers.rohde_schwarz",
                                                                       "RohdeSchwarzSGS100A"),
+    ("tektronix_dpo7000", "qcodes.TektronixDPO7000"): _qcodes("qcodes.instrument_drivers.tektronix",
+                                                                "TektronixDPO7000"),
 }
 
 #: emulated models for which neither pymeasure nor qcodes ships a driver (checked in this run:
@@ -134,6 +136,27 @@ DRIVER_BUGS: dict[tuple[str, str], str] = {
     # qcodes' Keithley2450.terminals validates Enum("rear", "front") but maps nothing: the query
     # answers FRON or REAR (2450 manual sec. 6, :ROUTe:TERMinals?), which it cannot write back.
     ("qcodes.Keithley2450", "terminals"): "ROUT:TERM? answers FRON|REAR (2450 manual sec. 6); Enum('rear','front')",
+    # qcodes' TektronixDPO7000xx validates with case-sensitive Enums that the instrument's long-
+    # form upper-case answers (DPO70000 Programmer Manual: VERBose ON, the default, answers the
+    # full keyword; <Boolean> queries answer 0|1) can never satisfy when written back:
+    ("qcodes.TektronixDPO7000", "acquisition.state"): "ACQuire:STATE? answers 0|1 (DPO70000 manual); Enum ON/OFF/RUN/STOP",
+    ("qcodes.TektronixDPO7000", "data.encoding"): "DATa:ENCdg? answers RIBINARY (DPO70000 manual); Enum 'RIBinary'",
+    ("qcodes.TektronixDPO7000", "horizontal.roll"): "HORizontal:ROLL? answers AUTO (DPO70000 manual); Enum 'Auto'",
+    ("qcodes.TektronixDPO7000", "cursor.function"): "get_parser lower() vs Enum('OFF','HBARS',...): never writable",
+    ("qcodes.TektronixDPO7000", "cursor.state"): "CURSor:STATE? answers 0|1 (DPO70000 manual); Enum ON/OFF",
+    ("qcodes.TektronixDPO7000", "measure_immediate.type"): "get_parser lower() vs Enum('AMPlitude',...): never writable",
+}
+
+
+def _tek_measurement_value(param: Any) -> bool:
+    """qcodes' TektronixDPO7000xx measurement values (``measurement<n>.<type>``) refuse every
+    set in the driver (``set_raw``: "A measurement cannot be set"): read only by design."""
+    return type(param).__name__ == "TektronixDPOMeasurementParameter"
+
+
+#: driver label -> which of its parameters the driver itself makes read-only (read, not written)
+READ_ONLY: dict[str, Callable[[Any], bool]] = {
+    "qcodes.TektronixDPO7000": _tek_measurement_value,
 }
 
 # ---------------------------------------------------------------------------------- preparation
@@ -205,7 +228,16 @@ def _before_qcsr830(inst: Any, path: str) -> None:
         getattr(inst, path).prepare_buffer_readout()
 
 
+def _prepare_qctek(inst: Any) -> None:
+    """The driver sleeps 0.1 s of wall time after each measurement type change so that the real
+    scope's display catches up (``_minimum_adjustment_time``); the emulator computes a
+    measurement when it is asked: no wait (the sweep changes the type ~400 times)."""
+    for m in inst.measurement:
+        m._minimum_adjustment_time = 0.0
+
+
 PREPARE: dict[str, Callable[[Any], None]] = {
+    "qcodes.TektronixDPO7000": _prepare_qctek,
     "pymeasure.Keithley6221": _prepare_6221,
     "pymeasure.Keithley2182": _prepare_2182,
     "pymeasure.Keithley2450": _prepare_pm2450,
@@ -238,7 +270,8 @@ def sweep_driver(model: str, label: str, library: str) -> stock_sweep.Sweep:
             values = {p: v for (d, p), v in SETTING_VALUES.items() if d == label}
             return stock_sweep.sweep_pymeasure(inst, values)
         before = BEFORE.get(label)
-        return stock_sweep.sweep_qcodes(inst, None if before is None else (lambda path: before(inst, path)))
+        return stock_sweep.sweep_qcodes(inst, None if before is None else (lambda path: before(inst, path)),
+                                        read_only=READ_ONLY.get(label, lambda p: False))
     finally:
         if label.startswith("pymeasure."):
             inst.adapter.close()
