@@ -13,13 +13,17 @@ Physics of one layer (the rf_mtj spin diode, :func:`sim_backend.physics.rf.spin_
   k is the difference of the two junctions' responses, set by their resonance frequencies, the
   trained parameters, each confined to ``f_in[k] +- tuning_range`` (f_r = f_in + R tanh(theta));
   cross-talk from the neighbouring tones (within ``crosstalk`` bins) is included;
-* device-to-device variability: amplitude A_d and width w_d of every junction drawn once
-  (``variability``, relative spread, seeded); noise: Gaussian on each chain voltage
-  (``noise``, relative to the largest weight);
+* device-to-device variability: the damping of every junction drawn once (``variability``,
+  relative spread, seeded), which sets its width ``w_d = w (1 + d)`` and, the area of a
+  spin-diode line ``V_S w`` being independent of the damping (linear response), its amplitude
+  ``A_d = 1 / (1 + d)``; noise: Gaussian on each chain voltage (``noise``, relative to the
+  largest weight);
 * neuron (hidden layer): the chain voltage, amplified (gain g) into a DC current with an offset
   (bias b_j), drives a spin-torque oscillator, whose emitted power is the activation:
   ``a = soft(zeta - 1)/(zeta + Q)`` with ``zeta = g V + b`` the supercriticality and ``soft`` a
-  thermally rounded ramp (softplus of sharpness ``beta``) -- Slavin's p0 = (zeta - 1)/(zeta + Q).
+  thermally rounded ramp (softplus of sharpness ``beta``) -- Slavin's p0 = (zeta - 1)/(zeta + Q);
+  or (``activation=(zeta, power)``) a measured emitted power vs supercriticality, interpolated
+  linearly and held at its ends outside the table (the neuron's drive range).
   Each hidden oscillator emits at its own frequency into the second layer's chains;
 * output layer: chains again; the class is the chain with the largest voltage (softmax
   cross-entropy for training, Adam, minibatches).
@@ -81,8 +85,10 @@ class RFLayer:
     def __post_init__(self):
         rng = np.random.default_rng(self.seed)
         n_in = len(self.f_in)
-        self.amp = 1.0 + self.variability * rng.standard_normal((self.n_out, n_in, 2))
-        self.w = self.width * (1.0 + self.variability * rng.standard_normal((self.n_out, n_in, 2)))
+        #: relative damping deviation of each junction (n_out, n_in, 2): width x (1 + d), amplitude / (1 + d)
+        self.spread = np.clip(self.variability * rng.standard_normal((self.n_out, n_in, 2)), -0.5, 0.5)
+        self.amp = 1.0 / (1.0 + self.spread)
+        self.w = self.width * (1.0 + self.spread)
         # start: the + junction on resonance-ish, the - junction detuned (small random weights)
         self.theta = 0.3 * rng.standard_normal((self.n_out, n_in, 2))
         self.sign = np.array([1.0, -1.0])
@@ -136,14 +142,33 @@ def _activation(zeta, q, beta):
     return sp / den, (sig * den - sp) / den ** 2
 
 
+#: half-window of the surrogate slope of a tabulated activation, in units of zeta
+SURROGATE_WINDOW = 0.1
+
+
+def _table_activation(zeta, grid, power, window=None):
+    """Tabulated neuron power vs supercriticality (linear interpolation, held outside the table)
+    and a surrogate slope for training: the centred difference over +-``window`` (default
+    :data:`SURROGATE_WINDOW`), which spreads the steep rise of an oscillator at its threshold
+    over the window so that neurons just off it still learn (a surrogate gradient, as in
+    spiking networks; the forward value is the table's)."""
+    h = np.interp(zeta, grid, power)
+    d = SURROGATE_WINDOW if window is None else window
+    return h, (np.interp(zeta + d, grid, power) - np.interp(zeta - d, grid, power)) / (2 * d)
+
+
 class RFNetwork:
     """Input tones -> [hidden STO neurons] -> output chains; ``hidden=0`` is the one-layer network
     (chains straight to the outputs)."""
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int, *, f0: float = 2e9, spacing: float = 40e6,
-                 q: float = 0.5, beta: float = 20.0, noise: float = 0.0, seed: int = 0, **layer):
+                 q: float = 0.5, beta: float = 20.0, noise: float = 0.0, seed: int = 0,
+                 activation: tuple | None = None, **layer):
         self.n_hidden = n_hidden
         self.q, self.beta, self.noise = q, beta, noise
+        self.f0, self.spacing = f0, spacing
+        #: (zeta grid, emitted power) of a measured neuron, or None for the Slavin law
+        self.activation = None if activation is None else tuple(np.asarray(a, dtype=float) for a in activation)
         self.rng = np.random.default_rng(seed + 1000)
         f_in = f0 + spacing * np.arange(n_in)
         if n_hidden:
@@ -156,6 +181,17 @@ class RFNetwork:
             self.l1 = None
             self.l2 = RFLayer(f_in, n_out, seed=seed, **layer)
         self.out_gain = np.array([5.0])
+
+    def neuron(self, zeta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Activation (the oscillator's emitted power) and its slope at supercriticality ``zeta``."""
+        if self.activation is None:
+            return _activation(zeta, self.q, self.beta)
+        return _table_activation(zeta, *self.activation)
+
+    def hidden(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(chain voltages v1, supercriticalities zeta) of the hidden layer for inputs ``x``."""
+        v1 = x @ self.l1.weights().T
+        return v1, self.gain[0] * v1 + self.bias
 
     def params(self) -> dict[str, np.ndarray]:
         p = {"t2": self.l2.theta, "og": self.out_gain}
@@ -171,7 +207,7 @@ class RFNetwork:
             if noisy and self.noise:
                 v1 = v1 + self.noise * np.abs(w1).max() * self.rng.standard_normal(v1.shape)
             zeta = self.gain[0] * v1 + self.bias
-            h, dh = _activation(zeta, self.q, self.beta)
+            h, dh = self.neuron(zeta)
             cache.update(w1=w1, v1=v1, dh=dh, x=x)
         else:
             h = x

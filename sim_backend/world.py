@@ -123,6 +123,7 @@ class SimWorld:
         self._processes: list[Process] = []
         self._firing = False
         self._terminals: dict[tuple[str, bool], Terminal] = {}
+        self._rf_loss_maps: dict[str, dict[str, float]] = {}
         #: devices on a parallel line: their current share depends on the state (not cached)
         self._uncached = {d for ln in self.lines.values() if ln.connection == "parallel" for d in ln.devices}
         #: the present Drive of each device, rebuilt only after a change of sources, coils,
@@ -510,11 +511,21 @@ class SimWorld:
                 if name == self._first:
                     tones.append((f, p, ph))
                 continue
-            term = self.terminal(port, signal=True)
-            for k, (d, _) in enumerate(term.members):
-                if d == name:
-                    tones.append((f, p - term.loss_db[k] if term.loss_db[k] else p, ph))
+            loss = self._rf_losses(port).get(name)
+            if loss is not None:
+                tones.append((f, p - loss if loss else p, ph))
         return tuple(sorted(tones))
+
+    def _rf_losses(self, port: str) -> dict[str, float]:
+        """Device -> RF attenuation (dB) of the devices an RF terminal reaches (the netlist is
+        fixed: computed once per terminal)."""
+        losses = self._rf_loss_maps.get(port)
+        if losses is None:
+            term = self.terminal(port, signal=True)
+            losses = self._rf_loss_maps[port] = {}
+            for k, (d, _) in enumerate(term.members):
+                losses.setdefault(d, term.loss_db[k])
+        return losses
 
     # ------------------------------------------------------------------ readout
     def port_voltage(self, port: str, drive: Drive | None = None) -> float:

@@ -79,6 +79,15 @@ def kittel_in_plane(b, b_k, mu0_m_eff, gamma=GAMMA_E):
     return kittel_in_plane_easy_axis(b, b_k, np.asarray(mu0_m_eff) / MU0, gamma)
 
 
+def kittel_field_in_plane(f0, b_k, mu0_m_eff, gamma=GAMMA_E):
+    """Inverse of :func:`kittel_in_plane`: the field [T] along the easy axis at which the
+    resonance is ``f0`` [Hz], ``B = -B_K - M/2 + sqrt(M^2/4 + (2 pi f0/gamma)^2)`` with
+    ``M = mu0 M_eff`` (the positive root of ``(B + B_K)(B + B_K + M) = (2 pi f0/gamma)^2``)."""
+    m = np.asarray(mu0_m_eff, dtype=float)
+    w = TWO_PI * np.asarray(f0, dtype=float) / gamma
+    return -np.asarray(b_k) - 0.5 * m + np.sqrt(0.25 * m * m + w * w)
+
+
 def fmr_linewidth(b, b_k, mu0_m_eff, alpha, gamma=GAMMA_E):
     """FMR half width at half maximum [Hz] of the in-plane film (small alpha):
     ``w = alpha gamma/2pi (B1 + B2)/2`` (the decay rate of the elliptical mode, Gamma_G)."""

@@ -67,6 +67,8 @@ class RfMtjParams:
     v_breakdown: float = 0.8            #: MgO breakdown [V]
     gamma: float = GAMMA_E              #: gyromagnetic ratio [rad/(s T)]
     mode: str = "linear"                #: spin-diode path: "linear" (susceptibility) or "llg"
+    b_bias: float = 0.0                 #: local field along +x (own bias magnet; places the resonance) [T]
+    polarity: float = 1.0               #: +1, or -1: wired the other way round (rectified voltage reversed)
 
     @property
     def area(self) -> float:
@@ -164,6 +166,7 @@ class RfMtj:
         self._eq_cache: dict = {}
         self._osc_cache: dict = {}
         self._v_cache: dict = {}
+        self._osc_state_cache: dict = {}
         self._last_drive: tuple | None = None
         self._r_max = self.p.r_p * (1 + self.p.tmr0)      #: AP resistance (breakdown check)
 
@@ -277,7 +280,18 @@ class RfMtj:
 
     def oscillation(self, field, current: float, temperature: float = 300.0) -> dict[str, float]:
         """Mean normalized power, frequency [Hz], HWHM [Hz], emitted power [W] into 50 ohm, the
-        orbit-mean resistance and nu at a DC current (free running, thermal)."""
+        orbit-mean resistance and nu at a DC current (free running, thermal); cached."""
+        key = (np.asarray(field, dtype=float).round(9).tobytes(), float(current), float(temperature),
+               self.m.round(6).tobytes())
+        hit = self._osc_state_cache.get(key)
+        if hit is None:
+            hit = self._oscillation(field, current, temperature)
+            if len(self._osc_state_cache) > 4096:
+                self._osc_state_cache.clear()
+            self._osc_state_cache[key] = hit
+        return dict(hit)
+
+    def _oscillation(self, field, current: float, temperature: float) -> dict[str, float]:
         law = self.oscillator(field, temperature)
         zeta = current / law.threshold
         tab = law.table
@@ -329,26 +343,40 @@ class RfMtj:
         return {"half_range": half, "frequency": f, "locked": abs(tone[0] - osc["frequency"]) <= half}
 
     # ------------------------------------------------------------------ DeviceModel
-    def _above_threshold(self, drive) -> bool:
-        cur = float(drive.current)
+    def _local(self, drive) -> tuple[np.ndarray, float]:
+        """(field [T], current [A]) the free layer feels: the bench's field plus ``b_bias`` along
+        +x, the terminal current times ``polarity``."""
+        field = np.asarray(drive.field, dtype=float)
+        if self.p.b_bias:
+            field = field + np.array([self.p.b_bias, 0.0, 0.0])
+        return field, self.p.polarity * float(drive.current)
+
+    def _above_threshold(self, field, cur: float, temperature: float) -> bool:
         if cur <= 0:
             return False
-        law = self.oscillator(drive.field, drive.temperature)
-        return cur > 0.5 * law.threshold
+        return cur > 0.5 * self.oscillator(field, temperature).threshold
 
     def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
         """The free layer follows its equilibrium (reversal below -B_K switches it); a bias over
         the breakdown voltage destroys the barrier."""
         if dt <= 0:
             return
-        cur = float(drive.current)
-        key = (np.asarray(drive.field, dtype=float).tobytes(), cur)
+        field, cur = self._local(drive)
+        key = (field.tobytes(), cur)
         if key == self._last_drive:      # same drive as the last interval: the state is its equilibrium
             return
         self._last_drive = key
         if abs(cur) * self._r_max > self.p.v_breakdown:
             self.broken = True
-        m_eq, _ = self.state_at(drive.field, cur)   # cached per (field, current, m)
+        m = self.m
+        if (cur == 0.0 and field[1] == 0.0 and field[2] == 0.0 and abs(m[0]) > 0.5
+                and field[0] * m[0] > -self.p.b_k):
+            # no current, field along the easy axis and below the reversal field: the equilibrium
+            # is the easy-axis direction of the present branch, exactly
+            if m[1] != 0.0 or m[2] != 0.0:
+                self.m = np.array([math.copysign(1.0, m[0]), 0.0, 0.0])
+            return
+        m_eq, _ = self.state_at(field, cur)   # cached per (field, current, m)
         if float(np.abs(m_eq - self.m).max()) > 1e-3:
             self.m = m_eq
 
@@ -357,14 +385,13 @@ class RfMtj:
             raise KeyError(f"device has no port {port!r}; ports: {', '.join(self.ports)}")
         if port == "rf":
             return 0.0          # the RF side of the bias tee carries no DC
-        cur = float(drive.current)
+        field, cur = self._local(drive)
         if self.broken:
-            return cur * 200.0
-        field = np.asarray(drive.field, dtype=float)
+            return float(drive.current) * 200.0
         key = (field.tobytes(), cur, tuple(self._tones(drive)), float(drive.temperature), self.m.tobytes())
         hit = self._v_cache.get(key)
         if hit is None:
-            hit = self._junction_voltage(field, cur, drive)
+            hit = self.p.polarity * self._junction_voltage(field, cur, drive)
             if len(self._v_cache) > 8192:
                 self._v_cache.clear()
             self._v_cache[key] = hit
@@ -375,7 +402,7 @@ class RfMtj:
         v = cur * float(self.resistance_of(m_eq))
         tones = self._tones(drive)
         oscillating = cur > 0 and lin.decay_rate <= 0.0
-        if oscillating or (cur > 0 and self._above_threshold(drive)):
+        if oscillating or self._above_threshold(field, cur, drive.temperature):
             osc = self.oscillation(field, cur, drive.temperature)
             v = cur * osc["r_mean"]
             if osc["zeta"] > 1.0:
@@ -399,14 +426,14 @@ class RfMtj:
         """PSD [W/Hz] the junction delivers into 50 ohm at ``port`` (its thermal/auto-oscillation
         line; the k_B T floor is the world's)."""
         f = np.asarray(f, dtype=float)
-        cur = float(drive.current)
+        field, cur = self._local(drive)
         if port != "rf" or cur <= 0 or self.broken:
             return np.zeros_like(f)
-        osc = self.oscillation(drive.field, cur, drive.temperature)
+        osc = self.oscillation(field, cur, drive.temperature)
         fc, hw = osc["frequency"], osc["hwhm"]
         for tone in self._tones(drive):
             if osc["zeta"] > 1.0:
-                lk = self.locking(drive.field, cur, tone, drive.temperature)
+                lk = self.locking(field, cur, tone, drive.temperature)
                 if lk["locked"]:        # phase-locked: a coherent line at the tone (source-limited)
                     fc, hw = tone[0], LOCKED_LINEWIDTH
                 else:

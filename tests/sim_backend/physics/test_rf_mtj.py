@@ -145,3 +145,32 @@ def test_emission_threshold_redshift_and_locking(dev):
 def test_preset_refuses_unknown_parameter():
     with pytest.raises(ValueError, match="unknown parameter"):
         make_device("rf_mtj", {"alpha_typo": 0.1})
+
+
+def test_local_bias_field_places_the_resonance_and_polarity_reverses_the_voltage():
+    """A synapse of the rf-network bench: ``b_bias`` adds to the bench field (its resonance is
+    the analytic Kittel frequency at the sum, found back by the inverse law), ``polarity = -1``
+    is the same junction wired the other way round (the rectified voltage changes sign, the ohmic
+    one does not)."""
+    from spinbench.sim_backend.devices import Drive
+
+    ref = make_device("rf_mtj", {})
+    b_k, m_eff = ref.p.b_k, ref.p.mu0_m_eff
+    target = 6.2e9
+    b_total = float(rf.kittel_field_in_plane(target, b_k, m_eff))
+    assert float(rf.kittel_in_plane(b_total, b_k, m_eff)) == pytest.approx(target, rel=1e-12)
+    up = make_device("rf_mtj", {"b_bias": b_total - 0.03})
+    down = make_device("rf_mtj", {"b_bias": b_total - 0.03, "polarity": -1.0})
+    w = float(ref.linewidth(b_total))
+    f = np.linspace(target - 8 * w, target + 8 * w, 161)
+    bench_field = np.array([0.03, 0.0, 0.0])
+    v = np.array([up.voltage("junction", Drive(field=bench_field, rf_tones=((fk, -25.0, 0.0),))) for fk in f])
+    fit = _fit_lineshape(f, v, target, w)
+    assert fit["f0"] == pytest.approx(target, rel=2e-3)
+    assert abs(fit["w"]) == pytest.approx(w, rel=2e-2)
+    v_down = np.array([down.voltage("junction", Drive(field=bench_field, rf_tones=((fk, -25.0, 0.0),)))
+                       for fk in f[::20]])
+    assert v_down == pytest.approx(-v[::20], rel=1e-9)
+    dc = Drive(field=bench_field, current=1e-4)         # ohmic: the same sign either way round
+    assert down.voltage("junction", dc) == pytest.approx(up.voltage("junction", dc), rel=2e-3)
+    assert up.voltage("junction", dc) == pytest.approx(1e-4 * up.resistance("junction"), rel=2e-3)

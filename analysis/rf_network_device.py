@@ -1,0 +1,154 @@
+"""The offline RF network (:mod:`.rf_network`) in the units of a real junction, and its export as
+a network file that the ``rf-network`` bench and the ``rf-network-inference`` protocol use.
+
+Calibration (:func:`device_units`) takes the junction's laws at the bench field from the
+``rf_mtj`` preset (or its parameters): the spin-diode line of one junction (V_S, V_A, f0, HWHM,
+fitted with :func:`.spin_diode.fit_lineshape` on the device's rectified voltage, as on a measured
+spectrum) and the neuron's emitted power vs supercriticality ``zeta = I / I_th`` (the
+auto-oscillator law). The network then lives in these units:
+
+* one unit of chain voltage is the symmetric amplitude ``V_S`` of one junction at the reference
+  width fed with the input unit power (``input_power_dbm``): ``V [V] = volts_per_unit v``;
+  ``V_S w`` does not depend on the damping, so a junction whose damping is ``1 + d`` times the
+  reference has the width ``w (1 + d)`` and the amplitude ``1/(1 + d)`` of the offline layer;
+* the neuron's activation is its emitted power divided by the table's largest power; the next
+  layer's RF source re-emits it at ``hidden_power_dbm + 10 log10(h)``.
+
+The network file (``.npz``, :func:`save_network`) holds the frequency plan, every junction's
+resonance, polarity and damping deviation, the neuron law, the trained gains and biases, the
+test inputs and the offline model's predictions, so that the bench (``sim_backend.rf_network_bench``)
+and the inference protocol need no import of this module.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spinbench.analysis.registry import register
+from spinbench.analysis.rf_network import RFNetwork
+from spinbench.analysis.spin_diode import fit_lineshape
+from spinbench.sim_backend.physics import rf
+
+__all__ = ["DeviceUnits", "device_units", "device_network", "save_network", "bench_agreement"]
+
+
+@dataclass(frozen=True)
+class DeviceUnits:
+    """The junction's laws the network is trained in (see the module docstring)."""
+
+    field: float              #: bench field along the easy axis [T]
+    f_ref: float              #: resonance at ``field`` [Hz]
+    width: float              #: HWHM at ``field`` [Hz]
+    antisym: float            #: V_A / V_S
+    volts_per_watt: float     #: V_S per W of available RF power at the junction [V/W]
+    i_th: float               #: neuron threshold current [A]
+    zeta: np.ndarray          #: neuron supercriticality grid
+    activation: np.ndarray    #: neuron emitted power / its largest value on the grid
+    peak_power: float         #: the neuron's largest emitted power on the grid [W]
+    params: dict              #: the rf_mtj parameters (preset overrides)
+
+
+def device_units(field: float = 0.05, params: dict | None = None, *, zeta_max: float = 2.0,
+                 zeta_points: int = 41, temperature: float = 300.0) -> DeviceUnits:
+    """Calibrate the network units on the ``rf_mtj`` junction with ``params`` at ``field``."""
+    from spinbench.sim_backend.physics.presets import make_device
+
+    dev = make_device("rf_mtj", dict(params or {}))
+    b = np.array([field, 0.0, 0.0])
+    f0, w = float(dev.kittel_frequency(field)), float(dev.linewidth(field))
+    f = np.linspace(f0 - 8 * w, f0 + 8 * w, 321)
+    p_dbm = -30.0
+    line = fit_lineshape(f, dev.rectified_voltage(f, p_dbm, b))
+    law = dev.oscillator(b, temperature)
+    zeta = np.linspace(0.0, zeta_max, zeta_points)
+    power = np.array([dev.oscillation(b, z * law.threshold, temperature)["power"] if z > 0 else 0.0
+                      for z in zeta])
+    return DeviceUnits(field=field, f_ref=line.f0, width=line.width, antisym=line.v_a / line.v_s,
+                       volts_per_watt=line.v_s / float(rf.dbm_to_watts(p_dbm)), i_th=law.threshold,
+                       zeta=zeta, activation=power / power.max(), peak_power=float(power.max()),
+                       params=dict(params or {}))
+
+
+def device_network(units: DeviceUnits, n_in: int, n_hidden: int, n_out: int, *,
+                   spacing_widths: float = 4.5, range_widths: float = 2.5, variability: float = 0.03,
+                   seed: int = 0, **kwargs) -> RFNetwork:
+    """An :class:`RFNetwork` whose frequency plan is centred on the junction's resonance: tones
+    ``spacing_widths`` linewidths apart, resonances tunable by ``range_widths`` linewidths, the
+    junction's lineshape (width, V_A/V_S) and the neuron's measured activation."""
+    spacing = spacing_widths * units.width
+    f0 = units.f_ref - spacing * (max(n_in, n_hidden) - 1) / 2
+    net = RFNetwork(n_in, n_hidden, n_out, f0=f0, spacing=spacing, width=units.width,
+                    tuning_range=range_widths * units.width, antisym=units.antisym,
+                    variability=variability, crosstalk=max(n_in, n_hidden, 1) - 1,
+                    activation=(units.zeta, units.activation), seed=seed, **kwargs)
+    if n_hidden:        # start each neuron just below its threshold, where its power rises
+        net.gain[:] = 1.0
+        net.bias[:] = 0.9
+    return net
+
+
+def save_network(path: str | Path, net: RFNetwork, units: DeviceUnits, inputs: np.ndarray,
+                 labels: np.ndarray | None = None, *, input_power_dbm: float = -25.0,
+                 hidden_power_dbm: float = -25.0) -> Path:
+    """Write the network file of a trained two-layer ``net`` (see the module docstring).
+
+    ``inputs`` (samples x n_in, 0..1) are the test inputs; their offline predictions are saved as
+    ``predicted``. Input k of value x is an RF tone of ``input_power_dbm + 10 log10 x`` at the
+    junctions; a neuron of activation h re-emits ``hidden_power_dbm + 10 log10 h``.
+    """
+    if net.l1 is None:
+        raise ValueError("save_network needs a two-layer network (n_hidden > 0)")
+    inputs = np.asarray(inputs, dtype=float)
+    if inputs.ndim != 2 or inputs.shape[1] != len(net.l1.f_in) or inputs.min() < 0 or inputs.max() > 1:
+        raise ValueError(f"inputs must be (samples, {len(net.l1.f_in)}) in [0, 1]")
+    w_in, w_hid = float(rf.dbm_to_watts(input_power_dbm)), float(rf.dbm_to_watts(hidden_power_dbm))
+    arrays = {
+        "field": units.field, "width": units.width, "i_th": units.i_th,
+        "f_in": net.l1.f_in, "f_hidden": net.l2.f_in,
+        "resonance_1": net.l1.resonances(), "spread_1": net.l1.spread,
+        "resonance_2": net.l2.resonances(), "spread_2": net.l2.spread,
+        "polarity": net.l1.sign,
+        "gain": net.gain[0], "bias": net.bias, "out_gain": net.out_gain[0],
+        "zeta": units.zeta, "activation": units.activation,
+        "input_power_dbm": input_power_dbm, "hidden_power_dbm": hidden_power_dbm,
+        "volts_per_unit_1": units.volts_per_watt * w_in, "volts_per_unit_2": units.volts_per_watt * w_hid,
+        "inputs": inputs, "predicted": net.predict(inputs),
+        "device_params": np.array(json.dumps(units.params, sort_keys=True)),
+    }
+    if labels is not None:
+        arrays["labels"] = np.asarray(labels)
+    path = Path(path)
+    np.savez(path, **arrays)
+    return path
+
+
+def bench_agreement(reader) -> dict:
+    """Compare an ``rf-network-inference`` run with its network file: the bench's class per
+    sample, the offline model's (saved in the file), their agreement and, when the file holds
+    labels, both accuracies."""
+    network = Path(reader.params["network"])
+    with np.load(network) as f:
+        offline = np.asarray(f["predicted"])
+        labels = np.asarray(f["labels"]) if "labels" in f.files else None
+    sample, predicted = reader.column("sample"), reader.column("predicted")
+    done = np.unique(sample)
+    bench = np.array([int(predicted[sample == s][0]) for s in done], dtype=int)
+    out = {"network": str(network), "samples": int(len(done)), "bench": bench.tolist(),
+           "offline": offline[done].tolist(), "agreement": float(np.mean(bench == offline[done]))}
+    if labels is not None:
+        out.update(bench_accuracy=float(np.mean(bench == labels[done])),
+                   offline_accuracy=float(np.mean(offline[done] == labels[done])))
+    return out
+
+
+@register("rf-network-inference")
+def analyze_run(reader, outdir: Path) -> list[Path]:
+    """``rf_network_agreement.json``: bench vs offline classes (:func:`bench_agreement`)."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    path = outdir / "rf_network_agreement.json"
+    path.write_text(json.dumps(bench_agreement(reader), indent=1))
+    return [path]
