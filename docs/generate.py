@@ -134,6 +134,16 @@ WIRING: dict[str, str] = {
    Keithley 2450 (source_meter, optional DC bias) ------> bias tee DC port (via the lock-in input tee)
    Kepco BOP (field_x) -----------------------------------> in-plane coil
 """,
+    "rf-network-inference": """\
+   SGS100A rf_source_in_k (one per input tone) ---> combiner ---> RF line of every first-layer synapse
+   first-layer chain j: 2 junctions per input in series, alternating polarity
+       2182A voltmeter_c1_j <--- DC across chain j
+   oscillator neuron j: Keithley 2450 source_meter_n_j ---> bias tee DC port
+       bias tee RF ports of all neurons ---> combiner ---> N9030B (spectrum_analyzer)
+   SGS100A rf_source_hidden_j (re-emits neuron j's power) ---> combiner ---> RF line of the output synapses
+   output chain o: 2 junctions per neuron in series; 2182A voltmeter_c2_o <--- DC across chain o
+   Kepco BOP (field_x) ---> in-plane coil (the network's field; each synapse's own bias magnet adds b_bias)
+""",
 }
 
 
