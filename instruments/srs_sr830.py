@@ -15,9 +15,15 @@ for the reference; ``max_voltage`` for the sine output's *peak*, sqrt(2) x the r
 ``SLVL`` programs).
 
 :meth:`settle` waits a number of time constants timed by the instrument itself: it runs the
-data buffer at a known sample rate (``REST``, ``SRAT``, ``SEND 0``, ``STRT``) and polls
-``SPTS?`` until the samples span the wait, then ``PAUS``.  That holds on a real bench and on a
-simulated one whose clock only instrument actions advance; it resets the data buffer.
+data buffer at a known sample rate (``REST``, ``SRAT``, ``SEND 0``, ``STRT``) until
+``SPTS?`` says the samples span the wait, then ``PAUS``; it resets the data buffer.  Between
+the start and the first ``SPTS?`` it does not poll: on GPIB/USB/LAN it waits once for the span,
+as the VISA library times a wait for a service request (``viWaitOnEvent`` with the span as
+timeout; no service request is enabled, so it ends at the timeout), which on a simulated bench is
+one step of its clock instead of thousands of polls; elsewhere (RS-232, a test transcript) it
+polls with ``poll_interval`` between polls.  The sample rate is the slowest giving at least
+:data:`SETTLE_SAMPLES` samples over the wait, so the buffer's grid rounds the wait up by at most
+1/32.
 
 Shutdown: the sine output cannot be switched off; it is set to its minimum, 4 mV rms.
 
@@ -58,6 +64,8 @@ HARMONIC_MAX = 19999
 SLVL_RANGE = (0.004, 5.0)         #: V rms
 PHASE_RANGE = (-360.0, 729.99)    #: deg
 BUFFER_POINTS = 16383
+#: samples the settle's buffer spans at least (its grid rounds the wait up by <= 1/this)
+SETTLE_SAMPLES = 32
 
 
 def _index_of(value: float, table: tuple[float, ...]) -> int | None:
@@ -253,10 +261,10 @@ class SR830(Driver):
 
     def settle(self, time_constants: float | None = None) -> None:
         """Wait ``time_constants`` x tau, timed by the instrument: ``OFLT?``, [``OFSL?``],
-        ``REST``, ``SRAT <i>``, ``SEND 0``, ``STRT``, ``SPTS?`` until the samples span the
-        wait, ``PAUS``.  The sample rate is the fastest whose 16383-point buffer holds the wait.
-        ``None``: the manual's settling time to 99 % for the present slope (3-11: 5, 7, 9, 10
-        tau at 6, 12, 18, 24 dB/oct); ask for more where 99 % is not enough."""
+        ``REST``, ``SRAT <i>``, ``SEND 0``, ``STRT``, (a VISA-timed wait for the span,
+        :meth:`_visa_wait`), ``SPTS?`` until the samples span the wait, ``PAUS``.  ``None``: the
+        manual's settling time to 99 % for the present slope (3-11: 5, 7, 9, 10 tau at 6, 12,
+        18, 24 dB/oct); ask for more where 99 % is not enough."""
         if time_constants is not None:
             check_range(self.name, "settle time", time_constants, 0.0, 1e6, "time constants")
         with self.lock:
@@ -265,24 +273,49 @@ class SR830(Driver):
             wait = float(time_constants) * self.time_constant()
             if wait <= 0:
                 return
-            srat = 0
-            for i, rate in enumerate(SAMPLE_RATES):
-                if wait * rate <= BUFFER_POINTS - 1:
-                    srat = i
-            needed = max(1, math.ceil(wait * SAMPLE_RATES[srat])) + 1  # first sample at t=0
-            if needed > BUFFER_POINTS:
+            fitting = [i for i, rate in enumerate(SAMPLE_RATES) if wait * rate <= BUFFER_POINTS - 1]
+            if not fitting:
                 raise LimitError(f"{self.name}: a settle of {wait:g} s is longer than the data "
-                                 f"buffer can time ({BUFFER_POINTS / SAMPLE_RATES[0]:g} s)")
+                                 f"buffer can time ({(BUFFER_POINTS - 1) / SAMPLE_RATES[0]:g} s)")
+            srat = next((i for i in fitting if wait * SAMPLE_RATES[i] >= SETTLE_SAMPLES), fitting[-1])
+            rate = SAMPLE_RATES[srat]
+            needed = max(1, math.ceil(wait * rate)) + 1  # the first sample is taken at STRT
             self._write("REST")
             self._write(f"SRAT {srat:d}")
             self._write("SEND 0")
             self._write("STRT")
             try:
-                while int(self._ask_float("SPTS?")) < needed:
-                    if self._poll_interval:
+                timed = self._visa_wait((needed - 1) / rate)
+                while (stored := int(self._ask_float("SPTS?"))) < needed:
+                    if timed:
+                        self._visa_wait((needed - stored) / rate)
+                    elif self._poll_interval:
                         time.sleep(self._poll_interval)
             finally:
                 self._write("PAUS")
+
+    def _visa_wait(self, seconds: float) -> bool:
+        """Wait ``seconds`` as the VISA library times a wait for a service request (enable the
+        event, ``wait_on_event`` with that timeout, disable it); False where the session offers
+        no service requests (serial lines, a transcript adapter): the caller polls instead."""
+        resource = getattr(getattr(self._inner, "adapter", None), "connection", None)
+        if resource is None or not hasattr(resource, "wait_on_event"):
+            return False
+        from pyvisa import constants, errors
+
+        if resource.interface_type not in (constants.InterfaceType.gpib, constants.InterfaceType.usb,
+                                           constants.InterfaceType.tcpip):
+            return False
+        srq, queue = constants.EventType.service_request, constants.EventMechanism.queue
+        resource.enable_event(srq, queue)
+        try:
+            resource.wait_on_event(srq, max(1, math.ceil(seconds * 1e3)))
+        except errors.VisaIOError as exc:
+            if exc.error_code != constants.StatusCode.error_timeout:
+                raise
+        finally:
+            resource.disable_event(srq, queue)
+        return True
 
     # ---- bench life cycle --------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

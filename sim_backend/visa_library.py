@@ -833,18 +833,41 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
         return self._ok(session)
 
     def wait_on_event(self, session: int, in_event_type: constants.EventType, timeout: int):
+        if self._clock.mode != "virtual":
+            return self._timed(self._wait_on_event, session, in_event_type, timeout)
+        return self._wait_on_event(session, in_event_type, timeout)
+
+    def _wait_on_event(self, session: int, in_event_type: constants.EventType, timeout: int):
         """Only service requests exist on the simulated bench: one is pending when the status
-        byte has RQS set.  Nothing can raise one later, so a wait without it times out at once."""
+        byte has RQS set.  Waiting is time passing on the bench (issue 16): the world runs --
+        operations on its timeline progress -- until the device requests service or ``timeout``
+        ms have passed, as a VISA library waits at the bench; a timed-out wait has moved the
+        world clock by the whole timeout.  An infinite wait that nothing scheduled could end
+        fails at once (at the bench it would hang)."""
         with self._lock:
             s = self._session(session)
             srq = int(constants.EventType.service_request)
             wanted = int(in_event_type)
-            if wanted in (srq, int(constants.EventType.all_enabled)) and s.emu.status_byte() & _RQS:
-                context = next(self._handles)
-                self._events[context] = srq
-                return constants.EventType.service_request, context, self._ok(session)
+            if wanted in (srq, int(constants.EventType.all_enabled)):
+                world = self._shared.built().world
+                emu = s.emu
+
+                def requested() -> bool:
+                    return bool(emu.status_byte() & _RQS)
+
+                limit = float("inf") if timeout == _VI_TMO_INFINITE else max(float(timeout), 0.0) * 1e-3
+                end = world.now + limit
+                if not world.run_until(requested, limit) and end != float("inf") and end > world.now:
+                    world.advance(end - world.now)
+                if requested():
+                    context = next(self._handles)
+                    self._events[context] = srq
+                    return constants.EventType.service_request, context, self._ok(session)
             self._last_status = StatusCode.error_timeout
-            raise _io_error(StatusCode.error_timeout, f"{s.name}: no service request is pending.")
+            raise _io_error(StatusCode.error_timeout,
+                            f"{s.name}: no service request within {timeout} ms"
+                            + (" (nothing scheduled on the simulated bench could raise one)"
+                               if timeout == _VI_TMO_INFINITE else "") + ".")
 
     # ------------------------------------------------------------------ locks (VPP-4.3 3.6)
     def lock(self, session: int, lock_type: constants.Lock, timeout: int,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -121,6 +121,8 @@ class SimWorld:
         self._checkpoint: int | None = None
         #: operations on the timeline (sim_backend.timeline.Process), fired as the clock moves
         self._processes: list[Process] = []
+        #: called just before any drive changes (:meth:`on_drive_change`)
+        self._drive_listeners: list[Callable[[], None]] = []
         self._firing = False
         self._terminals: dict[tuple[str, bool], Terminal] = {}
         self._rf_loss_maps: dict[str, dict[str, float]] = {}
@@ -142,6 +144,7 @@ class SimWorld:
     def temperature(self, kelvin: float) -> None:
         if self._banked:
             self._settle()
+        self._drive_changing()
         self._temperature = float(kelvin)
 
     # ------------------------------------------------------------------ devices (read: settled)
@@ -261,6 +264,9 @@ class SimWorld:
                 self.set_source(name, port, amps)
                 self.advance(dt)
             return
+        # listeners see the batch as one change at its start (a lock-in's filter, far slower
+        # than a list sweep's points, gets the state after the batch from then on)
+        self._drive_changing()
         drives, memo = [], {}
         for amps, dt in zip(levels, dts):
             if dt > 0:
@@ -293,6 +299,18 @@ class SimWorld:
             cancel()
         if process in self._processes:
             self._processes.remove(process)
+
+    def on_drive_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` just before any drive changes (a source, a coil set point, a
+        laser, an RF tone, the bath temperature), with the clock at the instant of the change and
+        the world still as it was: an instrument whose reading integrates the past (a lock-in's
+        output filter) brings itself up to that instant.  The callback must not change a drive
+        or advance the world."""
+        self._drive_listeners.append(callback)
+
+    def _drive_changing(self) -> None:
+        for callback in self._drive_listeners:
+            callback()
 
     def next_event(self) -> float:
         """World time of the next process step (``math.inf``: nothing scheduled)."""
@@ -454,6 +472,7 @@ class SimWorld:
             self._settle()
         if port is not None:
             self.terminal(port, signal=True)
+        self._drive_changing()
         if power_W:
             self.lasers[name] = float(power_W)
             self._laser_port[name] = port
@@ -482,6 +501,7 @@ class SimWorld:
         less its attenuation."""
         if self._banked:
             self._settle()
+        self._drive_changing()
         if power_dBm is None:
             self.rf_sources.pop(name, None)
         else:
@@ -614,6 +634,7 @@ class SimWorld:
             self.terminal(port)
         except NetlistError as exc:
             raise NetlistError(f"{name}: {exc}") from None
+        self._drive_changing()
         self.sources[name] = (port, float(amps))
         self.extremes.source(name, amps, self.port_resistance(port))
         self._drive_cache = None
@@ -621,7 +642,9 @@ class SimWorld:
     def set_source_off(self, name: str) -> None:
         if self._banked:
             self._settle()
-        if self.sources.pop(name, None) is not None:
+        if name in self.sources:
+            self._drive_changing()
+            del self.sources[name]
             self._drive_cache = None
 
     def source_current(self, port: str | None = None) -> float:
@@ -632,6 +655,7 @@ class SimWorld:
         if self._banked:
             self._settle()
         c = self._coil(coil)
+        self._drive_changing()
         c.setpoint = float(amps)
         if voltage_limit is not None:
             c.voltage_limit = float(voltage_limit)

@@ -17,6 +17,18 @@ Before the readings of a :READ?/:MEASure?/:TRACe:TRIGger the source delay elapse
 aperture.  Readings go to reading buffers (defbuffer1/2 and :TRACe:MAKE ones) with the source
 value, a time stamp and a status.
 
+Trigger model on the world's timeline (issue 16).  ``:INITiate`` runs the loaded trigger model
+-- a ``:SOUR:SWE:<fn>:LIN|LIST`` sweep, a ``:TRIG:LOAD "SimpleLoop"``, or else one
+``:COUNt`` acquisition -- as an operation on the world's timeline
+(:mod:`sim_backend.timeline`): the command returns at once and each point (source level, source
+delay, sweep delay, measurement) happens when the world clock reaches it, so a command to
+another instrument in the middle of a sweep takes effect in the middle of it and the readings
+of its points carry their own time stamps.  Meanwhile ``:TRACe:ACTual?`` and ``:TRACe:DATA?``
+give what is stored so far; ``*OPC?`` and ``*WAI`` wait for the model to finish, ``*OPC`` sets
+the OPC bit then; ``:READ?``, ``:MEASure?`` and ``:TRACe:TRIGger`` wait for it too before
+their own (blocking) readings; ``:ABORt``, ``*RST`` and device clear stop it.  A sweep ends with
+the source level and output state it started with (the emulator's rule for the sweep templates).
+
 Wiring: ``connect: {output: <port>, sense: <port>}``.
 
 Not emulated -- commands of the manual's SCPI command reference (section 6) that the emulator
@@ -39,6 +51,7 @@ from dataclasses import dataclass, field
 
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, String,
                     system_error_commands)
+from ..timeline import Action, ActionProcess, run_now
 from . import keithley_2450_extras as extras
 
 #: ranges (manual: source/measure range tables)
@@ -125,11 +138,13 @@ class Keithley2450(Emulator):
         self.language = str(cfg.get("language", "SCPI")).upper()
         self.language_next = self.language
         self.buffers: dict[str, Buffer] = {}
+        self._model: ActionProcess | None = None   #: a trigger model running on the timeline
         super().__init__(world, address, config)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
         """``*RST`` defaults (manual: each command's default value)."""
+        self.abort_model()
         self.settings.update(source_function="CURRENT", sense_function="VOLT:DC", terminals="FRONT",
                              output=False, count=1, readback=True)
         self.source = {
@@ -185,17 +200,17 @@ class Keithley2450(Emulator):
         # auto delay (assumed): 50 ms on the 10 nA / 100 nA ranges, 1 ms otherwise
         return 0.05 if fn == "CURRENT" and src["range"] <= 100e-9 else 1e-3
 
-    def _measure_one(self) -> Reading:
+    def _measure_steps(self) -> Action:
         """One reading: conversions through the averaging filter (:mod:`.keithley_2450_extras`)."""
-        return extras.filtered(self, self._conversion)
+        return (yield from extras.filtered_steps(self, self._conversion_steps))
 
-    def _conversion(self) -> Reading:
+    def _conversion_steps(self) -> Action:
         fn = self.settings["sense_function"]
         sen = self.sense[fn]
         aperture = sen["nplc"] / self.line_frequency
         port = self.sense_port if sen["rsen"] else self.output_port
-        volts = self.world.measure_voltage(port, aperture)
-        self.world.advance(self.READING_OVERHEAD)
+        volts = yield from self.world.measure_voltage_steps(port, aperture)
+        yield self.READING_OVERHEAD
         rng = self.world.rng
         if fn == "VOLT:DC":
             value, ranges = volts, VOLTAGE_RANGES
@@ -220,16 +235,39 @@ class Keithley2450(Emulator):
                        status=0, source_status=1 if src["tripped"] else 0)
 
     def _acquire(self, buffer: str, count: int | None = None) -> Reading:
-        """Source delay, then ``count`` readings into ``buffer``; returns the last."""
-        buf = self._buffer(buffer)
+        """Source delay, then ``count`` readings into ``buffer``; returns the last (blocking:
+        waits for a running trigger model first)."""
+        self.wait_for_operations()
+        return run_now(self.world, self._acquire_steps(self._buffer(buffer), count))
+
+    def _acquire_steps(self, buf: Buffer, count: int | None = None) -> Action:
+        """:meth:`_acquire` as a timeline action."""
         if self.settings["output"]:
-            self.world.advance(self._source_delay())
+            yield self._source_delay()
         last = None
         for _ in range(count or self.settings["count"]):
-            last = self._measure_one()
+            last = yield from self._measure_steps()
             buf.append(last)
-        assert last is not None
         return last
+
+    # ------------------------------------------------------------------ trigger model (timeline)
+    def abort_model(self) -> None:
+        """Stop a trigger model running on the timeline (``:ABORt``, ``*RST``, device clear)."""
+        model = self.__dict__.get("_model")
+        if model is not None:
+            self._model = None
+            self.world.cancel(model)
+
+    def operations(self) -> tuple:
+        """The running trigger model (what ``*OPC?``/``*WAI`` wait for)."""
+        return () if self._model is None else (self._model,)
+
+    def on_clear(self) -> None:
+        self.abort_model()
+
+    def _model_done(self, _result) -> None:
+        self._model = None
+        self.operation_complete()
 
     # ------------------------------------------------------------------ buffers
     def _buffer(self, name: str) -> Buffer:
@@ -435,19 +473,29 @@ class Keithley2450(Emulator):
         self.sweep = None
 
     def s_initiate(self, args: Args) -> None:
-        """Run the loaded trigger model to completion (the emulator never runs in background)."""
+        """``:INIT``: start the loaded trigger model on the world's timeline (returns at once)."""
         args.none()
+        if self._model is not None:
+            raise ScpiError(-213, "the trigger model is already running")  # Init ignored
         if self.sweep is not None:
-            self._run_sweep(self.sweep)
+            action = self._sweep_steps(self.sweep)
         elif self.trigger_loop is not None:
-            count, delay, name = self.trigger_loop
-            for _ in range(count):
-                self.world.advance(delay)
-                self._acquire(name, 1)
+            action = self._loop_steps(*self.trigger_loop)
         else:
-            self._acquire("defbuffer1")
+            action = self._acquire_steps(self._buffer("defbuffer1"))
+        self._model = ActionProcess(action, self._model_done, name=f"{self.address} INIT")
+        self.world.start(self._model)
 
-    def _run_sweep(self, sw: dict) -> None:
+    def _loop_steps(self, count: int, delay: float, name: str) -> Action:
+        """``SimpleLoop``: ``count`` times the delay, then one reading into ``name``."""
+        buf = self._buffer(name)
+        for _ in range(count):
+            yield delay
+            yield from self._acquire_steps(buf, 1)
+
+    def _sweep_steps(self, sw: dict) -> Action:
+        """A linear or list sweep, point by point on the timeline; the source level and output
+        state return to what they were when the sweep ends or is aborted."""
         fn = sw["function"]
         src = self.source[fn]
         saved_level, saved_output = src["level"], self.settings["output"]
@@ -457,21 +505,24 @@ class Keithley2450(Emulator):
             levels = [sw["start"] + (sw["stop"] - sw["start"]) * k / (sw["points"] - 1) for k in range(sw["points"])]
         if sw["dual"]:
             levels = levels + levels[::-1]
-        self._buffer(sw["buffer"]).readings.clear()  # the generated trigger model starts with a buffer clear
+        buf = self._buffer(sw["buffer"])
+        buf.readings.clear()  # the generated trigger model starts with a buffer clear
         self.settings["output"] = True
-        for _ in range(sw["count"]):
-            for level in levels:
-                src["level"] = level
-                if src["auto"]:
-                    src["range"] = _range_for(level, CURRENT_RANGES if fn == "CURRENT" else VOLTAGE_RANGES)
-                self._apply()
-                if "levels" in sw:   # list sweep: source delay, then the sweep's delay block
-                    self.world.advance(self._source_delay() + sw["list_delay"])
-                else:
-                    self.world.advance(self._source_delay() if sw["delay"] < 0 else sw["delay"])
-                self._buffer(sw["buffer"]).append(self._measure_one())
-        src["level"], self.settings["output"] = saved_level, saved_output
-        self._apply()
+        try:
+            for _ in range(sw["count"]):
+                for level in levels:
+                    src["level"] = level
+                    if src["auto"]:
+                        src["range"] = _range_for(level, CURRENT_RANGES if fn == "CURRENT" else VOLTAGE_RANGES)
+                    self._apply()
+                    if "levels" in sw:   # list sweep: source delay, then the sweep's delay block
+                        yield self._source_delay() + sw["list_delay"]
+                    else:
+                        yield self._source_delay() if sw["delay"] < 0 else sw["delay"]
+                    buf.append((yield from self._measure_steps()))
+        finally:
+            src["level"], self.settings["output"] = saved_level, saved_output
+            self._apply()
 
     # ------------------------------------------------------------------ handlers: source
     def s_output(self, args: Args) -> None:
@@ -682,8 +733,8 @@ Keithley2450.COMMANDS = [
     Cmd(":TRACe:DATA", query=Keithley2450.q_trace_data, doc="<start>, <end>[, '<buffer>'][, <elements>]"),
     Cmd(":TRACe:TRIGger", set=Keithley2450.s_trace_trigger, doc="readings into a buffer"),
     Cmd(":TRIGger:LOAD", set=Keithley2450.s_trigger_load, doc='"SimpleLoop", <count>[, <delay>[, \'<buffer>\']]'),
-    Cmd(":INITiate[:IMMediate]", set=Keithley2450.s_initiate, doc="run the trigger model (to completion)"),
-    Cmd(":ABORt", set=lambda d, a: None),
+    Cmd(":INITiate[:IMMediate]", set=Keithley2450.s_initiate, doc="start the trigger model (on the world's timeline)"),
+    Cmd(":ABORt", set=lambda d, a: d.abort_model(), doc="stop the running trigger model"),
     Cmd(":OUTPut[1][:STATe]", set=Keithley2450.s_output, query=lambda d, a: d.settings["output"]),
     Cmd(":OUTPut[1]:INTerlock:TRIPped", query=lambda d, a: 0),
     # averaging filters, output-off states, buffer statistics

@@ -34,6 +34,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Callable
 
 from ..scpi import Args, Boolean, Choice, Cmd, Numeric, ScpiError, String
+from ..timeline import Action
 
 if TYPE_CHECKING:  # pragma: no cover
     from .keithley_2450 import Keithley2450, Reading
@@ -43,20 +44,23 @@ FILTER_DEFAULTS = dict(aver=False, aver_tcon="REPEAT", aver_count=10)
 OFF_STATES = ("NORMal", "HIMPedance", "ZERO", "GUARd")
 
 
-def filtered(dev: "Keithley2450", convert: Callable[[], "Reading"]) -> "Reading":
-    """One reading of the active function through its averaging filter (see module doc)."""
+def filtered_steps(dev: "Keithley2450", convert: Callable[[], Action]) -> Action:
+    """One reading of the active function through its averaging filter (see module doc), as a
+    timeline action (:mod:`sim_backend.timeline`): ``convert()`` is one conversion's action."""
     fn = dev.settings["sense_function"]
     sen = dev.sense[fn]
     if not sen["aver"]:
-        return convert()
+        return (yield from convert())
     count = int(sen["aver_count"])
     if sen["aver_tcon"] == "REPEAT":
-        readings = [convert() for _ in range(count)]
+        readings = []
+        for _ in range(count):
+            readings.append((yield from convert()))
         values = [r.value for r in readings]
         last = readings[-1]
     else:
         stack: deque = sen.setdefault("stack", deque(maxlen=count))
-        last = convert()
+        last = yield from convert()
         if not stack:
             stack.extend([last.value] * count)
         else:

@@ -34,9 +34,14 @@ models resolve).
   at the idle level (the pulse's low level; with ``OUTP:POL INV`` the waveform is mirrored
   about the offset, so the idle level is the high one and the pulse goes to the low one).  A
   trigger (``*TRG``, a VISA GET, or ``TRIGger[1|2]``) runs ``BURS:NCYC`` pulses of the
-  programmed width and period after ``TRIG:DEL``, advancing the world clock through each pulse
-  and each gap: the device sees the pulse current for exactly W.  The burst runs to its last
-  trailing edge before the next command is read (``*OPC?`` answers at once afterwards).
+  programmed width and period after ``TRIG:DEL``: the device sees the pulse current for exactly
+  W.  The burst is an operation on the world's timeline (:mod:`sim_backend.timeline`, issue
+  16): the trigger returns at once and each edge happens when the world clock reaches it, so a
+  command to another instrument (a reading, a field change) during the burst happens between
+  its pulses or during one, as at the bench.  ``*OPC?`` and ``*WAI`` wait for the last
+  trailing edge, ``*OPC`` sets the OPC bit then; a trigger during a running burst is ignored
+  (the guide: a burst runs to completion); a change of any setting of the channel, ``*RST`` or
+  device clear stops it at once, the output going to its new steady level.
   ``TRIG:SOUR EXT`` waits for the rear-panel Trig In, which the sim does not wire.
 * Free-running output (continuous waveform, or bursts repeated by ``TRIG:SOUR IMM|TIM``):
   the world sees the time-averaged current (e.g. a continuous pulse train drives the duty-cycle
@@ -72,6 +77,7 @@ from typing import Any
 
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
                     system_error_commands)
+from ..timeline import Action, ActionProcess
 from . import keysight_33500b_waveforms as waveforms
 
 #: fixed series output impedance (guide, "Output Termination")
@@ -126,6 +132,8 @@ class Keysight33500B(Emulator):
                            "or {mod_out: <instrument address>}")
         #: bursts run per channel (tests read it; a Python attribute only)
         self.bursts_fired = {1: 0, 2: 0}
+        #: a triggered burst running on the world's timeline, per channel
+        self._bursts: dict[int, ActionProcess] = {}
         self.ch: dict[int, dict[str, Any]] = {}
         super().__init__(world, address, config)
         for n, port in self.ports.items():
@@ -148,6 +156,26 @@ class Keysight33500B(Emulator):
         if hasattr(self, "world"):
             for n in (1, 2):
                 self._apply(n)
+
+    # ------------------------------------------------------------------ bursts on the timeline
+    def operations(self) -> tuple:
+        """Bursts still running (what ``*OPC?`` and ``*WAI`` wait for)."""
+        return tuple(self._bursts.values())
+
+    def stop_burst(self, n: int) -> None:
+        """Stop a running burst of channel ``n`` (a setting change, ``*RST``, device clear)."""
+        burst = self.__dict__.get("_bursts", {}).pop(n, None)
+        if burst is not None:
+            self.world.cancel(burst)
+
+    def on_clear(self) -> None:
+        for n in list(self._bursts):
+            self.stop_burst(n)
+            self._apply(n)
+
+    def _burst_done(self, n: int) -> None:
+        self._bursts.pop(n, None)
+        self.operation_complete()
 
     def _channel(self, args: Args, index: int = 0) -> dict[str, Any]:
         n = args.suffix(index)
@@ -206,7 +234,9 @@ class Keysight33500B(Emulator):
         self.world.links.send(target, "mod_in", state)
 
     def _apply(self, n: int) -> None:
-        """Put the steady (between-trigger) drive of channel ``n`` on the world."""
+        """Put the steady (between-trigger) drive of channel ``n`` on the world (a running
+        burst of the channel stops: its settings changed)."""
+        self.stop_burst(n)
         if hasattr(self, "mod_out"):
             self._send_modulation(n)
         port = self.ports.get(n)
@@ -242,40 +272,57 @@ class Keysight33500B(Emulator):
         return idle + (pulse - idle) * duty
 
     def fire(self, n: int) -> None:
-        """Run one triggered burst on channel ``n`` (the trigger has been accepted)."""
+        """Start one triggered burst on channel ``n`` (the trigger has been accepted): an
+        operation on the world's timeline; a trigger while one runs is ignored."""
         c = self.ch[n]
         if not c["burst"] or c["burst_mode"] != "TRIGGERED" or c["function"] != "PULSE":
             return
-        self.bursts_fired[n] += 1
+        if n in self._bursts:
+            return
         if self.mod_out.get(n) and c["output"] and not math.isinf(c["ncycles"]):
-            # each pulse of the burst on the cabled MOD IN, timed on the world clock
-            world = self.world
-            world.advance(c["trig_delay"])
-            for k in range(int(c["ncycles"])):
-                self._send_modulation(n, 1.0)
-                world.advance(c["width"])
-                self._send_modulation(n, 0.0)
-                if k < int(c["ncycles"]) - 1:
-                    world.advance(c["period"] - c["width"])
-            return
-        port = self.ports.get(n)
-        if port is None or not c["output"]:
-            return
-        if math.isinf(c["ncycles"]):
-            c["running"] = True  # an infinite burst: free-running from now on
-            self._apply(n)
-            return
+            action = self._modulation_burst(n)   # each pulse on the cabled MOD IN
+        else:
+            port = self.ports.get(n)
+            if port is None or not c["output"]:
+                self.bursts_fired[n] += 1
+                return
+            if math.isinf(c["ncycles"]):
+                self.bursts_fired[n] += 1
+                c["running"] = True  # an infinite burst: free-running from now on
+                self._apply(n)
+                return
+            action = self._burst(n, port)
+        self.bursts_fired[n] += 1
+        burst = self._bursts[n] = ActionProcess(action, lambda _: self._burst_done(n),
+                                                name=f"{self.address} burst {n}")
+        self.world.start(burst)
+
+    def _burst(self, n: int, port: str) -> Action:
+        """``NCYC`` pulses of the width and period programmed when the trigger came."""
+        c = self.ch[n]
         idle, pulse = self._levels_emf(c)
+        width, period, count = c["width"], c["period"], int(c["ncycles"])
         name = self._source_name(n)
         world = self.world
-        world.advance(c["trig_delay"])
-        count = int(c["ncycles"])
+        yield c["trig_delay"]
         for k in range(count):
             world.set_source(name, port, self._current(n, pulse))
-            world.advance(c["width"])
+            yield width
             world.set_source(name, port, self._current(n, idle))
             if k < count - 1:
-                world.advance(c["period"] - c["width"])
+                yield period - width
+
+    def _modulation_burst(self, n: int) -> Action:
+        """A burst as logic levels on the cabled instrument's MOD IN."""
+        c = self.ch[n]
+        width, period, count = c["width"], c["period"], int(c["ncycles"])
+        yield c["trig_delay"]
+        for k in range(count):
+            self._send_modulation(n, 1.0)
+            yield width
+            self._send_modulation(n, 0.0)
+            if k < count - 1:
+                yield period - width
 
     def on_trigger(self) -> None:
         """``*TRG`` / GET: fires the channels whose trigger source is BUS."""

@@ -7,51 +7,45 @@ by commas (``FREQ1000``, ``OUTP? 1`` and ``outp?1`` are the same), commands on o
 separated by ``;``.  A query is the mnemonic followed by ``?``.  **Each answer is sent with its
 own terminator** (LF on GPIB, CR on RS-232), also for several queries on one line.  There is no
 error queue: an unknown command or malformed parameter sets the CMD bit (5) of the Standard
-Event Status byte, an out-of-range parameter the EXE bit (4); the command is ignored.
+Event Status byte, an out-of-range parameter the EXE bit (4); the command is ignored.  There is
+no ``*OPC``/``*OPC?``/``*WAI`` either (an unknown command): the manual's way to wait is the
+serial poll's Interface Ready bit.
 
 The command table below is the manual's detailed command list in its order (5-4 .. 5-20):
 reference and phase, input and filter, gain and time constant, display and output, aux
 input and output, setup, auto functions, data storage, data transfer, interface, status.
 
-Physics (the manual's "SR830 Basics", chapter 3).  The sine output (``SLVL`` V rms at
-``FREQ``) drives the device port ``connect.sine_out`` (the current channel) through
-``connect.series_resistance`` plus the sine output's own 50 ohm (manual specifications,
-"Sine Out": output impedance 50 ohm): I(t) = sqrt(2) V / (R_series + 50 + R_channel) sin(wt),
-with the DC-equivalent source registered in the world as zero.  The input (``connect.input``,
-a port) is evaluated at K phases of one cycle, ``world.port_voltage(port,
-world.drive(current=I_dc + I(phi_k)))``, so any device nonlinearity (e.g. a second-harmonic
-Hall voltage) appears at the harmonics.  The demodulator takes the Fourier component at
-``HARM`` x the reference, rotated by ``PHAS``: X + iY = (b_n + i a_n)/sqrt(2) e^{-i theta_ref}.
-In current mode (``ISRC 2|3``) the input is the port's Norton current V / R_port, in A.
+One job per module:
 
-The output filter is ``OFSL``+1 cascaded RC stages of time constant ``OFLT``, integrated
-exactly on the world clock: a reading 1 tau after a step at 6 dB/oct has moved 1 - 1/e of the
-way.  The emulator sees the world only when addressed, so a change of the input made by
-another instrument is dated at the last message that instrument received before this one was
-next addressed (the world log); a spontaneous change of the device at the previous address.
-Noise: the input port's Johnson noise sqrt(4 k T R) and the input amplifier's 6 nV/sqrt(Hz)
-(specifications; 130 / 13 fA/sqrt(Hz) in current mode), in quadrature, in the equivalent
-noise bandwidth of the filter (manual 3-21: 1/(4 tau), 1/(8 tau), 3/(32 tau), 5/(64 tau) for
-6, 12, 18, 24 dB/oct), as an Ornstein-Uhlenbeck process of correlation time 1/(4 ENBW) added
-to X and Y.
+* this one: the command set, settings, status registers, displays;
+* :mod:`.srs_sr830_demod`: what the filter is fed (sine output into the device, demodulation
+  at the harmonic, external reference, input overload, noise density);
+* :mod:`.srs_sr830_filter`: the output filter (``OFSL`` + 1 RC stages of ``OFLT``, integrated
+  exactly) and its noise in the equivalent noise bandwidth;
+* :mod:`.srs_sr830_storage`: the data buffer, a scan on the world's timeline.
 
-Status (``LIAS?``): bit 0 input overload when the input's rms exceeds the sensitivity times
-the dynamic reserve (simplified to a fixed factor per ``RMOD``: high reserve 40 dB, normal
-20 dB, low noise 0 dB -- assumed; the real reserve also depends on the sensitivity) or its peak
-1.4 V; bit 2 output overload when |X|, |Y| or R of a reading exceeds the sensitivity; bit 3
-unlock in external reference mode (no reference input is wired in the simulation); bit 4
-when the detection frequency crosses 200 Hz; bit 5 when that forces a time constant above
-30 s down (manual ``OFLT``); bit 6 when a triggered storage sample is taken.
+Time (issue 16).  The output filter follows its input as the world clock advances: the
+emulator subscribes to the world's drive changes (:meth:`SimWorld.on_drive_change`), so the
+filter is brought up to the instant of every change of any source, magnet, laser or RF output
+with the input of the interval that ends there, and the input is piecewise constant between
+changes -- a magnet set by another instrument while the lock-in was not addressed is dated at
+its command, not at the lock-in's next message.  (What changes without a command -- a thermal
+switch of the device, the field during a magnet's slew -- enters at the next change or the
+next time the lock-in looks: a message, a scan sample.)  Interface Ready (serial poll bit 1,
+manual 5-2): the auto gain (``AGAN``) runs on the timeline for 5 time constants; meanwhile the
+bit is clear and later commands wait in the input buffer until it is done.
 
-Data storage (manual 5-13): ``SRAT`` 62.5 mHz .. 512 Hz or trigger, ``SEND`` one-shot/loop,
-16383 points of the two displays, sampled on the world clock; ``TRCA?`` ASCII with a comma
-after every point, ``TRCB?`` little-endian IEEE float32 and ``TRCL?`` the SR830's 16-bit
-mantissa/8-bit exponent format, both without terminator (EOI on the last byte).
+Status (``LIAS?``): bit 0 input overload (see :mod:`.srs_sr830_demod`); bit 2 output overload
+when |X|, |Y| or R exceeds the sensitivity (also while the filter moves between messages); bit 3
+unlock in external reference mode; bit 4 when the detection frequency crosses 200 Hz; bit 5 when
+that forces a time constant above 30 s down (manual ``OFLT``); bit 6 when a triggered storage
+sample is taken.
 
 Not modelled (accepted and stored): line notch filters, synchronous filter, input grounding
 and coupling other than in the overload test, the minimum time constant per reserve/slope,
 analog front-panel outputs and aux outputs (not wired to the world), ``FAST`` data streaming
-(``FAST 1|2`` is stored; data are still read with ``TRC?``), key click and alarm.
+(``FAST 1|2`` is stored; data are still read with ``TRC?``), key click and alarm; ``APHS``,
+``AOFF`` and ``ARSV`` act at once.
 
 Wiring: ``connect: {sine_out: channel, input: hall, series_resistance: 1e4, aux_in1: <port>}``.
 External reference (``FMOD 0``) from a laser: ``connect: {reference: <address>}`` wires the TTL output
@@ -67,15 +61,21 @@ effect is listed under "Not modelled" above.
 from __future__ import annotations
 
 import math
-import struct
-from collections import deque
-from dataclasses import replace
 from typing import Any, Callable
 
-import numpy as np
-
-from ..physics.constants import KB
 from ..scpi import ESR_CME, ESR_EXE, Emulator, ScpiError
+from ..timeline import ActionProcess
+from .srs_sr830_demod import (AMP_NOISE_I, AMP_NOISE_V, CURRENT_GAIN, INPUT_PEAK_MAX, LIA_INPUT,
+                              LIA_UNLOCK, RESERVE_DB, SINE_OUT_IMPEDANCE, Demodulator)
+from .srs_sr830_filter import ENBW_TAU, OutputFilter
+from .srs_sr830_storage import (BUFFER_POINTS, LIA_TRIG, SAMPLE_RATES, SRAT_TRIGGER, Storage,
+                                trcl_bytes)
+from .srs_sr830_syntax import Row, count as _count, fmt, integer as _int, num as _num, real as _real
+
+__all__ = ["SR830", "SENSITIVITIES", "TIME_CONSTANTS", "SAMPLE_RATES", "BUFFER_POINTS", "fmt",
+           "trcl_bytes", "ENBW_TAU", "RESERVE_DB", "AMP_NOISE_V", "AMP_NOISE_I", "CURRENT_GAIN",
+           "INPUT_PEAK_MAX", "SINE_OUT_IMPEDANCE", "SRAT_TRIGGER", "LIA_TRIG", "LIA_INPUT",
+           "LIA_UNLOCK", "_num", "_real"]
 
 #: SENS i -> full scale (V in voltage mode; x 1e-6 A in current mode)
 SENSITIVITIES = (2e-9, 5e-9, 10e-9, 20e-9, 50e-9, 100e-9, 200e-9, 500e-9, 1e-6, 2e-6, 5e-6,
@@ -84,95 +84,22 @@ SENSITIVITIES = (2e-9, 5e-9, 10e-9, 20e-9, 50e-9, 100e-9, 200e-9, 500e-9, 1e-6, 
 #: OFLT i -> time constant (s)
 TIME_CONSTANTS = (10e-6, 30e-6, 100e-6, 300e-6, 1e-3, 3e-3, 10e-3, 30e-3, 100e-3, 300e-3,
                   1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1e3, 3e3, 10e3, 30e3)
-#: SRAT i -> sample rate (Hz); 14 is "trigger"
-SAMPLE_RATES = tuple(0.0625 * 2 ** i for i in range(14))
-SRAT_TRIGGER = 14
-#: filter order (OFSL + 1) -> ENBW x tau (manual 3-21)
-ENBW_TAU = {1: 1 / 4, 2: 1 / 8, 3: 3 / 32, 4: 5 / 64}
-#: RMOD -> dynamic reserve in dB (assumed fixed values, see module doc)
-RESERVE_DB = {0: 40.0, 1: 20.0, 2: 0.0}
-BUFFER_POINTS = 16383
-#: input amplifier noise (specifications): voltage, and current per ISRC 2 / 3
-AMP_NOISE_V = 6e-9
-AMP_NOISE_I = {2: 130e-15, 3: 13e-15}
-CURRENT_GAIN = {2: 1e6, 3: 1e8}
-INPUT_PEAK_MAX = 1.4
-SINE_OUT_IMPEDANCE = 50.0
 #: the detection-frequency boundary of the manual's two ranges
 RANGE_SPLIT_HZ = 200.0
 #: index of the longest time constant allowed above 200 Hz (30 s)
 OFLT_MAX_UPPER_RANGE = 13
+#: drive changes closer together than this many time constants reach the filter as one
+MERGE_TIME_CONSTANTS = 0.05
+#: what the auto gain waits for the output to settle, in time constants (assumed)
+AGAN_TIME_CONSTANTS = 5.0
 
 # LIA status bits (manual 5-20)
-LIA_INPUT, LIA_FILTER, LIA_OUTPUT, LIA_UNLOCK, LIA_RANGE, LIA_TC, LIA_TRIG = (1 << i for i in range(7))
+LIA_OUTPUT, LIA_RANGE, LIA_TC = 1 << 2, 1 << 4, 1 << 5
 # serial poll status bits (manual 5-19)
 STB_SCN, STB_IFC, STB_ERR, STB_LIA, STB_MAV_830, STB_ESB_830, STB_SRQ = (1 << i for i in range(7))
 
 
-def _num(token: str) -> float:
-    try:
-        value = float(token)
-    except ValueError:
-        raise ScpiError(-104, token) from None
-    if not math.isfinite(value):
-        raise ScpiError(-104, token)
-    return value
-
-
-def _int(token: str, lo: int, hi: int) -> int:
-    """An integer parameter i (any numeric format, manual 5-3), out of range -> EXE."""
-    value = _num(token)
-    i = int(round(value))
-    if not lo <= i <= hi:
-        raise ScpiError(-222, token)
-    return i
-
-
-def _real(token: str, lo: float, hi: float) -> float:
-    value = _num(token)
-    if not lo <= value <= hi:
-        raise ScpiError(-222, token)
-    return value
-
-
-def _count(params: list[str], lo: int, hi: int | None = None) -> None:
-    hi = lo if hi is None else hi
-    if not lo <= len(params) <= hi:
-        raise ScpiError(-109 if len(params) < lo else -108)
-
-
-def fmt(value: float) -> str:
-    """The SR830's float format: ``-1.234567e-009`` (three-digit exponent)."""
-    mant, exp = f"{value:+.6e}".split("e")
-    return f"{mant}e{int(exp):+04d}"
-
-
-def trcl_bytes(value: float) -> bytes:
-    """One point in the SR830's internal format: int16 mantissa m, exponent e in 0..248,
-    value = m 2^(e - 124), little endian, byte 3 zero (manual, TRCL?)."""
-    if value == 0 or not math.isfinite(value):
-        return struct.pack("<hBB", 0, 124, 0)
-    e = math.floor(math.log2(abs(value))) - 14 + 124
-    e = min(max(e, 0), 248)
-    m = int(round(value / 2.0 ** (e - 124)))
-    if abs(m) > 32767:
-        e = min(e + 1, 248)
-        m = int(round(value / 2.0 ** (e - 124)))
-    m = max(-32768, min(32767, m))
-    return struct.pack("<hBB", m, e, 0)
-
-
-class Row:
-    """One command of the table: mnemonic, set and query handlers, the manual's syntax."""
-
-    __slots__ = ("name", "set", "query", "doc")
-
-    def __init__(self, name: str, set: Callable | None = None, query: Callable | None = None,
-                 doc: str = ""):
-        self.name, self.set, self.query, self.doc = name, set, query, doc
-
-
-class SR830(Emulator):
+class SR830(Demodulator, Storage, Emulator):
     """SR830 lock-in with its sine output driving the device through a series resistor."""
 
     IDN = "Stanford_Research_Systems,SR830,s/n86325,ver1.07"
@@ -205,11 +132,11 @@ class SR830(Emulator):
         #: the older name of the same connection)
         self.reference_source = connect.get("reference", connect.get("ref_in"))
         self.TERMINATOR = b"\r" if address.upper().startswith("ASRL") else b"\n"
-        # filter and noise state (before super().__init__, which calls reset)
+        # filter state (before super().__init__, which calls reset)
         self._t = world.now
-        self._u = 0j
-        self._stages = [0j] * 4
-        self._z = np.zeros(2)
+        self.filter = OutputFilter()
+        #: an auto function in progress (Interface Ready clear), on the world's timeline
+        self._busy: ActionProcess | None = None
         self.lias = 0
         self.liae = 0
         self.errs = 0
@@ -221,8 +148,9 @@ class SR830(Emulator):
         if self.sine_port is not None:
             world.set_source(address, self.sine_port, 0.0)  # AC only: DC-equivalent zero
         self._t = world.now
-        self._u = self._target()
-        self._stages = [self._u] * 4
+        self.filter = OutputFilter(self._target())
+        # the filter follows its input from change to change of the world's drive
+        world.on_drive_change(self._drive_changing)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
@@ -236,9 +164,8 @@ class SR830(Emulator):
             ovrm=0, locl=0, kclk=1, alrm=1,
             srat=4, send=1, tstr=0, fast=0,
         )
-        self.buffer: deque[tuple[float, float]] = deque(maxlen=BUFFER_POINTS)
-        self.scanning = False
-        self._next_sample: float | None = None
+        self.reset_storage()
+        self._cancel_busy()
 
     @property
     def order(self) -> int:
@@ -272,7 +199,7 @@ class SR830(Emulator):
     def status_byte(self) -> int:
         """Serial poll status byte (manual 5-19)."""
         self._sync()
-        stb = STB_IFC
+        stb = 0 if self._busy is not None else STB_IFC
         if not self.scanning:
             stb |= STB_SCN
         if self.errs & self.erre:
@@ -298,6 +225,8 @@ class SR830(Emulator):
                 unit = "".join(unit.split())  # embedded spaces are ignored (manual 5-1)
                 if not unit:
                     continue
+                if self._busy is not None:   # queued behind an auto function (manual 5-2)
+                    world.run_until(lambda: self._busy is None)
                 world.advance(owed + self.COMMAND_TIME)
                 owed = 0.0
                 self._sync()
@@ -333,8 +262,8 @@ class SR830(Emulator):
             return row.query(self, params)
         if row.set is None:
             raise ScpiError(-113, unit)
-        row.set(self, params)
-        self._sync()  # a changed setting changes the target from now on
+        row.set(self, params)  # the interval up to now was integrated with the old settings
+        self._sync()
         return None
 
     def on_trigger(self) -> None:
@@ -343,8 +272,10 @@ class SR830(Emulator):
         self._trig()
 
     def clear(self) -> None:
+        """Device clear: the interface buffers are emptied and an auto function stops."""
         self._out.clear()
         self._out_end = False
+        self._cancel_busy()
 
     def link(self, emulators: dict) -> None:
         """The canonical address wired to REF IN (``connect: {reference: <address>}``): its
@@ -354,223 +285,56 @@ class SR830(Emulator):
 
             self.reference_source = canonical(self.reference_source)
 
-    # ------------------------------------------------------------------ physics
-    def _external_waveform(self, train) -> tuple[np.ndarray, np.ndarray]:
-        """Input over one cycle of the external (TTL) reference: a laser pulse train
-        ``(t0, period, width, power_on)``.  Phase 0 is the rising edge (``RSLP 1``; manual
-        "Reference Input").  The device's own periodic steady state when it offers one
-        (``periodic_voltage``: thermal lag), else the quasi-static on/off voltage."""
-        world = self.world
-        _t0, period, width, p_on = train
-        k = max(64, 4 * self.settings["harm"] + 4)
-        phases = 2 * np.pi * np.arange(k) / k
-        base = world.drive()
-        periodic = getattr(world.device, "periodic_voltage", None)
-        if periodic is not None:
-            v = np.asarray(periodic(self.input_port, base, period, width, p_on, phases), dtype=float)
-        else:
-            from dataclasses import replace
-            on = replace(base, laser_power=p_on)
-            off = replace(base, laser_power=0.0)
-            v_on, v_off = world.port_voltage(self.input_port, on), world.port_voltage(self.input_port, off)
-            v = np.where(phases < 2 * np.pi * width / period, v_on, v_off)
-        if self.settings["isrc"] >= 2:
-            v = v / world.port_resistance(self.input_port)
-        return phases, v
-
-    def _input_waveform(self) -> tuple[np.ndarray, np.ndarray]:
-        """Phases and input samples (V, or A in current mode) over one reference cycle."""
-        world = self.world
-        s = self.settings
-        n = s["harm"]
-        k = max(32, 4 * n + 4)
-        phases = 2 * np.pi * np.arange(k) / k
-        i0 = 0.0
-        if self.sine_port is not None:
-            r = self.series_resistance + SINE_OUT_IMPEDANCE + world.port_resistance(self.sine_port)
-            i0 = math.sqrt(2) * s["slvl"] / r
-        base = world.drive(port=self.sine_port or self.input_port)
-        if i0 == 0.0:
-            v = np.full(k, world.port_voltage(self.input_port, base))
-        else:
-            idc = base.current
-            v = np.array([world.port_voltage(self.input_port, replace(base, current=idc + i0 * math.sin(p)))
-                          for p in phases])
-        if s["isrc"] >= 2:
-            v = v / world.port_resistance(self.input_port)
-        return phases, v
-
-    def _world_key(self) -> tuple | None:
-        """What the input waveform depends on: the drive at the ports and every device's state
-        (its moment), with the demodulation settings; None if a device has no readable state.
-        A settling loop polls ``SPTS?`` thousands of times with nothing changing: the steady
-        state of such polls is computed once."""
-        s = self.settings
-        world = self.world
-        parts = [s["harm"], s["slvl"], s["isrc"], s["icpl"], s["rmod"], s["sens"], s["phas"],
-                 s["fmod"], repr(world.drive(port=self.sine_port or self.input_port))]
-        for dev in world.devices.values():
-            m = getattr(dev, "m", None)
-            if m is None:
-                return None
-            parts.append(np.asarray(m, dtype=float).tobytes())
-            parts.append(getattr(dev, "_relaxed", None))
-        return tuple(parts)
-
-    def _target(self) -> complex:
-        """Steady-state X + iY for the present world and settings; latches input overload
-        (memoized per :meth:`_world_key`)."""
-        key = self._world_key()
-        cached = getattr(self, "_target_cache", None)
-        if key is not None and cached is not None and cached[0] == key:
-            self.lias |= cached[2]
-            return cached[1]
-        saved, self.lias = self.lias, 0
-        u = self._target_now()
-        flags, self.lias = self.lias, saved | self.lias
-        if key is not None:
-            self._target_cache = (key, u, flags & (LIA_INPUT | LIA_UNLOCK))
-        return u
-
-    def _target_now(self) -> complex:
-        s = self.settings
-        if s["fmod"] == 0:  # external reference: the wired source's modulation, or unlocked
-            mod = self.world.links.read(self.reference_source, "modulation") or {}
-            if "train" not in mod:
-                return self._external_target()
-            # a laser controller's pulse train: the device's periodic response to it
-            train = mod["train"]
-            if train is None or not 1e-3 <= 1.0 / train[1] <= 102000.0:
-                self.lias |= LIA_UNLOCK
-                return 0j
-            s["freq"] = 1.0 / train[1]
-            phases, v = self._external_waveform(train)
-        else:
-            phases, v = self._input_waveform()
-        n = s["harm"]
-        k = len(phases)
-        b = 2.0 / k * float(np.dot(v, np.sin(n * phases)))
-        a = 2.0 / k * float(np.dot(v, np.cos(n * phases)))
-        ac = v - v.mean() if s["icpl"] == 0 else v
-        rms = float(np.sqrt(np.mean(ac * ac)))
-        peak = float(np.max(np.abs(v))) * (CURRENT_GAIN.get(s["isrc"], 1.0))
-        if rms > self.sensitivity * 10 ** (RESERVE_DB[s["rmod"]] / 20) or peak > INPUT_PEAK_MAX:
-            self.lias |= LIA_INPUT
-        return complex(b, a) / math.sqrt(2) * complex(math.cos(math.radians(-s["phas"])),
-                                                       math.sin(math.radians(-s["phas"])))
-
-    def _external_target(self) -> complex:
-        """External reference (FMOD 0) on REF IN from an RF source's pulse modulation output
-        (``connect.reference``; the source publishes ``modulation = {frequency, duty, on,
-        carrier}`` on the world's links).  The lock-in tracks the TTL's frequency (manual 3-3,
-        "External reference": locks to the rising edge) and demodulates the input, which is the
-        device voltage with the carrier on during the pulse and off between pulses: harmonic n
-        of that square wave of duty d, ``a_n = dV sin(2 pi n d)/(pi n)``, ``b_n = dV (1 - cos(2
-        pi n d))/(pi n)`` (phase 0 at the rising edge), dV = V_on - V_off."""
-        s = self.settings
-        mod = self.world.links.read(self.reference_source, "modulation")
-        if not mod or not mod.get("on"):
-            self.lias |= LIA_UNLOCK
-            return 0j
-        s["freq"] = float(mod["frequency"])
-        world = self.world
-        base = world.drive(port=self.input_port)
-        carrier = float(mod["carrier"])
-        rest = tuple(t for t in base.rf_tones if abs(t[0] - carrier) > 1e-3)
-        strongest = max(rest, key=lambda t: t[1]) if rest else (0.0, -math.inf, 0.0)
-        off = replace(base, rf_tones=rest, rf_frequency=strongest[0], rf_power_dbm=strongest[1])
-        v_on = world.port_voltage(self.input_port, base)
-        v_off = world.port_voltage(self.input_port, off)
-        dv = v_on - v_off
-        if mod.get("inverted"):
-            dv = -dv
-        if s["isrc"] >= 2:
-            dv = dv / world.port_resistance(self.input_port)
-        n, d = s["harm"], float(mod["duty"])
-        a = dv * math.sin(2 * math.pi * n * d) / (math.pi * n)
-        b = dv * (1 - math.cos(2 * math.pi * n * d)) / (math.pi * n)
-        if max(abs(v_on), abs(v_off)) * CURRENT_GAIN.get(s["isrc"], 1.0) > INPUT_PEAK_MAX:
-            self.lias |= LIA_INPUT
-        return complex(b, a) / math.sqrt(2) * complex(math.cos(math.radians(-s["phas"])),
-                                                       math.sin(math.radians(-s["phas"])))
-
-    def noise_density(self) -> float:
-        """Input noise density: V/sqrt(Hz) (A/sqrt(Hz) in current mode)."""
-        r = self.world.port_resistance(self.input_port)
-        kt4 = 4 * KB * self.world.temperature
-        isrc = self.settings["isrc"]
-        if isrc >= 2:
-            return math.sqrt(kt4 / r + AMP_NOISE_I[isrc] ** 2)
-        return math.sqrt(kt4 * r + AMP_NOISE_V ** 2)
-
-    def _last_foreign_time(self) -> float:
-        """Time of the latest message another instrument received since the last sync."""
-        t_last = self._t
-        for rec in reversed(self.world.log):
-            if rec.t <= t_last:
-                break
-            if rec.address != self.address:
-                return min(rec.t, self.world.now)
-        return t_last
+    # ------------------------------------------------------------------ output filter on the clock
+    def _drive_changing(self) -> None:
+        """The world's drive is about to change: integrate the filter up to this instant with
+        the input of the interval that ends here.  Changes closer together than
+        :data:`MERGE_TIME_CONSTANTS` tau (the steps of a magnet ramp) are merged: the interval
+        since the last sync gets the input after the last of them, an error of at most that
+        fraction of the change, which the filter then forgets."""
+        if self.world.now - self._t > MERGE_TIME_CONSTANTS * self.tau:
+            self._sync()
 
     def _sync(self) -> None:
-        """Bring the filter (and the storage buffer) up to the world clock."""
+        """Bring the filter up to the world clock: since the last sync no drive changed (every
+        change syncs first), so the input over the interval is the present target."""
         now = self.world.now
-        u_new = self._target()
         if now > self._t:
-            t_change = self._last_foreign_time()
-            self._evolve(t_change, self._u)
-            self._evolve(now, u_new)
-        self._u = u_new
-        out = self._stages[self.order - 1]
+            self.filter.step(now - self._t, self._target(), self.tau, self.order)
+            self._t = now
+        out = self.filter.output(self.order)
         if max(abs(out.real), abs(out.imag), abs(out)) > self.sensitivity:
             self.lias |= LIA_OUTPUT  # the overload persists while the output is over full scale
 
-    def _evolve(self, t_end: float, u: complex) -> None:
-        while self.scanning and self._next_sample is not None and self._next_sample <= t_end:
-            rate = SAMPLE_RATES[self.settings["srat"]]
-            remaining = int((t_end - self._next_sample) * rate) + 1
-            if self.settings["send"] == 1 and remaining > BUFFER_POINTS:  # loop: only the last count
-                self._next_sample += (remaining - BUFFER_POINTS) / rate
-            self._step(self._next_sample - self._t, u)
-            self._t = self._next_sample
-            self._store_sample()
-            if self.scanning:
-                self._next_sample += 1.0 / rate
-        self._step(t_end - self._t, u)
-        self._t = max(self._t, t_end)
-
-    def _step(self, dt: float, u: complex) -> None:
-        """Exact response of ``order`` identical RC stages to a constant input over ``dt``;
-        the noise as an Ornstein-Uhlenbeck process of correlation time 1/(4 ENBW)."""
-        if dt <= 0:
-            return
-        x = dt / self.tau
-        order = self.order
-        if x > 60:
-            self._stages = [u] * 4
-        else:
-            e = [s - u for s in self._stages]
-            decay = math.exp(-x)
-            new = []
-            for k in range(order):
-                acc = 0j
-                for j in range(k + 1):
-                    acc += e[j] * x ** (k - j) / math.factorial(k - j)
-                new.append(u + decay * acc)
-            self._stages = new + [new[-1]] * (4 - order)
-        tc = 1.0 / (4 * self.enbw)
-        a = math.exp(-dt / tc)
-        self._z = a * self._z + math.sqrt(max(0.0, 1 - a * a)) * self.world.rng.standard_normal(2)
-
     def _output(self) -> complex:
         """X + iY now (filtered signal plus noise); latches output overload."""
-        sigma = self.noise_density() * math.sqrt(self.enbw)
-        out = self._stages[self.order - 1] + sigma * complex(self._z[0], self._z[1])
+        enbw = self.enbw
+        sigma = self.noise_density() * math.sqrt(enbw)
+        out = self.filter.output(self.order) + self.filter.noise(self.world.now, enbw, sigma, self.world.rng)
         sens = self.sensitivity
         if max(abs(out.real), abs(out.imag), abs(out)) > sens:
             self.lias |= LIA_OUTPUT
         return out
+
+    # ------------------------------------------------------------------ auto functions on the timeline
+    def _cancel_busy(self) -> None:
+        busy = self.__dict__.get("_busy")
+        self._busy = None
+        if busy is not None:
+            self.world.cancel(busy)
+
+    def _auto_gain(self):
+        """``AGAN``: wait for the output to settle, then the smallest full scale above it."""
+        yield AGAN_TIME_CONSTANTS * self.tau
+        self._sync()
+        r = abs(self._output())
+        base = 1e-6 if self.settings["isrc"] >= 2 else 1.0
+        for i, s in enumerate(SENSITIVITIES):
+            if r < 0.9 * s * base:
+                self.settings["sens"] = i
+                break
+        else:
+            self.settings["sens"] = len(SENSITIVITIES) - 1
 
     def _aux_in(self, i: int) -> float:
         port = self.aux_ports.get(i)
@@ -610,44 +374,6 @@ class SR830(Emulator):
         if offset_index is not None:
             value -= self.settings["oexp"][offset_index][0] / 100 * self.sensitivity
         return value
-
-    # ------------------------------------------------------------------ storage
-    def _store_sample(self) -> None:
-        out = self._output()
-        self.buffer.append((self._display(1, out), self._display(2, out)))
-        if self.settings["send"] == 0 and len(self.buffer) >= BUFFER_POINTS:
-            self.scanning = False  # one shot: storage stops when the buffer is full
-            self._next_sample = None
-
-    def _start(self, delay: float = 0.0) -> None:
-        if self.scanning:
-            return
-        if self.settings["send"] == 0 and len(self.buffer) >= BUFFER_POINTS:
-            return
-        self.scanning = True
-        if self.settings["srat"] == SRAT_TRIGGER:
-            self._next_sample = None
-        else:
-            self._next_sample = self.world.now + delay
-
-    def _trig(self) -> None:
-        if self.settings["tstr"] and not self.scanning:
-            self._start()
-            self.lias |= LIA_TRIG
-            if self.settings["srat"] != SRAT_TRIGGER:
-                return
-        if self.scanning and self.settings["srat"] == SRAT_TRIGGER:
-            self._store_sample()
-            self.lias |= LIA_TRIG
-
-    def _trace(self, params: list[str]) -> list[float]:
-        _count(params, 3)
-        ch = _int(params[0], 1, 2)
-        start = _int(params[1], 0, BUFFER_POINTS)
-        count = _int(params[2], 1, BUFFER_POINTS)
-        if start + count > len(self.buffer):
-            raise ScpiError(-222, "j + k exceeds the stored points")
-        return [self.buffer[i][ch - 1] for i in range(start, start + count)]
 
     # ------------------------------------------------------------------ handlers
     def _reg_set(self, attr: str, params: list[str]) -> None:
@@ -718,7 +444,7 @@ class SR830(Emulator):
     def s_ofsl(self, p):
         _count(p, 1)
         new = _int(p[0], 0, 3)
-        self._stages = [self._stages[self.order - 1]] * 4  # the new filter starts from the output
+        self.filter.reorder(self.order)  # the new filter starts from the output
         self.settings["ofsl"] = new
 
     def q_outp(self, p):
@@ -781,17 +507,12 @@ class SR830(Emulator):
         self.settings["oexp"][i] = (round(pct, 2), self.settings["oexp"][i][1])
 
     def s_agan(self, p):
+        """``AGAN``: runs on the timeline; Interface Ready is clear until it is done."""
         _count(p, 0)
-        self.world.advance(5 * self.tau)  # the auto gain waits for the output to settle
-        self._sync()
-        r = abs(self._output())
-        base = 1e-6 if self.settings["isrc"] >= 2 else 1.0
-        for i, s in enumerate(SENSITIVITIES):
-            if r < 0.9 * s * base:
-                self.settings["sens"] = i
-                break
-        else:
-            self.settings["sens"] = len(SENSITIVITIES) - 1
+        self._cancel_busy()
+        self._busy = ActionProcess(self._auto_gain(), lambda _: setattr(self, "_busy", None),
+                                   name=f"{self.address} AGAN")
+        self.world.start(self._busy)
 
     def s_aphs(self, p):
         _count(p, 0)
@@ -810,38 +531,6 @@ class SR830(Emulator):
         if i not in self.saved:
             raise ScpiError(-222, "no setup saved there")
         self.settings.update({k: (dict(v) if isinstance(v, dict) else v) for k, v in self.saved[i].items()})
-
-    def s_srat(self, p):
-        _count(p, 1)
-        i = _int(p[0], 0, 14)
-        if self.scanning:
-            raise ScpiError(-221, "sample rate cannot change during a scan")
-        self.settings["srat"] = i
-
-    def s_send(self, p):
-        _count(p, 1)
-        self.settings["send"] = _int(p[0], 0, 1)
-
-    def s_rest(self, p):
-        _count(p, 0)
-        self.buffer.clear()
-        self.scanning = False
-        self._next_sample = None
-
-    def s_paus(self, p):
-        _count(p, 0)
-        self.scanning = False
-        self._next_sample = None
-
-    def q_trca(self, p):
-        return "".join(fmt(v) + "," for v in self._trace(p))
-
-    def q_trcb(self, p):
-        values = self._trace(p)
-        return struct.pack(f"<{len(values)}f", *values)
-
-    def q_trcl(self, p):
-        return b"".join(trcl_bytes(v) for v in self._trace(p))
 
     def s_rst(self, p):
         _count(p, 0)

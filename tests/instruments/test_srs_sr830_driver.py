@@ -86,13 +86,17 @@ def test_excitation_phase_slope_readings_and_status():
 
 
 def test_settle_is_timed_by_the_data_buffer():
-    driver, adapter = make({"OFSL?": "0", "OFLT?": "8", "SPTS?": ["12", "200", "257"]})
-    driver.settle()                                      # 6 dB/oct: 5 x 100 ms at 512 Hz: 257 samples
-    assert adapter.written == ["OFSL?", "OFLT?", "REST", "SRAT 13", "SEND 0", "STRT",
+    driver, adapter = make({"OFSL?": "0", "OFLT?": "8", "SPTS?": ["12", "32", "33"]})
+    driver.settle()                  # 6 dB/oct: 5 x 100 ms; 64 Hz is the slowest with >= 32 samples
+    assert adapter.written == ["OFSL?", "OFLT?", "REST", "SRAT 10", "SEND 0", "STRT",
                                "SPTS?", "SPTS?", "SPTS?", "PAUS"]
-    driver, adapter = make({"OFLT?": "14", "SPTS?": "9601"})
-    driver.settle(3)                                     # 300 s: 32 Hz holds it (9600 + 1)
-    assert adapter.written[2] == "SRAT 9"
+    driver, adapter = make({"OFLT?": "14", "SPTS?": "39"})
+    driver.settle(3)                 # 300 s: 0.125 Hz gives 37.5 samples (38 + the first)
+    assert adapter.written[2] == "SRAT 1" and adapter.written.count("SPTS?") == 1
+    driver, adapter = make({"OFLT?": "19"})
+    with pytest.raises(LimitError, match="longer than the data buffer"):
+        driver.settle(10)                # 3e5 s: beyond 16382 samples at 62.5 mHz
+    assert "STRT" not in adapter.written
 
 
 def test_shutdown_and_snapshot():

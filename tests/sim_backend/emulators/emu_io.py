@@ -66,6 +66,11 @@ def scpi_errors(emu) -> list[int]:
         codes.append(code)
 
 
+def open_lf(rm, name: str):
+    """A message-based pyvisa resource with LF read and write termination."""
+    return rm.open_resource(name, read_termination="\n", write_termination="\n")
+
+
 def settle_coil(bop, amps: float, tolerance: float = 2e-3, max_polls: int = 10_000) -> None:
     """Drive a Kepco BOP emulator to ``amps`` in current mode and poll ``MEAS:CURR?`` until the
     coil has slewed there (virtual time passes with each poll); fail rather than hang."""

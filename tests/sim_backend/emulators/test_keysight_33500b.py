@@ -101,7 +101,7 @@ def test_triggered_burst_drives_emf_over_50_ohm_plus_device_for_the_width(gen):
              ":BURS:MODE TRIG;:BURS:NCYC 3;:TRIG:SOUR BUS;:BURS:STAT ON;:OUTP ON")
     assert world.source_current("channel") == 0.0                  # idle at the 0 V low level
     rec.events.clear()
-    ask(gen, "*TRG")
+    ask(gen, "*TRG;*OPC?")                                         # *OPC? waits for the burst
     pulses = [(t, a) for t, a in rec.events if a]
     assert len(pulses) == 3
     i_pulse = 2 * 2.0 / (50 + r)                                   # LOAD 50: EMF = 2 V_set
@@ -114,12 +114,12 @@ def test_triggered_burst_drives_emf_over_50_ohm_plus_device_for_the_width(gen):
     # inverted polarity mirrors about the offset: rests at HIGH (0 V), pulses to LOW
     ask(gen, "OUTP:LOAD INF;:VOLT:LOW -3;:VOLT:HIGH 0;:OUTP:POL INV;:BURS:NCYC 1")
     rec.events.clear()
-    ask(gen, "*TRG")
+    ask(gen, "*TRG;*OPC?")
     assert [a for _, a in rec.events if a] == [pytest.approx(-3.0 / (50 + r))]
     # EXTernal triggers are not wired: *TRG does nothing
     ask(gen, "TRIG:SOUR EXT")
     rec.events.clear()
-    ask(gen, "*TRG")
+    ask(gen, "*TRG;*OPC?")
     assert rec.events == []
     assert ask(gen, "SYST:ERR?") == '0,"No error"'
 

@@ -1,0 +1,206 @@
+"""SR830 demodulation: what the lock-in's output filter is fed (SR830 manual, chapter 3 "SR830
+Basics": "What does a lock-in measure?", "The Reference Oscillator", "Input Overloads",
+"Noise"; specifications "Sine Out", "Voltage Input", "Current Input").
+
+The sine output (``SLVL`` V rms at ``FREQ``) drives the device port ``connect.sine_out`` through
+``connect.series_resistance`` plus its own 50 ohm: I(t) = sqrt(2) V / (R_series + 50 +
+R_channel) sin(wt).  The input (``connect.input``) is evaluated at K phases of one cycle,
+``world.port_voltage(port, world.drive(current=I_dc + I(phi_k)))``, so a device nonlinearity
+(a second-harmonic Hall voltage) appears at the harmonics.  The demodulator takes the Fourier
+component at ``HARM`` x the reference, rotated by ``PHAS``: X + iY = (b_n + i a_n)/sqrt(2)
+e^{-i theta_ref}.  In current mode (``ISRC 2|3``) the input is the port's Norton current.
+
+External reference (``FMOD 0``): the TTL of an RF source's pulse modulation or of a pulsed
+laser controller on REF IN (``connect.reference``), see :meth:`Demodulator._external_target`.
+
+Input overload (LIA bit 0): the input's rms above the sensitivity times the dynamic reserve
+(a fixed factor per ``RMOD``: high reserve 40 dB, normal 20 dB, low noise 0 dB -- assumed; the
+real reserve also depends on the sensitivity) or its peak above 1.4 V.  Noise density: the input
+port's Johnson noise sqrt(4 k T R) and the input amplifier's 6 nV/sqrt(Hz) (130 / 13 fA/sqrt(Hz)
+in current mode), in quadrature.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..physics.constants import KB
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .srs_sr830 import SR830
+
+#: RMOD -> dynamic reserve in dB (assumed fixed values, see module doc)
+RESERVE_DB = {0: 40.0, 1: 20.0, 2: 0.0}
+#: input amplifier noise (specifications): voltage, and current per ISRC 2 / 3
+AMP_NOISE_V = 6e-9
+AMP_NOISE_I = {2: 130e-15, 3: 13e-15}
+CURRENT_GAIN = {2: 1e6, 3: 1e8}
+INPUT_PEAK_MAX = 1.4
+SINE_OUT_IMPEDANCE = 50.0
+# LIA status bits set here (manual 5-20)
+LIA_INPUT, LIA_UNLOCK = 1 << 0, 1 << 3
+#: targets remembered per world state (a switching loop alternates between a few states)
+TARGET_MEMO = 16
+
+
+class Demodulator:
+    """The demodulation half of :class:`~.srs_sr830.SR830` (a mixin)."""
+
+    def _external_waveform(self: "SR830", train) -> tuple[np.ndarray, np.ndarray]:
+        """Input over one cycle of the external (TTL) reference: a laser pulse train
+        ``(t0, period, width, power_on)``.  Phase 0 is the rising edge (``RSLP 1``; manual
+        "Reference Input").  The device's own periodic steady state when it offers one
+        (``periodic_voltage``: thermal lag), else the quasi-static on/off voltage."""
+        world = self.world
+        _t0, period, width, p_on = train
+        k = max(64, 4 * self.settings["harm"] + 4)
+        phases = 2 * np.pi * np.arange(k) / k
+        base = world.drive()
+        periodic = getattr(world.device, "periodic_voltage", None)
+        if periodic is not None:
+            v = np.asarray(periodic(self.input_port, base, period, width, p_on, phases), dtype=float)
+        else:
+            on = replace(base, laser_power=p_on)
+            off = replace(base, laser_power=0.0)
+            v_on, v_off = world.port_voltage(self.input_port, on), world.port_voltage(self.input_port, off)
+            v = np.where(phases < 2 * np.pi * width / period, v_on, v_off)
+        if self.settings["isrc"] >= 2:
+            v = v / world.port_resistance(self.input_port)
+        return phases, v
+
+    def _input_waveform(self: "SR830") -> tuple[np.ndarray, np.ndarray]:
+        """Phases and input samples (V, or A in current mode) over one reference cycle."""
+        world = self.world
+        s = self.settings
+        n = s["harm"]
+        k = max(32, 4 * n + 4)
+        phases = 2 * np.pi * np.arange(k) / k
+        i0 = 0.0
+        if self.sine_port is not None:
+            r = self.series_resistance + SINE_OUT_IMPEDANCE + world.port_resistance(self.sine_port)
+            i0 = math.sqrt(2) * s["slvl"] / r
+        base = world.drive(port=self.sine_port or self.input_port)
+        if i0 == 0.0:
+            v = np.full(k, world.port_voltage(self.input_port, base))
+        else:
+            idc = base.current
+            v = np.array([world.port_voltage(self.input_port, replace(base, current=idc + i0 * math.sin(p)))
+                          for p in phases])
+        if s["isrc"] >= 2:
+            v = v / world.port_resistance(self.input_port)
+        return phases, v
+
+    def _world_key(self: "SR830") -> tuple | None:
+        """What the input waveform depends on: the drive at the ports and every device's state
+        (its moment), with the demodulation settings (and, on the external reference, the
+        reference's modulation); None if a device has no readable state."""
+        s = self.settings
+        world = self.world
+        d = world.drive(port=self.sine_port or self.input_port)
+        parts = [s["harm"], s["slvl"], s["isrc"], s["icpl"], s["rmod"], s["sens"], s["phas"],
+                 s["fmod"], d.current, d.field.tobytes(), d.temperature, d.laser_power,
+                 d.rf_tones]
+        if s["fmod"] == 0:
+            parts.append(repr(world.links.read(self.reference_source, "modulation")))
+        for dev in world.devices.values():
+            m = getattr(dev, "m", None)
+            if m is None:
+                return None
+            parts.append(np.asarray(m, dtype=float).tobytes())
+            parts.append(getattr(dev, "_relaxed", None))
+        return tuple(parts)
+
+    def _target(self: "SR830") -> complex:
+        """Steady-state X + iY for the present world and settings; latches input overload
+        (memoized per :meth:`_world_key`: the last few world states, so a bench that alternates
+        between a few drives -- pulses of a switching loop -- computes each once)."""
+        key = self._world_key()
+        memo = self.__dict__.setdefault("_target_memo", {})
+        if key is not None:
+            hit = memo.get(key)
+            if hit is not None:
+                self.lias |= hit[1]
+                return hit[0]
+        saved, self.lias = self.lias, 0
+        u = self._target_now()
+        flags, self.lias = self.lias, saved | self.lias
+        if key is not None:
+            if len(memo) >= TARGET_MEMO:
+                memo.pop(next(iter(memo)))
+            memo[key] = (u, flags & (LIA_INPUT | LIA_UNLOCK))
+        return u
+
+    def _target_now(self: "SR830") -> complex:
+        s = self.settings
+        if s["fmod"] == 0:  # external reference: the wired source's modulation, or unlocked
+            mod = self.world.links.read(self.reference_source, "modulation") or {}
+            if "train" not in mod:
+                return self._external_target()
+            # a laser controller's pulse train: the device's periodic response to it
+            train = mod["train"]
+            if train is None or not 1e-3 <= 1.0 / train[1] <= 102000.0:
+                self.lias |= LIA_UNLOCK
+                return 0j
+            s["freq"] = 1.0 / train[1]
+            phases, v = self._external_waveform(train)
+        else:
+            phases, v = self._input_waveform()
+        n = s["harm"]
+        k = len(phases)
+        b = 2.0 / k * float(np.dot(v, np.sin(n * phases)))
+        a = 2.0 / k * float(np.dot(v, np.cos(n * phases)))
+        ac = v - v.mean() if s["icpl"] == 0 else v
+        rms = float(np.sqrt(np.mean(ac * ac)))
+        peak = float(np.max(np.abs(v))) * (CURRENT_GAIN.get(s["isrc"], 1.0))
+        if rms > self.sensitivity * 10 ** (RESERVE_DB[s["rmod"]] / 20) or peak > INPUT_PEAK_MAX:
+            self.lias |= LIA_INPUT
+        return complex(b, a) / math.sqrt(2) * complex(math.cos(math.radians(-s["phas"])),
+                                                       math.sin(math.radians(-s["phas"])))
+
+    def _external_target(self: "SR830") -> complex:
+        """External reference (FMOD 0) on REF IN from an RF source's pulse modulation output
+        (``connect.reference``; the source publishes ``modulation = {frequency, duty, on,
+        carrier}`` on the world's links).  The lock-in tracks the TTL's frequency (manual 3-3,
+        "External reference": locks to the rising edge) and demodulates the input, which is the
+        device voltage with the carrier on during the pulse and off between pulses: harmonic n
+        of that square wave of duty d, ``a_n = dV sin(2 pi n d)/(pi n)``, ``b_n = dV (1 - cos(2
+        pi n d))/(pi n)`` (phase 0 at the rising edge), dV = V_on - V_off."""
+        s = self.settings
+        mod = self.world.links.read(self.reference_source, "modulation")
+        if not mod or not mod.get("on"):
+            self.lias |= LIA_UNLOCK
+            return 0j
+        s["freq"] = float(mod["frequency"])
+        world = self.world
+        base = world.drive(port=self.input_port)
+        carrier = float(mod["carrier"])
+        rest = tuple(t for t in base.rf_tones if abs(t[0] - carrier) > 1e-3)
+        strongest = max(rest, key=lambda t: t[1]) if rest else (0.0, -math.inf, 0.0)
+        off = replace(base, rf_tones=rest, rf_frequency=strongest[0], rf_power_dbm=strongest[1])
+        v_on = world.port_voltage(self.input_port, base)
+        v_off = world.port_voltage(self.input_port, off)
+        dv = v_on - v_off
+        if mod.get("inverted"):
+            dv = -dv
+        if s["isrc"] >= 2:
+            dv = dv / world.port_resistance(self.input_port)
+        n, d = s["harm"], float(mod["duty"])
+        a = dv * math.sin(2 * math.pi * n * d) / (math.pi * n)
+        b = dv * (1 - math.cos(2 * math.pi * n * d)) / (math.pi * n)
+        if max(abs(v_on), abs(v_off)) * CURRENT_GAIN.get(s["isrc"], 1.0) > INPUT_PEAK_MAX:
+            self.lias |= LIA_INPUT
+        return complex(b, a) / math.sqrt(2) * complex(math.cos(math.radians(-s["phas"])),
+                                                       math.sin(math.radians(-s["phas"])))
+
+    def noise_density(self: "SR830") -> float:
+        """Input noise density: V/sqrt(Hz) (A/sqrt(Hz) in current mode)."""
+        r = self.world.port_resistance(self.input_port)
+        kt4 = 4 * KB * self.world.temperature
+        isrc = self.settings["isrc"]
+        if isrc >= 2:
+            return math.sqrt(kt4 / r + AMP_NOISE_I[isrc] ** 2)
+        return math.sqrt(kt4 * r + AMP_NOISE_V ** 2)
+
