@@ -15,6 +15,7 @@ from .tektronix_dpo7000 import TektronixDPO7000
 from .keysight_n5183b import KeysightN5183B
 from .srs_sr830 import SR830
 from .rohde_schwarz_sgs100a import RohdeSchwarzSGS100A
+from .rohde_schwarz_fsv import RohdeSchwarzFSV
 from .pymeasure_adapter import PymeasureAdapter
 
 __all__ = ["DRIVERS", "UnknownDriverError", "get_driver"]
@@ -23,7 +24,7 @@ __all__ = ["DRIVERS", "UnknownDriverError", "get_driver"]
 DRIVERS: dict[str, type[Driver]] = {
     cls.driver_name: cls
     for cls in (Keithley6221, Keithley2182A, Keithley2450, KepcoBOP, LakeShore425, Keysight33500B,
-                SR830, KeysightN5183B, RohdeSchwarzSGS100A, KeysightN9030B, KeysightDSOX3000T, ThorlabsITC4001,
+                SR830, KeysightN5183B, RohdeSchwarzSGS100A, KeysightN9030B, RohdeSchwarzFSV, KeysightDSOX3000T, ThorlabsITC4001,
                 TektronixDPO7000, PymeasureAdapter)
 }
 

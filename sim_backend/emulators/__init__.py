@@ -20,6 +20,7 @@ EMULATORS: dict[str, str] = {
     "keysight_n5183b": "keysight_n5183b:KeysightN5183B",
     "rohde_schwarz_sgs100a": "rohde_schwarz_sgs100a:RohdeSchwarzSGS100A",
     "keysight_n9030b": "keysight_n9030b:KeysightN9030B",
+    "rohde_schwarz_fsv": "rohde_schwarz_fsv:RohdeSchwarzFSV",
     "keysight_dsox3000t": "keysight_dsox3000t:KeysightDSOX3000T",
     "tektronix_dpo7000": "tektronix_dpo7000:TektronixDPO7000",
     "thorlabs_itc4001": "thorlabs_itc4001:ThorlabsITC4001",

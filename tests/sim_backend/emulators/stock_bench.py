@@ -19,6 +19,7 @@ INSTRUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
                                                   "series_resistance": 1e4}}),
     "keysight_n5183b": ("GPIB0::19::INSTR", {"options": "1E1,520,UNW", "connect": {"rf_out": "rf"}}),
     "keysight_n9030b": ("TCPIP0::192.168.0.30::hislip0::INSTR", {"connect": {"input": "rf"}}),
+    "rohde_schwarz_fsv": ("TCPIP0::192.168.0.31::inst0::INSTR", {"connect": {"input": "rf"}}),
     "rohde_schwarz_sgs100a": ("TCPIP0::192.168.0.40::inst0::INSTR", {"options": "SGS-B112,SGS-B26,SGS-K22",
                                                                      "connect": {"rf_out": "rf"}}),
     # inputs left open (front-end noise): this bench's Hall bar has no record fast path, and the

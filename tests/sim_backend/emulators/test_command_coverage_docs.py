@@ -27,6 +27,7 @@ OMITTED = {
     "lakeshore_425": ["ANALOG 1", "PRBSNUM?"],
     "keysight_n5183b": [":AM:STAT ON", ":LIST:FREQ 1e9", ":INIT:CONT ON", "*SAV 1"],
     "rohde_schwarz_sgs100a": [":SOUR:POW:LIM 10", ":SOUR:CORR:STAT ON", "*SAV 1"],
+    "rohde_schwarz_fsv": ["CALC:MARK:STAT ON", "CALC:LIM:STAT ON", "*SAV 1"],
     "tektronix_dpo7000": ["FASTACQ:STATE ON", "MASK:STANDARD NONE", "ZOOM:STATE ON", "*SAV 1"],
 }
 

@@ -78,6 +78,8 @@ DRIVERS: dict[tuple[str, str], Callable[[str, str], Any]] = {
     ("srs_sr830", "qcodes.SR830"): _qcodes("qcodes.instrument_drivers.stanford_research", "SR830"),
     ("keysight_n5183b", "qcodes.KeysightN5183B"): _qcodes("qcodes.instrument_drivers.Keysight", "KeysightN5183B"),
     ("keysight_n9030b", "qcodes.KeysightN9030B"): _qcodes("qcodes.instrument_drivers.Keysight", "KeysightN9030B"),
+    # no stock driver names the FSV; pymeasure's FS-series driver (FSL) speaks the family's commands
+    ("rohde_schwarz_fsv", "pymeasure.FSL"): _pymeasure("pymeasure.instruments.rohdeschwarz", "FSL"),
     ("rohde_schwarz_sgs100a", "qcodes.RohdeSchwarzSGS100A"): _qcodes("qcodes.instrument_drivers.rohde_schwarz",
                                                                       "RohdeSchwarzSGS100A"),
     ("tektronix_dpo7000", "qcodes.TektronixDPO7000"): _qcodes("qcodes.instrument_drivers.tektronix",
