@@ -11,7 +11,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import h5py
 import numpy as np
@@ -284,6 +284,17 @@ class RunReader:
         """One column's values (of the consistent first :attr:`n_points`, from ``start``): only
         that column is read, so memory does not grow with the other columns."""
         return self._f["data"][name][start: self.n_points]
+
+    def column_blocks(self, name: str, rows: int = 1 << 18, start: int = 0) -> Iterator[np.ndarray]:
+        """One column (of the consistent first :attr:`n_points`, from ``start``) in consecutive
+        blocks of at most ``rows`` values: a reduction over a column of any length (a mean, a
+        histogram) holds one block in memory, whatever the number of points."""
+        if rows < 1:
+            raise ValueError(f"column_blocks: rows must be >= 1; got {rows}")
+        ds = self._f["data"][name]
+        end = self.n_points
+        for first in range(start, end, rows):
+            yield ds[first: min(first + rows, end)]
 
     def to_dataframe(self) -> pd.DataFrame:
         """Columns as a DataFrame (``step``, ``timestamp``, then declared columns); units in

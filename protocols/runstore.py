@@ -74,11 +74,8 @@ class RunWriter:
         self.columns = [Column(**c) for c in json.loads(f.attrs["columns"])]
         self.traces = [Trace(**t) for t in json.loads(f.attrs["traces"])]
         self._names = {c.name for c in self.columns} | {t.name for t in self.traces}
+        #: steps whose points are all in the file (and in /run/steps_done)
         self._completed: set[int] = set(int(s) for s in completed_steps)
-        #: buffered points, with the step and the time stamp of each in parallel lists
-        self._pending_points: list[Mapping[str, Any]] = []
-        self._pending_point_steps: list[int] = []
-        self._pending_stamps: list[float] = []
         #: steps whose points are all buffered or written, not yet in /run/steps_done
         self._pending_steps: list[int] = []
         self._axis_written = {t.name: not np.isnan(f["traces"][t.name]["axis"][...]).all()
@@ -90,12 +87,24 @@ class RunWriter:
         self._column_ds = [(c.name, data[c.name].id, data[c.name].dtype,
                             _column_fill(data[c.name].dtype)) for c in self.columns]
         self._scalar_names = [c.name for c in self.columns]
-        self._getter = operator.itemgetter(*self._scalar_names) if self._scalar_names else None
+        self._ncols = len(self._scalar_names)
+        self._fills = tuple(fill for _, _, _, fill in self._column_ds)
+        #: a point's scalar values in column order (KeyError if one is missing), as a tuple
+        self._getter = _row_getter(self._scalar_names)
+        # Buffered points, column values flat and row-major (one row of len(columns) values per
+        # point), with the step and time stamp of each: a point costs three list operations
+        # and keeps no dict alive; a flush turns the rows into arrays in one C-level pass.
+        self._values: list[Any] = []
+        self._point_steps: list[int] = []
+        self._stamps: list[float] = []
+        #: per buffered point, the items it gives for each trace (None: none); only with traces
+        self._trace_items: list[tuple[Any, ...] | None] | None = [] if self.traces else None
         self._all_float = all(data[c.name].dtype == np.float64 for c in self.columns)
         self._timestamp_ds = data["timestamp"].id
         self._step_ds = data["step"].id
         self._steps_done_ds = f["run/steps_done"].id
-        self._last_flush = time.monotonic()
+        #: wall time of the last flush (the clock the points' time stamps are read from)
+        self._last_flush = time.time()
         self._closed = False
         f.swmr_mode = True
 
@@ -244,12 +253,12 @@ class RunWriter:
     @property
     def completed_steps(self) -> frozenset[int]:
         """Steps whose points are in the file or buffered for it."""
-        return frozenset(self._completed)
+        return frozenset(self._completed.union(self._pending_steps))
 
     @property
     def n_points(self) -> int:
         """Points appended so far, flushed or not (including those before a resume)."""
-        return self._n_points + len(self._pending_points)
+        return self._n_points + len(self._stamps)
 
     def append(self, step: int, points: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
         """Buffer the point(s) of one whole step; flush if the batch is due.
@@ -262,28 +271,49 @@ class RunWriter:
         if self._closed:
             self._check_open()
         step = int(step)
-        names = self._names
-        if type(points) is dict:                    # one point: the common, hot case
-            if not names.issuperset(points):
-                self._refuse(points)
-            self._pending_points.append(points)
-            self._pending_point_steps.append(step)
-            self._pending_stamps.append(time.time())
+        stamp = time.time()
+        if type(points) is dict and len(points) == self._ncols:
+            # the hot case: one point giving every column and nothing else (all the declared
+            # names are there and there are no others, so there is nothing to refuse)
+            try:
+                row = self._getter(points)
+            except KeyError:
+                row = None
+            if row is None:
+                self._buffer(step, stamp, points)
+            else:
+                self._values.extend(row)
+                self._point_steps.append(step)
+                self._stamps.append(stamp)
+                if self._trace_items is not None:
+                    self._trace_items.append(None)
         else:
             if isinstance(points, Mapping):
                 points = (points,)
-            stamp = time.time()
-            for point in points:
+            names = self._names
+            for point in points:                    # refuse before buffering any of them
                 if not names.issuperset(point):
                     self._refuse(point)
-                self._pending_points.append(point)
-                self._pending_point_steps.append(step)
-                self._pending_stamps.append(stamp)
+            for point in points:
+                self._buffer(step, stamp, point)
         self._pending_steps.append(step)
-        self._completed.add(step)
-        if (len(self._pending_points) >= self.flush_every
-                or time.monotonic() - self._last_flush >= self.flush_seconds):
+        # one clock read per call: the point's stamp also times the flush (a clock stepped
+        # back flushes at once rather than waiting for it to catch up)
+        if len(self._stamps) >= self.flush_every or not (
+                0.0 <= stamp - self._last_flush < self.flush_seconds):
             self.flush()
+
+    def _buffer(self, step: int, stamp: float, point: Mapping[str, Any]) -> None:
+        """Buffer one point that may miss columns (their fill value) or give traces."""
+        if not self._names.issuperset(point):
+            self._refuse(point)
+        get = point.get
+        self._values.extend([get(name, fill) for name, fill in zip(self._scalar_names, self._fills)])
+        self._point_steps.append(step)
+        self._stamps.append(stamp)
+        if self._trace_items is not None:
+            items = tuple(get(t.name) for t in self.traces)
+            self._trace_items.append(None if all(i is None for i in items) else items)
 
     def _refuse(self, point: Mapping[str, Any]) -> None:
         raise RunStoreError(f"point has undeclared names {sorted(set(point) - self._names)}; "
@@ -304,7 +334,7 @@ class RunWriter:
             raise RunStoreError(f"append_columns: every column needs the same number of points; "
                                 f"got {({k: a.shape for k, a in arrays.items()})}")
         n = lengths.pop()
-        if self._pending_points or self._pending_steps:
+        if self._stamps or self._pending_steps:
             self.flush()
         start = self._n_points
         for name, ds, dtype, fill in self._column_ds:
@@ -318,42 +348,49 @@ class RunWriter:
         _append_1d(self._step_ds, start, np.full(n, int(step), dtype=np.int64))
         self._f.flush()
         self._n_points += n
-        self._completed.add(int(step))
         self._pending_steps.append(int(step))
         self.flush()
 
     def flush(self) -> None:
         """Write buffered points, then record their steps as done (two HDF5 flushes)."""
         self._check_open()
-        if self._pending_points:
-            self._write_points(self._pending_points)
+        n = len(self._stamps)
+        if n:
+            self._write_points(n)
             self._f.flush()
-            self._n_points += len(self._pending_points)
-            self._pending_points, self._pending_point_steps, self._pending_stamps = [], [], []
+            self._n_points += n
+            self._values.clear()
+            self._point_steps.clear()
+            self._stamps.clear()
+            if self._trace_items is not None:
+                self._trace_items.clear()
         if self._pending_steps:
             done = self._steps_done_ds
             _append_1d(done, done.shape[0], np.asarray(self._pending_steps, dtype=np.int64))
+            self._completed.update(self._pending_steps)
             self._pending_steps = []
         self._f.flush()
-        self._last_flush = time.monotonic()
+        self._last_flush = time.time()
 
-    def _write_points(self, points: list[Mapping[str, Any]]) -> None:
+    def _write_points(self, n: int) -> None:
+        """Write the ``n`` buffered points at the end of every column."""
         start = self._n_points
-        names = self._scalar_names
+        values, ncols = self._values, self._ncols
         table = None
-        if names and self._all_float:
+        if ncols and self._all_float:
             try:          # the common case, every column given as a number: one C-level pass
-                table = np.array(list(map(self._getter, points)), dtype=np.float64).reshape(len(points), -1)
-            except (KeyError, TypeError, ValueError):
+                table = np.array(values, dtype=np.float64).reshape(n, ncols)
+            except (TypeError, ValueError):
                 table = None
         for k, (name, ds, dtype, fill) in enumerate(self._column_ds):
-            values = table[:, k] if table is not None else \
-                np.asarray([p.get(name, fill) for p in points], dtype=dtype)
-            _append_1d(ds, start, values)
-        for trace in self.traces:
-            self._write_trace(trace, start, [p.get(trace.name) for p in points])
-        _append_1d(self._timestamp_ds, start, np.asarray(self._pending_stamps, dtype=np.float64))
-        _append_1d(self._step_ds, start, np.asarray(self._pending_point_steps, dtype=np.int64))
+            column = table[:, k] if table is not None else np.asarray(values[k::ncols], dtype=dtype)
+            _append_1d(ds, start, column)
+        items = self._trace_items
+        if items is not None:
+            for j, trace in enumerate(self.traces):
+                self._write_trace(trace, start, [None if it is None else it[j] for it in items])
+        _append_1d(self._timestamp_ds, start, np.asarray(self._stamps, dtype=np.float64))
+        _append_1d(self._step_ds, start, np.asarray(self._point_steps, dtype=np.int64))
 
     def _write_trace(self, trace: Trace, start: int, given: list[Any]) -> None:
         group = self._f["traces"][trace.name]
@@ -434,6 +471,17 @@ class RunWriter:
             self.finish(RunStatus.ABORTED, "interrupted (KeyboardInterrupt)")
         else:
             self.finish(RunStatus.FAILED, f"{exc_type.__name__}: {exc}")
+
+
+def _row_getter(names: Sequence[str]) -> Any:
+    """``point -> tuple of point[name] for names`` (``operator.itemgetter``, which returns a
+    bare value rather than a 1-tuple for one name)."""
+    if len(names) > 1:
+        return operator.itemgetter(*names)
+    if len(names) == 1:
+        name = names[0]
+        return lambda point: (point[name],)
+    return lambda point: ()
 
 
 def _copy_points(old: RunReader, new: h5py.File, keep: np.ndarray, done: Sequence[int]) -> None:

@@ -284,3 +284,61 @@ def test_append_columns_writes_a_whole_step_column_wise(tmp_path):
         assert v[0] == 0.5 and np.isnan(v[1:]).all()          # not given: NaN
         np.testing.assert_array_equal(r.column("step"), [0, 1, 1, 1])
         np.testing.assert_array_equal(r.trace("spectrum")[1][1:], spectra)
+
+
+def test_points_giving_every_column_missing_some_or_adding_traces_mix_in_one_batch(tmp_path):
+    """Whole-column points, points missing a column and points with traces share a batch and
+    come back in the order appended, missing values as NaN (0 for integers), traces not given
+    as NaN rows; a refused point of a step buffers nothing of that step."""
+    path = tmp_path / "run.h5"
+    rng = np.random.default_rng(5)
+    spectrum = rng.normal(size=5)
+    given = [{"current": 1e-3, "voltage": 0.25, "count": 3},             # every column
+             {"current": 2e-3},                                          # voltage, count missing
+             {"current": 3e-3, "voltage": -0.5, "count": 4, "spectrum": spectrum},
+             {"voltage": 0.75, "count": 5}]                              # current missing
+    writer = _create(path, flush_every=100, flush_seconds=1e9)
+    for step, point in enumerate(given):
+        writer.append(step, point)
+    with pytest.raises(RunStoreError, match="undeclared"):
+        writer.append(9, [{"current": 1.0}, {"current": 2.0, "bogus": 1.0}])
+    assert writer.n_points == 4 and 9 not in writer.completed_steps
+    writer.finish()
+    with RunReader(path) as reader:
+        assert np.array_equal(reader.column("step"), [0, 1, 2, 3])
+        np.testing.assert_array_equal(reader.column("current"), [1e-3, 2e-3, 3e-3, np.nan])
+        np.testing.assert_array_equal(reader.column("voltage"), [0.25, np.nan, -0.5, 0.75])
+        assert reader.column("count").tolist() == [3, 0, 4, 5]
+        _, values = reader.trace("spectrum")
+        assert np.isnan(values[[0, 1, 3]]).all()
+        np.testing.assert_array_equal(values[2], spectrum)
+        assert reader.completed_steps == {0, 1, 2, 3}
+
+
+def test_a_run_of_one_float_column_keeps_every_value(tmp_path):
+    path = tmp_path / "one.h5"
+    values = np.random.default_rng(6).normal(size=25)
+    writer = RunWriter.create(path, protocol="demo", params={}, columns=[Column("current", "A")],
+                              flush_every=7, flush_seconds=1e9)
+    for step, value in enumerate(values.tolist()):
+        writer.append(step, {"current": value})
+    writer.finish()
+    with RunReader(path) as reader:
+        np.testing.assert_array_equal(reader.column("current"), values)
+        assert np.all(np.diff(reader.column("timestamp")) >= 0)
+
+
+def test_column_blocks_cover_the_column_in_order_and_hold_at_most_one_block(tmp_path):
+    path = tmp_path / "blocks.h5"
+    values = np.random.default_rng(7).normal(size=(3, 1000))
+    writer = RunWriter.create(path, protocol="demo", params={},
+                              columns=[Column("current", "A"), Column("voltage", "V")])
+    for step in range(3):
+        writer.append_columns(step, {"current": values[step], "voltage": -values[step]})
+    writer.finish()
+    with RunReader(path) as reader:
+        blocks = list(reader.column_blocks("voltage", rows=256, start=100))
+        assert [b.size for b in blocks] == [256] * 11 + [3000 - 100 - 11 * 256]
+        np.testing.assert_array_equal(np.concatenate(blocks), -values.ravel()[100:])
+        with pytest.raises(ValueError, match="rows must be >= 1"):
+            next(reader.column_blocks("voltage", rows=0))
