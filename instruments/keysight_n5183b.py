@@ -14,6 +14,14 @@ an RF source on a nanodevice bench must say how much the device may take),
 ``min_frequency``/``max_frequency``.  Every set-point is refused before anything is sent;
 :meth:`enable` first asks ``SOUR:POW?`` and refuses to switch on a power programmed (e.g. at
 the front panel) above the bench limit.
+
+Modulation (the lock-in reference of a spin-diode measurement): pulse modulation (option UNW,
+``SOUR:PULM:SOUR INT``, ``SOUR:PULM:SOUR:INT SQU`` + ``SOUR:PULM:INT:FREQ`` for a 50 % square,
+else ``FRUN`` + ``SOUR:PULM:INT:PER``/``PWID``, ``SOUR:PULM:STAT ON``) and sine AM (option UNT,
+``SOUR:AM:SOUR INT``, ``SOUR:AM:TYPE LIN``, ``SOUR:AM:INT:FUNC:SHAP SINE``,
+``SOUR:AM:INT:FREQ``, ``SOUR:AM:DEPT <percent>``, ``SOUR:AM:STAT ON``), each with
+``OUTP:MOD ON``.  With AM the envelope peaks at ``P + 20 log10(1 + m)``: a depth or a power
+whose peak is over ``max_rf_power_dbm`` is refused.
 """
 from __future__ import annotations
 
@@ -37,6 +45,10 @@ P_MIN = -20.0
 P_MIN_STEP_ATTENUATOR = -130.0
 SWEEP_POINTS = (2, 65535)
 DWELL_RANGE = (1e-3, 100.0)
+AM_RATE = (0.1, 2e6)            #: Hz, internal AM function generator (sine)
+PULSE_RATE = (0.1, 10e6)        #: Hz, internal square pulse train
+PULSE_PERIOD = (20e-9, 42.0)    #: s, free-run pulse period
+PULSE_WIDTH = (10e-9, 42.0)     #: s, free-run pulse width
 
 
 def ranges_from_options(options: str) -> tuple[float, float, float, float]:
@@ -59,6 +71,11 @@ class KeysightN5183B(Driver):
     def __init__(self, name, inner, limits=None, options=None, instrument_options: str = "520") -> None:
         super().__init__(name, inner, limits, options)
         self.f_min, self.f_max, self.p_min, self.p_max = ranges_from_options(instrument_options)
+        opts = {o.strip().upper() for o in str(instrument_options).split(",")}
+        self.has_am, self.has_pulse = "UNT" in opts, "UNW" in opts
+        #: AM depth (0..1) while AM is on, else 0: the envelope peaks at P + 20 log10(1 + m)
+        self._am_depth = 0.0
+        self._power: float | None = None
 
     @classmethod
     def capabilities(cls, role, name, limits, options):
@@ -93,8 +110,18 @@ class KeysightN5183B(Driver):
     def _check_frequency(self, frequency_Hz: float) -> float:
         return check_frequency(self.name, frequency_Hz, self.limits, self.f_min, self.f_max)
 
-    def _check_power(self, power_dbm: float) -> float:
-        return check_rf_power_dbm(self.name, power_dbm, self.limits, self.p_min, self.p_max)
+    def _check_power(self, power_dbm: float, depth: float | None = None) -> float:
+        """The carrier power, refused outside the hardware range and when its AM peak
+        (``+ 20 log10(1 + m)``) is over the bench limit."""
+        p = check_rf_power_dbm(self.name, power_dbm, self.limits, self.p_min, self.p_max)
+        m = self._am_depth if depth is None else depth
+        if m > 0:
+            peak = p + 20.0 * math.log10(1.0 + m)
+            try:
+                check_rf_power_dbm(self.name, peak, self.limits, -math.inf, self.p_max)
+            except LimitError as exc:
+                raise LimitError(f"{exc} -- the AM envelope peak of {p:g} dBm at {100 * m:g} % depth") from None
+        return p
 
     # ---- RFSource --------------------------------------------------------------------------------
     def set_frequency(self, frequency_Hz: float) -> None:
@@ -110,6 +137,7 @@ class KeysightN5183B(Driver):
         """``SOUR:POW <dBm>`` (0.01 dB resolution)."""
         p = self._check_power(power_dbm)
         self._write(f"SOUR:POW {p:.2f}")
+        self._power = p
 
     def power_dbm(self) -> float:
         """``SOUR:POW?``"""
@@ -132,6 +160,54 @@ class KeysightN5183B(Driver):
     def output_enabled(self) -> bool:
         """``OUTP:STAT?``"""
         return self._ask("OUTP:STAT?") in ("1", "+1", "ON")
+
+    # ---- modulation (the lock-in reference) ---------------------------------------------------
+    def set_pulse_modulation(self, frequency_Hz: float | None, duty: float = 0.5) -> None:
+        """Internal pulse modulation at ``frequency_Hz`` with ``duty`` (``None``: off)."""
+        if frequency_Hz is None:
+            self._write("SOUR:PULM:STAT OFF")
+            return
+        if not self.has_pulse:
+            raise LimitError(f"{self.name}: pulse modulation needs option UNW (not in *OPT?)")
+        if not 0.0 < duty < 1.0:
+            raise LimitError(f"{self.name}: duty must be in (0, 1), got {duty!r}")
+        if duty == 0.5:
+            rate = check_range(self.name, "modulation frequency", frequency_Hz, *PULSE_RATE, "Hz")
+            cmds = ["SOUR:PULM:SOUR:INT SQU", f"SOUR:PULM:INT:FREQ {rate:.9g}"]
+        else:
+            period = check_range(self.name, "pulse period", 1.0 / frequency_Hz, *PULSE_PERIOD, "s")
+            width = check_range(self.name, "pulse width", duty * period, *PULSE_WIDTH, "s")
+            cmds = ["SOUR:PULM:SOUR:INT FRUN", f"SOUR:PULM:INT:PER {period:.9g}",
+                    f"SOUR:PULM:INT:PWID {width:.9g}"]
+        with self.lock:
+            self._write("SOUR:PULM:SOUR INT")
+            for c in cmds:
+                self._write(c)
+            self._write("SOUR:PULM:STAT ON")
+            self._write("OUTP:MOD ON")
+
+    def set_amplitude_modulation(self, rate_Hz: float | None, depth: float = 0.5) -> None:
+        """Internal sine AM at ``rate_Hz`` of ``depth`` (0 .. 1; ``None``: off); refused when
+        the envelope peak of the programmed power would exceed the bench limit."""
+        if rate_Hz is None:
+            self._write("SOUR:AM:STAT OFF")
+            self._am_depth = 0.0
+            return
+        if not self.has_am:
+            raise LimitError(f"{self.name}: amplitude modulation needs option UNT (not in *OPT?)")
+        rate = check_range(self.name, "AM rate", rate_Hz, *AM_RATE, "Hz")
+        m = check_range(self.name, "AM depth", depth, 0.0, 1.0, "")
+        with self.lock:
+            power = self._power if self._power is not None else self._ask_float("SOUR:POW?")
+            self._check_power(power, m)
+            self._write("SOUR:AM:SOUR INT")
+            self._write("SOUR:AM:TYPE LIN")
+            self._write("SOUR:AM:INT:FUNC:SHAP SINE")
+            self._write(f"SOUR:AM:INT:FREQ {rate:.9g}")
+            self._write(f"SOUR:AM:DEPT {100 * m:.4g}")
+            self._write("SOUR:AM:STAT ON")
+            self._write("OUTP:MOD ON")
+            self._am_depth = m
 
     # ---- step sweeps -----------------------------------------------------------------------------
     def configure_step_sweep(self, start_Hz: float, stop_Hz: float, points: int,

@@ -327,6 +327,26 @@ class RFSource(Protocol):
 
 
 @runtime_checkable
+class PulseModulatedRFSource(RFSource, Protocol):
+    """An RF source whose internal pulse modulation (and its sync output) can be the lock-in
+    reference (R&S SGS100A option K22, N5183B option UNW)."""
+
+    def set_pulse_modulation(self, frequency_Hz: float | None, duty: float = 0.5) -> None:
+        """Internal pulse modulation at ``frequency_Hz`` with ``duty`` (``None``: off)."""
+        ...
+
+
+@runtime_checkable
+class AmplitudeModulatedRFSource(RFSource, Protocol):
+    """An RF source with internal sine AM whose LF output can be the lock-in reference (N5183B
+    option UNT); the envelope peak ``P + 20 log10(1 + m)`` is held to the power limit."""
+
+    def set_amplitude_modulation(self, rate_Hz: float | None, depth: float = 0.5) -> None:
+        """Internal sine AM at ``rate_Hz`` of ``depth`` 0..1 (``None``: off)."""
+        ...
+
+
+@runtime_checkable
 class LockIn(Protocol):
     """A lock-in amplifier (SR830, ...) with an internal reference whose sine output is the
     excitation; after a change, :meth:`settle` before reading."""

@@ -1,9 +1,10 @@
 """Spin-torque diode (ST-FMR) map: rectified voltage vs RF frequency x field (x DC bias).
 
 The RF source drives the junction through the bias tee's RF port, its output gated by its own
-pulse modulator; the lock-in, referenced to the modulator's TTL (external reference), reads the
-change of the DC voltage at the bias tee's DC port between carrier on and off -- the spin-diode
-voltage, free of the DC bias voltage and thermal drifts (Tulapurkar et al., Nature 438, 339
+pulse modulator (or amplitude-modulated by a sine, ``modulation = am``); the lock-in, referenced
+to the modulator's TTL (or LF output; external reference), reads the change of the DC voltage at
+the bias tee's DC port between carrier on and off (with AM: the fundamental of the voltage over
+the envelope, 2 m dV for a response linear in power) -- the spin-diode voltage, free of the DC bias voltage and thermal drifts (Tulapurkar et al., Nature 438, 339
 (2005); Sankey et al., Nat. Phys. 4, 67 (2008)).  One runner step is one (bias, field): the
 field is set once, then the frequency is stepped, each point settled for the lock-in's 99 %
 time and read (X, Y in V rms of the fundamental of the on/off square wave).
@@ -46,8 +47,11 @@ class SpinDiodeMap(MeasurementProtocol):
         Param("biases", "A", default=(0.0,), bounds=(-1.0, 1.0), sequence=True,
               doc="DC bias currents through the junction (source_meter role; 0 without one)"),
         Param("power_dbm", "dBm", default=-20.0, bounds=(-150.0, 40.0), doc="RF power at the source"),
+        Param("modulation", "", str, default="pulse", choices=("pulse", "am"),
+              doc="the RF source's modulation that is the lock-in reference: 50 % pulse or sine AM"),
         Param("modulation_frequency", "Hz", default=10e3, bounds=(0.01, 1e7),
-              doc="pulse-modulation rate = lock-in reference"),
+              doc="pulse / AM rate = lock-in reference"),
+        Param("am_depth", "", default=0.5, bounds=(0.01, 1.0), doc="AM depth m (modulation = am)"),
         Param("time_constant", "s", default=100e-6, bounds=(1e-6, 1e5), doc="lock-in time constant"),
         Param("sensitivity", "V", default=1e-3, bounds=(1e-9, 1.0), doc="lock-in full scale"),
     )
@@ -82,13 +86,18 @@ class SpinDiodeMap(MeasurementProtocol):
 
     def setup(self, roles: Roles, params: Mapping[str, Any]) -> None:
         src, li = roles.rf_source, roles.lock_in
-        for obj, method, what in ((src, "set_pulse_modulation", "an RF source with pulse modulation"),
+        am = params["modulation"] == "am"
+        modulator = "set_amplitude_modulation" if am else "set_pulse_modulation"
+        for obj, method, what in ((src, modulator, f"an RF source with {'AM' if am else 'pulse modulation'}"),
                                   (li, "use_external_reference", "a lock-in with an external reference input")):
             if not hasattr(obj, method):
                 raise CheckError(f"spin-diode-map needs {what} ({type(obj).__name__} has no {method})")
         src.set_power_dbm(params["power_dbm"])
         src.set_frequency(params["freq_start"])
-        src.set_pulse_modulation(params["modulation_frequency"], 0.5)
+        if am:
+            src.set_amplitude_modulation(params["modulation_frequency"], params["am_depth"])
+        else:
+            src.set_pulse_modulation(params["modulation_frequency"], 0.5)
         li.use_external_reference()
         li.set_time_constant(params["time_constant"])
         li.set_sensitivity(params["sensitivity"])
@@ -111,5 +120,6 @@ class SpinDiodeMap(MeasurementProtocol):
 
     def teardown(self, roles: Roles) -> None:
         roles.rf_source.disable()
-        if hasattr(roles.rf_source, "set_pulse_modulation"):
-            roles.rf_source.set_pulse_modulation(None)
+        for modulator in ("set_pulse_modulation", "set_amplitude_modulation"):
+            if hasattr(roles.rf_source, modulator):
+                getattr(roles.rf_source, modulator)(None)

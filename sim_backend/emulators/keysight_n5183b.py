@@ -3,8 +3,9 @@
 
 SCPI.  The command table follows the reference's subsystems in its order: IEEE 488.2 common
 commands (plus ``*OPT?``), Basic Function subsystems (``:FREQuency``, ``:POWer``, ``:PHASe``,
-``:LIST``/``:SWEep``, ``:INITiate``, ``:ROSCillator``), ``:OUTPut``, the pulse modulation
-subsystem of option UNW (``:PULM``), ``:SYSTem:ERRor``.
+``:LIST``/``:SWEep``, ``:INITiate``, ``:ROSCillator``), ``:OUTPut``, the amplitude modulation
+subsystem of option UNT (``:AM``), the pulse modulation subsystem of option UNW (``:PULM``),
+``:SYSTem:ERRor``.
 
 * Frequency: 100 kHz .. 20 GHz (option 520, data sheet), 0.001 Hz resolution, units
   HZ/KHZ/MHZ/GHZ (``MHZ`` is megahertz, SCPI-99 7.3.3).  A value out of range is refused with
@@ -23,13 +24,29 @@ subsystem of option UNW (``:PULM``), ``:SYSTem:ERRor``.
 
 Physics: with the output on the tone reaches the device's RF port at the programmed power less
 the cable loss: ``world.set_rf(address, f, P - cable_loss_db)``; off: ``world.set_rf(address,
-f, None)``.  Pulse modulation is stored, not applied to the tone.
+f, None)``.  The programmed power is the carrier's (unmodulated) power.
 
-Wiring: ``connect: {rf_out: rf, cable_loss_db: 2}``; ``options: "1E1,520,UNW"`` (``*OPT?``).
+Modulation (with ``:OUTPut:MODulation`` on and the RF output on) is published on the world's
+links as ``modulation`` (what the rear-panel sync / LF output carries to a lock-in's REF IN):
+
+* pulse (option UNW; ``:PULM:STAT ON``, ``:PULM:SOUR INT``): ``:PULM:SOUR:INT SQUare`` a 50 %
+  square at ``:PULM:INT:FREQ``, ``FRUN`` a free-run train of ``:PULM:INT:PER`` and
+  ``:PULM:INT:PWID`` -> ``{frequency, duty, on, carrier}`` (the carrier on during the pulse);
+* AM (option UNT; ``:AM:STAT ON``, ``:AM:SOUR INT``, ``:AM:TYPE LIN``, sine function): envelope
+  ``1 + m sin(2 pi f_AM t)`` of depth ``m = :AM:DEPT / 100`` at ``:AM:INT:FREQ``, in phase with
+  the LF output -> ``{frequency, shape: "sine", depth, on, carrier}``.  The lock-in evaluates
+  the device over the envelope (:mod:`.srs_sr830_demod`); the peak envelope power is
+  ``P + 20 log10(1 + m)``.
+
+With both on, the pulse sync is the published reference.
+
+Wiring: ``connect: {rf_out: rf, cable_loss_db: 2}``; ``options: "1E1,520,UNT,UNW"`` (``*OPT?``).
 
 Not emulated -- subsystems of the programming guide's command reference that the emulator
-answers with ``-113,"Undefined header"``: amplitude/frequency/phase modulation (``:AM``,
-``:FM``, ``:PM``), the LF output (``:LFOutput``), list tables (``:LIST:FREQuency``,
+answers with ``-113,"Undefined header"``: frequency/phase modulation (``:FM``, ``:PM``), AM
+from external inputs or other internal shapes (``:AM:SOUR EXT``, ``:AM:INT:FUNC:SHAP`` other
+than SINE are refused with -221), exponential AM, the LF output's own settings
+(``:LFOutput``), list tables (``:LIST:FREQuency``,
 ``:LIST:POWer``, ``:LIST:DWELl`` with ``:LIST:TYPE LIST``), power search and flatness
 (``:POWer:ALC:SEARch``, ``:CORRection``), the trigger subsystem (``:TRIGger``,
 ``:LIST:TRIGger``), ``:INITiate:CONTinuous``, ``:MEMory``/``:MMEMory``, ``:DISPlay``,
@@ -88,7 +105,9 @@ class KeysightN5183B(Emulator):
         if not bare:
             world.terminal(self.rf_port, signal=True)
         self.options = str(cfg.get("options", "1E1,520,UNW"))
-        self.p_min = P_MIN_1E1 if "1E1" in self.options.split(",") else P_MIN
+        opts = {o.strip().upper() for o in self.options.split(",")}
+        self.p_min = P_MIN_1E1 if "1E1" in opts else P_MIN
+        self.has_am, self.has_pulse = "UNT" in opts, "UNW" in opts
         super().__init__(world, address, cfg)
 
     # ------------------------------------------------------------------ state
@@ -99,6 +118,8 @@ class KeysightN5183B(Emulator):
             alc=True, phase=0.0,
             list_type="STEP", direction="UP", points=2, spacing="LINEAR", dwell=2e-3,
             output=False, modulation=True, pulm=False, pulm_source="INTERNAL",
+            pulm_int_source="SQUARE", pulm_rate=400.0, pulm_period=100e-6, pulm_width=50e-6,
+            am=False, am_depth=0.1, am_source="INTERNAL", am_rate=400.0, am_shape="SINE", am_type="LINEAR",
             rosc_auto=True,
         )
         self.point = 0  # present point of an armed / finished step sweep
@@ -138,12 +159,33 @@ class KeysightN5183B(Emulator):
                 p = float(ps[k])
         return f, p
 
+    def modulation(self) -> dict:
+        """What the sync / LF output carries (module docstring)."""
+        s = self.settings
+        live = bool(s["output"] and s["modulation"])
+        f, _ = self.output_tone()
+        if s["pulm"] and s["pulm_source"] == "INTERNAL":
+            if s["pulm_int_source"] == "SQUARE":
+                rate, duty = s["pulm_rate"], 0.5
+            else:
+                rate, duty = 1.0 / s["pulm_period"], s["pulm_width"] / s["pulm_period"]
+            return {"frequency": rate, "duty": duty, "on": live, "carrier": f}
+        if s["am"]:
+            return {"frequency": s["am_rate"], "shape": "sine", "depth": s["am_depth"] / 100.0,
+                    "on": live, "carrier": f}
+        return {"on": False, "carrier": f}
+
     def _apply(self, *_: object) -> None:
         f, p = self.output_tone()
         if self.settings["output"]:
             self.world.set_rf(self.address, f, p - self.cable_loss_db, **self._where)
         else:
             self.world.set_rf(self.address, f, None)
+        self.world.links.publish(self.address, "modulation", self.modulation())
+
+    def _option(self, present: bool, name: str) -> None:
+        if not present:
+            raise ScpiError(-241, f"option {name} not installed")
 
     def _retune(self, *_: object) -> None:
         """A frequency change: the synthesizer settles, then the new tone is out."""
@@ -198,6 +240,29 @@ class KeysightN5183B(Emulator):
     def q_opt(self, args: Args) -> str:
         return self.options
 
+    def s_am(self, key: str, ptype, args: Args) -> None:
+        """An ``:AM`` setting (option UNT)."""
+        self._option(self.has_am, "UNT (AM)")
+        value = args.one(ptype, self.settings.get(key))
+        if key == "am_source" and value != "INTERNAL":
+            raise ScpiError(-221, "external AM inputs are not emulated")
+        if key == "am_shape" and value != "SINE":
+            raise ScpiError(-221, "only the SINE AM function is emulated")
+        if key == "am_type" and value != "LINEAR":
+            raise ScpiError(-221, "exponential AM is not emulated")
+        self.settings[key] = value
+        self._apply()
+
+    def s_pulm(self, key: str, ptype, args: Args) -> None:
+        """A ``:PULM`` setting (option UNW); the pulse must fit in its period."""
+        self._option(self.has_pulse, "UNW (pulse modulation)")
+        value = args.one(ptype, self.settings.get(key))
+        new = dict(self.settings, **{key: value})
+        if new["pulm_width"] >= new["pulm_period"]:
+            raise ScpiError(-221, "pulse width must be shorter than the period")
+        self.settings[key] = value
+        self._apply()
+
     def q_rosc_source(self, args: Args) -> str:
         return "INT"
 
@@ -217,6 +282,19 @@ def _setting(pattern: str, key: str, ptype, on_set=None, doc: str = "") -> Cmd:
 
 
 _POWER = Numeric(P_MIN_1E1, P_MAX, unit="DBM", fmt="{:+.8E}")
+
+
+def _modulation_settings(root: str, setter, rows) -> list[Cmd]:
+    """Commands ``root + suffix`` whose set goes through ``setter(dev, key, ptype, args)``."""
+    out = []
+    for suffix, key, ptype, doc in rows:
+        def _set(dev, args, key=key, ptype=ptype):
+            setter(dev, key, ptype, args)
+
+        def _query(dev, args, key=key, ptype=ptype):
+            return ptype.format(dev.settings[key])
+        out.append(Cmd(root + suffix, _set, _query, doc))
+    return out
 
 KeysightN5183B.COMMANDS = [
     Cmd("*OPT", query=KeysightN5183B.q_opt, doc="installed options"),
@@ -261,9 +339,24 @@ KeysightN5183B.COMMANDS = [
     _setting(":ROSCillator:SOURce:AUTO", "rosc_auto", Boolean(), doc="automatic reference selection"),
     # -- output
     _setting(":OUTPut[:STATe]", "output", Boolean(), on_set=KeysightN5183B._apply, doc="RF output ON|OFF"),
-    _setting(":OUTPut:MODulation[:STATe]", "modulation", Boolean(), doc="modulation ON|OFF"),
+    _setting(":OUTPut:MODulation[:STATe]", "modulation", Boolean(), on_set=KeysightN5183B._apply,
+             doc="modulation ON|OFF"),
+    # -- amplitude modulation (option UNT)
+    *_modulation_settings("[:SOURce]:AM[1]", KeysightN5183B.s_am, (
+        (":STATe", "am", Boolean(), "AM on/off"),
+        ("[:DEPTh][:LINear]", "am_depth", Numeric(0.0, 100.0, unit="PCT", fmt="{:+.8E}"), "AM depth, %"),
+        (":SOURce", "am_source", Choice(("INTernal", "INTernal1", "EXTernal", "EXTernal1")), "INT only"),
+        (":INTernal[1]:FREQuency", "am_rate", Numeric(0.1, 2e6, unit="HZ", fmt="{:+.8E}"), "AM rate"),
+        (":INTernal[1]:FUNCtion:SHAPe", "am_shape", Choice(("SINE", "TRIangle", "SQUare", "RAMP", "NOISe")),
+         "SINE only"),
+        (":TYPE", "am_type", Choice(("LINear", "EXPonential")), "LIN only"))),
     # -- pulse modulation (option UNW)
-    _setting("[:SOURce]:PULM:STATe", "pulm", Boolean(), doc="pulse modulation on/off (stored only)"),
-    _setting("[:SOURce]:PULM:SOURce", "pulm_source", Choice(("INTernal", "EXTernal")), doc="INT|EXT"),
+    *_modulation_settings("[:SOURce]:PULM", KeysightN5183B.s_pulm, (
+        (":STATe", "pulm", Boolean(), "pulse modulation on/off"),
+        (":SOURce", "pulm_source", Choice(("INTernal", "EXTernal")), "INT|EXT (EXT: no sync published)"),
+        (":SOURce:INTernal", "pulm_int_source", Choice(("SQUare", "FRUN")), "SQUare | FRUN"),
+        (":INTernal:FREQuency", "pulm_rate", Numeric(0.1, 10e6, unit="HZ", fmt="{:+.8E}"), "square rate"),
+        (":INTernal:PERiod", "pulm_period", Numeric(20e-9, 42.0, unit="S", fmt="{:+.8E}"), "free-run period"),
+        (":INTernal:PWIDth", "pulm_width", Numeric(10e-9, 42.0, unit="S", fmt="{:+.8E}"), "free-run width"))),
     *system_error_commands(),
 ]

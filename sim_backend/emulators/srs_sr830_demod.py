@@ -11,7 +11,8 @@ component at ``HARM`` x the reference, rotated by ``PHAS``: X + iY = (b_n + i a_
 e^{-i theta_ref}.  In current mode (``ISRC 2|3``) the input is the port's Norton current.
 
 External reference (``FMOD 0``): the TTL of an RF source's pulse modulation or of a pulsed
-laser controller on REF IN (``connect.reference``), see :meth:`Demodulator._external_target`.
+laser controller on REF IN (``connect.reference``), or the LF output of an RF source's sine AM,
+see :meth:`Demodulator._external_target`.
 
 Input overload (LIA bit 0): the input's rms above the sensitivity times the dynamic reserve
 (a fixed factor per ``RMOD``: high reserve 40 dB, normal 20 dB, low noise 0 dB -- assumed; the
@@ -42,6 +43,8 @@ INPUT_PEAK_MAX = 1.4
 SINE_OUT_IMPEDANCE = 50.0
 # LIA status bits set here (manual 5-20)
 LIA_INPUT, LIA_UNLOCK = 1 << 0, 1 << 3
+#: envelope phases at which the device is read under sine AM (harmonics up to 15 are exact)
+AM_PHASES = 32
 #: targets remembered per world state (a switching loop alternates between a few states)
 TARGET_MEMO = 16
 
@@ -180,20 +183,52 @@ class Demodulator:
         rest = tuple(t for t in base.rf_tones if abs(t[0] - carrier) > 1e-3)
         strongest = max(rest, key=lambda t: t[1]) if rest else (0.0, -math.inf, 0.0)
         off = replace(base, rf_tones=rest, rf_frequency=strongest[0], rf_power_dbm=strongest[1])
-        v_on = world.port_voltage(self.input_port, base)
-        v_off = world.port_voltage(self.input_port, off)
-        dv = v_on - v_off
-        if mod.get("inverted"):
-            dv = -dv
-        if s["isrc"] >= 2:
-            dv = dv / world.port_resistance(self.input_port)
-        n, d = s["harm"], float(mod["duty"])
-        a = dv * math.sin(2 * math.pi * n * d) / (math.pi * n)
-        b = dv * (1 - math.cos(2 * math.pi * n * d)) / (math.pi * n)
+        n = s["harm"]
+        if mod.get("shape") == "sine":          # AM: the device over the envelope 1 + m sin(phi)
+            a, b, v_on, v_off = self._am_components(base, off, carrier, float(mod["depth"]), n)
+        else:
+            v_on = world.port_voltage(self.input_port, base)
+            v_off = world.port_voltage(self.input_port, off)
+            dv = v_on - v_off
+            if mod.get("inverted"):
+                dv = -dv
+            if s["isrc"] >= 2:
+                dv = dv / world.port_resistance(self.input_port)
+            d = float(mod["duty"])
+            a = dv * math.sin(2 * math.pi * n * d) / (math.pi * n)
+            b = dv * (1 - math.cos(2 * math.pi * n * d)) / (math.pi * n)
         if max(abs(v_on), abs(v_off)) * CURRENT_GAIN.get(s["isrc"], 1.0) > INPUT_PEAK_MAX:
             self.lias |= LIA_INPUT
         return complex(b, a) / math.sqrt(2) * complex(math.cos(math.radians(-s["phas"])),
                                                        math.sin(math.radians(-s["phas"])))
+
+    def _am_components(self: "SR830", base, off, carrier: float, depth: float, n: int):
+        """Harmonic ``n`` of the device voltage under a sine AM envelope ``1 + m sin(phi)`` of
+        the carrier (the LF output, phase 0 at its positive zero crossing): the device is read at
+        ``AM_PHASES`` phases with the carrier's power ``P + 20 log10(1 + m sin(phi))`` (quasi-
+        static: the AM rate is far below the device's own rates), the Fourier components
+        ``a_n`` (cos) and ``b_n`` (sin) of what differs from the carrier-off voltage."""
+        world, port = self.world, self.input_port
+        v_off = world.port_voltage(port, off)
+        phases = 2 * math.pi * np.arange(AM_PHASES) / AM_PHASES
+        volts = np.empty(AM_PHASES)
+        for k, phi in enumerate(phases):
+            env = 1.0 + depth * math.sin(phi)
+            if env <= 0:
+                volts[k] = v_off
+                continue
+            gain = 20 * math.log10(env)
+            tones = tuple((f, p + gain, ph) if abs(f - carrier) <= 1e-3 else (f, p, ph)
+                          for f, p, ph in base.rf_tones)
+            top = max(tones, key=lambda t: t[1])
+            volts[k] = world.port_voltage(port, replace(base, rf_tones=tones, rf_frequency=top[0],
+                                                        rf_power_dbm=top[1]))
+        dv = volts - v_off
+        if self.settings["isrc"] >= 2:
+            dv = dv / world.port_resistance(port)
+        a = 2.0 / AM_PHASES * float(np.sum(dv * np.cos(n * phases)))
+        b = 2.0 / AM_PHASES * float(np.sum(dv * np.sin(n * phases)))
+        return a, b, float(volts[int(np.argmax(np.abs(volts)))]), v_off
 
     def noise_density(self: "SR830") -> float:
         """Input noise density: V/sqrt(Hz) (A/sqrt(Hz) in current mode)."""
