@@ -21,6 +21,7 @@ import math
 import re
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .capabilities import RoleCapabilities, Unknown
@@ -54,7 +55,29 @@ def open_qcodes(cls: type, name: str, address: str, visa_library: Any, **kwargs:
         log.info("%s: %s", name, captured.getvalue().strip())
     return inner
 
-__all__ = ["Driver", "OptionError", "parse_float_reply"]
+__all__ = ["Driver", "Health", "OptionError", "parse_float_reply"]
+
+#: standard event status register bits (IEEE 488.2 11.5.1.1): query, device-dependent,
+#: execution and command errors; power on
+ESR_ERRORS = 0b0011_1100
+ESR_PON = 0b1000_0000
+
+
+@dataclass(frozen=True)
+class Health:
+    """What one instrument reports of itself since the previous :meth:`Driver.health`."""
+
+    name: str
+    #: the instrument was switched off and on (``*ESR?`` PON bit): its settings are the defaults
+    power_on: bool = False
+    #: the error queue's entries (``'code,"message"'``), oldest first
+    errors: tuple[str, ...] = ()
+    #: a fault no retry cures (a tripped protection, a source in compliance): what to tell
+    fatal: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not (self.power_on or self.errors or self.fatal)
 
 
 class OptionError(ValueError):
@@ -90,6 +113,14 @@ class Driver:
     #: options whose value names another instrument of the bench -> the drivers it may have
     #: (``Bench.load`` checks them; :meth:`attach` gets the open drivers)
     INSTRUMENT_OPTIONS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: the error-queue query (SCPI-99 vol. 2, 21.8.8 ``SYSTem:ERRor?``); ``None``: the
+    #: instrument has no error queue (its ``*ESR?`` bits are all it reports)
+    ERROR_QUERY: ClassVar[str | None] = "SYST:ERR?"
+    #: status queries sent with ``*ESR?`` in the same message (one round trip); their replies
+    #: go to :meth:`fatal_condition`
+    STATUS_QUERIES: ClassVar[tuple[str, ...]] = ()
+    #: attributes caching "already sent this session" that a power cycle makes false
+    SESSION_FLAGS: ClassVar[tuple[str, ...]] = ("_configured", "_compliance_sent")
 
     def __init__(self, name: str, inner: Any, limits: Limits | None = None,
                  options: dict[str, Any] | None = None) -> None:
@@ -189,6 +220,45 @@ class Driver:
 
     def snapshot(self) -> dict[str, Any]:
         return {"idn": self.identify()}
+
+    def health(self) -> Health:
+        """``*ESR?`` (read and clear, IEEE 488.2 10.12): PON says the instrument was power-cycled;
+        an error bit (QYE, DDE, EXE, CME) that its error queue holds entries, which are read
+        with :attr:`ERROR_QUERY` until ``0,...``.  One query when all is well.  Drivers add
+        their own checks through :meth:`fatal_condition`."""
+        query = ";:".join(("*ESR?",) + self.STATUS_QUERIES)
+        with self.lock:
+            reply = self._ask(query)
+            try:
+                esr, *status = (int(float(r)) for r in reply.split(";"))
+            except ValueError:
+                raise InstrumentReplyError(f"{self.name}: reply {reply!r} to {query!r} is not "
+                                           f"a number") from None
+            if len(status) != len(self.STATUS_QUERIES):
+                raise InstrumentReplyError(f"{self.name}: reply {reply!r} to {query!r} is cut")
+            errors: list[str] = []
+            if esr & ESR_ERRORS:
+                if self.ERROR_QUERY is None:
+                    errors.append(f"*ESR? = {esr}: the instrument rejected a command")
+                else:
+                    for _ in range(64):              # deeper than any manual's queue
+                        entry = self._ask(self.ERROR_QUERY)
+                        if entry.split(",")[0].strip().lstrip("+") in ("0", "-0", ""):
+                            break
+                        errors.append(entry)
+            return Health(self.name, bool(esr & ESR_PON), tuple(errors),
+                          self.fatal_condition(errors, status))
+
+    def fatal_condition(self, errors: list[str], status: list[int]) -> str:
+        """A condition no retry cures, from the error queue's ``errors`` or the replies to
+        :attr:`STATUS_QUERIES` (``""``: none).  Default: none."""
+        return ""
+
+    def forget_session(self) -> None:
+        """After a power cycle: what this driver sent once per session must be sent again."""
+        for flag in self.SESSION_FLAGS:
+            if hasattr(self, flag):
+                setattr(self, flag, False)
 
     def shutdown(self) -> None:
         """Put the instrument safe; meters have nothing to do."""

@@ -289,6 +289,7 @@ class Keithley6221(Driver):
             SOUR:SWE:SPAC LIST
             SOUR:LIST:CURR <a1>,<a2>,...
             SOUR:LIST:DEL <d>,<d>,...
+            [SOUR:LIST:COMP <V>,<V>,...] (the bench's compliance_voltage, per point)
             SOUR:SWE:RANG BEST
             SOUR:SWE:COUN 1
             SOUR:SWE:CAB OFF
@@ -322,6 +323,9 @@ class Keithley6221(Driver):
             self._write("SOUR:SWE:SPAC LIST")
             self._write_list("SOUR:LIST:CURR", [f"{a:.6g}" for a in amps])
             self._write_list("SOUR:LIST:DEL", [f"{delay:.6g}"] * n)
+            comp = self._compliance_list(n)
+            if comp:     # a list sweep's points use the list compliance, not SOUR:CURR:COMP
+                self._write_list("SOUR:LIST:COMP", [comp] * n)
             for command in (
                 "SOUR:SWE:RANG BEST",
                 "SOUR:SWE:COUN 1",
@@ -689,6 +693,17 @@ class Keithley6221(Driver):
         return data
 
     # ---- bench life cycle ----------------------------------------------------------------------
+    #: the measurement event register (read and clear; 6220/6221 manual, bit 3 COMP)
+    STATUS_QUERIES = ("STAT:MEAS?",)
+
+    def fatal_condition(self, errors: list[str], status: list[int]) -> str:
+        """``STAT:MEAS?`` bit 3 (COMP): the output reached its compliance since the last check,
+        so the programmed current did not flow -- an open circuit, e.g. a device destroyed."""
+        if status[0] & 0b1000:
+            return (f"{self.name}: the current source reached its compliance voltage: the "
+                    f"programmed current did not flow (open circuit: is the device destroyed?)")
+        return ""
+
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             return {

@@ -175,6 +175,20 @@ class KepcoBOP(Driver):
                 self._write("CURR 0")
 
     # ---- bench life cycle ----------------------------------------------------------------------
+    #: errors of the BIT 4886 protection logic (KIT 219-0452 manual, table 5-1, DIAG:ERR:CURR/VOLT)
+    PROTECTION_ERRORS = {303: "current above protection limit", 304: "voltage above protection limit"}
+
+    def fatal_condition(self, errors: list[str], status: list[int]) -> str:
+        """A protection trip (error 303/304 in the queue): the BOP has turned its output off
+        and the field is gone; retrying would only trip it again."""
+        for entry in errors:
+            code = entry.split(",")[0].strip().lstrip("+")
+            if code.isdigit() and int(code) in self.PROTECTION_ERRORS:
+                return (f"{self.name}: the supply tripped ({entry}: "
+                        f"{self.PROTECTION_ERRORS[int(code)]}); its output is off and the field "
+                        f"is gone: check the coil and the voltage limit, then resume")
+        return ""
+
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             current = self._ask_float("MEAS:CURR?")

@@ -43,6 +43,8 @@ class LakeShore425(Driver):
     """Lake Shore 425 Hall gaussmeter."""
 
     driver_name = "lakeshore_425"
+    #: no error queue: a rejected command sets the CME/EXE bits of *ESR? (manual 6.2.5)
+    ERROR_QUERY = None
     shutdown_order = 2
     OPTIONS = {
         "axis": (str, "lab-frame axis of the probe: x, y or z"),

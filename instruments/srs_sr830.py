@@ -83,6 +83,8 @@ class SR830(Driver):
     """SR830 lock-in amplifier (internal reference, sine output as the excitation)."""
 
     driver_name = "srs_sr830"
+    #: no error queue: a rejected command sets the CMD/EXE bits of *ESR? (manual 5-1)
+    ERROR_QUERY = None
     shutdown_order = 0   # its sine output drives the device
     OPTIONS = {
         "poll_interval": ((int, float), "s between SPTS? polls while settling"),

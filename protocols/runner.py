@@ -35,6 +35,7 @@ from spinbench.instruments.capabilities import CapabilityError
 from spinbench.instruments.roles import missing_members
 from spinbench.protocols.base import (AdaptiveProtocol, BenchLike, CheckError, MeasurementProtocol,
                                       OpenBenchLike, Roles, validate_params)
+from spinbench.protocols.benchhealth import BatchGuard, BenchFault
 from spinbench.protocols.runstore import RunStatus, RunWriter, RunReader, RunStoreError, _column_fill
 
 __all__ = [
@@ -75,6 +76,30 @@ def is_transient(exc: BaseException) -> bool:
         return True
     return isinstance(exc, ValueError) and str(exc).startswith(("could not convert",
                                                                "invalid literal"))
+
+
+def _say(warn: str) -> None:
+    log.warning(warn)
+    print(f"spinbench: {warn}", file=sys.stderr)
+
+
+def _keep_if_healthy(exc: BaseException, guard: BatchGuard, pending: list, commit: Any) -> None:
+    """A step failed for good: write its unverified predecessors if the instruments are
+    healthy, else drop them (the fault may predate them) and tell what the instruments say."""
+    if not pending or isinstance(exc, BenchFault):
+        return
+    try:
+        bad = guard.check()
+    except BenchFault as fault:
+        exc.add_note(f"the instruments report: {fault}")
+        return
+    except Exception:       # an instrument cannot answer (the fault itself): keep the points
+        commit()
+        return
+    if bad:
+        exc.add_note("the instruments report: " + "; ".join(f"{n}: {w}" for n, w in guard.events[-len(bad):]))
+    else:
+        commit()
 
 
 def _recover(opened: Any) -> None:
@@ -307,7 +332,9 @@ def run(
     progress
         Show a tqdm bar on stderr; ``None``: only if stderr is a terminal.
     flush_every, flush_seconds
-        Run-file flush batch (points) and interval (s).
+        Run-file flush batch (points) and interval (s); the instruments are checked
+        (:mod:`protocols.benchhealth`) every ``flush_seconds`` too, and points reach the file
+        once a check after them found the bench healthy.
 
     Returns
     -------
@@ -386,35 +413,76 @@ def run(
                     for attempt in range(RETRIES + 1):
                         opened.checkpoint(checkpoint_token(seed, index))
                         try:
-                            points = protocol.measure(roles, values, step)
-                            break
+                            return protocol.measure(roles, values, step)
                         except Exception as exc:
                             if attempt == RETRIES or not is_transient(exc):
                                 raise
-                            warn = (f"{protocol.name}: step {index}: {type(exc).__name__}: {exc}; "
-                                    f"retry {attempt + 1}/{RETRIES}")
-                            log.warning(warn)
-                            print(f"spinbench: {warn}", file=sys.stderr)
+                            _say(f"{protocol.name}: step {index}: {type(exc).__name__}: {exc}; "
+                                 f"retry {attempt + 1}/{RETRIES}")
                             time.sleep(RETRY_BACKOFF * 2 ** attempt)
                             _recover(opened)
                             protocol.setup(roles, values)     # re-apply the run's settings
-                    with _sigint_deferred():
-                        writer.append(index, points)
-                    bar.update(1)
-                    return points
 
-                if adaptive:    # each decision is a step: resume continues mid-way
-                    index = len(history)
-                    while index < total:
-                        step = protocol.next_step(values, history)
-                        if step is None:
+                guard = BatchGuard(roles.values(), flush_seconds)
+                guard.baseline()
+                #: measured, not yet verified by a check of the instruments: (index, points)
+                pending: list[tuple[int, Any]] = []
+
+                def commit() -> None:
+                    with _sigint_deferred():
+                        for k, pts in pending:
+                            writer.append(k, pts)
+                    bar.update(len(pending))
+                    pending.clear()
+
+                def verified() -> int:
+                    """Check the instruments: commit the pending points (0), or drop them and
+                    re-apply the settings, returning how many steps to measure again."""
+                    bad = guard.check()
+                    if not bad:
+                        commit()
+                        return 0
+                    redo = len(pending)
+                    _say(f"{protocol.name}: after step {pending[-1][0]}: "
+                         + "; ".join(f"{n}: {w}" for n, w in guard.events[-len(bad):])
+                         + f"; settings re-applied, the last {redo} step(s) measured again")
+                    pending.clear()
+                    guard.reapply(bad, opened, lambda: protocol.setup(roles, values))
+                    return redo
+
+                todo = [] if adaptive else [i for i in range(len(steps)) if i not in done]
+                pos, index = 0, len(history)
+                try:
+                    while True:
+                        if adaptive:    # each decision is a step: resume continues mid-way
+                            step = protocol.next_step(values, history) if index < total else None
+                        else:
+                            step = steps[todo[pos]] if pos < len(todo) else None
+                        if step is not None:
+                            k = index if adaptive else todo[pos]
+                            points = measure(k, step)
+                            pending.append((k, points))
+                            if adaptive:
+                                history.append(_as_recorded(protocol, points))
+                                index += 1
+                            else:
+                                pos += 1
+                            if not guard.due(len(pending)):
+                                continue
+                        redo = verified() if pending else 0
+                        if adaptive:
+                            del history[len(history) - redo:]
+                            index -= redo
+                        else:
+                            pos -= redo
+                        if step is None and not redo:
                             break
-                        history.append(_as_recorded(protocol, measure(index, step)))
-                        index += 1
-                else:
-                    for index, step in enumerate(steps):
-                        if index not in done:
-                            measure(index, step)
+                except KeyboardInterrupt:
+                    commit()        # the user stopped a healthy run: keep what it measured
+                    raise
+                except BaseException as exc:
+                    _keep_if_healthy(exc, guard, pending, commit)
+                    raise
                 with _sigint_deferred():
                     writer.flush()
             finally:
@@ -447,7 +515,7 @@ def _check_resume_bench(resume: Path, bench: Any) -> None:
         old_name = str(old.attrs.get("bench_name") or "")
         old_text = old.bench_text
     if old_text and text:
-        same = old_text == text
+        same = _bench_identity(old_text) == _bench_identity(text)
     else:
         same = not old_name or not name or old_name == name
     if not same:
@@ -458,6 +526,20 @@ def _check_resume_bench(resume: Path, bench: Any) -> None:
         raise RunnerError(f"cannot resume {resume} on this bench: {why} (a run file holds the "
                           f"data of one bench; resume with --bench {old_name or '<its bench>'}, "
                           f"or start a new run)")
+
+
+def _bench_identity(text: str) -> Any:
+    """A bench file's content without its simulated faults (``sim.faults``): injecting or
+    removing a fault does not make another bench (a real bench has no such section)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(data, dict) and isinstance(data.get("sim"), dict):
+        data["sim"] = {k: v for k, v in data["sim"].items() if k != "faults"}
+    return data
 
 
 def _params_for_resume(protocol: MeasurementProtocol, resume: Path,

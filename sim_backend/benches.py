@@ -14,7 +14,8 @@ from .devices import make_device
 from .emulators import make_emulator
 from .netlist import NetlistError, parse_lines
 from .scpi import Emulator
-from .faults import FaultError, FaultyEmulator, parse_faults
+from .breakdown import breakdown_voltages
+from .faults import FaultError, FaultyEmulator, device_faults, parse_faults
 from .world import Coil, SimWorld
 
 
@@ -107,6 +108,10 @@ def build(name_or_path: str, seed: int | None = None) -> SimBench:
                          reach=reach or None)
     except NetlistError as exc:
         raise SimBenchError(f"{path}: sim: {exc}") from None
+    try:
+        world.breakdown = breakdown_voltages(devices, device_faults(sim.get("faults")))
+    except ValueError as exc:
+        raise SimBenchError(f"{path}: {exc}") from None
     bench = SimBench(path, spec, world)
     for address, cfg in (sim.get("instruments") or {}).items():
         if not isinstance(cfg, dict) or "model" not in cfg:

@@ -244,7 +244,7 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
             fault = Fault(**spec)
             emu = bench.emulators[name]
             if isinstance(emu, FaultyEmulator):
-                emu.faults.append(fault)
+                emu.add(fault)
             else:
                 bench.emulators[name] = FaultyEmulator(emu, bench.world, name, [fault])
                 for lib in list(self._shared.libraries):

@@ -21,6 +21,7 @@ from .physics.constants import KB
 from .timeline import Process
 from .links import Links
 from .extremes import Extremes
+from .breakdown import OpenCircuit, device_voltages
 from .netlist import Line, NetlistError, Terminal, drive_port, resolve
 
 
@@ -112,6 +113,12 @@ class SimWorld:
         self.lasers: dict[str, float] = {}               # laser name -> optical power (W)
         self._laser_port: dict[str, str | None] = {}
         self.rf_sources: dict[str, tuple[float, float, float]] = {}  # RF source -> (Hz, dBm, rad)
+        #: sine outputs (a lock-in's): source name -> (terminal, peak amps); DC-equivalent zero
+        self.ac_sources: dict[str, tuple[str, float]] = {}
+        #: device -> breakdown voltage (V) (:mod:`sim_backend.breakdown`); devices destroyed so
+        #: far -> the voltage that destroyed them
+        self.breakdown: dict[str, float] = {}
+        self.destroyed: dict[str, float] = {}
         self._rf_port: dict[str, str | None] = {}
         self.log: deque[CommandRecord] = deque(maxlen=log_size)
         #: the largest outputs ever applied (safety invariants; the pytest plugin exposes them)
@@ -259,7 +266,7 @@ class SimWorld:
         dts = [float(dt) for dt in dts]
         if not levels:
             return
-        if not self.steady() or self._processes:
+        if not self.steady() or self._processes or self.may_break(port, max(map(abs, levels))):
             for amps, dt in zip(levels, dts):
                 self.set_source(name, port, amps)
                 self.advance(dt)
@@ -638,6 +645,52 @@ class SimWorld:
         self.sources[name] = (port, float(amps))
         self.extremes.source(name, amps, self.port_resistance(port))
         self._drive_cache = None
+        if self.breakdown:
+            self._check_breakdown(port)
+
+    def set_ac_source(self, name: str, port: str, peak_amps: float) -> None:
+        """A sine output's peak current into ``port`` (a lock-in's reference output): no DC, but
+        recorded in the extremes and stressing the device like a DC level of the same peak."""
+        if self._banked:
+            self._settle()
+        if peak_amps:
+            self.ac_sources[name] = (port, abs(float(peak_amps)))
+            self.extremes.source(name, peak_amps, self.port_resistance(port))
+        else:
+            self.ac_sources.pop(name, None)
+        if self.breakdown:
+            self._check_breakdown(port)
+
+    def _port_peak(self, port: str, extra: float = 0.0) -> float:
+        """Largest |current| the sources on ``port`` apply (DC sum plus the sine peaks)."""
+        dc = sum(a for p, a in self.sources.values() if p == port)
+        return abs(dc) + abs(extra) + sum(a for p, a in self.ac_sources.values() if p == port)
+
+    def may_break(self, port: str, amps: float) -> bool:
+        """Whether ``amps`` more into ``port`` would put a device over its breakdown voltage
+        (batched fast paths fall back to per-level :meth:`set_source` when it would)."""
+        if not self.breakdown:
+            return False
+        term = self.terminal(port)
+        return any(v > self.breakdown.get(d, float("inf")) for d, v in
+                   device_voltages(term, self._port_peak(port, amps), self._resistance_of))
+
+    def _resistance_of(self, device: str, port: str) -> float:
+        return self._devices[device].resistance(port)
+
+    def _check_breakdown(self, port: str) -> None:
+        """Destroy (:class:`~sim_backend.breakdown.OpenCircuit`) every device on ``port``
+        whose voltage |I| R now exceeds its breakdown voltage."""
+        term = self.terminal(port)
+        for dev, volts in device_voltages(term, self._port_peak(port), self._resistance_of):
+            if volts > self.breakdown.get(dev, float("inf")) and dev not in self.destroyed:
+                self.destroyed[dev] = volts
+                model = OpenCircuit(self._devices[dev], volts)
+                self._devices[dev] = model
+                if dev == self._first:
+                    self._device = model
+                self._drive_cache = None
+                self.log.append(CommandRecord(self.now, "world", f"{dev} destroyed at {volts:.4g} V"))
 
     def set_source_off(self, name: str) -> None:
         if self._banked:

@@ -426,6 +426,8 @@ class Keithley6221(Emulator):
             limited.append(lim)
         if self.settings["swe_cab"] and any(limited):
             return False
+        if world.may_break(port, max(map(abs, delivered))):    # breakdown: level by level
+            return False
         levels: dict[float, int] = {}
         lev = [levels.setdefault(v, len(levels)) for v in delivered]
         drives = [world.drive_with_source(address, port, v) for v in levels]

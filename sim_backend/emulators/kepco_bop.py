@@ -27,6 +27,13 @@ against it):
   the sum of the failed tests' bits (table 4-1).  A connected coil sees those outputs (the
   manual's caution: disconnect the load first); each step lasts ``SELF_TEST_STEP`` (assumed:
   the manual gives no duration), after which the previous settings are restored.
+* Protection trip (:meth:`KepcoBOP.trip`, injected by the ``trip`` fault of
+  :mod:`sim_backend.faults`): the BIT 4886 error logic set to turn the output off on a voltage
+  protection error (KIT 219-0452 manual, table 5-1, ``DIAG:ERR:VOLT`` bits 6, 3, 2) -- the
+  output goes off (the coil ramps down as after ``OUTP OFF``), error ``304,"Voltage above
+  Protection limit"`` is queued (DDE in ``*ESR?``) and bit 0 (voltage error, assumed bit
+  assignment) of the questionable condition register is set and latched in its event register,
+  until ``OUTP ON`` (or ``*RST``) re-arms the output.
 * ``model_name:`` (bench option) selects the rating: ``BOP 20-20M`` (default) or another model
   of :data:`RATINGS` (pymeasure's stock driver is written for the ``BOP 36-12M``).
 
@@ -46,6 +53,10 @@ from ..scpi import Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, sys
 #: operation status condition bits (manual B, STATus:OPERation:CONDition?)
 OPER_CV = 1 << 8   #: regulating voltage
 OPER_CC = 1 << 10  #: regulating current
+#: questionable register bit of a voltage protection error (assumed assignment, see above)
+QUES_VE = 1 << 0
+#: the BIT 4886 error of a voltage protection trip (KIT 219-0452 manual, table 5-1)
+TRIP_ERROR = (304, "Voltage above Protection limit")
 
 
 #: model -> (rated volts, rated amps) (BOP data sheets)
@@ -86,6 +97,8 @@ class KepcoBOP(Emulator):
     def reset(self) -> None:
         """``*RST``: voltage mode, 0 V, current limit at the rating, output off."""
         self.settings.update(mode="VOLTAGE", volt=0.0, curr=self.I_RATED, output=False, remote=False)
+        self.tripped = False
+        self.ques_event = 0
         if hasattr(self, "coil"):
             self._apply()
 
@@ -105,7 +118,19 @@ class KepcoBOP(Emulator):
     # ------------------------------------------------------------------ handlers
     def _set_output(self, args: Args) -> None:
         self.settings["output"] = args.one(Boolean())
+        if self.settings["output"]:
+            self.tripped = False                       # OUTP ON re-arms a tripped output
         self._apply()
+
+    def trip(self) -> None:
+        """The voltage protection fires: output off, error 304 queued, questionable bit set."""
+        self.tripped = True
+        self.settings["output"] = False
+        self._apply()
+        self.ques_event |= QUES_VE
+        self.push_error(TRIP_ERROR[0])
+        if self.errors and self.errors[-1][0] == TRIP_ERROR[0]:
+            self.errors[-1] = TRIP_ERROR
 
     def _set_mode(self, args: Args) -> None:
         mode = args.one(Choice(("VOLTage", "CURRent")))
@@ -159,6 +184,10 @@ class KepcoBOP(Emulator):
         self._apply()
         return 0
 
+    def _ques_event(self, args: Args) -> int:
+        value, self.ques_event = self.ques_event, 0
+        return value
+
     def _set_remote(self, args: Args) -> None:
         self.settings["remote"] = args.optional(Boolean(), True)
 
@@ -201,7 +230,9 @@ def _cmds() -> list[Cmd]:
             doc="options query (Kepco appendix A; '0': no reportable option, IEEE 488.2 10.20)"),
         Cmd("DIAGnostic:TST", query=KepcoBOP._self_test, doc="4.3.3 BOP test: full-scale outputs, 0 = pass"),
         Cmd("STATus:OPERation:CONDition", query=KepcoBOP._oper_condition, doc="CV (bit 8) / CC (bit 10)"),
-        Cmd("STATus:QUEStionable[:EVENt]", query=lambda d, a: 0),
+        Cmd("STATus:QUEStionable[:EVENt]", query=KepcoBOP._ques_event, doc="latched; read clears"),
+        Cmd("STATus:QUEStionable:CONDition", query=lambda d, a: QUES_VE if d.tripped else 0,
+            doc="bit 0: voltage protection error (output tripped off)"),
         Cmd("SYSTem:REMote", set=KepcoBOP._set_remote, query=lambda d, a: d.settings["remote"],
             doc="remote mode (needed over RS-232; accepted on GPIB)"),
         *system_error_commands(),

@@ -166,6 +166,15 @@ class SR830(Demodulator, Storage, Emulator):
         )
         self.reset_storage()
         self._cancel_busy()
+        self._publish_sine()
+
+    def _publish_sine(self) -> None:
+        """The sine output's peak current sqrt(2) SLVL / (R_series + 50 + R_port) into the world
+        (``SimWorld.set_ac_source``): safety extremes and device breakdown see it."""
+        port = getattr(self, "sine_port", None)
+        if port is not None and "slvl" in self.settings:
+            r = self.series_resistance + SINE_OUT_IMPEDANCE + self.world.port_resistance(port)
+            self.world.set_ac_source(self.address, port, math.sqrt(2) * self.settings["slvl"] / r)
 
     @property
     def order(self) -> int:
@@ -433,6 +442,7 @@ class SR830(Demodulator, Storage, Emulator):
         _count(p, 1)
         x = _real(p[0], 0.004, 5.0)
         self.settings["slvl"] = round(round(x / 0.002) * 0.002, 3)
+        self._publish_sine()
 
     def s_oflt(self, p):
         _count(p, 1)

@@ -166,7 +166,10 @@ def test_pulse_sweep_sequence_with_list_chunks():
     assert w[6] == "SOUR:LIST:DEL:APP " + ",".join(["0.05"] * 50)
     sent = [float(v) for v in (w[3].split(" ")[1] + "," + w[4].split(" ")[1]).split(",")]
     np.testing.assert_allclose(sent, amps, rtol=1e-5)
-    assert w[7:] == [
+    # a list sweep's points use the list compliance (manual: SOUR:LIST:COMP), the bench's 20 V
+    assert w[7] == "SOUR:LIST:COMP " + ",".join(["20"] * 100)
+    assert w[8] == "SOUR:LIST:COMP:APP " + ",".join(["20"] * 50)
+    assert w[9:] == [
         "SOUR:SWE:RANG BEST",
         "SOUR:SWE:COUN 1",
         "SOUR:SWE:CAB OFF",

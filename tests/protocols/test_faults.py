@@ -87,3 +87,85 @@ def test_an_instrument_reset_mid_run_gets_the_run_settings_back(tmp_path, refere
 def test_malformed_fault_declarations_are_refused(entry, message):
     with pytest.raises(FaultError, match=message.replace("(", r"\(").replace("]", r"\]")):
         parse_faults([entry])
+
+
+MAGNET = "GPIB0::6::INSTR"
+
+
+def test_a_silent_power_cycle_of_the_magnet_is_detected_and_the_points_repeated(tmp_path, reference,
+                                                                               capsys, monkeypatch):
+    """The x magnet supply is power-cycled mid-run with no error reply: its output is off and
+    the in-plane field that makes SOT switching deterministic is gone.  The runner's batch
+    check reads PON in *ESR?, re-applies the settings and measures the batch again: the loop
+    equals the fault-free one.  Without the check (the guard disabled) the same fault leaves
+    points measured at zero field in the file, which differ."""
+    faults = [{"instrument": MAGNET, "kind": "reset", "at_time": 2.0}]
+    result = _run(_bench_with(tmp_path, faults), tmp_path / "run.h5")
+    assert "power-cycled" in capsys.readouterr().err
+    cols, status, _ = _columns(result.path)
+    assert status == "complete"
+    np.testing.assert_array_equal(cols["pulse_current"], reference["pulse_current"])
+    np.testing.assert_allclose(cols["field_measured"], reference["field_measured"], atol=2e-4)
+    np.testing.assert_array_equal(np.sign(cols["hall_resistance"]), np.sign(reference["hall_resistance"]))
+
+    from spinbench.protocols import benchhealth
+    monkeypatch.setattr(benchhealth.BatchGuard, "check", lambda self: [])
+    blind = _run(_bench_with(tmp_path, faults), tmp_path / "blind.h5")
+    cols, _, _ = _columns(blind.path)
+    assert np.abs(cols["field_measured"]).min() < 1e-3 < np.abs(reference["field_measured"]).min()
+
+
+def test_an_error_in_a_queue_repeats_the_batch_and_the_run_completes(tmp_path, reference, capsys):
+    bench = _bench_with(tmp_path, [{"instrument": "GPIB0::12::INSTR", "kind": "error",
+                                    "at_command": 60, "code": -350}])
+    result = _run(bench, tmp_path / "run.h5")
+    assert '-350,"Queue overflow"' in capsys.readouterr().err
+    cols, status, _ = _columns(result.path)
+    assert status == "complete"
+    np.testing.assert_array_equal(cols["pulse_current"], reference["pulse_current"])
+
+
+def test_a_magnet_trip_fails_the_run_clearly_and_it_resumes_to_complete(tmp_path, reference):
+    bench = _bench_with(tmp_path, [{"instrument": MAGNET, "kind": "trip", "at_time": 2.0}])
+    from spinbench.protocols.benchhealth import BenchFault
+    with pytest.raises(BenchFault, match=r"magnet_x: the supply tripped \(304"):
+        run(registry.get("switching-loop")(), str(bench), PARAMS, path=tmp_path / "run.h5",
+            seed=3, progress=False, flush_seconds=0.0)       # checked after every step
+    cols, status, error = _columns(tmp_path / "run.h5")
+    assert status == "failed" and "304" in error
+    n = len(cols["pulse_current"])
+    assert 0 < n < len(reference["pulse_current"])
+    # every point kept was measured in the field: none after the trip
+    np.testing.assert_allclose(cols["field_measured"], reference["field_measured"][:n], atol=2e-4)
+    world = pyvisa.ResourceManager(f"{bench}@spinbench").visalib.world
+    assert all(a == 0 for _, a in world.sources.values())
+    assert all(abs(c.setpoint) < 1e-12 for c in world.coils.values())
+    clean = _bench_with(tmp_path, [])
+    run(registry.get("switching-loop")(), str(clean), None, resume=tmp_path / "run.h5", progress=False)
+    cols, status, _ = _columns(tmp_path / "run.h5")
+    assert status == "complete"
+    np.testing.assert_array_equal(np.sort(cols["pulse_current"]), np.sort(reference["pulse_current"]))
+
+
+def test_a_device_blown_by_over_voltage_fails_the_run_without_retrying_forever(tmp_path):
+    """Breakdown at 8.5 V; write pulses of 4..7 mA (and 4 mA resets) into the 1500 ohm
+    channel.  The 6221 is in compliance from then on; the run fails naming it.  Checked after
+    every step here (``flush_seconds=0``), it keeps exactly the steps before the first pulse
+    over the breakdown voltage (Ohm's law: (|I| + the lock-in's sine peak) x 1500 ohm), and the
+    bench never saw more than its compliance voltage."""
+    bench = _bench_with(tmp_path, [{"device": "dut", "kind": "breakdown", "voltage": 8.5}])
+    amplitudes = np.array([4e-3, 5e-3, 6e-3, 7e-3])
+    params = {"amplitudes": "4mA,5mA,6mA,7mA", "widths": "1ms", "repeats": 10,
+              "reset_current": "4mA"}
+    from spinbench.protocols.benchhealth import BenchFault
+    with pytest.raises(BenchFault, match="compliance"):
+        run(registry.get("switching-probability")(), str(bench), params, path=tmp_path / "run.h5",
+            seed=3, progress=False, flush_every=1, flush_seconds=0.0)
+    cols, status, error = _columns(tmp_path / "run.h5")
+    assert status == "failed" and "device destroyed" in error
+    sine_peak = np.sqrt(2) * 1.0 / 3550.0
+    first_over = int(np.argmax((amplitudes + sine_peak) * 1500.0 > 8.5))
+    assert first_over == 2
+    np.testing.assert_allclose(np.unique(np.abs(cols["amplitude"])), amplitudes[:first_over])
+    world = pyvisa.ResourceManager(f"{bench}@spinbench").visalib.world
+    assert "dut" in world.destroyed and world.extremes.voltage <= 40.0 + 1e-9

@@ -1,0 +1,102 @@
+"""What the runner's per-batch instrument checks (protocols.benchhealth) cost a fault-free run.
+
+Issue 12: retries and checks must cost nothing measurable -- the 1,000-pulse switching loop and
+the 200k-cycle switching-probability map stay within 5 % of their speed without them.  Both
+are run here in one process, alternating the checks on and off (off: the runner's guard
+watches no instrument, i.e. the runner as before the checks), several rounds each, and the
+median wall times and their ratio are printed with the number of check queries a run made.
+
+    python benchmarks/bench_health_overhead.py [--rounds 5] [--map-rounds 2] [--repeats 1000]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from spinbench.protocols import benchhealth
+from spinbench.protocols.runner import run
+from spinbench.protocols.switching import SwitchingLoop
+from spinbench.protocols.switching_probability import SwitchingProbability
+
+_init = benchhealth.BatchGuard.__init__
+_queries = [0]
+
+
+@contextmanager
+def checks(enabled: bool):
+    """The runner with its instrument checks (``True``) or without (``False``); counts
+    the ``health`` calls made."""
+    def init(self, instruments, *args, **kwargs):
+        _init(self, instruments if enabled else [], *args, **kwargs)
+        reports = self._reports
+
+        def counted():
+            _queries[0] += len(self.instruments)
+            return reports()
+        self._reports = counted
+
+    benchhealth.BatchGuard.__init__ = init
+    try:
+        yield
+    finally:
+        benchhealth.BatchGuard.__init__ = _init
+
+
+def loop_run(pulses: int) -> float:
+    n = (pulses // 2 - 1) // 2
+    params = {"current_max": 5e-3, "current_step": 5e-3 / n, "field_x": 10e-3}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        run(SwitchingLoop, "sot-hallbar", params, out_dir=tmp, progress=False)
+        return time.perf_counter() - t0
+
+
+def map_run(repeats: int) -> float:
+    params = {"amplitudes": tuple(np.round(np.linspace(4.8e-3, 6.2e-3, 20), 9)),
+              "widths": tuple(np.round(np.geomspace(1e-3, 10e-3, 10), 6)),
+              "repeats": repeats, "field_x": 10e-3}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        run(SwitchingProbability, "sot-hallbar", params, out_dir=tmp, seed=1, progress=False)
+        return time.perf_counter() - t0
+
+
+def compare(name: str, job, rounds: int) -> None:
+    times: dict[bool, list[float]] = {True: [], False: []}
+    queries = 0
+    job()                                            # warm: imports, bench file, caches
+    for k in range(rounds):
+        for enabled in ((True, False) if k % 2 else (False, True)):
+            _queries[0] = 0
+            with checks(enabled):
+                times[enabled].append(job())
+            if enabled:
+                queries = _queries[0]
+    on, off = statistics.median(times[True]), statistics.median(times[False])
+    print(f"{name}: {rounds} rounds each, alternating")
+    print(f"  without checks (runner as before): median {off:7.3f} s  {sorted(round(t, 3) for t in times[False])}")
+    print(f"  with checks                      : median {on:7.3f} s  {sorted(round(t, 3) for t in times[True])}")
+    print(f"  instrument health queries per run: {queries}")
+    print(f"  ratio with / without             : {on / off:7.3f}  (target <= 1.05: "
+          f"{'met' if on / off <= 1.05 else 'NOT met'})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--map-rounds", type=int, default=2)
+    ap.add_argument("--pulses", type=int, default=1000)
+    ap.add_argument("--repeats", type=int, default=1000)
+    args = ap.parse_args()
+    compare(f"switching loop, {args.pulses} pulses", lambda: loop_run(args.pulses), args.rounds)
+    compare(f"switching-probability map, 200 x {args.repeats} cycles",
+            lambda: map_run(args.repeats), args.map_rounds)
+
+
+if __name__ == "__main__":
+    main()
