@@ -1,12 +1,16 @@
 """SIGKILL soak: kill a long simulated run at random moments, check and resume it each time.
 
-A long ``switching-loop`` on the simulated sot-hallbar bench is started, SIGKILLed after a seeded
-random delay, checked (``spinbench check`` logic) and resumed (``spinbench resume``) in a new
-process, and killed again, ``--kills`` times; then resumed to the end. After every kill it
-asserts that nothing flushed before the kill was lost (every step recorded done before is still
-done, with the same points) and that the killed file checks ``resumable``. Prints a summary.
+A long ``switching-loop`` on the simulated sot-hallbar bench (``--current-step`` 0.5 uA: 40,000
+steps) is started, and once it is measuring -- its file has gained points since the last kill
+-- SIGKILLed after a further seeded random delay (0 .. ``--max-delay`` s), so every kill lands
+mid-run; the file is checked (``spinbench check`` logic) and resumed (``spinbench resume``) in a
+new process, and killed again, ``--kills`` times; then resumed to the end. After every kill it
+checks that nothing flushed before the kill was lost (every step recorded done before is still
+done, with the same points) and that the killed file checks ``resumable``. Prints a summary:
+kills that landed mid-run, points lost, damaged files, the final status.
 
-Usage: ``python benchmarks/kill_soak.py [--kills 100] [--seed 1] [--folder DIR]``.
+Usage: ``python benchmarks/kill_soak.py [--kills 100] [--seed 1] [--current-step 0.5uA]
+[--max-delay 1.0] [--folder DIR]``.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from spinbench.protocols.runcheck import check_run
 from spinbench.protocols.runstore import RunReader
 
 RUN = ("from spinbench.protocols.runner import run\nfrom spinbench.protocols import registry\n"
-       "run(registry.get('switching-loop')(), 'sot-hallbar', {{'current_step': '2uA'}}, "
+       "run(registry.get('switching-loop')(), 'sot-hallbar', {{'current_step': {step!r}}}, "
        "path={path!r}, seed=7, progress=False, flush_every=5)\n")
 
 
@@ -36,39 +40,45 @@ def snapshot(path: Path) -> tuple[set[int], dict[str, np.ndarray]]:
         return steps, {"step": r.column("step")[:n], "pulse_current": r.column("pulse_current")[:n]}
 
 
-def _has_points(path: Path) -> bool:
+def _points(path: Path) -> int:
     try:
         with RunReader(path) as r:
-            return r.n_points > 0
+            return r.n_points
     except Exception:
-        return False
+        return -1
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--current-step", default="0.5uA")
+    ap.add_argument("--max-delay", type=float, default=1.0)
     ap.add_argument("--folder")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     folder = Path(args.folder or tempfile.mkdtemp(prefix="kill_soak_"))
     path = folder / "soak.h5"
     env = dict(os.environ, MPLBACKEND="Agg")
-    lost = damaged = 0
+    lost = damaged = mid_run = 0
     before: tuple[set[int], dict] | None = None
     t0 = time.monotonic()
     for k in range(args.kills):
         if k == 0:
-            cmd = [sys.executable, "-c", RUN.format(path=str(path))]
+            cmd = [sys.executable, "-c", RUN.format(path=str(path), step=args.current_step)]
         else:
             cmd = [sys.executable, "-m", "spinbench.protocols.cli", "resume", str(path), "--no-progress"]
+        start = _points(path) if path.exists() else 0
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if k == 0:                                   # the first kill once the file has points
-            while proc.poll() is None and not _has_points(path):
-                time.sleep(0.05)
-        time.sleep(float(rng.uniform(0.0, 4.0)))     # some kills land in imports or bench opening
+        while proc.poll() is None and _points(path) <= start:   # wait until it is measuring
+            time.sleep(0.05)
+        time.sleep(float(rng.uniform(0.0, args.max_delay)))
+        running = proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        if running:
+            with RunReader(path) as r:
+                mid_run += r.status.value == "running"
         if not path.exists():
             continue
         report = check_run(path)
@@ -90,9 +100,10 @@ def main() -> None:
     final = subprocess.run([sys.executable, "-m", "spinbench.protocols.cli", "resume", str(path),
                             "--no-progress"], env=env, capture_output=True, text=True)
     last = check_run(path)
-    print(f"\n{args.kills} SIGKILLs in {time.monotonic() - t0:.0f} s: {lost} lost flushed data, "
-          f"{damaged} damaged files; final resume exit {final.returncode}, file {last.verdict} "
-          f"({last.status}, {last.points} points)")
+    print(f"\n{args.kills} SIGKILLs in {time.monotonic() - t0:.0f} s, {mid_run} of them mid-run "
+          f"(file status 'running', measuring): {lost} lost flushed data, {damaged} damaged "
+          f"files; final resume exit {final.returncode}, file {last.verdict} ({last.status}, "
+          f"{last.points} points of {last.steps_total} steps)")
 
 
 if __name__ == "__main__":
