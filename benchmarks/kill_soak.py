@@ -1,6 +1,6 @@
 """SIGKILL soak: kill a long simulated run at random moments, check and resume it each time.
 
-A long ``switching-loop`` on the simulated sot-hallbar bench (``--current-step`` 0.5 uA: 40,000
+A long ``switching-loop`` on the simulated sot-hallbar bench (``--current-step`` 1 uA: 20,000
 steps) is started, and once it is measuring -- its file has gained points since the last kill
 -- SIGKILLed after a further seeded random delay (0 .. ``--max-delay`` s), so every kill lands
 mid-run; the file is checked (``spinbench check`` logic) and resumed (``spinbench resume``) in a
@@ -9,7 +9,7 @@ checks that nothing flushed before the kill was lost (every step recorded done b
 done, with the same points) and that the killed file checks ``resumable``. Prints a summary:
 kills that landed mid-run, points lost, damaged files, the final status.
 
-Usage: ``python benchmarks/kill_soak.py [--kills 100] [--seed 1] [--current-step 0.5uA]
+Usage: ``python benchmarks/kill_soak.py [--kills 100] [--seed 1] [--current-step 1uA]
 [--max-delay 1.0] [--folder DIR]``.
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--current-step", default="0.5uA")
+    ap.add_argument("--current-step", default="1uA")
     ap.add_argument("--max-delay", type=float, default=1.0)
     ap.add_argument("--folder")
     args = ap.parse_args()
