@@ -83,6 +83,9 @@ class SimWorld:
 
     #: largest field change (T) over which the device is evolved with a constant field
     FIELD_STEP = 0.5e-3
+    #: many-device worlds integrate a device only when it is read or its drive changes (the
+    #: others bank their constant-drive time); False integrates every device at every step
+    BANK_IDLE_DEVICES = True
 
     def __init__(self, device: DeviceModel | dict[str, DeviceModel], *, seed: int = 0,
                  temperature: float = 300.0, clock: str = "sleep", coils: dict[str, Coil] | None = None,
@@ -95,6 +98,9 @@ class SimWorld:
         self._device = self._devices[self._first]
         #: time that passed with no change of drive and is not integrated yet (:meth:`idle`)
         self._banked = 0.0
+        #: device -> seconds it lags the clock beyond ``_banked`` (many-device worlds: a device
+        #: whose drive does not change is integrated only when it is read or its drive changes)
+        self._lag: dict[str, float] = {}
         self.lines: dict[str, Line] = dict(lines or {})
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
@@ -135,6 +141,9 @@ class SimWorld:
         self._rf_loss_maps: dict[str, dict[str, float]] = {}
         #: devices on a parallel line: their current share depends on the state (not cached)
         self._uncached = {d for ln in self.lines.values() if ln.connection == "parallel" for d in ln.devices}
+        #: whether constant-drive time is banked per device (several devices, none whose
+        #: current depends on another's state)
+        self._lazy = self.BANK_IDLE_DEVICES and len(self._devices) > 1 and not self._uncached
         #: the present Drive of each device, rebuilt only after a change of sources, coils,
         #: light, RF or temperature (the mutators set it to None); shared: treat as frozen
         self._drive_cache: dict[str, Drive] | None = None
@@ -149,7 +158,7 @@ class SimWorld:
 
     @temperature.setter
     def temperature(self, kelvin: float) -> None:
-        if self._banked:
+        if self._banked or self._lag:
             self._settle()
         self._drive_changing()
         self._temperature = float(kelvin)
@@ -158,15 +167,15 @@ class SimWorld:
     @property
     def devices(self) -> dict[str, DeviceModel]:
         """Name -> device model, with every banked interval integrated (state is current)."""
-        if self._banked:
+        if self._banked or self._lag:
             self._settle()
         return self._devices
 
     @property
     def device(self) -> DeviceModel:
         """The first device (the only one on a one-device bench), its state current."""
-        if self._banked:
-            self._settle()
+        if self._banked or self._lag:
+            self._settle((self._first,))
         return self._device
 
     @device.setter
@@ -219,16 +228,27 @@ class SimWorld:
         self._banked += dt
         self.clock.now += dt
 
-    def _settle(self) -> None:
-        """Integrate the banked time (:meth:`idle`) as one interval under the present drive."""
+    def _settle(self, names=None) -> None:
+        """Integrate the banked time (:meth:`idle`) as one interval under the present drive:
+        of every device, or (``names``) of those only, the others keeping it as their lag
+        (their drive has not changed; it is integrated when they are read or driven)."""
         dt = self._banked
         if dt:
             self._banked = 0.0
             if len(self._devices) == 1:
                 self._device.evolve(dt, self.drive(), self.rng)
-            else:
-                for name, dev in self._devices.items():
-                    dev.evolve(dt, self._drive_of(name), self.rng)
+                return
+            lag = self._lag
+            for name in self._devices:
+                lag[name] = lag.get(name, 0.0) + dt
+        if self._lag:
+            for name in list(self._lag) if names is None else [n for n in names if n in self._lag]:
+                self._devices[name].evolve(self._lag.pop(name), self._drive_of(name), self.rng)
+
+    def _settle_port(self, port: str) -> None:
+        """:meth:`_settle` of the devices terminal ``port`` reaches (all of them on a world
+        that does not bank per device)."""
+        self._settle([d for d, _ in self.terminal(port).members] if self._lazy else None)
 
     def _evolve(self, dt: float) -> None:
         """Evolve the devices and the coils for ``dt`` seconds under the present drive (with
@@ -241,6 +261,10 @@ class SimWorld:
                 self._settle()
                 self._advance_ramping(dt)
                 return
+        if self._lazy:              # each device integrates when read or driven (_settle)
+            self._banked += dt
+            self.clock.now += dt
+            return
         banked = self._banked
         if banked:
             self._banked = 0.0
@@ -260,7 +284,7 @@ class SimWorld:
         in one call: the devices evolve over the piecewise-constant schedule with
         :func:`~sim_backend.devices.evolve_schedule` (the same states, clock and random stream
         as ``set_source`` + :meth:`advance` per interval); the source stays at the last level."""
-        if self._banked:
+        if self._banked or self._lag:
             self._settle()
         levels = [float(a) for a in levels]
         dts = [float(dt) for dt in dts]
@@ -475,7 +499,7 @@ class SimWorld:
     def set_laser(self, name: str, power_W: float | None, port: str | None = None) -> None:
         """A laser's optical power on the device at ``port`` (default: the first device;
         ``None`` or 0: off).  Lasers add."""
-        if self._banked:
+        if self._banked or self._lag:
             self._settle()
         if port is not None:
             self.terminal(port, signal=True)
@@ -506,7 +530,7 @@ class SimWorld:
         """An RF source's tone delivered to terminal ``port`` (default: the first device;
         ``None`` power: output off).  On a line, every device on it gets the tone at the power
         less its attenuation."""
-        if self._banked:
+        if self._banked or self._lag:
             self._settle()
         self._drive_changing()
         if power_dBm is None:
@@ -559,8 +583,8 @@ class SimWorld:
         """Noise-free voltage at terminal ``port``: a device port's voltage under ``drive``
         (default: its present one); a series line's sum; a parallel line's Millman voltage.
         On a line, ``drive`` gives the line current (``drive.current``)."""
-        if self._banked:
-            self._settle()
+        if self._banked or self._lag:
+            self._settle_port(port)
         term = self.terminal(port)
         if term.connection == "single":
             dev, p = term.members[0]
@@ -586,8 +610,8 @@ class SimWorld:
 
     def port_resistance(self, port: str) -> float:
         """Two-terminal resistance at ``port``: series sum, parallel 1/sum(1/R)."""
-        if self._banked:
-            self._settle()
+        if self._banked or self._lag:
+            self._settle_port(port)
         term = self.terminal(port)
         rs = [self._devices[d].resistance(p) for d, p in term.members]
         if term.connection == "parallel":
@@ -599,7 +623,7 @@ class SimWorld:
         load: their own emission (``device.emission_psd``, e.g. a spin-torque oscillator; on a
         line each less its attenuation) plus the available thermal noise power k_B T of a
         resistive source."""
-        if self._banked:
+        if self._banked or self._lag:
             self._settle()
         f = np.asarray(frequencies, dtype=float)
         psd = np.full(f.shape, KB * self.temperature)
@@ -635,12 +659,15 @@ class SimWorld:
 
     def set_source(self, name: str, port: str, amps: float) -> None:
         """A current source's output into terminal ``port`` (sources on one port add)."""
-        if self._banked:
-            self._settle()
         try:
             self.terminal(port)
         except NetlistError as exc:
             raise NetlistError(f"{name}: {exc}") from None
+        if self._banked or self._lag:
+            self._settle_port(port)
+            old = self.sources.get(name)
+            if old is not None and old[0] != port:      # the source moves: its old port changes too
+                self._settle_port(old[0])
         self._drive_changing()
         self.sources[name] = (port, float(amps))
         self.extremes.source(name, amps, self.port_resistance(port))
@@ -693,19 +720,21 @@ class SimWorld:
                 self.log.append(CommandRecord(self.now, "world", f"{dev} destroyed at {volts:.4g} V"))
 
     def set_source_off(self, name: str) -> None:
-        if self._banked:
-            self._settle()
-        if name in self.sources:
-            self._drive_changing()
-            del self.sources[name]
-            self._drive_cache = None
+        old = self.sources.get(name)
+        if old is None:
+            return
+        if self._banked or self._lag:
+            self._settle_port(old[0])
+        self._drive_changing()
+        del self.sources[name]
+        self._drive_cache = None
 
     def source_current(self, port: str | None = None) -> float:
         port = self.drive_port if port is None else port
         return sum(a for p, a in self.sources.values() if p == port)
 
     def set_coil_setpoint(self, coil: str, amps: float, voltage_limit: float | None = None) -> None:
-        if self._banked:
+        if self._banked or self._lag:
             self._settle()
         c = self._coil(coil)
         self._drive_changing()
@@ -761,7 +790,7 @@ class SimWorld:
     def checkpoint(self, index: int) -> None:
         """Re-seed the random stream from (seed, index): a run resumed at step ``index`` draws
         the same numbers as an uninterrupted one.  Idempotent for repeated calls."""
-        if self._banked:
+        if self._banked or self._lag:
             self._settle()
         if index != self._checkpoint:
             self._checkpoint = index
