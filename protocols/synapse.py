@@ -131,9 +131,9 @@ class CtcStates(_SynapseTrain):
         Param("cycles", "", int, default=100, bounds=(1, 1_000_000), doc="C, cycles of all L states"),
         Param("coding", "", str, default="amplitude", choices=("amplitude", "count"),
               doc="amplitude: one pulse of I_k; count: k identical pulses of count_amplitude"),
-        Param("write_min", "A", default=4.35e-3, bounds=(-0.105, 0.105), doc="I_1 (amplitude coding)"),
-        Param("write_max", "A", default=7.7e-3, bounds=(-0.105, 0.105), doc="I_(L-1) (amplitude coding)"),
-        Param("count_amplitude", "A", default=5.0e-3, bounds=(-0.105, 0.105),
+        Param("write_min", "A", default=4.85e-3, bounds=(-0.105, 0.105), doc="I_1 (amplitude coding)"),
+        Param("write_max", "A", default=8.6e-3, bounds=(-0.105, 0.105), doc="I_(L-1) (amplitude coding)"),
+        Param("count_amplitude", "A", default=5.6e-3, bounds=(-0.105, 0.105),
               doc="amplitude of the identical pulses (count coding)"),
         *_COMMON_PARAMS,
     )
@@ -193,8 +193,8 @@ class PotentiationDepression(_SynapseTrain):
     params = (
         Param("n_pulses", "", int, default=40, bounds=(1, 100_000), doc="pulses per train"),
         Param("cycles", "", int, default=10, bounds=(1, 100_000), doc="LTP + LTD cycles"),
-        Param("amplitude_p", "A", default=5.5e-3, bounds=(-0.105, 0.105), doc="potentiating pulse"),
-        Param("amplitude_d", "A", default=-5.5e-3, bounds=(-0.105, 0.105), doc="depressing pulse"),
+        Param("amplitude_p", "A", default=6.1e-3, bounds=(-0.105, 0.105), doc="potentiating pulse"),
+        Param("amplitude_d", "A", default=-6.1e-3, bounds=(-0.105, 0.105), doc="depressing pulse"),
         *_COMMON_PARAMS,
     )
     columns = (

@@ -14,8 +14,10 @@ model              class / parameters                     notes
 ``pmtj``           PerpendicularMTJ / PmtjParams          CoFeB/MgO p-MTJ, STT, bias-dependent TMR
 ``grain_hallbar``  GrainHallBar / GrainHallBarParams      multi-domain Hall cross (analog states)
 ``synapse_*``      SynapseHallBar / SynapseParams         field-free multi-state synapses (physics/
-                                                          synapse.py): ``synapse_tilted`` (tilt is
-                                                          phenomenological), ``synapse_orange_peel``
+                                                          synapse.py): ``synapse_tilted`` (tilt toward
+                                                          the SOT's sigma: polarity and threshold from
+                                                          the sLLG, thermal activation Neel-Brown),
+                                                          ``synapse_orange_peel``
                                                           and ``synapse_idmi`` (real effective
                                                           in-plane fields from the stack)
 ``thermo_mtj``     ThermoMTJ / ThermoMtjParams            laser-heated MTJ, TMS + bias terms, spikes

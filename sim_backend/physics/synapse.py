@@ -29,13 +29,19 @@ tilted anisotropy" spin synapses):
     (2019); Han et al., Nat. Mater. 18, 703 (2019)). The polarity reverses with the reference
     layer's state, which the orange-peel design cannot do.
 
-``tilted``  -- an easy axis tilted by ``tilt_deg`` in the x-z plane (You et al., PNAS 112,
-    10310 (2015)). PHENOMENOLOGICAL here: a tilted axis selects the SOT polarity through the
-    precessional trajectory during the pulse, which the two-state thermal-activation law does
-    not contain (the sLLG of this package did not switch a 15 deg tilt at zero field either).
-    The tilt enters as the symmetry-breaking term ``B_K sin(2 beta) / 2`` of
-    :func:`.grains.tilt_bias_field`: it sets the polarity and lowers J_c like a B_x would but,
-    being no real field, does not lower the barrier; the read-out m_z of a grain is cos(beta).
+``tilted``  -- an easy axis tilted by ``tilt_deg`` (You et al., PNAS 112, 10310 (2015)) in the
+    plane ``tilt_plane``. The polarity comes out of the macrospin dynamics
+    (:mod:`.synapse_tilt`): tilted toward the spin polarization sigma = y of the SOT (plane
+    "yz", perpendicular to the current) a supercritical pulse writes the well
+    ``sign(xi_DL J (u . sigma))``; tilted toward the current (plane "xz") the two-fold rotation
+    about y is a symmetry of the dynamics and no polarity exists (the sLLG of
+    :func:`.synapse_tilt.switches_to` checks both). The threshold is the sLLG's
+    (:data:`.synapse_tilt.TILT_THRESHOLD`, a fraction of Lee's J_c0). PHENOMENOLOGICAL still:
+    1 ms pulses at 300 K switch by thermal activation, beyond the sLLG's reach and with no
+    closed-form escape rate for the (non-conservative) SOT dynamics, so each grain keeps the
+    Néel-Brown law -- the current factor lowers the barrier of the well the current leaves,
+    the preferred well's barrier stays whole (deterministic writing, as the sLLG at 300 K
+    shows). No real field is added; the read-out m_z of a grain is cos(tilt).
 
 Cycle-to-cycle (CTC) variation has two sources:
 
@@ -56,7 +62,8 @@ Parameters, SI units (preset defaults in :data:`DESIGN_DEFAULTS`)::
 
     n_grains 1000, delta_mean 80 (kB T at 300 K), delta_spread 0.05, size_spread 0.10,
     b_k_eff 0.20 T, b_k_spread 0.02, ms 1.1e6 A/m, thickness 1.0 nm (free layer),
-    xi_dl -0.30 (W), jc_window 0.30 (uniform thresholds jc0 (1 +- 0.30)), ctc_sigma 0.02,
+    xi_dl -0.30 (W), jc_window 0.30 (uniform thresholds jc0 (1 +- 0.30) around Lee's J_c0, times
+    the sLLG threshold ratio for the tilted design), ctc_sigma 0.02,
     width 2 um, hm_thickness 5 nm, r_ahe 2 ohm.
 """
 
@@ -70,7 +77,7 @@ import numpy as np
 
 from .analytic import sot_critical_current_density
 from .constants import MU0
-from .grains import tilt_bias_field
+from .synapse_tilt import TILT_PLANES, tilt_polarity, tilt_threshold_ratio, tilted_axis
 from .thermal import pma_escape_times
 
 __all__ = ["SynapseParams", "SynapseHallBar", "orange_peel_field", "idmi_field", "DESIGN_DEFAULTS",
@@ -120,7 +127,8 @@ class SynapseParams:
     threshold_profile: str = "uniform"  #: "uniform" (wedge) or "normal" (sigma = jc_window/2)
     ctc_sigma: float = 0.02             #: configured per-event threshold shift, fraction of window
     d2d_sigma: float = 0.0              #: relative sigma of the device's threshold centre
-    tilt_deg: float = 0.0               #: easy-axis tilt toward +x (tilted design) [deg]
+    tilt_deg: float = 0.0               #: easy-axis tilt from z (tilted design) [deg], toward +y or +x
+    tilt_plane: str = "yz"              #: "yz": toward sigma (field-free writing); "xz": toward the current
     op_roughness: float = 0.35e-9       #: orange peel: correlated roughness amplitude h [m]
     op_wavelength: float = 10e-9        #: orange peel: roughness wavelength lambda [m]
     op_spacer: float = 1.5e-9           #: orange peel: spacer thickness t_s [m]
@@ -142,6 +150,8 @@ class SynapseParams:
     def __post_init__(self):
         if self.design not in DESIGNS:
             raise ValueError(f"design must be one of {DESIGNS}, got {self.design!r}")
+        if self.tilt_plane not in TILT_PLANES:
+            raise ValueError(f"tilt_plane must be one of {TILT_PLANES}, got {self.tilt_plane!r}")
         if self.threshold_profile not in ("uniform", "normal"):
             raise ValueError(f"threshold_profile must be 'uniform' or 'normal', got {self.threshold_profile!r}")
         if not 1 <= self.n_grains <= 1_000_000:
@@ -162,9 +172,14 @@ class SynapseParams:
             return idmi_field(self.d_inter, self.d_angle_deg, self.ref_state, self.ms, self.thickness)
         return np.zeros(3)
 
-    def symmetry_bias(self) -> float:
-        """Phenomenological polarity term of the tilted design [T] (0 otherwise)."""
-        return tilt_bias_field(self.b_k_eff, self.tilt_deg) if self.design == "tilted" else 0.0
+    def easy_axis(self) -> np.ndarray:
+        """The grains' easy axis (z unless the tilted design tilts it)."""
+        return tilted_axis(self.tilt_deg if self.design == "tilted" else 0.0, self.tilt_plane)
+
+    def threshold_ratio(self) -> float:
+        """J_c / J_c0 (Lee, B_x = 0) of the design's symmetry breaking: the sLLG threshold of the
+        tilted axis; 1 otherwise (the effective fields enter the escape law as fields)."""
+        return tilt_threshold_ratio(self.tilt_deg, self.tilt_plane) if self.design == "tilted" else 1.0
 
 
 #: the two wells, +1 and -1, broadcasting against per-grain arrays
@@ -181,7 +196,8 @@ def _flip_probability(rate_out: np.ndarray, total: np.ndarray, dt: float) -> np.
 #: preset name -> parameter overrides (``make_device("tilted_synapse_11", ...)`` etc.)
 DESIGN_DEFAULTS: dict[str, dict[str, Any]] = {
     # polarity: W (xi_DL < 0) with the symmetry breaking along -x: a positive pulse raises m_z
-    "synapse_tilted": dict(design="tilted", tilt_deg=-15.0),
+    # tilted toward -y (sigma side): with xi_DL < 0 a positive pulse writes the +z side
+    "synapse_tilted": dict(design="tilted", tilt_deg=-15.0, tilt_plane="yz"),
     "synapse_orange_peel": dict(design="orange_peel", op_angle_deg=180.0),
     "synapse_idmi": dict(design="idmi", d_angle_deg=90.0, ref_state=1.0),
 }
@@ -208,13 +224,13 @@ class SynapseHallBar:
         else:
             u = 0.5 * rng.standard_normal(p.n_grains)
         centre = 1.0 + p.d2d_sigma * rng.standard_normal()
-        jc_lee = sot_critical_current_density(p.ms, p.thickness, p.xi_dl, self.b_k, 0.0)
+        jc_lee = sot_critical_current_density(p.ms, p.thickness, p.xi_dl, self.b_k, 0.0) * p.threshold_ratio()
         self.jc0 = jc_lee * np.clip(centre + p.jc_window * u, 0.05, None)
         #: the threshold window the configured CTC source is expressed in [A/m^2]
         self.jc_span = 2.0 * p.jc_window * float(np.mean(jc_lee)) * centre
         self.b_int = p.internal_field()
-        self.b_sym = p.symmetry_bias()
-        self.cos_tilt_axis = math.cos(math.radians(p.tilt_deg)) if p.design == "tilted" else 1.0
+        self.axis = p.easy_axis()
+        self.cos_tilt_axis = float(self.axis[2])
         self.s = np.full(p.n_grains, 1.0 if p.m0 >= 0 else -1.0)
         self._i_last = 0.0
         self._eps = 0.0
@@ -234,9 +250,14 @@ class SynapseHallBar:
         ``b`` (applied + internal)."""
         p = self.p
         jc0 = np.clip(self.jc0 + eps * self.jc_span, 1e-3 * self.jc_span + 1.0, None)
-        return pma_escape_times(_BOTH_WELLS, j=j, b=b, temperature=t_k, delta_300=self.delta_300,
-                                b_k_eff=self.b_k, jc0=jc0, tau0=p.tau0, n_sot=p.n_sot, xi_dl=p.xi_dl,
-                                b_x_bias=self.b_sym)
+        kw = dict(b=b, temperature=t_k, delta_300=self.delta_300, b_k_eff=self.b_k, jc0=jc0,
+                  tau0=p.tau0, n_sot=p.n_sot, xi_dl=p.xi_dl)
+        tau = pma_escape_times(_BOTH_WELLS, j=j, **kw)
+        pref = tilt_polarity(j, p.xi_dl, self.axis) if p.design == "tilted" else 0.0
+        if pref:        # the tilt's preferred well: its barrier is not lowered by the current
+            row = 0 if pref > 0 else 1
+            tau[row] = pma_escape_times(_BOTH_WELLS[row], j=0.0, **kw)
+        return tau
 
     def level_probabilities(self, current: float, width: float, temperature: float = 300.0,
                             field=(0.0, 0.0, 0.0), eps: float = 0.0) -> np.ndarray:

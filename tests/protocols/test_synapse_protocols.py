@@ -56,7 +56,7 @@ def test_ctc_states_recovers_the_configured_variation_and_separates_11_states(tm
 
 def test_ctc_states_count_coded_levels_rise_with_the_pulse_count(tmp_path):
     res = run(CtcStates, _bench(tmp_path), {"cycles": 20, "coding": "count", "n_states": 6,
-                                            "count_amplitude": 6.0e-3, "width": 2e-3},
+                                            "count_amplitude": 6.7e-3, "width": 2e-3},
               out_dir=tmp_path, seed=2, progress=False)
     df = _frame(res)
     assert len(df) == 20 * 6
@@ -68,7 +68,7 @@ def test_ctc_states_count_coded_levels_rise_with_the_pulse_count(tmp_path):
 
 def test_potentiation_depression_reads_after_every_pulse(tmp_path):
     res = run(PotentiationDepression, _bench(tmp_path, ctc_sigma=0.0),
-              {"cycles": 3, "n_pulses": 20, "amplitude_p": 5.2e-3, "amplitude_d": -5.2e-3},
+              {"cycles": 3, "n_pulses": 20, "amplitude_p": 5.8e-3, "amplitude_d": -5.8e-3},
               out_dir=tmp_path, seed=4, progress=False)
     df = _frame(res)
     assert len(df) == 3 * 41
@@ -114,7 +114,7 @@ def test_synapse_array_measures_every_device_on_its_own_roles(tmp_path):
     path.write_text(yaml.safe_dump(raw))
     bench = Bench.load(path)
     assert array_devices(bench) == ["d1", "d2", "d3", "d4"]
-    summary = run_array(bench, {"cycles": 12, "n_states": 6, "write_min": 4.6e-3, "write_max": 7.9e-3},
+    summary = run_array(bench, {"cycles": 12, "n_states": 6, "write_min": 5.15e-3, "write_max": 8.85e-3},
                         out_dir=tmp_path, devices=["d1", "d2"], seed=1)
     assert summary["devices"] == ["d1", "d2"]
     assert (tmp_path / "synapse_array_summary.json").is_file()

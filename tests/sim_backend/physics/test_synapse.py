@@ -69,7 +69,7 @@ def test_intermediate_pulses_give_many_levels_from_the_threshold_distribution():
     window: 9 evenly spaced currents inside it give 9 distinct, increasing levels."""
     rng = np.random.default_rng(5)
     dev = make_device("synapse_tilted", {"ctc_sigma": 0.0})
-    levels = [_write(dev, i, rng) for i in np.linspace(4.6e-3, 7.4e-3, 9)]
+    levels = [_write(dev, i, rng) for i in np.linspace(5.15e-3, 8.25e-3, 9)]
     steps = np.diff(levels)
     assert np.all(steps > 0.05) and np.all(steps < 0.18)
 
