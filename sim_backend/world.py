@@ -721,10 +721,13 @@ class SimWorld:
 
     def set_source_off(self, name: str) -> None:
         old = self.sources.get(name)
+        if self._banked or self._lag:
+            if old is not None:
+                self._settle_port(old[0])
+            elif not self._lazy:
+                self._settle()          # (no drive changes; kept so one-device worlds draw as before)
         if old is None:
             return
-        if self._banked or self._lag:
-            self._settle_port(old[0])
         self._drive_changing()
         del self.sources[name]
         self._drive_cache = None
