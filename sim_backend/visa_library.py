@@ -434,7 +434,9 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
     # ------------------------------------------------------------------ message I/O
     def _read(self, session: int, count: int) -> tuple[bytes, StatusCode]:
         with self._lock:
-            s = self._session(session)
+            s = self._sessions.get(session)
+            if s is None or self._shared.locks:     # _session() checks, off the common path
+                s = self._session(session)
             emu = s.emu
             avail = emu.pending()
             if not avail:
@@ -484,7 +486,9 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
 
     def _write(self, session: int, data: bytes) -> tuple[int, StatusCode]:
         with self._lock:
-            s = self._session(session)
+            s = self._sessions.get(session)
+            if s is None or self._shared.locks:     # _session() checks, off the common path
+                s = self._session(session)
             size = len(data)
             data = bytes(data)
             attrs = s.attrs

@@ -66,7 +66,7 @@ class Coil:
         return self.axis * self.tesla_per_amp * self.current
 
 
-@dataclass
+@dataclass(slots=True)
 class CommandRecord:
     t: float
     address: str

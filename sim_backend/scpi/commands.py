@@ -13,7 +13,7 @@ from .params import ParamType, _forms
 # command table
 
 
-@dataclass
+@dataclass(slots=True)
 class Args:
     """What a handler receives: the raw parameter tokens and the numeric suffixes of the header."""
 

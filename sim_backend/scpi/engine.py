@@ -156,10 +156,15 @@ class Emulator:
             self._out_end = True
 
     def read(self, count: int) -> tuple[bytes, bool]:
-        if not self._out:
+        out = self._out
+        if not out:
             return b"", False
-        chunk = bytes(self._out[:count])
-        del self._out[:count]
+        if count >= len(out):                       # the whole response: no slice to copy
+            chunk = bytes(out)
+            out.clear()
+        else:
+            chunk = bytes(out[:count])
+            del out[:count]
         self.world.idle(self.BUS_TIME_PER_TRANSFER + self.BUS_TIME_PER_BYTE * len(chunk))
         return chunk, (not self._out and self._out_end)
 
