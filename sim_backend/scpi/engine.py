@@ -132,6 +132,8 @@ class Emulator:
     # ---------------------------------------------------------------- contracts §2
     def write(self, data: bytes) -> None:
         """One VISA write: a complete program message (END on the last byte)."""
+        if type(data) is not bytes:                 # a bytearray or memoryview: hashable copy
+            data = bytes(data)
         world = self.world
         world.record(self.address, data)
         # the transfer time is charged together with the first unit's execution time (one

@@ -202,3 +202,21 @@ def test_scpi_status_registers_read_clear_preset_and_cls():
     assert (dev.oper_enable, dev.ques_enable) == (0, 0)
     ask(dev, "*CLS\n")
     assert dev.oper_event == 0 and errors(dev) == []
+
+
+def test_a_repeated_message_is_executed_afresh_each_time(toy):
+    """The engine remembers how a message parses, never what it did: a repeated query answers
+    the present state, a repeated bad unit queues its error every time, and a bytearray write
+    is the same message as the bytes."""
+    assert ask(toy, "SOUR:CURR?;CURR:COMP?\n") == b"0.000000E+00;1.000000E+01\n"
+    ask(toy, "SOUR:CURR 2e-3;CURR:COMP 20\n")
+    assert ask(toy, "SOUR:CURR?;CURR:COMP?\n") == b"2.000000E-03;2.000000E+01\n"
+    assert ask(toy, bytearray(b"SOUR:CURR?;CURR:COMP?\n")) == b"2.000000E-03;2.000000E+01\n"
+    for _ in range(3):
+        ask(toy, "BOGUS;CURR 1e-3\n")
+    assert toy.settings["curr"] == 2e-3
+    assert errors(toy) == [-113, -113, -113]
+    for _ in range(2):
+        ask(toy, "SOUR:CURR 1;CURR:COMP 30\n")          # 1 A is out of range: -222, the rest runs
+    assert toy.settings["curr"] == 2e-3 and toy.settings["comp"] == 30.0
+    assert errors(toy) == [-222, -222]
