@@ -4,7 +4,9 @@ simulated ``sot-hallbar`` bench's virtual clock.
 
 Prints the wall time of the scan (target: < 20 s), the virtual (instrument) time it stands for
 -- what the same scan takes at a real bench, the peer this is measured against in the same
-run -- their ratio, and the fitted damping-like / field-like fields against the preset's.
+run -- their ratio, the lock-in messages per reading (the settle waits once, timed by VISA,
+instead of polling ``SPTS?`` thousands of times), and the fitted damping-like / field-like
+fields against the preset's.
 
     python benchmarks/bench_harmonic_hall.py
 """
@@ -14,6 +16,8 @@ import math
 import tempfile
 import time
 from pathlib import Path
+
+import pyvisa
 
 from spinbench.analysis.harmonic_hall import fit_harmonic_hall
 from spinbench.instruments.bench import Bench
@@ -27,19 +31,26 @@ HBAR, E = 1.054571817e-34, 1.602176634e-19
 
 def main() -> None:
     params = {"states": "up", "points": 41, "time_constant": 0.3, "settle_time_constants": 5}
+    bench = Bench.load("sot-hallbar")
+    lib = pyvisa.ResourceManager(bench.visa_library).visalib
+    world = lib.world
+    lockin = lib.emulator(bench.instruments[bench.roles["lock_in"]].address).address
+    logged = len(world.log)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        result = run(HarmonicHall, Bench.load("sot-hallbar"), params, out_dir=tmp, progress=False)
+        result = run(HarmonicHall, bench, params, out_dir=tmp, progress=False)
         wall = time.perf_counter() - start
         with RunReader(result.path) as reader:
             df = reader.to_dataframe()
             values = reader.params
+    messages = sum(1 for r in list(world.log)[logged:] if r.address == lockin)
     readings = len(df)
     real_bench = readings * params["settle_time_constants"] * params["time_constant"]   # + sweep starts
     print(f"harmonic-hall scan: 41 fields x 2 directions x 2 harmonics = {readings} lock-in readings")
     print(f"  wall time                       {wall:8.2f} s   (target < 20 s)")
     print(f"  settling a real SR830 needs     {real_bench:8.1f} s   (5 tau x 0.3 s per reading)")
     print(f"  ratio real bench / simulated    {real_bench / wall:8.1f} x")
+    print(f"  lock-in messages per reading    {messages / readings:8.1f}     (polling SPTS?: ~3,500)")
     (fit,) = fit_harmonic_hall(df, current_rms=values["current_rms"], width=values["channel_width"],
                                hm_thickness=values["hm_thickness"], ms=values["ms"],
                                thickness=values["thickness"], r_phe_ratio=values["r_phe_ratio"])

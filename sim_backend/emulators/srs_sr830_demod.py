@@ -45,8 +45,16 @@ SINE_OUT_IMPEDANCE = 50.0
 LIA_INPUT, LIA_UNLOCK = 1 << 0, 1 << 3
 #: envelope phases at which the device is read under sine AM (harmonics up to 15 are exact)
 AM_PHASES = 32
-#: targets remembered per world state (a switching loop alternates between a few states)
-TARGET_MEMO = 16
+#: targets and input waveforms remembered (world states of a switching loop, a field sweep, a ramp)
+TARGET_MEMO = 256
+WAVEFORM_MEMO = 4096
+
+
+def _remember(memo: dict, key, value, size: int) -> None:
+    """``memo[key] = value``, the oldest entry dropped beyond ``size``."""
+    if len(memo) >= size:
+        memo.pop(next(iter(memo)))
+    memo[key] = value
 
 
 class Demodulator:
@@ -75,38 +83,50 @@ class Demodulator:
         return phases, v
 
     def _input_waveform(self: "SR830") -> tuple[np.ndarray, np.ndarray]:
-        """Phases and input samples (V, or A in current mode) over one reference cycle."""
-        world = self.world
+        """Phases and input samples (V, or A in current mode) over one reference cycle
+        (memoized per world state and excitation, see :meth:`_target`)."""
         s = self.settings
-        n = s["harm"]
-        k = max(32, 4 * n + 4)
+        k = max(32, 4 * s["harm"] + 4)
         phases = 2 * np.pi * np.arange(k) / k
+        state = getattr(self, "_state", None)
+        wkey = None if state is None else (k, s["slvl"], state)
+        memo = self.__dict__.setdefault("_waveform_memo", {})
+        v = memo.get(wkey) if wkey is not None else None
+        if v is None:
+            v = self._sample_input(phases)
+            if wkey is not None:
+                _remember(memo, wkey, v, WAVEFORM_MEMO)
+        if s["isrc"] >= 2:
+            v = v / self.world.port_resistance(self.input_port)
+        return phases, v
+
+    def _sample_input(self: "SR830", phases: np.ndarray) -> np.ndarray:
+        """The input port's voltage at each phase of the sine output's current."""
+        world = self.world
         i0 = 0.0
         if self.sine_port is not None:
             r = self.series_resistance + SINE_OUT_IMPEDANCE + world.port_resistance(self.sine_port)
-            i0 = math.sqrt(2) * s["slvl"] / r
+            i0 = math.sqrt(2) * self.settings["slvl"] / r
         base = world.drive(port=self.sine_port or self.input_port)
         if i0 == 0.0:
-            v = np.full(k, world.port_voltage(self.input_port, base))
-        else:
-            idc = base.current
-            v = np.array([world.port_voltage(self.input_port, replace(base, current=idc + i0 * math.sin(p)))
-                          for p in phases])
-        if s["isrc"] >= 2:
-            v = v / world.port_resistance(self.input_port)
-        return phases, v
+            return np.full(len(phases), world.port_voltage(self.input_port, base))
+        # phases phi and pi - phi carry the same current: each distinct one is evaluated once
+        idc = base.current
+        sines = np.round(np.sin(phases), 12)
+        volts: dict[float, float] = {}
+        for x in sines:
+            if x not in volts:
+                volts[x] = world.port_voltage(self.input_port, replace(base, current=idc + i0 * x))
+        return np.array([volts[x] for x in sines])
 
-    def _world_key(self: "SR830") -> tuple | None:
-        """What the input waveform depends on: the drive at the ports and every device's state
-        (its moment), with the demodulation settings (and, on the external reference, the
-        reference's modulation); None if a device has no readable state."""
-        s = self.settings
+    def _state_key(self: "SR830") -> tuple | None:
+        """What the input depends on besides the settings: the drive at the ports and every
+        device's state (its moment), and on the external reference the reference's modulation;
+        None if a device has no readable state (nothing is memoized then)."""
         world = self.world
         d = world.drive(port=self.sine_port or self.input_port)
-        parts = [s["harm"], s["slvl"], s["isrc"], s["icpl"], s["rmod"], s["sens"], s["phas"],
-                 s["fmod"], d.current, d.field.tobytes(), d.temperature, d.laser_power,
-                 d.rf_tones]
-        if s["fmod"] == 0:
+        parts = [d.current, d.field.tobytes(), d.temperature, d.laser_power, d.rf_tones]
+        if self.settings["fmod"] == 0:
             parts.append(repr(world.links.read(self.reference_source, "modulation")))
         for dev in world.devices.values():
             m = getattr(dev, "m", None)
@@ -117,10 +137,15 @@ class Demodulator:
         return tuple(parts)
 
     def _target(self: "SR830") -> complex:
-        """Steady-state X + iY for the present world and settings; latches input overload
-        (memoized per :meth:`_world_key`: the last few world states, so a bench that alternates
-        between a few drives -- pulses of a switching loop -- computes each once)."""
-        key = self._world_key()
+        """Steady-state X + iY for the present world and settings; latches input overload.
+        Memoized per world state and settings (a bench that alternates between a few drives --
+        pulses of a switching loop -- computes each once), and the input waveform per world
+        state and excitation (:meth:`_input_waveform`: both harmonics of a field sweep, and every
+        ramp over the same fields, share it)."""
+        s = self.settings
+        state = self._state = self._state_key()
+        key = None if state is None else (s["harm"], s["slvl"], s["isrc"], s["icpl"], s["rmod"],
+                                          s["sens"], s["phas"], s["fmod"], state)
         memo = self.__dict__.setdefault("_target_memo", {})
         if key is not None:
             hit = memo.get(key)
@@ -131,9 +156,7 @@ class Demodulator:
         u = self._target_now()
         flags, self.lias = self.lias, saved | self.lias
         if key is not None:
-            if len(memo) >= TARGET_MEMO:
-                memo.pop(next(iter(memo)))
-            memo[key] = (u, flags & (LIA_INPUT | LIA_UNLOCK))
+            _remember(memo, key, (u, flags & (LIA_INPUT | LIA_UNLOCK)), TARGET_MEMO)
         return u
 
     def _target_now(self: "SR830") -> complex:
