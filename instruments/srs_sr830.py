@@ -35,6 +35,8 @@ import math
 import time
 from typing import Any
 
+import numpy as np
+
 from pymeasure.instruments.srs import SR830 as _PymeasureSR830
 
 from .capabilities import LockInCapabilities, Span
@@ -260,6 +262,39 @@ class SR830(Driver):
         """True if an input or output overload was latched since the last status read
         (``LIAS?``, which clears it)."""
         return bool(self.lia_status() & {"input overload", "filter overload", "output overload"})
+
+    # ---- triggered storage (one sample per TRIG IN pulse, e.g. an RF source's step sweep) --------
+    def settling_time(self) -> float:
+        """The manual's settling time to 99 % for the present time constant and slope (3-11:
+        5, 7, 9, 10 tau at 6, 12, 18, 24 dB/oct) [s]: ``OFLT?``, ``OFSL?``."""
+        with self.lock:
+            return SETTLE_99[self.filter_slope()] * self.time_constant()
+
+    def arm_triggered_storage(self) -> None:
+        """Store X (channel 1) and Y (channel 2) on each trigger: ``DDEF 1,0,0``, ``DDEF 2,0,0``,
+        ``REST``, ``SRAT 14`` (trigger), ``SEND 0``, ``TSTR 0``, ``STRT`` (manual 5-9, 5-13):
+        every pulse on the rear-panel TRIG IN (or ``TRIG``) stores one point."""
+        with self.lock:
+            for cmd in ("DDEF 1,0,0", "DDEF 2,0,0", "REST", "SRAT 14", "SEND 0", "TSTR 0", "STRT"):
+                self._write(cmd)
+
+    def read_storage(self, points: int) -> tuple[np.ndarray, np.ndarray]:
+        """``SPTS?`` (refused unless ``points`` are stored), ``PAUS``, then ``TRCB? 1,0,n`` and
+        ``TRCB? 2,0,n`` (little-endian float32, no terminator): (X, Y) in V."""
+        n = int(check_range(self.name, "storage points", points, 1, BUFFER_POINTS, ""))
+        with self.lock:
+            stored = int(self._ask_float("SPTS?"))
+            self._write("PAUS")
+            if stored < n:
+                raise LimitError(f"{self.name}: {stored} of {n} triggered points stored -- is the "
+                                 f"trigger output cabled to TRIG IN?")
+            res = self.resource
+            out = []
+            for ch in (1, 2):
+                res.write(f"TRCB? {ch},0,{n}")
+                out.append(np.frombuffer(res.read_bytes(4 * n, break_on_termchar=False), dtype="<f4")
+                           .astype(float))
+        return out[0], out[1]
 
     def settle(self, time_constants: float | None = None) -> None:
         """Wait ``time_constants`` x tau, timed by the instrument: ``OFLT?``, [``OFSL?``],

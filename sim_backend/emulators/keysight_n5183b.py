@@ -40,7 +40,13 @@ links as ``modulation`` (what the rear-panel sync / LF output carries to a lock-
 
 With both on, the pulse sync is the published reference.
 
-Wiring: ``connect: {rf_out: rf, cable_loss_db: 2}``; ``options: "1E1,520,UNT,UNW"`` (``*OPT?``).
+Trigger output (step sweeps): with ``connect: {trigger_out: <address>}`` the rear-panel TRIG OUT
+is cabled to that instrument's TRIG IN (world link ``trigger_in``): one TTL pulse when each
+point's dwell ends (the point is settled and held; assumed timing), so a lock-in storing on
+external triggers (SR830 ``SRAT 14``) takes one sample per point.
+
+Wiring: ``connect: {rf_out: rf, cable_loss_db: 2, trigger_out: GPIB0::8::INSTR}``; ``options:
+"1E1,520,UNT,UNW"`` (``*OPT?``).
 
 Not emulated -- subsystems of the programming guide's command reference that the emulator
 answers with ``-113,"Undefined header"``: frequency/phase modulation (``:FM``, ``:PM``), AM
@@ -98,6 +104,8 @@ class KeysightN5183B(Emulator):
         connect = dict(cfg.get("connect", {}))
         self.rf_port = connect.get("rf_out", "rf")
         self.cable_loss_db = float(connect.get("cable_loss_db", 0.0))
+        #: the instrument whose TRIG IN the rear-panel TRIG OUT is cabled to (step sweeps)
+        self.trigger_out = connect.get("trigger_out")
         # a bare port name (``rf``) is the first device, the world's default; else a
         # ``DEVICE.PORT`` or a line, every device on which gets the tone
         bare = "." not in self.rf_port and self.rf_port not in world.lines and self.rf_port not in world.devices
@@ -134,7 +142,17 @@ class KeysightN5183B(Emulator):
 
     # ------------------------------------------------------------------ physics
     def sweep_points(self) -> tuple[np.ndarray, np.ndarray]:
-        """Frequencies (Hz) and powers (dBm) of the step sweep, in sweep order."""
+        """Frequencies (Hz) and powers (dBm) of the step sweep, in sweep order (computed once
+        per sweep setting)."""
+        s = self.settings
+        key = tuple(s[k] for k in ("points", "spacing", "start", "stop", "pow_start", "pow_stop", "direction"))
+        cached = self.__dict__.get("_sweep_points")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        self._sweep_points = (key, self._compute_sweep_points())
+        return self._sweep_points[1]
+
+    def _compute_sweep_points(self) -> tuple[np.ndarray, np.ndarray]:
         s = self.settings
         n = s["points"]
         if s["spacing"] == "LOGARITHMIC":
@@ -232,10 +250,16 @@ class KeysightN5183B(Emulator):
         s = self.settings
         if s["freq_mode"] != "LIST" and s["pow_mode"] != "LIST":
             raise ScpiError(-213, "not in a sweep mode")
+        target = self.trigger_out
+        if target is not None:
+            from ..benches import canonical
+            target = canonical(target)
         for k in range(s["points"]):
             self.point = k
             self._retune()
             self.world.advance(s["dwell"])
+            if target is not None and self.world.links.listens(target, "trigger_in"):
+                self.world.links.send(target, "trigger_in")     # TRIG OUT: this point is done
 
     def q_opt(self, args: Args) -> str:
         return self.options

@@ -151,6 +151,8 @@ class SR830(Demodulator, Storage, Emulator):
         self.filter = OutputFilter(self._target())
         # the filter follows its input from change to change of the world's drive
         world.on_drive_change(self._drive_changing)
+        # rear-panel TRIG IN (TTL): a pulse acts as TRIG (storage at SRAT 14, TSTR start)
+        world.links.listen(address, "trigger_in", self.on_trigger)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:

@@ -167,6 +167,7 @@ class RfMtj:
         self._osc_cache: dict = {}
         self._v_cache: dict = {}
         self._osc_state_cache: dict = {}
+        self._readout_cache: dict = {}
         self._last_drive: tuple | None = None
         self._r_max = self.p.r_p * (1 + self.p.tmr0)      #: AP resistance (breakdown check)
 
@@ -210,21 +211,37 @@ class RfMtj:
     def rectified_voltage(self, frequencies, power_dbm, field, current: float = 0.0) -> np.ndarray:
         """Spin-diode DC voltage [V] (linear path) for tones at ``frequencies`` [Hz] of available
         power ``power_dbm`` [dBm], field (3,) [T], DC bias current [A]."""
-        m_eq, lin = self.state_at(field, current)
-        r0 = float(self.resistance_of(m_eq))
+        lin, r0, g, hr = self._readout(field, current)
         i1 = rf.rf_current_amplitude(power_dbm, r0)
         resp = lin.response(TWO_PI * np.asarray(frequencies, dtype=float))   # (2, K) per amp
-        from .macrospin_rf import _on_sphere, hessian_2d
-        h = 1e-6
-        g = np.array([(float(self.resistance_of(_on_sphere(m_eq, lin.e1, lin.e2, (h * (k == 0), h * (k == 1)))))
-                       - float(self.resistance_of(_on_sphere(m_eq, lin.e1, lin.e2, (-h * (k == 0), -h * (k == 1))))))
-                      / (2 * h) for k in range(2)])
         v = 0.5 * i1 * i1 * np.real(g @ resp)
         if current:
-            hr = hessian_2d(lambda d: float(self.resistance_of(_on_sphere(m_eq, lin.e1, lin.e2, d))), 1e-4)
             quad = np.real(np.einsum("ik,ij,jk->k", resp.conj(), hr, resp))
             v = v + current * 0.25 * i1 * i1 * quad
         return np.asarray(v)
+
+    def _readout(self, field, current: float):
+        """(Linearization, R(m_eq), dR/d delta (2,), d2R/d delta2 (2, 2) or None at zero current)
+        about the equilibrium at ``field``, ``current``: the resistance's expansion in the
+        tangent plane, by central differences; cached with the equilibrium."""
+        b = np.asarray(field, dtype=float).reshape(3)
+        key = (b.tobytes(), round(float(current), 12), self.m.round(6).tobytes())
+        hit = self._readout_cache.get(key)
+        if hit is None:
+            from .macrospin_rf import _on_sphere, hessian_2d
+            m_eq, lin = self.state_at(b, current)
+            r0 = float(self.resistance_of(m_eq))
+            h = 1e-6
+            g = np.array([(float(self.resistance_of(_on_sphere(m_eq, lin.e1, lin.e2, (h * (k == 0), h * (k == 1)))))
+                           - float(self.resistance_of(_on_sphere(m_eq, lin.e1, lin.e2, (-h * (k == 0), -h * (k == 1))))))
+                          / (2 * h) for k in range(2)])
+            hr = None
+            if current:
+                hr = hessian_2d(lambda d: float(self.resistance_of(_on_sphere(m_eq, lin.e1, lin.e2, d))), 1e-4)
+            if len(self._readout_cache) > 4096:
+                self._readout_cache.clear()
+            hit = self._readout_cache[key] = (lin, r0, g, hr)
+        return hit
 
     def rectified_voltage_llg(self, frequencies, power_dbm, field, current: float = 0.0, *,
                               duration: float = 15e-9, average: float = 5e-9, dt: float = 1e-12) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""injection-locking on the simulated rf-mtj bench (SGS100A tone into the biased junction, N9030B
+"""injection-locking on the simulated rf-mtj bench (RF source tone into the biased junction, N9030B
 on the same RF port): the locking half range measured per injected power matches the device's
 (rf_mtj: Adler band F sqrt(1 + nu^2)/sqrt(p0)) to within one frequency step and grows as P^(1/2)."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from spinbench.protocols.runstore import RunReader
 from spinbench.sim_backend.physics.presets import make_device
 
 FIELD = np.array([0.05, 0.0, 0.0])
-CABLE_LOSS_DB = 1.0            # rf-mtj bench file: SGS100A cable_loss_db
+CABLE_LOSS_DB = 1.0            # rf-mtj bench file: the rf_source (N5183B) cable_loss_db
 
 
 def test_locking_range_follows_the_device_and_sqrt_power(tmp_path):

@@ -50,3 +50,24 @@ def test_spin_diode_map_refuses_power_over_the_bench_limit(tmp_path):
     from spinbench.instruments.capabilities import CapabilityError
     with pytest.raises((CheckError, CapabilityError), match="power_dbm"):
         run(SpinDiodeMap, Bench.load("rf-mtj"), {"power_dbm": 5.0}, out_dir=tmp_path, progress=False)
+
+
+def test_buffered_step_sweep_reads_the_same_line_as_point_by_point(tmp_path):
+    """The buffered path (N5183B step sweep, its TRIG OUT storing one SR830 sample per point)
+    and the point-by-point path (set frequency, settle, SNAP?) see the same spin-diode line."""
+    dev = make_device("rf_mtj", {})
+    b = 0.08
+    f0, w = float(dev.kittel_frequency(b)), float(dev.linewidth(b))
+    fits = {}
+    for buffered in (True, False):
+        params = {"fields": (b,), "freq_start": f0 - 6 * w, "freq_stop": f0 + 6 * w, "freq_points": 61,
+                  "power_dbm": -25.0, "buffered": buffered}
+        result = run(SpinDiodeMap, Bench.load("rf-mtj"), params, out_dir=tmp_path / str(buffered), seed=1,
+                     progress=False)
+        assert result.status == RunStatus.COMPLETE, result.error
+        with RunReader(result.path) as reader:
+            fits[buffered] = fit_lineshape(reader.column("frequency"), reader.column("x"))
+    for fit in fits.values():
+        assert fit.f0 == pytest.approx(f0, rel=0.005) and fit.width == pytest.approx(w, rel=0.02)
+    assert fits[True].v_s == pytest.approx(fits[False].v_s, rel=0.02)
+    assert fits[True].v_a == pytest.approx(fits[False].v_a, rel=0.05)

@@ -36,7 +36,8 @@ def bench_file(tmp_path, options="1E1,520,UNT,UNW"):
         "sim": {"seed": 2, "clock": "virtual", "temperature": 300.0, "device": {"model": "rf_mtj", "params": {}},
                 "magnets": {"coil_x": {"axis": [1, 0, 0], "tesla_per_amp": 0.05, "inductance": 0.05,
                                        "resistance": 1.0}},
-                "instruments": {SRC: {"model": "keysight_n5183b", "options": options, "connect": {"rf_out": "rf"}},
+                "instruments": {SRC: {"model": "keysight_n5183b", "options": options,
+                                      "connect": {"rf_out": "rf", "trigger_out": LIA}},
                                 LIA: {"model": "srs_sr830", "connect": {"input": "junction", "reference": SRC}},
                                 "GPIB0::6::INSTR": {"model": "kepco_bop", "connect": {"output": "coil_x"}}}},
     }

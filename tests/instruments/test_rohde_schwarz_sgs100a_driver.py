@@ -78,11 +78,18 @@ def test_stock_qcodes_sgs100a_drives_the_emulator():
         inst.close()
 
 
-def test_lock_in_external_reference_reads_the_gated_rectified_voltage():
+def test_lock_in_external_reference_reads_the_gated_rectified_voltage(tmp_path):
     """SR830 on REF IN from the pulse TTL: X = sqrt(2)/pi (V_on - V_off) for a 50 % duty
     square wave (its fundamental, V rms), Y = 0; unlocked without modulation."""
     pyvisa = pytest.importorskip("pyvisa")
-    rm = pyvisa.ResourceManager("rf-mtj@spinbench")
+    import yaml
+    from spinbench.sim_backend.benches import load_spec
+
+    _, spec = load_spec("rf-mtj")                        # its lock-in's REF IN rewired to the SGS100A
+    spec["sim"]["instruments"]["GPIB0::8::INSTR"]["connect"]["reference"] = ADDR
+    path = tmp_path / "rf-mtj-sgs.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    rm = pyvisa.ResourceManager(f"{path}@spinbench")
     world = rm.visalib.world
     sgs = rm.open_resource(ADDR)
     lia = rm.open_resource("GPIB0::8::INSTR")
