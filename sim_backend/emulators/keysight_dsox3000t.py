@@ -26,6 +26,15 @@ Acquisition model (documented assumptions):
   trigger, ``:TRIG:SWE AUTO`` (the default) records anyway, ``NORMal`` keeps the old record
   (and ``:TER?`` answers 0).
 
+* time (issue 16): ``:DIGitize`` blocks (the instrument executes nothing else before it is
+  done) and computes whole records at once; ``:SINGle`` puts the acquisition on the world's
+  timeline (:mod:`sim_backend.timeline`): it returns at once, waits for its triggers (the
+  device seeing each laser pulse meanwhile) and samples each point at its own moment, so another
+  instrument's command in the middle of a record shows in the middle; ``:OPERegister:CONDition?``
+  bit 3 (Run) stays set and the controller's polling moves the clock; ``*OPC?`` and a
+  ``:WAVeform`` query wait for it (assumed for the latter), and when nothing else is on the
+  timeline the rest is computed at once (nothing can act while the controller waits).
+
 Left out: math/FFT, digital channels, measurements (``:MEAS``), segmented memory, other
 trigger modes than EDGE, the waveform generator, ``:WAV:POIN:MODE`` decimation beyond the
 record, PEAK detect acquisition (acts as NORMal).
@@ -42,6 +51,7 @@ from ..physics.thermo_mtj import first_order_recurrence
 #: periods of the pulse train a device with a thermal response sees before the first record
 PULSE_PREROLL = 3
 from ..scpi import Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError, system_error_commands
+from ..timeline import Action, ActionProcess, run_now
 
 BANDWIDTH = 200e6
 BWL_BANDWIDTH = 20e6
@@ -88,6 +98,7 @@ class KeysightDSOX3000T(Emulator):
     def reset(self) -> None:
         """``*RST`` defaults (Programmer's Guide, "*RST"): 1 V/div (ch1 on), 100 us/div,
         edge trigger on channel 1 at 0 V, auto sweep, running."""
+        self.cancel_single()
         self.channels = {n: dict(scale=1.0, offset=0.0, display=(n == 1), impedance="ONEMEG",
                                  coupling="DC", bwlimit=False, probe=1.0) for n in range(1, 5)}
         self.settings.update(tscale=100e-6, position=0.0, reference="CENTER", tmode="MAIN",
@@ -117,12 +128,20 @@ class KeysightDSOX3000T(Emulator):
         kw = {} if mod["port"] is None else {"port": mod["port"]}
         self.world.set_laser(self.laser, p if p > 0 else None, **kw)
 
-    def _sample(self, channels: list[int], n: int, dt: float, laser_on: np.ndarray | None) -> dict[int, np.ndarray]:
-        """Simultaneous samples of the wired ports, advancing the world by ``dt`` each."""
+    def _fast(self) -> bool:
+        """Whether this acquisition may compute whole records at once: it runs blocking (a
+        ``:DIGitize``, or a ``*OPC?`` waiting for it) and nothing else is on the timeline."""
+        return self._blocking and not self.world._processes
+
+    def _sample(self, channels: list[int], n: int, dt: float, laser_on: np.ndarray | None) -> Action:
+        """Simultaneous samples of the wired ports, one per ``dt``: an :data:`Action` returning
+        ``{channel: volts}``.  Blocking with nothing else on the timeline: the device's record
+        fast path; else sample by sample, each at its own moment of the world's timeline (a
+        command of another instrument in the middle of the record shows in the middle)."""
         world = self.world
         ports = [self.ports[c] for c in channels]
         out = np.empty((len(channels), n))
-        fast = self._record_path(ports)
+        fast = self._record_path(ports) if self._fast() else None
         if fast is not None:
             # fast path: the device integrates the whole record at once (the same exact update
             # per sample interval), the laser power per interval given as an array
@@ -140,7 +159,7 @@ class KeysightDSOX3000T(Emulator):
                     self._light(state)
                 for j, p in enumerate(ports):
                     out[j, k] = world.port_voltage(p)
-                world.advance(dt)
+                yield dt
         finally:
             if laser_on is not None:
                 self._light(None)
@@ -187,7 +206,15 @@ class KeysightDSOX3000T(Emulator):
         return rec
 
     def acquire(self, channels: list[int] | None = None) -> None:
-        """One (single) acquisition of ``channels`` (default: the displayed ones)."""
+        """One (single) acquisition of ``channels`` (default: the displayed ones), at once (the
+        instrument answers nothing before it is done: ``:DIGitize``)."""
+        self.cancel_single()
+        self._blocking = True
+        run_now(self.world, self.acquire_steps(channels))
+
+    def acquire_steps(self, channels: list[int] | None = None) -> Action:
+        """One (single) acquisition as an :data:`Action`: ``:ACQ:COUN`` records in AVERage,
+        each after its trigger (:mod:`sim_backend.timeline`)."""
         s = self.settings
         channels = channels or [c for c in range(1, 5) if self.channels[c]["display"]]
         for c in channels:
@@ -201,7 +228,7 @@ class KeysightDSOX3000T(Emulator):
         acc: dict[int, np.ndarray] = {}
         triggered = False
         for _ in range(averages):
-            rec, hit = self._one_record(channels, n, dt, n_pre)
+            rec, hit = yield from self._one_record(channels, n, dt, n_pre)
             if rec is None:
                 break
             triggered = triggered or hit
@@ -216,7 +243,7 @@ class KeysightDSOX3000T(Emulator):
             return
         self.triggered = False  # NORMal sweep, no trigger: the old record stays
 
-    def _one_record(self, channels, n, dt, n_pre):
+    def _one_record(self, channels, n, dt, n_pre) -> Action:
         s = self.settings
         src = s["trig_source"]
         slope = s["trig_slope"]
@@ -228,20 +255,20 @@ class KeysightDSOX3000T(Emulator):
                 start = self.world.now + n_pre * dt
                 k = math.ceil((start - t0 - phase) / period)
                 edge = t0 + phase + k * period
-                if not self._pulsed_wait(channels, edge - n_pre * dt, train, dt):
-                    self.world.advance(edge - n_pre * dt - self.world.now)
+                if not (self._fast() and self._pulsed_wait(channels, edge - n_pre * dt, train, dt)):
+                    yield from self._train_wait(edge - n_pre * dt, train)
                 # laser state per sample from the time since the edge (not from absolute times,
                 # whose rounding would drop the first on-sample); the on-time is rounded to
                 # whole samples
                 on = np.mod((np.arange(n) - n_pre + 0.5) * dt + phase, period) < width
-                rec = self._sample(channels, n, dt, on)
+                rec = yield from self._sample(channels, n, dt, on)
                 self._train_synced = self.world.now
                 return rec, True
         elif src.startswith("CHANNEL"):
             c = int(src[-1])
             if self.ports[c] is not None:
                 search = sorted(set(channels) | {c})
-                rec = self._sample(search, 3 * n, dt, None)
+                rec = yield from self._sample(search, 3 * n, dt, None)
                 level = self.trig_levels[src]
                 x = rec[c]
                 above = x >= level
@@ -257,9 +284,26 @@ class KeysightDSOX3000T(Emulator):
                     return {ch: rec[ch][:n] for ch in channels}, False
                 return None, False
         if s["trig_sweep"] == "AUTO" or src == "LINE":
-            return self._sample(channels, n, dt, None), src == "LINE"
-        self.world.advance(n * dt)
+            rec = yield from self._sample(channels, n, dt, None)
+            return rec, src == "LINE"
+        yield n * dt
         return None, False
+
+    def _train_wait(self, until: float, train) -> Action:
+        """Wait for the trigger edge on the timeline with the light on the device following the
+        pulse train (each pulse switched on and off in the world), then its mean again."""
+        t0, period, width, _ = train
+        world = self.world
+        eps = 1e-9 * period
+        try:
+            while world.now < until - eps:
+                k = math.floor((world.now - t0 + eps) / period)
+                t_off, t_next = t0 + k * period + width, t0 + (k + 1) * period
+                on = world.now < t_off - eps
+                self._light(on)
+                yield min(t_off if on else t_next, until) - world.now
+        finally:
+            self._light(None)
 
     #: world time up to which the device was last evolved under the true pulse train
     _train_synced = -1.0
@@ -304,18 +348,76 @@ class KeysightDSOX3000T(Emulator):
         return codes * lsb + ch["offset"]
 
     # ------------------------------------------------------------------ acquisitions in time
+    #: a single acquisition running on the world's timeline (:SINGle, Tek ACQ:STATE RUN)
+    _single: ActionProcess | None = None
+    #: the running acquisition blocks the instrument (``:DIGitize``, a ``*OPC?`` waiting)
+    _blocking = True
+
     def acquiring(self) -> bool:
-        """Whether a single acquisition is still running."""
-        return False
+        """Whether a single acquisition is still running on the timeline."""
+        return self._single is not None
+
+    def operations(self) -> tuple:
+        return () if self._single is None else (self._single,)
 
     def start_single(self, channels: list[int] | None = None) -> None:
-        """A single acquisition (``:SINGle``; Tek ``ACQuire:STATE RUN`` with ``STOPAfter SEQuence``)."""
+        """A single acquisition on the world's timeline (``:SINGle``; Tek ``ACQuire:STATE RUN``
+        with ``STOPAfter SEQuence``): the command returns at once, the records take the time
+        their triggers, spans and averages need while other instruments act; ``*OPC?`` waits,
+        ``:OPERegister:CONDition?`` (bit 3, Run) / ``BUSY?`` tell while it runs."""
+        self.cancel_single()
         self.settings["running"] = False
-        self.acquire(channels)
+        self._blocking = False
+        self._single = ActionProcess(self.acquire_steps(channels), self._single_done,
+                                     name=f"{self.address} single")
+        self.world.start(self._single)
+
+    def _single_done(self, _result) -> None:
+        self._single = None
+        self._blocking = True
+        self.operation_complete()
+
+    def cancel_single(self) -> None:
+        """``:STOP``, ``:DIGitize``, ``*RST``, device clear: a running single ends (the old
+        records stay)."""
+        single, self._single = self._single, None
+        if single is not None:
+            self.world.cancel(single)
+        self._blocking = True
+
+    def wait_for_operations(self) -> None:
+        """``*OPC?`` / ``*WAI`` / a waveform query during a single: wait for it.  When it is the
+        only operation on the timeline nothing can act before it ends (the controller waits),
+        so the rest runs blocking (whole records at once); else event by event."""
+        single = self._single
+        if single is None:
+            return
+        world = self.world
+        if any(p is not single for p in world._processes):
+            super().wait_for_operations()
+            return
+        # take the action off the timeline without closing it and finish it here
+        wait = single.next_time - world.now
+        action, single.action = single.action, (w for w in ())
+        world.cancel(single)
+        self._blocking = True
+        result = None
+        try:
+            while True:
+                world.advance(wait)
+                wait = next(action)
+        except StopIteration as stop:
+            result = stop.value
+        self._single = None
+        self._single_done(result)
 
     def stop_acquisition(self) -> None:
         """``:STOP`` / ``ACQuire:STATE STOP``."""
+        self.cancel_single()
         self.settings["running"] = False
+
+    def on_clear(self) -> None:
+        self.cancel_single()
 
     # ------------------------------------------------------------------ waveform output
     def _source_channel(self) -> int:
@@ -325,7 +427,9 @@ class KeysightDSOX3000T(Emulator):
         return int(src[-1])
 
     def _ensure_record(self) -> tuple[int, np.ndarray]:
+        """The source's record; a query during a :SINGle waits for it (assumed)."""
         c = self._source_channel()
+        self.wait_for_operations()
         if self.settings["running"]:
             self.acquire([c] + [k for k in range(1, 5) if self.channels[k]["display"] and k != c])
         if c not in self.records:
@@ -400,8 +504,7 @@ def _digitize(dev: KeysightDSOX3000T, args: Args) -> None:
 
 def _single(dev: KeysightDSOX3000T, args: Args) -> None:
     args.none()
-    dev.settings["running"] = False
-    dev.acquire()
+    dev.start_single()
 
 
 def _ter(dev: KeysightDSOX3000T, args: Args) -> str:
@@ -476,12 +579,12 @@ def _points_q(dev: KeysightDSOX3000T, args: Args) -> str:
 _src = Choice(SOURCES, answer_long=False)
 KeysightDSOX3000T.COMMANDS = [
     Cmd(":DIGitize", set=_digitize, doc="single acquisition of the given channels, then stop"),
-    Cmd(":RUN", set=lambda d, a: d.settings.__setitem__("running", True)),
+    Cmd(":RUN", set=lambda d, a: (d.cancel_single(), d.settings.__setitem__("running", True))),
     Cmd(":SINGle", set=_single),
-    Cmd(":STOP", set=lambda d, a: d.settings.__setitem__("running", False)),
+    Cmd(":STOP", set=lambda d, a: d.stop_acquisition()),
     Cmd(":TER", query=_ter, doc="trigger event register (read clears)"),
-    Cmd(":OPERegister:CONDition", query=lambda d, a: str(8 if d.settings["running"] else 0),
-        doc="bit 3: Run"),
+    Cmd(":OPERegister:CONDition", query=lambda d, a: str(8 if d.settings["running"] or d.acquiring() else 0),
+        doc="bit 3: Run (also while a :SINGle acquires)"),
     Cmd(":AUToscale", set=lambda d, a: None),
     Cmd(":ACQuire:TYPE", *_set_key("acq_type", Choice(("NORMal", "AVERage", "HRESolution", "PEAK")))),
     Cmd(":ACQuire:COUNt", *_set_key("acq_count", Numeric(2, 65536, integer=True))),

@@ -123,6 +123,7 @@ class TektronixDPO7000(KeysightDSOX3000T):
         c = self.settings["data_source"]
         if self.ports[c] is None:
             return c, self._unwired_record(c)
+        self.wait_for_operations()          # CURVe? during a sequence: after it (assumed)
         if self.settings["running"]:
             self.acquire([c])
         if c not in self.records:
@@ -205,6 +206,7 @@ class TektronixDPO7000(KeysightDSOX3000T):
         if self.ports[c] is None:
             rec = self._unwired_record(c)
             return 10 * self.settings["tscale"] / len(rec) * (np.arange(len(rec)) - len(rec) // 2), rec
+        self.wait_for_operations()
         if self.settings["running"]:
             self.acquire([c])
         rec = self.records.get(c)

@@ -6,9 +6,11 @@ MAXimum?|MINImum?|STDdev?|COUNt?``, ``MEASUrement:IMMed:...``, ``MEASUrement:STA
 The amplitude and timing measurements are computed from the acquired record as the manual's
 "Measurement definitions" appendix describes them, with these documented simplifications:
 
-* reference levels: the ``MINMax`` method (HIGH = the record's maximum, LOW = its minimum) and
-  the default reference percentages 90 / 50 / 10 % (``MEASUrement:REFLevel:PERCent``); so
-  overshoots are 0 and PTOP / PBASE equal HIGH / LOW;
+* reference levels: HIGH / LOW by a histogram-like method (the manual's default AUTO method uses
+  the histogram for pulse waveforms): the medians of the samples above / below the middle of
+  the 1..99 % percentile span, so a spike or the noise extremes do not move them; PTOP / PBASE
+  equal HIGH / LOW, overshoots are MAXimum / MINImum beyond them; the default reference
+  percentages 90 / 50 / 10 % (``MEASUrement:REFLevel:PERCent``);
 * timing: edges go from one outer reference level to the other (hysteresis: noise about the
   mid level makes no edge), timed at their mid-reference crossing, linearly interpolated
   between samples; PERIod is the
@@ -101,18 +103,32 @@ def _pulse(rises, falls, positive: bool) -> float:
     return NO_VALUE
 
 
+def _top_base(v: np.ndarray) -> tuple[float, float]:
+    """HIGH and LOW by a histogram-like method: the medians of the samples above and below the
+    middle of the 1st..99th percentile span (a spike or the noise's extremes move neither)."""
+    p1, p99 = np.percentile(v, (1.0, 99.0))
+    split = 0.5 * (p1 + p99)
+    upper, lower = v[v > split], v[v <= split]
+    if not len(upper) or not len(lower):
+        m = float(np.median(v))
+        return m, m
+    return float(np.median(upper)), float(np.median(lower))
+
+
 def measure(kind: str, t: np.ndarray, v: np.ndarray, ref: tuple[np.ndarray, np.ndarray] | None = None,
             count: int = 1) -> float:
     """The value of measurement ``kind`` (long form, upper case) on the record ``(t, v)``;
     ``ref`` is SOUrce2's record (DELay, PHAse); ``count`` the waveforms in the record."""
     if len(v) < 2:
         return NO_VALUE
-    high, low = float(v.max()), float(v.min())
+    high, low = _top_base(v)
+    vmax, vmin = float(v.max()), float(v.min())
     amp = high - low
     mid, lo_ref, hi_ref = low + 0.5 * amp, low + 0.1 * amp, low + 0.9 * amp
-    direct = {"HIGH": high, "PTOP": high, "MAXIMUM": high, "LOW": low, "PBASE": low, "MINIMUM": low,
-              "AMPLITUDE": amp, "PK2PK": amp, "POVERSHOOT": 0.0, "NOVERSHOOT": 0.0,
-              "WAVEFORMS": float(count)}
+    direct = {"HIGH": high, "PTOP": high, "MAXIMUM": vmax, "LOW": low, "PBASE": low, "MINIMUM": vmin,
+              "AMPLITUDE": amp, "PK2PK": vmax - vmin, "WAVEFORMS": float(count),
+              "POVERSHOOT": 100.0 * (vmax - high) / amp if amp > 0 else NO_VALUE,
+              "NOVERSHOOT": 100.0 * (low - vmin) / amp if amp > 0 else NO_VALUE}
     if kind in direct:
         return direct[kind]
     if kind == "MEAN":
