@@ -78,8 +78,10 @@ def sample_grains(n_grains: int, rng: np.random.Generator, *, delta_mean: float 
 
 
 def tilt_bias_field(b_k_eff: float, tilt_deg: float) -> float:
-    """In-plane field equivalent, for the SOT polarity, to an easy axis tilted by ``tilt_deg``
-    toward +x: ``B_K,eff sin(2 beta) / 2`` (the x-torque of the tilted anisotropy at m = z)."""
+    """Phenomenological in-plane field standing for a tilted easy axis in the SOT polarity:
+    ``B_K,eff sin(2 beta) / 2`` (the torque of the tilted anisotropy at m = z). Not the
+    dynamics: the sLLG writes no polarity with the axis tilted toward x, and writes with it
+    tilted toward the spin polarization y (:mod:`.synapse_tilt`)."""
     beta = np.radians(tilt_deg)
     return float(b_k_eff * np.sin(2 * beta) / 2)
 

@@ -10,7 +10,7 @@ model              class / parameters                     notes
 =================  =====================================  =========================================
 ``sot_hallbar``    SotHallBar / SotHallBarParams          W/CoFeB/MgO PMA Hall cross, SOT + Hx
 ``spinloss``       SotHallBar / spinloss_params(a)        FM/AFI bilayer, ``absorption`` a in 0..1
-``tilted_synapse`` GrainHallBar / GrainHallBarParams      field-free SOT, easy axis tilted in x-z
+``tilted_synapse`` GrainHallBar / GrainHallBarParams      field-free SOT, tilt as a bias (phenomenol.)
 ``pmtj``           PerpendicularMTJ / PmtjParams          CoFeB/MgO p-MTJ, STT, bias-dependent TMR
 ``grain_hallbar``  GrainHallBar / GrainHallBarParams      multi-domain Hall cross (analog states)
 ``synapse_*``      SynapseHallBar / SynapseParams         field-free multi-state synapses (physics/
@@ -177,7 +177,9 @@ class GrainHallBarParams:
     synapse with an easy axis tilted toward x (You et al., PNAS 112, 10310 (2015)). In this
     thermal-activation model the tilt enters phenomenologically, as a built-in symmetry-breaking
     field ``B_K,eff sin(2 tilt)/2`` that sets the polarity (grains.tilt_bias_field); it is not
-    derived from the sLLG.
+    derived from the sLLG, which writes no polarity with the axis tilted toward x (the two-fold
+    rotation about y stays a symmetry) and writes ``sign(xi J u.sigma)`` with it tilted toward
+    sigma = y (:mod:`.synapse_tilt`; the ``synapse_tilted`` preset takes both from there).
     """
 
     n_grains: int = 200

@@ -236,6 +236,8 @@ class SynapseHallBar:
         self._eps = 0.0
         self._memo: dict = {}
         self._quiet: dict = {}
+        self._still: dict = {}          # the tilt's preferred well at J = 0, per field and T
+        self._mz_weights: dict = {}     # area weight x m_z of a grain, per in-plane field
         self._last: tuple | None = None
         #: |J| below which a threshold shift of 5 sigma moves no barrier noticeably (reads)
         self._j_quiet = 0.3 * float(np.min(self.jc0))
@@ -256,7 +258,13 @@ class SynapseHallBar:
         pref = tilt_polarity(j, p.xi_dl, self.axis) if p.design == "tilted" else 0.0
         if pref:        # the tilt's preferred well: its barrier is not lowered by the current
             row = 0 if pref > 0 else 1
-            tau[row] = pma_escape_times(_BOTH_WELLS[row], j=0.0, **kw)
+            key = (row, b.tobytes(), t_k)       # at J = 0 the threshold shift changes nothing
+            still = self._still.get(key)
+            if still is None:
+                if len(self._still) > 64:
+                    self._still.clear()
+                still = self._still[key] = pma_escape_times(_BOTH_WELLS[row], j=0.0, **kw)
+            tau[row] = still
         return tau
 
     def level_probabilities(self, current: float, width: float, temperature: float = 300.0,
@@ -342,8 +350,13 @@ class SynapseHallBar:
         for the tilted design, by its axis."""
         b = self.b_int + (np.asarray(drive.field, dtype=float).reshape(3) if drive is not None else 0.0)
         b_ip = math.hypot(float(b[0]), float(b[1]))
-        cos_tilt = np.sqrt(np.clip(1.0 - (b_ip / self.b_k) ** 2, 0.0, None)) * self.cos_tilt_axis
-        return float(np.sum(self.weights * self.s * cos_tilt))
+        w = self._mz_weights.get(b_ip)
+        if w is None:
+            if len(self._mz_weights) > 64:
+                self._mz_weights.clear()
+            cos_tilt = np.sqrt(np.clip(1.0 - (b_ip / self.b_k) ** 2, 0.0, None)) * self.cos_tilt_axis
+            w = self._mz_weights[b_ip] = self.weights * cos_tilt
+        return float(w @ self.s)
 
     def switched_fraction(self) -> float:
         """Area fraction of grains in the +1 state."""
