@@ -25,10 +25,26 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BatchGuard", "BenchFault", "MAX_BAD_CHECKS"]
+__all__ = ["BatchGuard", "BenchFault", "MAX_BAD_CHECKS", "is_transient"]
 
 #: consecutive checks finding a problem before the run fails (the first ones are repeated)
 MAX_BAD_CHECKS = 3
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a step's error is a transient bus fault worth repeating the step for: a VISA
+    timeout or I/O error, or a reply that is not what was asked (garbled or cut short)."""
+    from pyvisa import errors as visa_errors
+    from pyvisa.constants import StatusCode
+
+    from spinbench.instruments import InstrumentReplyError
+
+    if isinstance(exc, visa_errors.VisaIOError):     # a lost connection is not transient
+        return exc.error_code in (StatusCode.error_timeout, StatusCode.error_io)
+    if isinstance(exc, InstrumentReplyError):
+        return True
+    return isinstance(exc, ValueError) and str(exc).startswith(("could not convert",
+                                                               "invalid literal"))
 
 
 class BenchFault(RuntimeError):
@@ -100,7 +116,20 @@ class BatchGuard:
         return bad
 
     def _reports(self) -> list[Any]:
-        return [obj.health() for obj in self.instruments]
+        """Each instrument's ``health()``; a transient bus fault while asking (a lost or
+        garbled reply) counts as that instrument's error: the batch is measured again."""
+        reports = []
+        for obj in self.instruments:
+            try:
+                reports.append(obj.health())
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                from spinbench.instruments.driver_base import Health
+
+                reports.append(Health(getattr(obj, "name", "?"),
+                                      errors=(f"status query failed: {type(exc).__name__}",)))
+        return reports
 
     def reapply(self, reports: list[Any], opened: Any, setup: Any) -> None:
         """After a bad check: device clear of every instrument, the power-cycled drivers forget

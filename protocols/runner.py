@@ -35,7 +35,7 @@ from spinbench.instruments.capabilities import CapabilityError
 from spinbench.instruments.roles import missing_members
 from spinbench.protocols.base import (AdaptiveProtocol, BenchLike, CheckError, MeasurementProtocol,
                                       OpenBenchLike, Roles, validate_params)
-from spinbench.protocols.benchhealth import BatchGuard, BenchFault
+from spinbench.protocols.benchhealth import BatchGuard, BenchFault, is_transient
 from spinbench.protocols.runstore import RunStatus, RunWriter, RunReader, RunStoreError, _column_fill
 
 __all__ = [
@@ -60,22 +60,6 @@ RETRIES = 3
 #: ... after waiting RETRY_BACKOFF * 2**attempt seconds, a device clear of every instrument and
 #: the protocol's setup again (an instrument reset to its defaults gets the run's settings back)
 RETRY_BACKOFF = 0.05
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether a step's error is a transient bus fault worth repeating the step for: a VISA
-    timeout or I/O error, or a reply that is not what was asked (garbled or cut short)."""
-    from pyvisa import errors as visa_errors
-    from pyvisa.constants import StatusCode
-
-    from spinbench.instruments import InstrumentReplyError
-
-    if isinstance(exc, visa_errors.VisaIOError):     # a lost connection is not transient
-        return exc.error_code in (StatusCode.error_timeout, StatusCode.error_io)
-    if isinstance(exc, InstrumentReplyError):
-        return True
-    return isinstance(exc, ValueError) and str(exc).startswith(("could not convert",
-                                                               "invalid literal"))
 
 
 def _say(warn: str) -> None:

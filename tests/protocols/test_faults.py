@@ -169,3 +169,38 @@ def test_a_device_blown_by_over_voltage_fails_the_run_without_retrying_forever(t
     np.testing.assert_allclose(np.unique(np.abs(cols["amplitude"])), amplitudes[:first_over])
     world = pyvisa.ResourceManager(f"{bench}@spinbench").visalib.world
     assert "dut" in world.destroyed and world.extremes.voltage <= 40.0 + 1e-9
+
+
+def test_a_reply_lost_mid_map_repeats_the_batch(tmp_path, capsys):
+    """The 2182A's reply is lost mid-run of a buffered map (its next exchanges are the buffer
+    read and the runner's own status query): the batch is measured again, the run completes."""
+    params = {"amplitudes": "5mA,6mA", "widths": "1ms", "repeats": 20}
+    bench = _bench_with(tmp_path, [{"instrument": NVM, "kind": "timeout", "at_time": 0.22}])
+    result = run(registry.get("switching-probability")(), str(bench), params, path=tmp_path / "r.h5",
+                 seed=1, progress=False, flush_seconds=0.0)
+    assert result.status.value == "complete" and result.n_points == 40
+    assert "measured again" in capsys.readouterr().err
+
+
+def test_the_guard_counts_a_failed_status_query_as_a_bad_check_and_a_lost_one_as_fatal():
+    from pyvisa.constants import StatusCode
+
+    from spinbench.protocols.benchhealth import BatchGuard, BenchFault
+
+    class Meter:
+        name = "meter"
+
+        def __init__(self, code):
+            self.code = code
+
+        def health(self):
+            raise pyvisa.errors.VisaIOError(self.code)
+
+    guard = BatchGuard([Meter(StatusCode.error_timeout)], interval=0.0)
+    (bad,) = guard.check()
+    assert bad.name == "meter" and "status query failed: VisaIOError" in bad.errors[0]
+    guard.check()
+    with pytest.raises(BenchFault, match="3 checks in a row"):
+        guard.check()
+    with pytest.raises(pyvisa.errors.VisaIOError):
+        BatchGuard([Meter(StatusCode.error_connection_lost)]).check()
