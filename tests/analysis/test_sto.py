@@ -49,6 +49,6 @@ def test_emission_spectra_recover_threshold_tunability_and_power(tmp_path):
     true_dfdi = np.polyfit(above, [dev.oscillation(FIELD, i)["frequency"] for i in above], 1)[0]
     assert fit.df_di == pytest.approx(true_dfdi, rel=0.10)
     for ln in lines:                                   # the analyzer chain measures the emitted power
-        assert ln.power == pytest.approx(dev.oscillation(FIELD, ln.current)["power"], rel=0.15)
+        assert ln.power == pytest.approx(dev.oscillation(FIELD, ln.current)["power"], rel=0.10)
     files = analyze(result.path, tmp_path / "fits")
     assert any(p.suffix == ".png" for p in files)
