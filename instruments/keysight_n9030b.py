@@ -21,7 +21,7 @@ import numpy as np
 
 from .capabilities import Span, SpectrumAnalyzerCapabilities
 from .driver_base import Driver, open_qcodes
-from .limits import LimitError, check_range
+from .analyzer_settings import AnalyzerRanges
 
 __all__ = ["KeysightN9030B"]
 
@@ -29,6 +29,8 @@ FREQ_MIN, FREQ_MAX = -80e6, 27e9
 RBW_RANGE = (1.0, 8e6)
 POINTS_RANGE = (1, 40001)
 AVERAGES_RANGE = (1, 10000)
+RANGES = AnalyzerRanges(FREQ_MIN, FREQ_MAX, RBW_RANGE, POINTS_RANGE, AVERAGES_RANGE, vbw=(1.0, 50e6),
+                        reference_level=(-170.0, 30.0))
 
 
 class KeysightN9030B(Driver):
@@ -75,18 +77,10 @@ class KeysightN9030B(Driver):
         ``:DET:TRAC AVER``, ``:AVER:COUN n`` + ``:AVER ON`` (or ``:AVER OFF`` for 1), then
         queries the sweep time ``:SWE:TIME?``.  Everything is checked before the first command.
         """
-        n = self.name
-        span = check_range(n, "span", span_Hz, 10.0, FREQ_MAX - FREQ_MIN, "Hz")
-        center = check_range(n, "center frequency", center_Hz, FREQ_MIN + span / 2,
-                             FREQ_MAX - span / 2, "Hz")
-        rbw = check_range(n, "resolution bandwidth", rbw_Hz, *RBW_RANGE, "Hz")
-        npts = _integer(n, "trace points", points, *POINTS_RANGE)
-        navg = _integer(n, "averages", averages, *AVERAGES_RANGE)
-        vbw = None if vbw_Hz is None else check_range(n, "video bandwidth", vbw_Hz, 1.0, 50e6, "Hz")
-        rlev = None if reference_level_dbm is None else check_range(
-            n, "reference level", reference_level_dbm, -170.0, 30.0, "dBm")
-        att = None if attenuation_db is None else check_range(
-            n, "attenuation", attenuation_db, 0.0, 70.0, "dB")
+        c = RANGES.check(self.name, center_Hz, span_Hz, rbw_Hz, points, averages, vbw_Hz,
+                         reference_level_dbm, attenuation_db)
+        center, span, rbw, npts, navg = c.center, c.span, c.rbw, c.points, c.averages
+        vbw, rlev, att = c.vbw, c.reference_level, c.attenuation
         with self.lock:
             self._write(":INIT:CONT OFF")
             self._write(f":FREQ:CENT {center:.10g}")
@@ -151,8 +145,3 @@ class KeysightN9030B(Driver):
                 "averaging": self._ask(":AVER?") in ("1", "ON"),
             }
 
-
-def _integer(instrument: str, quantity: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not float(value).is_integer():
-        raise LimitError(f"{instrument}: {quantity} must be an integer, got {value!r}")
-    return int(check_range(instrument, quantity, value, low, high, ""))

@@ -25,8 +25,7 @@ import numpy as np
 
 from .capabilities import Span, SpectrumAnalyzerCapabilities
 from .driver_base import Driver, OptionError
-from .keysight_n9030b import _integer
-from .limits import check_range
+from .analyzer_settings import AnalyzerRanges
 
 __all__ = ["RohdeSchwarzFSV"]
 
@@ -86,16 +85,11 @@ class RohdeSchwarzFSV(Driver):
                   attenuation_db: float | None = None) -> None:
         """Single sweep mode, RMS detector, power averaging of ``averages`` sweeps (module
         docstring); everything is checked before the first command."""
-        n = self.name
-        span = check_range(n, "span", span_Hz, 10.0, self.f_max, "Hz")
-        center = check_range(n, "center frequency", center_Hz, span / 2, self.f_max - span / 2, "Hz")
-        rbw = check_range(n, "resolution bandwidth", rbw_Hz, *RBW_RANGE, "Hz")
-        npts = _integer(n, "trace points", points, *POINTS_RANGE)
-        navg = _integer(n, "averages", averages, *AVERAGES_RANGE)
-        vbw = None if vbw_Hz is None else check_range(n, "video bandwidth", vbw_Hz, 1.0, 10e6, "Hz")
-        rlev = None if reference_level_dbm is None else check_range(
-            n, "reference level", reference_level_dbm, -130.0, 30.0, "dBm")
-        att = None if attenuation_db is None else check_range(n, "attenuation", attenuation_db, 0.0, 70.0, "dB")
+        c = AnalyzerRanges(0.0, self.f_max, RBW_RANGE, POINTS_RANGE, AVERAGES_RANGE, vbw=(1.0, 10e6),
+                           reference_level=(-130.0, 30.0)).check(
+            self.name, center_Hz, span_Hz, rbw_Hz, points, averages, vbw_Hz, reference_level_dbm, attenuation_db)
+        center, span, rbw, npts, navg = c.center, c.span, c.rbw, c.points, c.averages
+        vbw, rlev, att = c.vbw, c.reference_level, c.attenuation
         with self.lock:
             self._write("INIT:CONT OFF")
             self._write(f"FREQ:CENT {center:.10g}")
