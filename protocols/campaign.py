@@ -293,7 +293,7 @@ def run_task(task: Task) -> dict[str, Any]:
                      seed=task.seed, progress=False)
         row.update(status=result.status.value, points=result.n_points)
         for written in analyze(run_path):
-            if str(written).endswith("_summary.json"):
+            if Path(written).suffix == ".json":
                 row.update({f"fit.{k}": v for k, v in key_results(Path(written)).items()})
     except Exception as exc:          # refused by the bench's limits, a failed run, ...
         row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]

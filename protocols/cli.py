@@ -78,6 +78,8 @@ def _parse_param_args(items: Sequence[str]) -> dict[str, str]:
     return params
 
 
+#: fit values printed per summary file after a run (the rest stay in the file)
+KEY_RESULTS_SHOWN = 8
 #: seconds the live view keeps serving after the run ended (the page polls every 0.5 s)
 LIVE_LINGER = 1.5
 
@@ -149,16 +151,18 @@ def _analyze(path: Path, outdir: Path, out: TextIO) -> int:
 
 
 def _print_key_results(written: Sequence[Path]) -> None:
-    """The fit values of the analysis summary, for the person at the terminal (stderr: stdout
-    stays the list of files written, for scripts)."""
+    """The fit values of the analysis summaries (every JSON file the analysis wrote), for the
+    person at the terminal (stderr: stdout stays the list of files written, for scripts)."""
     from spinbench.protocols.runindex import key_results
 
     for item in written:
-        if str(item).endswith("_summary.json"):
+        if Path(item).suffix == ".json":
             found = key_results(Path(item))
             if found:
-                text = ", ".join(f"{k} = {v:.5g}" for k, v in list(found.items())[:8])
-                print(f"key results (SI units): {text}", file=sys.stderr)
+                text = ", ".join(f"{k} = {v:.5g}" for k, v in list(found.items())[:KEY_RESULTS_SHOWN])
+                more = len(found) - KEY_RESULTS_SHOWN
+                tail = f" (+{more} more in {Path(item).name})" if more > 0 else ""
+                print(f"key results (SI units): {text}{tail}", file=sys.stderr)
 
 
 def _cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 
 from spinbench.protocols.runstore import RunReader, RunStoreError
 
-__all__ = ["RunRow", "format_rows", "index_runs", "key_results", "read_row"]
+__all__ = ["RunRow", "format_rows", "index_runs", "key_results", "read_row", "run_results"]
 
 #: at most this many fit values per row in the one-line listing
 KEY_VALUES = 3
@@ -56,18 +56,68 @@ def _scalars(section: Any, prefix: str = "") -> Iterator[tuple[str, float]]:
                 yield key, float(value[0])        # key_results: name -> [value, unit]
 
 
+#: keys of an analysis summary that hold no fit results (inputs, bookkeeping, raw tables)
+_NOT_RESULTS = frozenset({"params", "param_units", "units", "unit", "protocol", "status", "bench",
+                          "p_table", "n_cycles", "k_sigma", "energy_unit"})
+#: a list of records longer than this is a data table (per point, per state), not results
+_MAX_RECORDS = 8
+
+
+def _nested(value: Any, name: str, in_table: bool = False) -> Iterator[tuple[str, float, bool]]:
+    """Finite scalars anywhere in ``value``: ``(dotted path, value, whether it sits in a list
+    of records)``.  Dicts are walked (skipping :data:`_NOT_RESULTS`), short lists of records
+    indexed (``fields[0].up``); lists of numbers (traces, per-point arrays) and long tables are
+    not results."""
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, (int, float)):
+        if math.isfinite(value):
+            yield name, float(value), in_table
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if str(key) not in _NOT_RESULTS:
+                yield from _nested(item, f"{name}.{key}" if name else str(key), in_table)
+    elif isinstance(value, list) and 0 < len(value) <= _MAX_RECORDS \
+            and all(isinstance(v, dict) for v in value):
+        for k, item in enumerate(value):
+            yield from _nested(item, f"{name}[{k}]" if len(value) > 1 else name,
+                               in_table or len(value) > 1)
+
+
 def key_results(summary_path: Path) -> dict[str, float]:
-    """Finite scalar fit values of an analysis summary (``key_results`` first, then ``result``,
-    ``fit``); ``{}`` if there is no readable summary."""
+    """Finite scalar fit values of an analysis summary (a JSON file the analysis wrote).
+
+    ``key_results`` first (name -> value or [value, unit]), then the top-level scalars of
+    ``result``, ``fit``, ``results``; a summary with none of these gives every finite scalar of
+    its nested fit results (``ctc.std_over_range``, ``neel_brown.ic0``, ``fields[1].i50_pos``,
+    see :func:`_nested`), those of fit sections before those of tables of records (a fit's
+    parameters before per-line or per-rate rows).  ``{}`` if there is no readable summary or
+    it holds no finite value."""
     try:
         data = json.loads(summary_path.read_text())
     except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
         return {}
     for section in _RESULT_SECTIONS:
         found = dict(_scalars(data.get(section)))
         if found:
             return found
-    return {}
+    found = list(_nested(data, ""))
+    return {k: v for k, v, in_table in sorted(found, key=lambda item: item[2])}
+
+
+def run_results(path: Path) -> dict[str, float]:
+    """Key results of a run file from the analysis summaries written next to it
+    (``<stem>_summary.json``, then any other ``<stem>_*.json``)."""
+    summary = path.with_name(f"{path.stem}_summary.json")
+    found = key_results(summary)
+    for other in sorted(path.parent.glob(f"{path.stem}_*.json")):
+        if found:
+            break
+        if other != summary:
+            found = key_results(other)
+    return found
 
 
 def read_row(path: str | os.PathLike[str]) -> RunRow:
@@ -85,7 +135,7 @@ def read_row(path: str | os.PathLike[str]) -> RunRow:
                          protocol=reader.protocol, bench=str(attrs.get("bench_name", "")),
                          status=status, points=reader.n_points,
                          steps=f"{done}/{n_steps}" if n_steps >= 0 else str(done),
-                         results=key_results(path.with_name(f"{path.stem}_summary.json")))
+                         results=run_results(path))
     except (RunStoreError, OSError, KeyError, ValueError) as exc:
         return RunRow(path=path, problem=f"{type(exc).__name__}: {exc}")
     return row

@@ -119,3 +119,26 @@ def test_an_interrupted_bisection_resumes_mid_way_and_matches_the_uninterrupted_
                      for _, g in group.groupby("probe")]
         low, high = bisection_probes(2e-3, 10e-3, fractions[:2])
         assert amps[2] == pytest.approx(0.5 * (low + high), rel=1e-12)
+
+
+def test_i50_versus_width_is_sharrocks_law_of_the_presets_parameters(tmp_path):
+    """Independent oracle (tests/protocols/switching_oracle.py, no Joule heating): the adaptive
+    50 % currents at 200 us, 1 ms and 10 ms are Sharrock's I_c0 (1 - ln(t/(tau0 ln 2))/Delta)
+    with I_c0, Delta and tau0 computed from the preset's parameters, and their slope against
+    ln t is -I_c0/Delta."""
+    from switching_oracle import barrier, bench_without_joule_heating, critical_current, sharrock_i50
+
+    p = make_device("sot_hallbar", {}).p
+    widths = (200e-6, 1e-3, 10e-3)
+    params = {"widths": widths, "repeats": 60, "field_x": BX}
+    result = run(CriticalCurrentVsWidth, bench_without_joule_heating(tmp_path), params,
+                 out_dir=tmp_path, seed=4, progress=False)
+    assert result.status == RunStatus.COMPLETE
+    with RunReader(result.path) as reader:
+        df = reader.to_dataframe()
+    i50 = fit_width_i50(df).set_index("width")["i50"]
+    for w in widths:
+        print(f"I50({w:g} s) = {i50[w] * 1e3:.3f} mA, Sharrock {sharrock_i50(p, w, BX) * 1e3:.3f} mA")
+        assert i50[w] == pytest.approx(sharrock_i50(p, w, BX), rel=0.015)
+    slope = np.polyfit(np.log(widths), [i50[w] for w in widths], 1)[0]
+    assert slope == pytest.approx(-critical_current(p, BX) / barrier(p, BX), rel=0.15)

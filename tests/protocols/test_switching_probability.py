@@ -161,3 +161,34 @@ def test_writes_the_generator_cannot_drive_into_the_measured_load_are_refused_be
         run(SwitchingProbability, bench, {"amplitudes": (6e-3, 8e-3), "widths": (20e-6,),
                                           "field_x": BX}, out_dir=tmp_path, progress=False)
     assert list(tmp_path.iterdir()) == []               # refused before the run file exists
+
+
+def test_switching_probability_follows_the_neel_brown_law_of_the_presets_parameters(tmp_path):
+    """Independent oracle (tests/protocols/switching_oracle.py): the macrospin I_c0(B_x) and
+    the barrier Delta_300 (1 - B_x/B_K)^2 from the preset's parameters, Brown's attempt time,
+    Sharrock's I50(t); the Joule heating of the channel is off so the bath-temperature law
+    holds.  The fit of the P(I) map recovers I_c0 and Delta, and each width's 50 % current is
+    Sharrock's."""
+    from switching_oracle import (barrier, bench_without_joule_heating, critical_current,
+                                  sharrock_i50)
+    from spinbench.analysis.switching_probability import fit_width_i50
+
+    p = make_device("sot_hallbar", {}).p
+    widths = (1e-3, 10e-3)
+    i50 = {w: sharrock_i50(p, w, BX) for w in widths}
+    amps = tuple(sorted({round(i50[w] * f, 7) for w in widths for f in (0.97, 0.99, 1.01, 1.03)}))
+    params = {"amplitudes": amps, "widths": widths, "field_x": BX, "repeats": 80}
+    result = run(SwitchingProbability, bench_without_joule_heating(tmp_path), params,
+                 out_dir=tmp_path, seed=21, progress=False)
+    assert result.status == RunStatus.COMPLETE
+    with RunReader(result.path) as reader:
+        df = reader.to_dataframe()
+    fit = fit_neel_brown(df)
+    ic0, delta = critical_current(p, BX), barrier(p, BX)
+    print(f"fit I_c0 = {fit.ic0 * 1e3:.3f} +- {fit.ic0_err * 1e3:.3f} mA (law {ic0 * 1e3:.3f}), "
+          f"Delta = {fit.delta:.1f} +- {fit.delta_err:.1f} (law {delta:.1f})")
+    assert abs(fit.ic0 - ic0) < 4 * fit.ic0_err + 0.005 * ic0
+    assert abs(fit.delta - delta) < 4 * fit.delta_err + 0.02 * delta
+    measured = fit_width_i50(df).set_index("width")["i50"]
+    for w in widths:
+        assert measured[w] == pytest.approx(i50[w], rel=0.01)
