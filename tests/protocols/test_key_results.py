@@ -25,6 +25,18 @@ def _onn_network(tmp_path):
     return str(onn.save_network(tmp_path / "net.npz", law, currents, images, np.array([3])))
 
 
+def _rf_network(tmp_path):
+    """An untrained two-layer network of rf_mtj junctions and its generated bench (one input)."""
+    from spinbench.analysis.rf_network import xor_band_task
+    from spinbench.analysis.rf_network_device import device_network, device_units, save_network
+    from spinbench.sim_backend.rf_network_bench import write_bench
+
+    units = device_units(0.05)
+    x, y = xor_band_task(1, seed=1)
+    npz = save_network(tmp_path / "rfnet.npz", device_network(units, 4, 6, 2, seed=0), units, x, y)
+    return str(write_bench(npz, tmp_path / "rf-network.yaml")), str(npz)
+
+
 #: protocol -> (built-in bench, small parameters whose analysis still fits)
 RUNS = {
     "switching-loop": ("sot-hallbar", {"current_step": "0.5mA"}),
@@ -45,6 +57,7 @@ RUNS = {
     "spike-statistics": ("thermo-mtj", {"captures": "2", "biases": "0.6e-3,1.0e-3",
                                         "powers": "0,0.04"}),
     "onn-inference": ("thermo-mtj", {"samples": "1"}),
+    "rf-network-inference": ("(generated)", {"samples": "1", "averages": "1", "points": "201"}),
 }
 
 
@@ -57,6 +70,9 @@ def test_a_finished_run_prints_key_results(protocol, tmp_path, capsys):
     bench, params = RUNS[protocol]
     if protocol == "onn-inference":
         params = {**params, "network": _onn_network(tmp_path)}
+    if protocol == "rf-network-inference":
+        bench, network = _rf_network(tmp_path)
+        params = {**params, "network": network}
     argv = ["run", protocol, "--bench", bench, "--out", str(tmp_path), "--no-progress", "--seed", "1"]
     for name, value in params.items():
         argv += ["--param", f"{name}={value}"]
