@@ -356,14 +356,22 @@ def bench_reference() -> str:
 
 
 # ---- entry point ------------------------------------------------------------------------------
-def pages() -> dict[Path, str]:
-    """Relative path -> content of every generated page."""
+def documented_protocols() -> dict[str, type]:
+    """The registered protocols that ship with spinbench (name -> class): a protocol a test or
+    a lab script registers at run time gets no page."""
     from spinbench.protocols.registry import all_protocols
 
+    return {name: cls for name, cls in all_protocols().items()
+            if cls.__module__.startswith("spinbench.protocols.")}
+
+
+def pages() -> dict[Path, str]:
+    """Relative path -> content of every generated page."""
+    protocols = documented_protocols()
     result = {Path("protocols") / f"{name}.md": protocol_page(name, cls)
-              for name, cls in all_protocols().items()}
+              for name, cls in protocols.items()}
     index = [HEADER, "# Protocols\n\n"]
-    index += [f"- [`{name}`]({name}.md): {cls.description}\n" for name, cls in all_protocols().items()]
+    index += [f"- [`{name}`]({name}.md): {cls.description}\n" for name, cls in protocols.items()]
     result[Path("protocols") / "README.md"] = "".join(index)
     result[Path("bench-file.md")] = bench_reference()
     return result
