@@ -134,6 +134,8 @@ class SR830(Demodulator, Storage, Emulator):
         self.TERMINATOR = b"\r" if address.upper().startswith("ASRL") else b"\n"
         # filter state (before super().__init__, which calls reset)
         self._t = world.now
+        #: whether any message reached the lock-in yet (until then drive changes are not followed)
+        self.addressed = False
         self.filter = OutputFilter()
         #: an auto function in progress (Interface Ready clear), on the world's timeline
         self._busy: ActionProcess | None = None
@@ -227,6 +229,7 @@ class SR830(Demodulator, Storage, Emulator):
 
     # ------------------------------------------------------------------ bytes in, bytes out
     def write(self, data: bytes) -> None:
+        self.addressed = True
         world = self.world
         world.record(self.address, data)
         owed = self.BUS_TIME_PER_TRANSFER + self.BUS_TIME_PER_BYTE * len(data)
@@ -302,8 +305,10 @@ class SR830(Demodulator, Storage, Emulator):
         the input of the interval that ends here.  Changes closer together than
         :data:`MERGE_TIME_CONSTANTS` tau (the steps of a magnet ramp) are merged: the interval
         since the last sync gets the input after the last of them, an error of at most that
-        fraction of the change, which the filter then forgets."""
-        if self.world.now - self._t > MERGE_TIME_CONSTANTS * self.tau:
+        fraction of the change, which the filter then forgets.  A lock-in no one has sent a
+        message to yet is not followed (a switching bench that never uses its lock-in pays
+        nothing): when first addressed, its filter is taken as settled at the present input."""
+        if self.addressed and self.world.now - self._t > MERGE_TIME_CONSTANTS * self.tau:
             self._sync()
 
     def _sync(self) -> None:
