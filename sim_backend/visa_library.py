@@ -65,6 +65,9 @@ _EVENT_TYPE = int(constants.EventAttribute.event_type)
 
 _END_TERMCHAR = int(constants.SerialTermination.termination_char)
 _VI_TMO_INFINITE = constants.VI_TMO_INFINITE
+#: world seconds an infinite wait for a service request lasts at most (a repeating burst on the
+#: timeline would otherwise keep it going forever)
+INFINITE_WAIT = 3600.0
 _RQS = 0x40  # IEEE 488.2 status byte: request service
 
 _SUCCESS = StatusCode.success
@@ -640,7 +643,8 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
         operations on its timeline progress -- until the device requests service or ``timeout``
         ms have passed, as a VISA library waits at the bench; a timed-out wait has moved the
         world clock by the whole timeout.  An infinite wait that nothing scheduled could end
-        fails at once (at the bench it would hang)."""
+        fails at once (at the bench it would hang); one with something scheduled lasts at most
+        :data:`INFINITE_WAIT` s of world time."""
         with self._lock:
             s = self._session(session)
             srq = int(constants.EventType.service_request)
@@ -652,9 +656,11 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
                 def requested() -> bool:
                     return bool(emu.status_byte() & _RQS)
 
-                limit = float("inf") if timeout == _VI_TMO_INFINITE else max(float(timeout), 0.0) * 1e-3
+                infinite = timeout == _VI_TMO_INFINITE
+                limit = INFINITE_WAIT if infinite else max(float(timeout), 0.0) * 1e-3
                 end = world.now + limit
-                if not world.run_until(requested, limit) and end != float("inf") and end > world.now:
+                if (not world.run_until(requested, limit) and end > world.now
+                        and not (infinite and world.next_event() == float("inf"))):
                     world.advance(end - world.now)
                 if requested():
                     context = next(self._handles)

@@ -43,9 +43,13 @@ models resolve).
   (the guide: a burst runs to completion); a change of any setting of the channel, ``*RST`` or
   device clear stops it at once, the output going to its new steady level.
   ``TRIG:SOUR EXT`` waits for the rear-panel Trig In, which the sim does not wire.
-* Free-running output (continuous waveform, or bursts repeated by ``TRIG:SOUR IMM|TIM``):
-  the world sees the time-averaged current (e.g. a continuous pulse train drives the duty-cycle
-  mean).  Pulses are not resolved one by one there: use triggered bursts for switching.
+* Bursts repeated by the instrument itself (``TRIG:SOUR IMM``: every ``BURS:INT:PER``;
+  ``TRIG:SOUR TIM``: every ``TRIG:TIM``; a burst longer than that starts when the last ends) run
+  on the world's timeline pulse by pulse while the output is on, as long as their edges come at
+  most :data:`MAX_EDGE_RATE` times per second of world time (a 1 us pulse every 10 ms switches the
+  device as such, not as its 1e-4 duty-cycle mean); they are not operations ``*OPC?`` waits for.
+* Free-running output beyond that (a continuous waveform, faster repeated bursts): the world
+  sees the time-averaged current (e.g. a continuous pulse train drives the duty-cycle mean).
 * ``FUNC DC`` drives the offset; other functions drive their mean, the offset.
 * Output off opens the output relay: no current.
 
@@ -97,6 +101,9 @@ MODELS: dict[str, tuple[int, float]] = {
     "33519B": (1, 30e6), "33520B": (2, 30e6), "33521B": (1, 30e6), "33522B": (2, 30e6),
 }
 INF_LOAD = 9.9e37
+#: repeated bursts with at most this many edges per second of world time are resolved pulse by
+#: pulse on the timeline; faster ones drive their mean (cost of the simulation, not physics)
+MAX_EDGE_RATE = 2e4
 FUNCTIONS = ("SINusoid", "SQUare", "TRIangle", "RAMP", "PULSe", "PRBS", "NOISe", "ARB", "DC")
 
 
@@ -134,6 +141,8 @@ class Keysight33500B(Emulator):
         self.bursts_fired = {1: 0, 2: 0}
         #: a triggered burst running on the world's timeline, per channel
         self._bursts: dict[int, ActionProcess] = {}
+        #: bursts the instrument repeats itself (IMMediate / TIMer source), per channel
+        self._trains: dict[int, ActionProcess] = {}
         self.ch: dict[int, dict[str, Any]] = {}
         super().__init__(world, address, config)
         for n, port in self.ports.items():
@@ -163,10 +172,12 @@ class Keysight33500B(Emulator):
         return tuple(self._bursts.values())
 
     def stop_burst(self, n: int) -> None:
-        """Stop a running burst of channel ``n`` (a setting change, ``*RST``, device clear)."""
-        burst = self.__dict__.get("_bursts", {}).pop(n, None)
-        if burst is not None:
-            self.world.cancel(burst)
+        """Stop a running or repeating burst of channel ``n`` (a setting change, ``*RST``,
+        device clear)."""
+        for running in (self.__dict__.get("_bursts", {}), self.__dict__.get("_trains", {})):
+            burst = running.pop(n, None)
+            if burst is not None:
+                self.world.cancel(burst)
 
     def on_clear(self) -> None:
         for n in list(self._bursts):
@@ -248,6 +259,31 @@ class Keysight33500B(Emulator):
             self.world.set_source_off(name)
             return
         self.world.set_source(name, port, self._current(n, self._steady_emf(c)))
+        repeat = self._repeat_period(c)
+        if repeat is not None:
+            train = self._trains[n] = ActionProcess(self._train(n, port, repeat),
+                                                    name=f"{self.address} bursts {n}")
+            self.world.start(train)
+
+    @staticmethod
+    def _repeat_period(c: dict[str, Any]) -> float | None:
+        """The period of bursts the instrument repeats itself, when they are resolved pulse by
+        pulse (see the module doc); None otherwise."""
+        if (c["function"] != "PULSE" or not c["burst"] or c["burst_mode"] != "TRIGGERED"
+                or c.get("running") or c["trig_source"] not in ("IMMEDIATE", "TIMER")
+                or math.isinf(c["ncycles"])):
+            return None
+        rep = c["burst_period"] if c["trig_source"] == "IMMEDIATE" else c["trig_timer"]
+        rep = max(rep, c["ncycles"] * c["period"])
+        return rep if 2 * c["ncycles"] / rep <= MAX_EDGE_RATE else None
+
+    def _train(self, n: int, port: str, repeat: float) -> Action:
+        """Bursts every ``repeat`` seconds, from now until a setting of the channel changes."""
+        c = self.ch[n]
+        length = c["trig_delay"] + (int(c["ncycles"]) - 1) * c["period"] + c["width"]
+        while True:
+            yield from self._burst(n, port)
+            yield max(repeat - length, 0.0)
 
     def _steady_emf(self, c: dict[str, Any]) -> float:
         fn = c["function"]
@@ -261,8 +297,9 @@ class Keysight33500B(Emulator):
         idle, pulse = self._levels_emf(c)
         if not c["burst"] or c.get("running"):
             duty = c["width"] / c["period"]
-        elif c["burst_mode"] == "GATED" or c["trig_source"] in ("BUS", "EXTERNAL"):
-            return idle
+        elif (c["burst_mode"] == "GATED" or c["trig_source"] in ("BUS", "EXTERNAL")
+              or self._repeat_period(c) is not None):
+            return idle      # waiting for triggers, or repeated bursts resolved on the timeline
         else:  # bursts repeated by the internal burst period or the trigger timer
             rep = c["burst_period"] if c["trig_source"] == "IMMEDIATE" else c["trig_timer"]
             if math.isinf(c["ncycles"]):

@@ -12,11 +12,14 @@ bar is linear in the current).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import pyvisa
 
 from emu_io import SPINE_LIB, open_lf
+from spinbench.sim_backend.timeline import Process
 
 GEN, SMU = "USB0::0x0957::0x2C07::MY12345678::INSTR", "USB0::0x05E6::0x2450::04096331::INSTR"
 EPOCH = 1_704_067_200
@@ -100,3 +103,50 @@ def test_a_trigger_during_a_burst_is_ignored_and_a_setting_change_stops_it(bench
     assert pulse_current() == 0.0
     world.advance(COUNT * PERIOD)
     assert pulse_current() == 0.0 and emu.operations() == ()
+
+
+class Probe(Process):
+    """A test scope on the world's timeline: the generator's current every ``dt`` seconds."""
+
+    def __init__(self, world, name: str, dt: float, n: int):
+        self.world, self.name, self.dt, self.left = world, name, dt, n
+        self.samples: list[tuple[float, float]] = []
+        self.next_time = -math.inf
+
+    def fire(self, world) -> None:
+        self.samples.append((world.now, world.sources.get(self.name, ("", 0.0))[1]))
+        self.left -= 1
+        self.next_time = world.now + self.dt if self.left > 0 else math.inf
+
+
+def test_bursts_the_generator_repeats_itself_are_resolved_pulse_by_pulse(bench):
+    """``TRIG:SOUR IMM``: NCYC pulses every BURS:INT:PER, each its programmed width, idle (0 A)
+    between them -- not their duty-cycle mean -- while the output is on; *OPC? does not wait for
+    them; beyond MAX_EDGE_RATE edges per second the world sees the mean."""
+    rm, gen, _ = bench
+    world = rm.visalib.world
+    emu = rm.visalib.emulator(GEN)
+    name = emu._source_name(1)
+    width, period, ncyc, repeat = 100e-6, 300e-6, 2, 10e-3
+    gen.write(f":OUTP OFF;:FUNC:PULS:PER {period};:FUNC:PULS:WIDT {width};:BURS:NCYC {ncyc};"
+              f":TRIG:DEL 0;:BURS:INT:PER {repeat};:TRIG:SOUR IMM;:OUTP ON")
+    t_on = world.now                                  # the last unit (OUTP ON) started the bursts
+    assert gen.query("*OPC?") == "1"                  # repeated bursts are no pending operation
+    i_pulse = 2 * HIGH / (50.0 + world.port_resistance("channel"))
+    probe = world.start(Probe(world, name, 20e-6, 2000))   # 40 ms at 20 us
+    world.advance(0.041)
+    t, amps = np.array(probe.samples).T
+    phase = (t - t_on) % repeat
+    in_pulse = np.zeros(len(t), bool)
+    clear = np.ones(len(t), bool)
+    for j in range(ncyc):
+        start = j * period
+        in_pulse |= (phase > start + 5e-6) & (phase < start + width - 5e-6)
+        clear &= (phase < start - 5e-6) | (phase > start + width + 5e-6)
+    assert np.count_nonzero(in_pulse) > 30 and np.count_nonzero(clear) > 1500
+    assert amps[in_pulse] == pytest.approx(np.full(in_pulse.sum(), i_pulse), rel=1e-9)
+    assert np.all(amps[clear] == 0.0)
+    # far faster repetition: the duty-cycle mean, no process on the timeline
+    gen.write(":BURS:NCYC 1;:FUNC:PULS:PER 1e-5;:FUNC:PULS:WIDT 1e-6;:BURS:INT:PER 2e-5")
+    assert emu._trains == {}
+    assert world.sources[name][1] == pytest.approx(i_pulse * 1e-6 / 2e-5, rel=1e-6)
