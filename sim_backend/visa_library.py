@@ -632,11 +632,6 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
                        mechanism: constants.EventMechanism) -> StatusCode:
         return self._ok(session)
 
-    def wait_on_event(self, session: int, in_event_type: constants.EventType, timeout: int):
-        if self._clock.mode != "virtual":
-            return self._timed(self._wait_on_event, session, in_event_type, timeout)
-        return self._wait_on_event(session, in_event_type, timeout)
-
     def _wait_on_event(self, session: int, in_event_type: constants.EventType, timeout: int):
         """Only service requests exist on the simulated bench: one is pending when the status
         byte has RQS set.  Waiting is time passing on the bench (issue 16): the world runs --
@@ -671,6 +666,8 @@ class SpinbenchVisaLibrary(highlevel.VisaLibraryBase):
                             f"{s.name}: no service request within {timeout} ms"
                             + (" (nothing scheduled on the simulated bench could raise one)"
                                if timeout == _VI_TMO_INFINITE else "") + ".")
+
+    wait_on_event = _clocked(_wait_on_event)
 
     # ------------------------------------------------------------------ locks (VPP-4.3 3.6)
     def lock(self, session: int, lock_type: constants.Lock, timeout: int,

@@ -242,3 +242,29 @@ def test_real_sleeps_count_in_the_default_mode_and_not_in_virtual(monkeypatch):
 def test_a_bad_clock_option_names_the_modes():
     with pytest.raises(ValueError, match="virtual|sleep|wall"):
         pyvisa.ResourceManager("sot-hallbar?clock=fast@spinbench")
+
+
+@pytest.mark.parametrize("mode", ["sleep", "wall"])
+def test_service_request_waits_in_sleep_and_wall_modes(wall, mode):
+    """``wait_on_event`` goes through the client clock like every VISA call: a script's sleep
+    before it counts, a pending request is returned, and a wait that times out has moved the
+    world clock by its whole timeout (a VISA library waits at the bench)."""
+    rm = pyvisa.ResourceManager(f"sot-hallbar?clock={mode}@spinbench")
+    try:
+        world = rm.visalib.world
+        nvm = _open(rm, NVM)
+        nvm.enable_event(pyvisa.constants.EventType.service_request,
+                         pyvisa.constants.EventMechanism.queue)
+        nvm.query("*OPC?")
+        t0 = world.now
+        wall.sleep(0.5)
+        with pytest.raises(pyvisa.errors.VisaIOError, match="no service request within 200 ms"):
+            nvm.wait_on_event(pyvisa.constants.EventType.service_request, 200)
+        assert world.now - t0 == pytest.approx(0.7, abs=2e-3)
+        nvm.write("*SRE 16")                            # request service on message available
+        nvm.write("*IDN?")
+        got = nvm.wait_on_event(pyvisa.constants.EventType.service_request, 200)
+        assert got.event.event_type == pyvisa.constants.EventType.service_request
+        assert "2182" in nvm.read()
+    finally:
+        rm.close()
