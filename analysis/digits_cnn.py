@@ -64,6 +64,21 @@ def _forward_many(cols: np.ndarray, p: dict[str, np.ndarray], stacked: dict[str,
 
     w1 = get("conv1.weight")
     c = w1.shape[1]
+    # matrices this small run fastest on one BLAS thread (two threads spin-wait on a loaded
+    # machine: 10x slower measured on 2 shared cores)
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        return _layers(cols, get, w1, b, n, c)
+
+
+@lru_cache(maxsize=1)
+def _blas_controller():
+    """One threadpoolctl controller (inspecting the loaded libraries costs ~1 ms a time)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _layers(cols, get, w1, b, n, c):
     a1 = (cols.reshape(n * 64, 9) @ w1.reshape(b * c, 9).T).reshape(n, 4, 2, 4, 2, b, c)
     pooled = np.maximum(a1.max(axis=(2, 4)) + get("conv1.bias"), 0.0)   # (N, 4, 4, B, C)
     f = pooled.transpose(3, 0, 1, 2, 4).reshape(b, n, 16 * c)            # flatten as (i, j, c)
@@ -84,12 +99,7 @@ class _Evaluator:
         return self.model.accuracy(None, self.y, weights, {"cols": self.cols})
 
     def many(self, stacked: dict[str, np.ndarray]) -> np.ndarray:
-        from threadpoolctl import threadpool_limits
-
-        # matrices this small run fastest on one BLAS thread (several threads spin-wait on a
-        # loaded machine: 10x slower measured on 2 shared cores)
-        with threadpool_limits(1, user_api="blas"):
-            logits = _forward_many(self.cols, self.model.params, stacked)
+        logits = _forward_many(self.cols, self.model.params, stacked)
         return np.mean(np.argmax(logits, axis=2) == self.y, axis=1)
 
 

@@ -20,6 +20,7 @@ the digits CNN with 100 Monte-Carlo CTC draws.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 
@@ -122,6 +123,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=100)
     parser.add_argument("--array-cycles", type=int, default=100)
     args = parser.parse_args()
+    print(f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall = CPU stretched by it)")
     with tempfile.TemporaryDirectory() as out:
         wall, cpu, n, window, (levels, sigma) = ctc_buffered(args.cycles, out)
     per_cycle = ctc_per_pulse(args.slice)
