@@ -26,7 +26,7 @@ __all__ = [
     "Gaussmeter", "PulseDeltaSystem", "WriteReadSequencer", "RFSource", "LockIn", "SpectrumAnalyzer",
     "LaserSource", "Oscilloscope", "PulsedLaser", "TriggeredScope", "ReferencedLockIn",
     "ROLE_TYPES", "role_type", "missing_members", "conforms", "role_members",
-    "PulseGenerator", "PulseReadSequencer",
+    "PulseGenerator", "PulseReadSequencer", "LaserModulator", "ModulatedLaser",
 ]
 
 
@@ -456,6 +456,30 @@ class PulsedLaser(LaserSource, Protocol):
 
 
 @runtime_checkable
+class ModulatedLaser(PulsedLaser, Protocol):
+    """A pulsed laser whose emission can instead be gated by the signal on its modulation input
+    (a generator's pulse train over a bench-file cable)."""
+
+    def set_external_modulation(self, on: bool = True) -> None:
+        """Gate the emission by the modulation input (``False``: stop)."""
+        ...
+
+
+@runtime_checkable
+class LaserModulator(Protocol):
+    """A generator whose free-running pulse train gates a laser through its modulation input."""
+
+    def modulation_train(self, period_s: float, width_s: float, high_V: float = 5.0) -> None:
+        """A 0 V .. ``high_V`` pulse train of ``period_s`` and ``width_s``, output on; refused
+        (before any command) outside the generator's timing and the bench's voltage limit."""
+        ...
+
+    def disable(self) -> None:
+        """Output off (the laser goes dark)."""
+        ...
+
+
+@runtime_checkable
 class TriggeredScope(Oscilloscope, Protocol):
     """An oscilloscope that acquires averaged records on a trigger (e.g. the laser's pulses)."""
 
@@ -496,6 +520,7 @@ ROLE_TYPES: dict[str, type] = {
     "lock_in": LockIn,
     "spectrum_analyzer": SpectrumAnalyzer,
     "laser": LaserSource,
+    "laser_modulator": LaserModulator,
     "oscilloscope": Oscilloscope,
     "scope": Oscilloscope,
 }

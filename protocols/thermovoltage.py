@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from spinbench.instruments.roles import (CurrentSource, FieldController, PulsedLaser, ReferencedLockIn,
-                                         TriggeredScope, Voltmeter)
+from spinbench.instruments.roles import (CurrentSource, FieldController, LaserModulator, ModulatedLaser,
+                                         PulsedLaser, ReferencedLockIn, TriggeredScope, Voltmeter)
 from spinbench.protocols.base import CheckError, Column, MeasurementProtocol, Param, Roles, Trace, optional
 
 __all__ = ["ThermovoltageMap", "bias_grid", "STATE_SIGN"]
@@ -54,7 +54,11 @@ def laser_checks(params: Mapping[str, Any], bench: Any, powers) -> None:
     caps = bench.capabilities("laser", PulsedLaser)
     top = max(powers)
     caps.power.require(top, "powers")
-    if caps.pulse_period is not None:
+    generator = params.get("modulator", "laser") == "generator"
+    if generator and "laser_modulator" not in bench.roles:
+        raise CheckError("modulator = 'generator' needs a 'laser_modulator' role on the bench (a "
+                         "function generator cabled to the laser's MOD IN); this bench has none")
+    if caps.pulse_period is not None and not generator:    # the generator times the pulses
         caps.pulse_period.require(period, "pulse_period")
         caps.pulse_width.require(width, "pulse_width")
     if top * width > caps.max_pulse_energy:
@@ -103,15 +107,30 @@ class _LaserPulseProtocol(MeasurementProtocol):
             self._bias_on = True
 
     def _laser_setup(self, roles: Roles, params: Mapping[str, Any], first_power: float) -> None:
+        """The laser's own QCW pulses, or (``modulator`` = 'generator') the ``laser_modulator``'s
+        pulse train on its MOD IN: the generator is programmed first (its timing and level are
+        refused before anything is sent), then the laser gated by it and enabled."""
         self._state_now = self._power_now = None
         self._bias_on = False
-        roles.laser.set_power(first_power)
+        laser = roles.laser
+        laser.set_power(first_power)
         self._power_now = first_power
-        roles.laser.set_pulsed(params["pulse_period"], params["pulse_width"])
-        roles.laser.enable()
+        if params.get("modulator", "laser") == "generator":
+            if not isinstance(laser, ModulatedLaser):
+                raise CheckError(f"modulator = 'generator': the laser {getattr(laser, 'name', '')!r} "
+                                 "has no external modulation input in its driver")
+            roles.laser_modulator.modulation_train(params["pulse_period"], params["pulse_width"],
+                                                   params["modulation_high"])
+            laser.set_external_modulation()
+        else:
+            laser.set_pulsed(params["pulse_period"], params["pulse_width"])
+        laser.enable()
 
     def teardown(self, roles: Roles) -> None:
         roles.laser.disable()
+        modulator = roles.get("laser_modulator")
+        if modulator is not None:
+            modulator.disable()
         roles.current_source.disable()
 
 
@@ -122,8 +141,15 @@ class ThermovoltageMap(_LaserPulseProtocol):
     description = ("laser-pulse thermovoltage of an MTJ: magnetic state x bias x laser power, "
                    "averaged scope transients and lock-in X/Y at the modulation frequency")
     roles = {"laser": PulsedLaser, "scope": TriggeredScope, "current_source": CurrentSource,
-             "voltmeter": Voltmeter, "field_x": FieldController, "lock_in": optional(ReferencedLockIn)}
+             "voltmeter": Voltmeter, "field_x": FieldController, "lock_in": optional(ReferencedLockIn),
+             "laser_modulator": optional(LaserModulator)}
     params = (
+        Param("modulator", "", str, default="laser", choices=("laser", "generator"),
+              doc="what times the laser pulses: the laser's own QCW ('laser') or a function "
+                  "generator's pulse train on its MOD IN ('generator': the laser_modulator role, "
+                  "a bench-file cable)"),
+        Param("modulation_high", "V", default=5.0, bounds=(0.1, 10.0),
+              doc="high level of the generator's pulse train (modulator = 'generator')"),
         Param("states", "", str, default=("P", "AP"), choices=("P", "AP"), sequence=True,
               doc="magnetic states, written by the x magnet"),
         Param("bias_max", "A", default=1e-3, bounds=(0.0, 0.1), doc="largest |bias current|"),
