@@ -81,3 +81,16 @@ def test_a_bench_without_the_network_roles_is_refused_before_anything_opens(trai
     with pytest.raises(CheckError, match="rf_source_in_0"):
         run(RfNetworkInference, Bench.load("rf-mtj"), {"network": str(trained["npz"])}, out_dir=tmp_path,
             progress=False)
+
+
+def test_the_built_in_rf_network_bench_holds_its_network_file(tmp_path):
+    """The shipped rf-network bench and rf-network.npz (examples/rf_network_xor.py) agree."""
+    from spinbench.sim_backend.benches import builtin_dir
+
+    npz = builtin_dir() / "rf-network.npz"
+    result = run(RfNetworkInference, Bench.load("rf-network"), {"network": str(npz), "samples": 4},
+                 out_dir=tmp_path, seed=1, progress=False)
+    assert result.status == RunStatus.COMPLETE, result.error
+    with RunReader(result.path) as reader:
+        agree = bench_agreement(reader)
+    assert agree["agreement"] == 1.0 and agree["bench_accuracy"] == 1.0, agree
