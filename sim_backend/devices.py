@@ -13,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .physics.observe import evolve_observed
 from .physics.thermal import thermal_switching_probability, thermal_switching_ratio
 
 from .physics.constants import KB  # noqa: E402,F401  (the one constants module; re-exported)
@@ -58,24 +59,29 @@ class DeviceModel(Protocol):
     def state(self) -> dict[str, Any]:
         """A small dict describing the state (e.g. ``{"mz": 1.0}``), for logs and tests."""
 
-    # optional: ``evolve_schedule(dts, drives, rng)`` -- see :func:`evolve_schedule`
+    # optional: ``evolve_schedule(dts, drives, rng, observe=None)`` -- :func:`evolve_schedule`
+    # optional: ``fixed_resistance_ports``: ports whose resistance does not depend on the
+    # device's state (a source's compliance there can be decided ahead of a batched schedule)
 
 
 _FACTORIES: dict[str, str] = {}
 
 
-def evolve_schedule(device: DeviceModel, dts, drives, rng: np.random.Generator) -> None:
+def evolve_schedule(device: DeviceModel, dts, drives, rng: np.random.Generator, observe=None):
     """Evolve ``device`` over consecutive intervals: ``dts[k]`` seconds of constant
-    ``drives[k]``, in one call.  A device may implement ``evolve_schedule(dts, drives, rng)``
-    itself (a tight loop, memoized steps); it must equal the per-interval loop
+    ``drives[k]``, in one call.  A device may implement ``evolve_schedule(dts, drives, rng,
+    observe=None)`` itself (a tight loop, memoized steps); it must equal the per-interval loop
     ``for dt, d in zip(dts, drives): device.evolve(dt, d, rng)`` bit for bit (state and random
-    stream), which is the definition used for devices that do not."""
+    stream), which is the definition used for devices that do not (:func:`evolve_observed`).
+
+    ``observe``: ``(port, intervals)`` -- for each interval index in ``intervals`` (ascending)
+    the port's noise-free voltage at the start and at the end of the interval under its drive,
+    and its resistance at the end (what a voltmeter integrating over that interval sees);
+    returned as three lists.  None without ``observe``."""
     own = getattr(device, "evolve_schedule", None)
     if own is not None:
-        own(dts, drives, rng)
-        return
-    for dt, d in zip(dts, drives):
-        device.evolve(dt, d, rng)
+        return own(dts, drives, rng, observe) if observe is not None else own(dts, drives, rng)
+    return evolve_observed(device, dts, drives, rng, observe)
 
 
 def make_device(model: str, params: dict | None = None):
@@ -117,6 +123,8 @@ class SotHallBarSpine:
     """
 
     ports = ("channel", "hall", "xx")
+    #: every port's resistance is a constant (:func:`sim_backend.schedule.fixed_resistance`)
+    fixed_resistance_ports = ports
 
     def __init__(self, *, width: float = 5e-6, hm_thickness: float = 5e-9,
                  chi: float = 2.0e-13, b_dmi: float = 5e-3, bc0: float = 20e-3, bk: float = 0.5,

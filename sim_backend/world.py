@@ -9,6 +9,7 @@ actions advance, so a simulated hour of measurement takes seconds and is reprodu
 from __future__ import annotations
 
 import math
+import zlib
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -16,13 +17,14 @@ from typing import Any, Callable
 import numpy as np
 
 from .clock import check_mode
-from .devices import DeviceModel, Drive, evolve_schedule
+from .devices import DeviceModel, Drive
 from .physics.constants import KB
 from .timeline import Process
 from .links import Links
 from .extremes import Extremes
 from .breakdown import OpenCircuit, device_voltages
 from .netlist import Line, NetlistError, Terminal, drive_port, resolve
+from .schedule import run_schedule
 
 
 class VirtualClock:
@@ -104,6 +106,9 @@ class SimWorld:
         self.lines: dict[str, Line] = dict(lines or {})
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
+        #: named random streams besides ``rng`` (:meth:`stream`): each further device's
+        #: dynamics, each instrument's own noise
+        self._streams: dict[str, np.random.Generator] = {}
         self._temperature = float(temperature)
         self.clock = VirtualClock(clock)
         self.coils: dict[str, Coil] = dict(coils or {})
@@ -137,6 +142,8 @@ class SimWorld:
         #: called just before any drive changes (:meth:`on_drive_change`)
         self._drive_listeners: list[Callable[[], None]] = []
         self._firing = False
+        #: while a process fires: the world time up to which nothing but it acts (:meth:`horizon`)
+        self._horizon = 0.0
         self._terminals: dict[tuple[str, bool], Terminal] = {}
         self._rf_loss_maps: dict[str, dict[str, float]] = {}
         #: devices on a parallel line: their current share depends on the state (not cached)
@@ -243,7 +250,7 @@ class SimWorld:
                 lag[name] = lag.get(name, 0.0) + dt
         if self._lag:
             for name in list(self._lag) if names is None else [n for n in names if n in self._lag]:
-                self._devices[name].evolve(self._lag.pop(name), self._drive_of(name), self.rng)
+                self._devices[name].evolve(self._lag.pop(name), self._drive_of(name), self.device_rng(name))
 
     def _settle_port(self, port: str) -> None:
         """:meth:`_settle` of the devices terminal ``port`` reaches (all of them on a world
@@ -276,50 +283,85 @@ class SimWorld:
             self._device.evolve(step, self.drive(), self.rng)
         else:
             for name, dev in self._devices.items():
-                dev.evolve(step, self._drive_of(name), self.rng)
+                dev.evolve(step, self._drive_of(name), self.device_rng(name))
         self.clock.now += dt
 
     def source_schedule(self, name: str, port: str, levels, dts) -> None:
         """A current source holding ``levels[k]`` (A) into ``port`` for ``dts[k]`` seconds each,
         in one call: the devices evolve over the piecewise-constant schedule with
-        :func:`~sim_backend.devices.evolve_schedule` (the same states, clock and random stream
+        :func:`~sim_backend.devices.evolve_schedule` (the same states, clock and random streams
         as ``set_source`` + :meth:`advance` per interval); the source stays at the last level."""
         if self._banked or self._lag:
             self._settle()
         levels = [float(a) for a in levels]
-        dts = [float(dt) for dt in dts]
+        dts = [float(dt) for dt in dts][:len(levels)]
         if not levels:
             return
-        if not self.steady() or self._processes or self.may_break(port, max(map(abs, levels))):
-            for amps, dt in zip(levels, dts):
-                self.set_source(name, port, amps)
-                self.advance(dt)
-            return
-        # listeners see the batch as one change at its start (a lock-in's filter, far slower
-        # than a list sweep's points, gets the state after the batch from then on)
-        self._drive_changing()
-        drives, memo = [], {}
-        for amps, dt in zip(levels, dts):
-            if dt > 0:
-                d = memo.get(amps)
-                if d is None:
-                    d = memo[amps] = self.drive_with_source(name, port, amps)
-                drives.append(d)
-        evolve_schedule(self._device, [dt for dt in dts if dt > 0], drives, self.rng)
         now = self.clock.now
         for dt in dts:
             if dt > 0:
                 now += dt
-        self.clock.now = now
-        self.set_source(name, port, levels[-1])
+        distinct: dict[float, int] = {}
+        which = [distinct.setdefault(a, len(distinct)) for a in levels[:len(dts)]]
+        if self._processes or run_schedule(self, name, port, list(distinct), which, dts, now) is None:
+            for amps, dt in zip(levels, dts):
+                self.set_source(name, port, amps)
+                self.advance(dt)
+
+    def observe_schedule(self, name: str, port: str, levels, which, times,
+                         probe: str | None = None, intervals=()):
+        """What a process on the timeline does when, for k = 0, 1, ..., it sets source ``name``
+        (into ``port``) to ``levels[which[k]]`` and waits until world time ``times[k]``, in one
+        call, while nothing else acts before it ends (:meth:`horizon`): the devices evolve over
+        the schedule with :func:`~sim_backend.devices.evolve_schedule` -- the same states,
+        clock and random streams as those steps on the timeline (each interval the difference
+        of consecutive times, as the timeline takes it) -- and for each interval index in
+        ``intervals`` (ascending) the terminal ``probe`` is observed: returns ``(v_start,
+        v_end, r_end)`` (noise-free voltage at the start and the end of the interval under its
+        drive, resistance at its end; :meth:`port_voltage`, :meth:`port_resistance`).  The
+        source stays at the last level.  None, having changed nothing, when the schedule cannot
+        be taken in one call (:func:`sim_backend.schedule.schedulable`)."""
+        if self._banked or self._lag:
+            self._settle()
+        if not len(times):
+            return None
+        dts = np.diff(np.concatenate(([self.clock.now], np.asarray(times, dtype=float)))).tolist()
+        return run_schedule(self, name, port, levels, which, dts, float(times[-1]), probe, intervals)
+
+    def device_rng(self, name: str) -> np.random.Generator:
+        """The random stream of device ``name``'s dynamics: :attr:`rng` for the first device,
+        a stream of its own for each further one (so devices evolved one at a time, or over a
+        batched schedule, draw what they draw when evolved together)."""
+        if name == self._first:
+            return self.rng
+        return self.stream(f"device:{name}")
+
+    def stream(self, key: str) -> np.random.Generator:
+        """A named random stream seeded from (seed, [checkpoint index,] crc32(key)): an
+        instrument's own noise (``noise:<address>``), a further device's dynamics.  Re-seeded
+        at each :meth:`checkpoint` like :attr:`rng`, so a resumed run draws the same numbers."""
+        g = self._streams.get(key)
+        if g is None:
+            parts = [self.seed] + ([] if self._checkpoint is None else [self._checkpoint])
+            g = self._streams[key] = np.random.default_rng(parts + [zlib.crc32(key.encode())])
+        return g
 
     # ------------------------------------------------------------------ timeline (issue 16)
     def start(self, process: Process) -> Process:
-        """Put an operation that takes time on the timeline and take its first step now."""
+        """Put an operation that takes time on the timeline and take its first step now (its
+        :meth:`horizon` is now: the client's next command may come at any moment)."""
+        self._horizon = self.clock.now
         process.fire(self)
         if not process.done:
             self._processes.append(process)
         return process
+
+    def horizon(self) -> float:
+        """While a process fires: the world time up to which nothing but that process acts
+        (the end of the present advance, or of a blocking wait such as ``*OPC?``, and the
+        next step of any other process).  A process may take all its steps before it in one
+        call (:meth:`observe_schedule`) instead of one step per fire."""
+        return self._horizon
 
     def cancel(self, process: Process | None) -> None:
         """Take a process off the timeline (ABORt, device clear, *RST)."""
@@ -349,21 +391,27 @@ class SimWorld:
 
     def run_until(self, done, limit: float = math.inf) -> bool:
         """Advance from event to event until ``done()`` (a blocking query waiting for an
-        operation on the timeline), at most ``limit`` s; whether ``done()`` became true."""
+        operation on the timeline), at most ``limit`` s; whether ``done()`` became true.
+        Nothing else happens meanwhile, so processes may act up to ``now + limit`` at once."""
         end = self.now + limit
         while not done():
             t = self.next_event()
             if t > end or t == math.inf:
                 return False
-            self._advance_timeline(max(t - self.now, 0.0))
+            self._run_timeline(max(t, self.clock.now), end)
         return True
 
     def _advance_timeline(self, dt: float) -> None:
         """``advance`` with processes on the timeline: evolve up to each due step, fire it."""
+        end = self.clock.now + max(dt, 0.0)
+        self._run_timeline(end, end)
+
+    def _run_timeline(self, end: float, reach: float) -> None:
+        """Evolve to world time ``end``, firing the processes due meanwhile; a process may act
+        alone up to ``reach`` (>= ``end``) and the next step of any other process."""
         if self._firing:
             raise RuntimeError("a process on the timeline advanced the world from inside a step")
         clock = self.clock
-        end = clock.now + max(dt, 0.0)
         processes = self._processes
         while processes:
             t = min(p.next_time for p in processes)
@@ -375,6 +423,8 @@ class SimWorld:
             self._firing = True
             try:
                 for p in [p for p in processes if p.next_time <= t]:
+                    others = [q.next_time for q in processes if q is not p and not q.done]
+                    self._horizon = min([reach, *others])
                     p.fire(self)
             finally:
                 self._firing = False
@@ -417,12 +467,12 @@ class SimWorld:
                 c.step(h)
             self._drive_cache = self._field_cache = None
             for name, dev in devices:
-                dev.evolve(h, self._drive_of(name), self.rng)
+                dev.evolve(h, self._drive_of(name), self.device_rng(name))
             if all(c.current == c.setpoint for c in moving):
                 rest = dt - h * (_ + 1)
                 if rest > 0:
                     for name, dev in devices:
-                        dev.evolve(rest, self._drive_of(name), self.rng)
+                        dev.evolve(rest, self._drive_of(name), self.device_rng(name))
                 break
         self.clock.now += dt
 
@@ -760,27 +810,28 @@ class SimWorld:
         except KeyError:
             raise KeyError(f"no magnet coil {coil!r} in this sim bench; coils: {', '.join(self.coils) or 'none'}") from None
 
-    def measure_voltage(self, port: str, aperture: float) -> float:
-        """Integrate the voltage at ``port`` for ``aperture`` s: mean + Johnson noise in 1/(2 aperture)."""
+    def measure_voltage(self, port: str, aperture: float, rng: np.random.Generator | None = None) -> float:
+        """Integrate the voltage at ``port`` for ``aperture`` s: mean + Johnson noise in
+        1/(2 aperture), drawn from ``rng`` (an instrument's own stream; default :attr:`rng`)."""
         aperture = max(float(aperture), 1e-9)
         v0 = self.port_voltage(port)
         self.advance(aperture)
-        return self._integrated(port, aperture, v0)
+        return self._integrated(port, aperture, v0, rng)
 
-    def measure_voltage_steps(self, port: str, aperture: float):
+    def measure_voltage_steps(self, port: str, aperture: float, rng: np.random.Generator | None = None):
         """:meth:`measure_voltage` as a timeline action (:mod:`sim_backend.timeline`): yields the
         aperture to wait, returns the reading; the same draws in the same order."""
         aperture = max(float(aperture), 1e-9)
         v0 = self.port_voltage(port)
         yield aperture
-        return self._integrated(port, aperture, v0)
+        return self._integrated(port, aperture, v0, rng)
 
-    def _integrated(self, port: str, aperture: float, v0: float) -> float:
+    def _integrated(self, port: str, aperture: float, v0: float, rng=None) -> float:
         """The end of an integration that began at ``v0``: mean of both ends + Johnson noise."""
         v1 = self.port_voltage(port)
         r = self.port_resistance(port)
         sigma = math.sqrt(4 * KB * self.temperature * r / (2 * aperture))
-        return 0.5 * (v0 + v1) + sigma * self.rng.standard_normal()
+        return 0.5 * (v0 + v1) + sigma * (self.rng if rng is None else rng).standard_normal()
 
     # ------------------------------------------------------------------ bookkeeping
     def record(self, address: str, data: bytes) -> None:
@@ -798,6 +849,7 @@ class SimWorld:
         if index != self._checkpoint:
             self._checkpoint = index
             self.rng = np.random.default_rng([self.seed, int(index)])
+            self._streams.clear()        # re-seeded from (seed, index, key) on next use
 
     def snapshot(self) -> dict[str, Any]:
         snap = {"t": self.now, "field": self.field.tolist(), "sources": dict(self.sources),

@@ -60,6 +60,10 @@ import math
 import struct
 from typing import Any
 
+import numpy as np
+
+from ..physics.constants import KB
+
 from ..timeline import Action, ActionProcess, run_now
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
                     String, clear_status_registers, setting, status_preset_command,
@@ -173,6 +177,14 @@ class Keithley2182A(Emulator):
         acq = self._acquisition
         return () if acq is None else (acq,)
 
+    def wait_for_operations(self) -> None:
+        """``*OPC?``, ``*WAI``, ``FETCh?``: the world runs until the acquisition on the timeline
+        is done and, after an INIT on bus or external triggers, until the awaited triggers have
+        come (a 622x sweep on the timeline sends them) or nothing on the timeline can send them."""
+        super().wait_for_operations()
+        if self._waiting > 0 and self.settings["trig_sour"] in ("EXTERNAL", "BUS"):
+            self.world.run_until(lambda: self._waiting <= 0 and not self._linked_busy)
+
     def _acquired(self, _result: Any) -> None:
         self._acquisition = None
         self.operation_complete()
@@ -181,6 +193,12 @@ class Keithley2182A(Emulator):
     @property
     def plc(self) -> float:
         return 1.0 / self.line_frequency
+
+    @property
+    def noise(self):
+        """This instrument's own random stream (:meth:`SimWorld.stream`): the Johnson noise of
+        what it integrates and its own input noise, apart from the devices' dynamics."""
+        return self.world.stream(f"noise:{self.address}")
 
     def _port(self, channel: int) -> str | None:
         return self.connect.get(f"channel{channel}")
@@ -200,7 +218,7 @@ class Keithley2182A(Emulator):
             v = 0.0
             self.world.advance(aperture)
         else:
-            v = self.world.measure_voltage(port, aperture)
+            v = self.world.measure_voltage(port, aperture, rng=self.noise)
         self._window = (t0, self.world.now)
         return self._ranged(channel, v, aperture)
 
@@ -212,7 +230,7 @@ class Keithley2182A(Emulator):
             v = 0.0
             yield aperture
         else:
-            v = yield from self.world.measure_voltage_steps(port, aperture)
+            v = yield from self.world.measure_voltage_steps(port, aperture, rng=self.noise)
         self._window = (t0, self.world.now)
         return self._ranged(channel, v, aperture)
 
@@ -222,7 +240,7 @@ class Keithley2182A(Emulator):
         rng = self._range_for(channel, v) if auto else self.settings[f"range{channel}"]
         rng = rng or RANGES[channel][-1]
         nplc = max(aperture * self.line_frequency, 1e-4)
-        z = self.world.rng.standard_normal()
+        z = self.noise.standard_normal()
         v_read = v + NOISE_1PLC[rng] / math.sqrt(nplc) * z
         if auto and abs(v_read) > 1.2 * rng and rng != RANGES[channel][-1]:
             # autorange goes up a range when the reading is over range
@@ -232,12 +250,13 @@ class Keithley2182A(Emulator):
             return OVERFLOW, rng
         return v_read, rng
 
-    def pulse_conversion(self, aperture: float) -> float:
-        """One channel-1 A/D conversion commanded by a 622x in a Delta / Pulse Delta cycle.
+    def pulse_conversion(self, aperture: float) -> Action:
+        """One channel-1 A/D conversion commanded by a 622x in a Delta / Pulse Delta cycle, as
+        a timeline action the source waits for (the ``trigger_link.convert`` answer).
 
-        Costs exactly ``aperture`` of world time (no autozero: Delta cancels offsets and drift).
+        Takes exactly ``aperture`` of world time (no autozero: Delta cancels offsets and drift).
         """
-        v, _ = self._raw_voltage(1, aperture)
+        v, _ = yield from self._raw_voltage_steps(1, aperture)
         if v == OVERFLOW:
             self.meas_event |= ROF
         return v
@@ -260,7 +279,7 @@ class Keithley2182A(Emulator):
         chan = s["chan"]
         if chan == 0:  # internal temperature sensor
             yield aperture
-            value = self._to_temp_unit(28.0 + 0.01 * self.world.rng.standard_normal())
+            value = self._to_temp_unit(28.0 + 0.01 * self.noise.standard_normal())
         else:
             v, _ = yield from self._raw_voltage_steps(chan, aperture)
             if s["func"] == "TEMP" and v != OVERFLOW:
@@ -417,61 +436,77 @@ class Keithley2182A(Emulator):
             self._waiting -= 1
             self._device_action()
 
-    def external_trigger(self) -> None:
-        """An input trigger on the Trigger Link (a 622x sweep step)."""
+    def external_trigger(self) -> Action | None:
+        """An input trigger on the Trigger Link (a 622x sweep step): the device action, as a
+        timeline action the source waits for (the ``trigger_link.step`` answer); None when
+        the 2182A does not wait for an external trigger."""
         if self._waiting > 0 and self.settings["trig_sour"] == "EXTERNAL":
             self._waiting -= 1
-            self._device_action()
+            return self._linked(self._device_action_steps())
+        return None
 
-    def linked_trigger(self) -> None:
+    def linked_trigger(self) -> Action | None:
         """A Trigger Link input from a source that does not wait for the reading (a 622x sweep
-        with ``TRIG:OUTP SOUR``): the trigger delay and the signal conversions advance the world
-        (the source holds its level meanwhile); the autozero conversions and the processing time
-        run concurrently with the source's next points, so they are not charged to the world
-        clock (manual section 8 trigger model; reading rates, section 15).
+        with ``TRIG:OUTP SOUR``; the ``trigger_link.source`` answer): the trigger delay and the
+        signal conversions take world time (the source holds its level meanwhile); the
+        autozero conversions and the processing time run concurrently with the source's next
+        points, so they are not charged to the world clock (manual section 8 trigger model;
+        reading rates, section 15).  None when no external trigger is awaited.
         """
         s = self.settings
-        if self._waiting > 0 and s["trig_sour"] == "EXTERNAL":
-            self._waiting -= 1
-            port = self.connect.get(f"channel{s['chan']}") if s["chan"] in (1, 2) else None
-            if (port is not None and s["samp_coun"] == 1 and s["func"] == "VOLT"
-                    and not s["dfil"] and not s["lsyn"] and not s["trig_del_auto"]
-                    and not s[f"auto{s['chan']}"]):
-                self._linked_fast(port)
-                return
-            self._concurrent = True
-            try:
-                self._device_action()
-            finally:
-                self._concurrent = False
+        if not (self._waiting > 0 and s["trig_sour"] == "EXTERNAL"):
+            return None
+        self._waiting -= 1
+        port = self.connect.get(f"channel{s['chan']}") if s["chan"] in (1, 2) else None
+        if (port is not None and s["samp_coun"] == 1 and s["func"] == "VOLT"
+                and not s["dfil"] and not s["lsyn"] and not s["trig_del_auto"]
+                and not s[f"auto{s['chan']}"]):
+            return self._linked(self._linked_fast(port))
+        return self._linked(self._device_action_steps(), concurrent=True)
 
-    def _linked_fast(self, port: str) -> None:
+    #: conversions of Trigger Link inputs in progress (what FETCh? / *OPC? also wait for)
+    _linked_busy = 0
+
+    def _linked(self, action: Action, concurrent: bool = False) -> Action:
+        """A conversion on a Trigger Link input, counted while it runs (``concurrent``: its
+        autozero and processing run while the source moves on)."""
+        self._linked_busy += 1
+        self._concurrent = concurrent
+        try:
+            return (yield from action)
+        finally:
+            self._linked_busy -= 1
+            self._concurrent = False
+
+    def _linked_fast(self, port: str) -> Action:
         """:meth:`linked_trigger` for the configuration of buffered sequences (fixed range, no
         filter, no line sync, one sample, explicit delay): the same steps, world calls and
-        random draws as :meth:`_device_action` -> :meth:`_filtered_reading` ->
-        :meth:`_conversion` -> :meth:`_raw_voltage`, without the generic dispatch."""
+        random draws as :meth:`_device_action_steps` -> ... -> :meth:`_raw_voltage_steps`,
+        without the generic dispatch."""
         s = self.settings
         world = self.world
         chan = s["chan"]
-        world.advance(s["trig_del"])
+        if s["trig_del"] > 0:
+            yield s["trig_del"]
         aperture = s["volt_nplc"] * self.plc
         t0 = world.now
-        v = world.measure_voltage(port, aperture)
+        noise = self.noise
+        v = yield from world.measure_voltage_steps(port, aperture, rng=noise)
         self._window = (t0, world.now)
         rng = s[f"range{chan}"]
         nplc = max(aperture * self.line_frequency, 1e-4)
-        v = v + NOISE_1PLC[rng] / math.sqrt(nplc) * world.rng.standard_normal()
+        v = v + NOISE_1PLC[rng] / math.sqrt(nplc) * noise.standard_normal()
         if abs(v) > 1.2 * rng:
             v = OVERFLOW
         v = self._finish_reading(v, chan)
         self._store(v)
 
     # ------------------------------------------------------------------------ batched linked triggers
-    def linked_batch(self, n: int) -> tuple[str, float, float, float, float] | None:
+    def linked_batch(self, n: int) -> tuple[str, float, float] | None:
         """Whether the next ``n`` Trigger Link inputs of a source that does not wait (a 622x
-        list sweep with ``TRIG:OUTP SOUR``) would all take :meth:`_linked_fast`: then
-        ``(port, trigger delay, aperture, instrument noise per unit normal, range)`` for a
-        source that runs them in one batch (:meth:`store_linked_batch`), else None."""
+        list sweep with ``TRIG:OUTP SOUR``) would all take :meth:`_linked_fast` (and no math):
+        then ``(port, trigger delay, aperture)`` for a source that runs them in one batch
+        (:meth:`store_linked_batch`), else None."""
         s = self.settings
         if not (self._waiting >= n and s["trig_sour"] == "EXTERNAL" and s["chan"] in (1, 2)):
             return None
@@ -480,18 +515,27 @@ class Keithley2182A(Emulator):
         if (port is None or s["samp_coun"] != 1 or s["func"] != "VOLT" or s["dfil"] or s["lsyn"]
                 or s["trig_del_auto"] or s[f"auto{chan}"] or s["calc_stat"]):
             return None
-        aperture = s["volt_nplc"] * self.plc
-        rng = s[f"range{chan}"]
-        nplc = max(aperture * self.line_frequency, 1e-4)
-        return port, s["trig_del"], aperture, NOISE_1PLC[rng] / math.sqrt(nplc), rng
+        return port, s["trig_del"], s["volt_nplc"] * self.plc
 
-    def store_linked_batch(self, values: list[float]) -> None:
-        """The end of :meth:`_linked_fast` for readings taken by the source in one batch
-        (``values``: port voltage + Johnson + instrument noise, before the range check), in
-        order: overflow, REL, the latest reading, the buffer; ``len(values)`` triggers used."""
+    def store_linked_batch(self, v_start, v_end, r_end, windows, aperture: float) -> None:
+        """The readings of ``len(v_start)`` :meth:`_linked_fast` conversions a source ran in
+        one batch, from what the world observed over each aperture (noise-free voltage at its
+        start and end, resistance at its end, its world-time window): the same Johnson and
+        instrument noise from this instrument's stream in the same order (drawn at once), then
+        overflow, REL, the latest reading, the buffer; ``len(v_start)`` triggers used."""
+        n = len(v_start)
+        if not n:
+            return
         s = self.settings
         chan = s["chan"]
-        limit = 1.2 * s[f"range{chan}"]
+        world = self.world
+        rng = s[f"range{chan}"]
+        nplc = max(aperture * self.line_frequency, 1e-4)
+        z = self.noise.standard_normal(2 * n)
+        sigma = np.sqrt(4 * KB * world.temperature * np.asarray(r_end, dtype=float) / (2 * aperture))
+        v = 0.5 * (np.asarray(v_start, dtype=float) + np.asarray(v_end, dtype=float)) + sigma * z[0::2]
+        values = (v + NOISE_1PLC[rng] / math.sqrt(nplc) * z[1::2]).tolist()
+        limit = 1.2 * rng
         rel = s[f"ref{chan}"] if s[f"ref_stat{chan}"] else None
         out = []
         for v in values:
@@ -502,22 +546,22 @@ class Keithley2182A(Emulator):
                 out.append(v - rel)
             else:
                 out.append(v)
-        self._waiting -= len(out)
-        if not out:
-            return
+        self._waiting -= n
         self.latest = out[-1]
         self._fresh = True
         self.meas_event |= RAV
         self.samples.extend(out)
+        self._window = windows[-1]
         if s["trac_cont"] == "NEXT" and s["trac_feed"] == "SENSE":
             size = s["trac_poin"]
             # _store appends until the buffer holds trac_poin readings (at least one more)
-            added = out[:max(size - len(self.buffer), 1)]
-            self.buffer.extend(added)
-            self.buffer_windows.extend([(math.nan, math.nan)] * len(added))
+            keep = max(size - len(self.buffer), 1)
+            self.buffer.extend(out[:keep])
+            self.buffer_windows.extend(windows[:keep])
             self._buffer_flags()
         else:
-            for v in out:
+            for v, w in zip(out, windows):
+                self._window = w
                 self._store_buffer(v)
 
     def _read(self, dev: Any = None, args: Args | None = None) -> str:

@@ -50,11 +50,14 @@ from typing import Any
 
 import numpy as np
 
-from ..physics.constants import KB
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
                     String, clear_status_registers, setting, status_preset_command,
                     status_register_commands, system_error_commands)
+from ..timeline import Action, run_now
+from . import keithley_6221_delta as delta_modes
 from . import keithley_6221_wave as wave
+from .keithley_6221_delta import MIN_PULSE_APERTURE  # noqa: F401  (re-exported)
+from .keithley_6221_sweep import SweepProcess
 
 NAN = 9.9e37
 #: source ranges (A); a range sources up to 105 % of its value (the 100 mA range 105 mA)
@@ -65,13 +68,6 @@ ROF, INT, TEMP, COMP, RAV, TN, BAV, BHF, BFL, BQF, B3QF = (1 << b for b in (0, 1
 #: operation event register bits (figure 11-1)
 CAL, SWPD, SWPA, SWP, RSE, TRIG, ARM, IDLE = (1 << b for b in (0, 1, 2, 3, 4, 5, 6, 10))
 MSB, QSB, OSB = 1 << 0, 1 << 3, 1 << 7
-#: shortest 2182A conversion inside a pulse (s): 12 ms max width - 11.966 ms max source delay
-MIN_PULSE_APERTURE = 34e-6
-
-
-class _NoBatch(Exception):
-    """A sweep the batched loop does not cover (an interval that takes the sLLG)."""
-
 
 def range_for(amps: float) -> float:
     for r in RANGES:
@@ -95,9 +91,11 @@ class CountOrInf(Numeric):
 class NanovoltmeterLink:
     """The 6221's cables to a 2182A, through the world (:class:`sim_backend.links.Links`):
     the Trigger Link (a sweep step, a source-paced trigger, a Delta / Pulse Delta A/D
-    conversion of a given aperture, a batch of source-paced triggers) and the RS-232
-    pass-through (``SYST:COMM:SER:SEND`` / ``:ENT?``).  Each method is one message on the
-    2182A's input of that name; the 6221 holds an address, never the other emulator."""
+    conversion of a given aperture, a run of source-paced triggers taken at once) and the
+    RS-232 pass-through (``SYST:COMM:SER:SEND`` / ``:ENT?``).  Each method is one message on
+    the 2182A's input of that name; the 6221 holds an address, never the other emulator.  A
+    trigger's answer is the 2182A's conversion as a timeline action (None: it does not take
+    the trigger), which the 6221 waits for."""
 
     __slots__ = ("world", "address", "_send")
 
@@ -105,13 +103,13 @@ class NanovoltmeterLink:
         self.world, self.address = world, address
         self._send = world.links.send
 
-    def external_trigger(self) -> None:
-        self._send(self.address, "trigger_link.step")
+    def external_trigger(self) -> Action | None:
+        return self._send(self.address, "trigger_link.step")
 
-    def linked_trigger(self) -> None:
-        self._send(self.address, "trigger_link.source")
+    def linked_trigger(self) -> Action | None:
+        return self._send(self.address, "trigger_link.source")
 
-    def pulse_conversion(self, aperture: float) -> float:
+    def pulse_conversion(self, aperture: float) -> Action:
         return self._send(self.address, "trigger_link.convert", aperture)
 
     def delta_aperture(self) -> float:
@@ -120,8 +118,9 @@ class NanovoltmeterLink:
     def linked_batch(self, n: int):
         return self._send(self.address, "trigger_link.batch", n)
 
-    def store_linked_batch(self, readings: list[float]) -> None:
-        self._send(self.address, "trigger_link.batch_readings", readings)
+    def store_linked_batch(self, v_start, v_end, r_end, windows, aperture: float) -> None:
+        self._send(self.address, "trigger_link.batch_readings", v_start, v_end, r_end, windows,
+                   aperture)
 
     def serial_write(self, data: bytes) -> None:
         self._send(self.address, "rs232.write", data)
@@ -193,6 +192,7 @@ class Keithley6221(Emulator):
         self.buffer: list[dict[str, float]] = []
         self.buffer_type = "NONE"
         self.armed: str | None = None    #: "SWE", "DELT" or "PDEL"
+        self.stop_sweep()
         self._pre_arm_output = False
         self._waiting_trigger = False
         self.delivered = 0.0
@@ -215,27 +215,48 @@ class Keithley6221(Emulator):
     def plc(self) -> float:
         return 1.0 / self.line_frequency
 
-    def _drive(self, amps: float | None, compliance: float | None = None) -> tuple[float, bool]:
-        """Put ``amps`` on the output (None: output off) through the compliance limit."""
+    def _output(self, amps: float | None, compliance: float | None = None) -> tuple[float, bool, bool]:
+        """Put ``amps`` on the output (None: output off) through the compliance limit:
+        ``(delivered, limited, changed)`` -- whether the level changed (its rise time)."""
         if amps is None:
             self.world.set_source_off(self.address)
             self.delivered = 0.0
             self.meas_cond &= ~COMP
-            return 0.0, False
+            return 0.0, False, False
         comp = self.settings["comp"] if compliance is None else compliance
         r = self.world.port_resistance(self.port)
         limited = abs(amps) * r > comp
         delivered = math.copysign(comp / r, amps) if limited else amps
-        if delivered != self.delivered or self.address not in self.world.sources:
+        changed = delivered != self.delivered or self.address not in self.world.sources
+        if changed:
             self.world.set_source(self.address, self.port, delivered)
-            self.world.advance(self.RISE_TIME)
         self.delivered = delivered
-        if limited:
+        self.set_compliance_flags(limited, limited)
+        return delivered, limited, changed
+
+    def _drive(self, amps: float | None, compliance: float | None = None) -> tuple[float, bool]:
+        """:meth:`_output`, then the output's rise time passes (a command, not a process)."""
+        delivered, limited, changed = self._output(amps, compliance)
+        if changed:
+            self.world.advance(self.RISE_TIME)
+        return delivered, limited
+
+    def _drive_steps(self, amps: float | None, compliance: float | None = None) -> Action:
+        """:meth:`_drive` as a timeline action (inside a sweep or a Delta run)."""
+        delivered, limited, changed = self._output(amps, compliance)
+        if changed:
+            yield self.RISE_TIME
+        return delivered, limited
+
+    def set_compliance_flags(self, now: bool, any_since: bool) -> None:
+        """Compliance bit (B3) of the measurement condition (``now``) and event (``any_since``)
+        registers."""
+        if now:
             self.meas_cond |= COMP
-            self.meas_event |= COMP
         else:
             self.meas_cond &= ~COMP
-        return delivered, limited
+        if any_since:
+            self.meas_event |= COMP
 
     def _apply_output(self) -> None:
         """DC state: the programmed level while the output is on, nothing while it is off."""
@@ -280,6 +301,7 @@ class Keithley6221(Emulator):
 
     def disarm(self) -> None:
         """SOUR:SWE:ABOR: un-arm and return to the DC state the output had before arming."""
+        self.stop_sweep()
         if self.armed is None:
             return
         self.armed = None
@@ -291,6 +313,8 @@ class Keithley6221(Emulator):
     def initiate(self) -> None:
         if self.armed is None:
             return
+        if self.sweep is not None:
+            raise ScpiError(-213, "sweep running")
         if self.settings["trig_sour"] != "IMMEDIATE" or self.settings["arm_sour"] not in ("IMMEDIATE",):
             self._waiting_trigger = True
             return
@@ -303,9 +327,55 @@ class Keithley6221(Emulator):
 
     def _run(self) -> None:
         self.oper_event |= SWP
-        {"SWE": self._run_sweep, "DELT": self._run_delta, "PDEL": self._run_pulse_delta,
-         "WAVE": lambda: wave.run(self)}[self.armed]()
+        mode = self.armed
+        if mode == "SWE":
+            self._start_sweep()
+            return
+        if mode == "WAVE":
+            wave.run(self)
+        else:
+            run_now(self.world, (delta_modes.delta if mode == "DELT" else delta_modes.pulse_delta)(self))
         self.oper_event |= SWPD
+
+    # ------------------------------------------------------------------------ the sweep process
+    #: the sweep running on the world's timeline (:mod:`.keithley_6221_sweep`), or None
+    sweep: SweepProcess | None = None
+
+    def _start_sweep(self) -> None:
+        s = self.settings
+        points = self._sweep_points()
+        count = s["swe_coun"]
+        reps = int(count) if math.isfinite(count) else 1
+        n = len(points)
+        self.sweep = SweepProcess(self, points, [self._point_delay(i) for i in range(n)],
+                                  [self._point_comp(i) for i in range(n)], reps, self._swept)
+        self.world.start(self.sweep)
+
+    def _swept(self, completed: bool) -> None:
+        """End of the sweep process: sweep done, or (compliance abort) disarmed."""
+        self.sweep = None
+        if completed:
+            self.oper_event |= SWPD
+        else:
+            self.armed = None
+            self._waiting_trigger = False
+            self.settings["output"] = self._pre_arm_output
+            self.oper_event |= SWPA
+            # the DC state from before arming (the rise time is not waited for: the process
+            # has ended inside a step of the timeline)
+            self._output(self.settings["level"] if self._pre_arm_output else None)
+        self.operation_complete()
+
+    def stop_sweep(self) -> None:
+        """Take a running sweep off the timeline (SOUR:SWE:ABOR, *RST)."""
+        sweep = self.__dict__.get("sweep")
+        if sweep is not None:
+            self.sweep = None
+            self.world.cancel(sweep)
+
+    def operations(self) -> tuple:
+        """A running sweep (what *OPC?, *WAI and *OPC wait for)."""
+        return () if self.sweep is None else (self.sweep,)
 
     # ------------------------------------------------------------------------ sweeps
     def _sweep_points(self) -> list[float]:
@@ -332,191 +402,6 @@ class Keithley6221(Emulator):
             c = s["list_comp"]
             return c[i] if i < len(c) else c[-1]
         return s["comp"]
-
-    def _run_sweep(self) -> None:
-        """A staircase / log / list sweep: each point for its delay, the Trigger Link output
-        (when the linked 2182A waits on EXTernal triggers) after the delay.  Afterwards the
-        output rests at the bias level (``SOUR:CURR``) and the sweep stays armed (another INIT
-        repeats it) until ``SOUR:SWE:ABOR``; a compliance abort (``SWE:CAB ON``) disarms.
-
-        ``TRIG:OUTP SOUR`` (manual section 9, "Triggering": an output trigger after the source
-        level is set) fires the Trigger Link at the start of each point instead; the 6221 does
-        not wait for the 2182A, whose trigger delay and conversion then run during the point's
-        own delay (:meth:`Keithley2182A.linked_trigger`).  A point shorter than the 2182A's
-        delay + aperture is held until the conversion ends (the emulator does not mix levels in
-        one conversion; drivers keep every point longer than that).
-        """
-        s = self.settings
-        points = self._sweep_points()
-        count = s["swe_coun"]
-        reps = int(count) if math.isfinite(count) else 1
-        nv = self.nanovoltmeter
-        at_source = s["trig_outp"] == "SOURCE" and nv is not None
-        delays = [self._point_delay(i) for i in range(len(points))]
-        comps = [self._point_comp(i) for i in range(len(points))]
-        world = self.world
-        if at_source and self._run_sweep_batch(points, delays, comps, reps, nv):
-            self._drive(s["level"])
-            return
-        for _ in range(reps):
-            for i, amps in enumerate(points):
-                _, limited = self._drive(amps, comps[i])
-                if limited and s["swe_cab"]:
-                    self.disarm()
-                    return
-                if at_source:
-                    t0 = world.now
-                    nv.linked_trigger()
-                    rest = delays[i] - (world.now - t0)
-                    if rest > 0:
-                        world.advance(rest)
-                else:
-                    world.advance(delays[i])
-                    if nv is not None:
-                        nv.external_trigger()
-        self._drive(s["level"])
-
-    def _run_sweep_batch(self, points: list[float], delays: list[float], comps: list[float],
-                         reps: int, nv) -> bool:
-        """:meth:`_run_sweep` with ``TRIG:OUTP SOUR`` in one tight loop, when nothing but the
-        sweep changes the world (virtual clock, coils settled), the device takes its memoized
-        thermal step on every interval (:meth:`SotHallBar.thermal_entry`) and the linked 2182A
-        converts at every point on its fast path (:meth:`Keithley2182A.linked_batch`).
-
-        The same physics, clock and random stream as the generic loop: per point the same
-        intervals (rise, trigger delay, aperture, rest of the point's delay, the clock summed
-        in the same order), the same flip probabilities (the device's memo), the same scalar
-        draws in the same order (a uniform per interval, the Johnson then the instrument
-        normal per reading), so the same readings bit for bit; the 2182A gets them in one list.
-        Returns False, having changed nothing, when the batch does not apply.
-        """
-        world = self.world
-        dev = world.device
-        well = getattr(dev, "relaxed_well", None)
-        if well is None or not hasattr(dev, "thermal_entry") or not world.steady():
-            return False
-        npts = len(points)
-        total = reps * npts
-        cfg = nv.linked_batch(total)
-        s0 = well()
-        if cfg is None or s0 is None:
-            return False
-        nv_port, trig_del, aperture, noise_coef, _ = cfg
-        trig_del = float(trig_del)
-        aperture = max(float(aperture), 1e-9)          # as SimWorld.measure_voltage
-        rise_dt = float(self.RISE_TIME)
-        port, address = self.port, self.address
-        # the wells' directions (any thermal entry holds them) and the compliance resistance,
-        # which must not depend on the state
-        d0 = world.drive()
-        e0 = dev.thermal_entry(rise_dt, d0, 1.0)
-        if e0 is False:
-            return False
-        m_well = (e0[1], e0[2])                        # index 0: well +1, 1: well -1
-        if not (m_well[0][2] > 0 > m_well[1][2]):      # in-plane saturated: no wells
-            return False
-        r = world.port_resistance(port)
-        if any(dev.well_readout(sw, m_well[k], d0, port)[1] != r
-               for k, sw in enumerate((1.0, -1.0))):
-            return False
-        delivered, limited = [], []
-        for i, amps in enumerate(points):
-            lim = abs(amps) * r > comps[i]
-            delivered.append(math.copysign(comps[i] / r, amps) if lim else amps)
-            limited.append(lim)
-        if self.settings["swe_cab"] and any(limited):
-            return False
-        if world.may_break(port, max(map(abs, delivered))):    # breakdown: level by level
-            return False
-        levels: dict[float, int] = {}
-        lev = [levels.setdefault(v, len(levels)) for v in delivered]
-        drives = [world.drive_with_source(address, port, v) for v in levels]
-        # the clock, exactly as the generic loop advances it (it does not depend on the draws)
-        now = world.clock.now
-        prev, present = self.delivered, address in world.sources
-        rises, rests = [], []
-        for _ in range(reps):
-            for i in range(npts):
-                v = delivered[i]
-                rise = v != prev or not present
-                prev, present = v, True
-                if rise:
-                    now += rise_dt
-                t0 = now
-                if trig_del > 0:
-                    now += trig_del
-                now += aperture
-                rest = delays[i] - (now - t0)
-                if rest > 0:
-                    rest = float(rest)
-                    now += rest
-                else:
-                    rest = 0.0
-                rises.append(rise)
-                rests.append(rest)
-        # flip probabilities from each well, per (level, interval): the device's memo
-        table: dict[tuple[int, float], tuple[float, float, float]] = {}
-
-        def probs(li: int, dt: float):
-            key = (li, dt)
-            got = table.get(key)
-            if got is None:
-                ep = dev.thermal_entry(dt, drives[li], 1.0)
-                em = dev.thermal_entry(dt, drives[li], -1.0)
-                if ep is False or em is False:
-                    raise _NoBatch
-                got = table[key] = (ep[0], em[0], ep[3])
-            return got
-
-        try:
-            p_rise = [probs(li, rise_dt) for li in range(len(drives))]
-            p_trig = [probs(li, trig_del) if trig_del > 0 else None for li in range(len(drives))]
-            p_ap = [probs(li, aperture) for li in range(len(drives))]
-            p_rest = [probs(lev[k % npts], rests[k]) if rests[k] > 0 else None
-                      for k in range(total)]
-        except _NoBatch:
-            return False
-        # readout per (level, well) and the Johnson noise per well (SimWorld.measure_voltage)
-        volts, sigma = [], []
-        for li, d in enumerate(drives):
-            volts.append(tuple(dev.well_readout(sw, m_well[k], d, nv_port)[0]
-                               for k, sw in enumerate((1.0, -1.0))))
-        for k, sw in enumerate((1.0, -1.0)):
-            rw = dev.well_readout(sw, m_well[k], d0, nv_port)[1]
-            sigma.append(math.sqrt(4 * KB * world.temperature * rw / (2 * aperture)))
-        # the draws, in the generic order
-        rand, normal = world.rng.random, world.rng.standard_normal
-        w = 0 if s0 > 0 else 1
-        readings = [0.0] * total
-        for k in range(total):
-            li = lev[k % npts]
-            if rises[k] and rand() < p_rise[li][w]:
-                w ^= 1
-            if trig_del > 0 and rand() < p_trig[li][w]:
-                w ^= 1
-            vl = volts[li]
-            v0 = vl[w]
-            if rand() < p_ap[li][w]:
-                w ^= 1
-            v = 0.5 * (v0 + vl[w]) + sigma[w] * normal()
-            readings[k] = v + noise_coef * normal()
-            pr = p_rest[k]
-            if pr is not None and rand() < pr[w]:
-                w ^= 1
-        # the state the generic loop leaves behind
-        last = delivered[(total - 1) % npts]
-        world.set_source(address, port, last)
-        world.clock.now = now
-        dev.settle_thermal(m_well[w], p_ap[lev[(total - 1) % npts]][2])
-        self.delivered = last
-        if limited[(total - 1) % npts]:
-            self.meas_cond |= COMP
-        else:
-            self.meas_cond &= ~COMP
-        if any(limited):
-            self.meas_event |= COMP
-        nv.store_linked_batch(readings)
-        return True
 
     # ------------------------------------------------------------------------ delta modes
     def _run_count(self, mode: str) -> float:
@@ -553,108 +438,6 @@ class Keithley6221(Emulator):
             p = abs(high) * volts
             return p * duty if self.settings["unit_pow"] == "AVERAGE" else p
         return volts
-
-    def _align_to_line(self) -> None:
-        phase = (self.world.now * self.line_frequency) % 1.0
-        if phase > 1e-9:
-            self.world.advance((1.0 - phase) * self.plc)
-
-    def _pulse(self, amps: float, low: float, width: float, sdel: float, measure: bool,
-               comp: float) -> tuple[float, bool]:
-        """One pulse of ``width`` at ``amps`` starting now; the 2182A converts from ``sdel``."""
-        nv = self.nanovoltmeter
-        _, limited = self._drive(amps, comp)
-        self.world.advance(max(sdel - self.RISE_TIME, 0.0))
-        v = math.nan
-        aperture = max(width - sdel, MIN_PULSE_APERTURE)
-        inside = max(width - sdel, 0.0)
-        if measure:
-            if aperture <= inside + 1e-12:
-                v = nv.pulse_conversion(aperture)
-            else:  # the conversion outlasts the pulse: the rest integrates the low level
-                v1 = nv.pulse_conversion(inside) if inside > 0 else 0.0
-                self._drive(low, comp)
-                v2 = nv.pulse_conversion(aperture - inside)
-                v = NAN if NAN in (v1, v2) else (v1 * inside + v2 * (aperture - inside)) / aperture
-        else:
-            self.world.advance(inside)
-        self._drive(low, comp)
-        return v, limited
-
-    def _run_pulse_delta(self) -> None:
-        """Pulse Delta cycles (manual 5-21..5-34); one reading per cycle into the buffer."""
-        s = self.settings
-        low, width, sdel = s["pdel_low"], s["pdel_widt"], s["pdel_sdel"]
-        if s["pdel_swe"]:
-            points = self._sweep_points()
-            reps = int(s["swe_coun"]) if math.isfinite(s["swe_coun"]) else 1
-            highs = [(p, self._point_delay(i), self._point_comp(i))
-                     for _ in range(reps) for i, p in enumerate(points)]
-        else:
-            count = s["pdel_coun"]
-            n = int(count) if math.isfinite(count) else int(s["trac_poin"])
-            highs = [(s["pdel_high"], s["pdel_int"] * self.plc, s["comp"])] * n
-        n = min(len(highs), int(s["trac_poin"]))
-        three = s["pdel_lme"] == 3
-        self.last_conversions = []
-        self._align_to_line()
-        t_first = self.world.now
-        t_prev = t_first
-        for k in range(n):
-            high, period, comp = highs[k]
-            period = max(math.ceil(period * self.line_frequency - 1e-9), 3) * self.plc
-            t0 = self.world.now
-            a, lim_a = self._pulse(low, low, width, sdel, True, comp)
-            self.world.advance(max(t0 + self.plc - self.world.now, 0.0))
-            b, lim_b = self._pulse(high, low, width, sdel, True, comp)
-            self.world.advance(max(t0 + 2 * self.plc - self.world.now, 0.0))
-            c, lim_c = self._pulse(low, low, width, sdel, three, comp)
-            if NAN in (a, b) or (three and c == NAN):
-                reading = NAN
-            else:
-                reading = b - (a + c) / 2 if three else b - a
-            self.last_conversions.append((a, b, c) if three else (a, b))
-            duty = width / period
-            value = self._units(reading, high - low, high, duty)
-            t = (t0 - t_first) if s["trac_tst"] == "ABSOLUTE" else (t0 - t_prev)
-            t_prev = t0
-            self._store(value, t, high, lim_a or lim_b or lim_c)
-            self.world.advance(max(t0 + period - self.world.now, 0.0))
-        # after the last cycle the output stays at the low level until SOUR:SWE:ABOR
-
-    def _run_delta(self) -> None:
-        """Delta (manual 5-13): alternate high/low; a reading from every three A/Ds."""
-        s = self.settings
-        nv = self._require_nv()
-        high, low, delay = s["delt_high"], s["delt_low"], s["delt_del"]
-        count = s["delt_coun"]
-        n = int(count) if math.isfinite(count) else int(s["trac_poin"])
-        n = min(n, int(s["trac_poin"]))
-        aperture = nv.delta_aperture()
-        conv: list[float] = []
-        times: list[float] = []
-        limited_any = False
-        self.last_conversions = []
-        t_first = None
-        t_prev = 0.0
-        for i in range(n + 2):
-            _, limited = self._drive(high if i % 2 == 0 else low)
-            limited_any |= limited
-            if limited and s["delt_cab"]:
-                break
-            self.world.advance(delay)
-            times.append(self.world.now)
-            conv.append(nv.pulse_conversion(aperture))
-            if len(conv) >= 3:
-                j = len(conv) - 3
-                a, b, c = conv[j:]
-                reading = NAN if NAN in (a, b, c) else (a - 2 * b + c) / 4 * (-1) ** j
-                self.last_conversions.append((a, b, c))
-                t_first = times[j] if t_first is None else t_first
-                t = times[j] - (t_first if s["trac_tst"] == "ABSOLUTE" else t_prev)
-                t_prev = times[j]
-                self._store(self._units(reading, (high - low) / 2, high, 1.0), t, high, limited_any)
-        self._drive(low)
 
     # ------------------------------------------------------------------------ buffer output
     def _elements(self) -> tuple[str, ...]:
@@ -885,7 +668,7 @@ def _form_elem(dev: Keithley6221, args: Args) -> None:
 
 
 def _oper_condition(dev: Keithley6221) -> int:
-    return IDLE if dev.armed is None else 0
+    return (IDLE if dev.armed is None else 0) | (SWP if dev.sweep is not None else 0)
 
 
 def _syst_preset(dev: Keithley6221, args: Args) -> None:

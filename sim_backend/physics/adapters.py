@@ -26,6 +26,7 @@ from .analytic import (neel_brown_prefactor_time, precessional_switching_probabi
 from .constants import KB, MU0
 from .grains import evolve_grains, grain_mz, sample_grains, switched_fraction
 from .llg import Drives, MacrospinParams, simulate
+from .observe import DriveSchedule, evolve_observed
 from .presets import GrainHallBarParams, PmtjParams, SotHallBarParams
 from .sot_tilt import bloch_ratio, sot_equilibrium
 from .thermal import attempt_time, mean_first_passage_time, pma_escape_times, two_state_step
@@ -225,80 +226,158 @@ class SotHallBar:
             self._memo_store = memo
         return memo[1]
 
-    def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
-        """One interval of constant ``drive``: :meth:`evolve_schedule` of one interval."""
-        self.evolve_schedule((dt,), (drive,), rng)
+    #: ports whose resistance does not depend on the magnetization (``xx`` has AMR/SMR)
+    fixed_resistance_ports = ("channel", "hall")
 
-    def evolve_schedule(self, dts, drives, rng: np.random.Generator) -> None:
-        """Consecutive intervals ``dts[k]`` of constant ``drives[k]`` in one call (the one
-        path: :meth:`evolve` is this with one interval, so a batch is the per-interval
-        evolution bit for bit).
+    def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
+        """One interval of constant ``drive``.
 
         Fast path of the thermal step: the same law, the same single uniform draw and the same
         result as :meth:`_evolve`, with the escape probability of (J, B, T, dt, state) and the
         well directions memoized (a list sweep repeats a few drives many times)."""
-        for dt, drive in zip(dts, drives):
-            if dt <= 0:
-                continue
-            if self._relaxed:
-                mz = self.m[2]
-                if mz != 0:
-                    key = (float(drive.current), _field_key(drive),
-                           self._temperature(drive), float(dt), mz > 0)
-                    memo = self._memo()
-                    entry = memo.get(key)
-                    if entry is None:
-                        entry = memo[key] = self._thermal_entry(dt, drive, 1.0 if mz > 0 else -1.0)
-                    if entry is not False:
-                        p_flip, m_stay, m_flip, j = entry
-                        self.m = m_flip if rng.random() < p_flip else m_stay
-                        self._j_last = j
-                        self.last_path = "thermal"
-                        continue
-                    # the sLLG integrates m in place: not the memo's read-only well direction
-                    self.m = np.array(self.m)
-            self._evolve(dt, drive, rng)
+        if dt <= 0:
+            return
+        if self._relaxed:
+            mz = self.m[2]
+            if mz != 0:
+                entry = self._entry(dt, drive, 1.0 if mz > 0 else -1.0)
+                if entry is not False:
+                    p_flip, m_stay, m_flip, j = entry
+                    self.m = m_flip if rng.random() < p_flip else m_stay
+                    self._j_last = j
+                    self.last_path = "thermal"
+                    return
+                # the sLLG integrates m in place: not the memo's read-only well direction
+                self.m = np.array(self.m)
+        self._evolve(dt, drive, rng)
 
-    # -- fast-path hooks of batched list sweeps (sim_backend.emulators.keithley_6221)
-    def relaxed_well(self) -> float | None:
-        """+1 / -1: the well the moment sits in when the memoized thermal step of
-        :meth:`evolve` applies to the next interval; None when it does not (after an sLLG
-        interval, or m_z = 0)."""
-        if not self._relaxed:
-            return None
-        mz = self.m[2]
-        if mz == 0:
-            return None
-        return 1.0 if mz > 0 else -1.0
+    def evolve_schedule(self, dts, drives, rng: np.random.Generator, observe=None):
+        """Consecutive intervals ``dts[k]`` of constant ``drives[k]`` in one call, equal to
+        :meth:`evolve` per interval bit for bit (:func:`sim_backend.devices.evolve_schedule`,
+        whose ``observe`` it takes).
 
-    def thermal_entry(self, dt: float, drive, s: float):
-        """The memoized thermal step :meth:`evolve` takes from well ``s`` over ``dt`` under
-        ``drive``: ``(P(flip), m if it stays, m if it flips, J)``, or False (sLLG interval)."""
-        key = (float(drive.current), _field_key(drive), self._temperature(drive),
-               float(dt), s > 0)
+        When every interval takes the thermal step from a relaxed well, the schedule is one
+        two-state Markov chain (:func:`~.thermal.two_state_step`): the escape times and well
+        directions of each distinct drive are looked up once, the flip probabilities of all
+        intervals computed at once with the same array operations as one step, the uniforms
+        (one per interval with dt > 0, in order) drawn at once, and the wells followed in a
+        tight loop; the observed voltages come from a (drive, well) table."""
+        chain = self._thermal_chain(dts, drives)
+        if chain is None:
+            return evolve_observed(self, dts, drives, rng, observe)
+        uniq, idx, pos, p_plus, p_minus = chain
+        n_pos = len(p_plus)
+        w = 0 if self.m[2] > 0 else 1                 # 0: well +1, 1: well -1
+        wells = [w]
+        if n_pos:
+            u = rng.random(n_pos)
+            from_plus = (u < p_plus).tolist()        # the well after a step from +1 (1: flipped)
+            from_minus = (u >= p_minus).tolist()     # ... from -1 (0: flipped back to +1)
+            append = wells.append
+            for a, b in zip(from_plus, from_minus):
+                w = b if w else a
+                append(w)
+            last = int(idx[pos[-1]])
+            d = uniq[last]
+            s_final = 1.0 if w == 0 else -1.0
+            ep = self._entry(float(dts[pos[-1]]), d, s_final)
+            self.m = ep[1]                            # the rest direction of the final well
+            self._j_last = ep[3]
+            self.last_path = "thermal"
+        if observe is None:
+            return None
+        port, intervals = observe
+        k = np.asarray(intervals, dtype=np.intp)
+        if not len(k):
+            return [], [], []
+        positive = np.zeros(len(idx), dtype=np.intp)
+        positive[pos] = 1
+        count = np.cumsum(positive)                   # steps taken up to and including k
+        ws = np.asarray(wells, dtype=np.intp)
+        after, before = ws[count[k]], ws[count[k] - positive[k]]
+        dk = idx[k]
+        table_v = np.empty((len(uniq), 2))
+        table_r = np.empty((len(uniq), 2))
+        for di in np.unique(dk).tolist():
+            for well in (0, 1):
+                table_v[di, well], table_r[di, well] = self._well_readout(1.0 - 2.0 * well, uniq[di], port)
+        return table_v[dk, before], table_v[dk, after], table_r[dk, after]
+
+    def _entry(self, dt: float, drive, s: float):
+        """The memoized thermal step from well ``s`` over ``dt`` under ``drive``:
+        ``(P(flip), m if it stays, m if it flips, J)``, or False (the interval takes the sLLG)."""
+        key = (float(drive.current), _field_key(drive), self._temperature(drive), float(dt), s > 0)
         memo = self._memo()
         entry = memo.get(key)
         if entry is None:
             entry = memo[key] = self._thermal_entry(dt, drive, s)
         return entry
 
-    def well_readout(self, s: float, m: np.ndarray, drive, port: str) -> tuple[float, float]:
-        """``(voltage(port, drive), resistance(port))`` with the moment relaxed at ``m``, the
-        equilibrium of well ``s`` (exactly what :meth:`voltage` / :meth:`resistance` return
-        in that state); the device's state is left as it was."""
-        saved = self.m, self._relaxed
+    def _thermal_chain(self, dts, drives):
+        """``(distinct drives, drive index per interval, indices of the intervals with dt > 0,
+        P(flip from +1), P(flip from -1) per such interval)`` when the moment sits relaxed in a
+        well and every interval takes the thermal step (:meth:`_thermal_entry`); else None."""
+        if not self._relaxed or self.m[2] == 0:
+            return None
+        p = self.p
+        if isinstance(drives, DriveSchedule):
+            uniq, idx = drives.distinct, drives.which
+        else:
+            uniq, ids, idx = [], {}, []
+            for d in drives:
+                i = ids.get(id(d))
+                if i is None:
+                    i = ids[id(d)] = len(uniq)
+                    uniq.append(d)
+                idx.append(i)
+        idx = np.asarray(idx, dtype=np.intp)
+        dt_all = np.asarray(dts, dtype=float)
+        pos = np.flatnonzero(dt_all > 0)
+        inv_p, inv_m, strong = [], [], []
+        memo = self._memo()
+        jc0 = self.critical_current_density(0.0)
+        for d in uniq:
+            b = _field(d)
+            t_k = self._temperature(d)
+            j = self.current_density(float(d.current))
+            strong.append(abs(j) > 0.2 * jc0 or np.linalg.norm(b) > 0.2 * p.b_k_eff)
+            m_p = self.rest_direction(1.0, float(d.current), b, t_k)
+            m_m = self.rest_direction(-1.0, float(d.current), b, t_k)
+            if not m_p[2] > 0 > m_m[2]:
+                return None                           # in-plane saturated: no wells
+            tkey = ("tau", j, b.tobytes(), t_k, 1.0)
+            taus = memo.get(tkey)
+            if taus is None:
+                kw = self._escape_kw(j, b, t_k)
+                state = np.array([1.0])
+                taus = memo[tkey] = (pma_escape_times(state, **kw), pma_escape_times(-state, **kw))
+            inv_p.append(1.0 / np.asarray(taus[0], dtype=float)[0])
+            inv_m.append(1.0 / np.asarray(taus[1], dtype=float)[0])
+        di = idx[pos]
+        dt = dt_all[pos]
+        if np.any(np.asarray(strong)[di] & (dt <= p.llg_max_pulse)):
+            return None                               # an interval takes the sLLG
+        a_p, a_m = np.asarray(inv_p)[di], np.asarray(inv_m)[di]
+        # _flip_probability's operations, elementwise: a/(a+b) (1 - exp(-(a+b) dt))
+        tot = a_p + a_m
+        with np.errstate(invalid="ignore", divide="ignore"):
+            safe = np.where(tot > 0, tot, 1.0)
+            grow = -np.expm1(-tot * dt)
+            p_plus = np.where(tot > 0, a_p / safe * grow, 0.0)
+            tot_m = a_m + a_p
+            p_minus = np.where(tot_m > 0, a_m / np.where(tot_m > 0, tot_m, 1.0) * -np.expm1(-tot_m * dt), 0.0)
+        return uniq, idx, pos, p_plus, p_minus
+
+    def _well_readout(self, s: float, drive, port: str) -> tuple[float, float]:
+        """(voltage, resistance) at ``port`` with the moment at rest in well ``s`` under
+        ``drive`` (what :meth:`voltage` / :meth:`resistance` return after a thermal step
+        there); the state is left as it was."""
+        saved = self.m
         try:
-            self.m, self._relaxed = m, True
+            self.m = self.rest_direction(s, float(drive.current), _field(drive), self._temperature(drive))
             return self.voltage(port, drive), self.resistance(port)
         finally:
-            self.m, self._relaxed = saved
-
-    def settle_thermal(self, m: np.ndarray, j: float) -> None:
-        """The state after a run of thermal steps whose last one left the moment at ``m``
-        under current density ``j`` (what :meth:`evolve` leaves behind)."""
-        self.m = m
-        self._j_last = j
-        self.last_path = "thermal"
+            self.m = saved
 
     def _thermal_entry(self, dt: float, drive, s: float):
         """(P(flip), m if it stays, m if it flips, J) of one thermal step from well ``s`` --

@@ -241,6 +241,7 @@ def test_list_sweep_triggers_the_2182a_over_the_trigger_link(bench):
     assert bench.world.source_current("channel") == pytest.approx(1e-3)
     # compliance abort: 3 mA into 1500 ohm needs 4.5 V
     q(bench, SRC, "OUTP OFF;:SOUR:LIST:COMP 4;:SOUR:SWE:CAB ON;:SOUR:SWE:ARM;:INIT")  # list: per-point compliance
+    assert q(bench, SRC, "*OPC?") == "1"            # the sweep runs on the timeline: wait for it
     assert q(bench, SRC, "SOUR:SWE:ARM?") == "0" and q(bench, SRC, "OUTP?") == "0"
     assert int(q(bench, SRC, "STAT:OPER?")) & 4 == 4  # sweep aborted
     assert errors(bench, SRC) == [] and errors(bench, NV) == []

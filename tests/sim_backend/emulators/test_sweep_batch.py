@@ -1,14 +1,16 @@
-"""The 6221 emulator's batched list sweep (``Keithley6221._run_sweep_batch``: ``TRIG:OUTP SOUR``
-with the linked 2182A converting at every point on the physics Hall bar) against the generic
-point-by-point loop: the same clock, the same random stream (scalar draws in the same order),
-so the same device state and 2182A readings bit for bit -- and the fallbacks to the generic loop
-when the batch does not apply."""
+"""The 6221 emulator's batched list sweep (``SweepProcess._batch``: runs of points taken in one
+call of the world's schedule, ``TRIG:OUTP SOUR`` with the linked 2182A converting at every
+point on the physics Hall bar) against the same sweep stepped point by point on the timeline:
+the same clock, the same random streams (the devices' and the 2182A's own noise), so the same
+device state and 2182A readings bit for bit -- and the fallbacks to the steps when the batch
+does not apply."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from spinbench.sim_backend import benches
+from spinbench.sim_backend.emulators.keithley_6221_sweep import SweepProcess
 
 SRC = "GPIB0::12::INSTR"
 NV = "GPIB0::7::INSTR"
@@ -26,9 +28,26 @@ def q(bench, addr: str, text: str) -> str:
             return out.decode("latin-1").strip()
 
 
+@pytest.fixture(autouse=True)
+def _count_batches(monkeypatch):
+    """Count the points each 6221 takes in batches (``src.batched``); a 6221 with
+    ``src.no_batch`` set steps every point."""
+    original = SweepProcess._batch
+
+    def spy(self, world):
+        if getattr(self.src, "no_batch", False):
+            return False
+        k = self.k
+        done = original(self, world)
+        self.src.batches = getattr(self.src, "batches", 0) + done
+        self.src.batched = getattr(self.src, "batched", 0) + (self.k - k)
+        return done
+    monkeypatch.setattr(SweepProcess, "_batch", spy)
+
+
 def make(seed: int, batch: bool, bx: float = BX, settled: bool = True):
-    """A sot-hallbar world at ``bx`` whose 6221 counts batched sweeps (``batch=False``: the
-    batch path is switched off, every sweep runs the generic loop)."""
+    """A sot-hallbar world at ``bx`` whose 6221 counts batched points (``batch=False``: the
+    batch path is switched off, every point is stepped on the timeline)."""
     bench = benches.build("sot-hallbar", seed=seed)
     world = bench.world
     coil = world.coils["coil_x"]
@@ -39,16 +58,8 @@ def make(seed: int, batch: bool, bx: float = BX, settled: bool = True):
     else:
         coil.inductance = 1e4      # still slewing during the sweep
     src = bench.emulators[SRC]
-    original = src._run_sweep_batch
-    src.batches = 0
-
-    def spy(*args):
-        if not batch:
-            return False
-        done = original(*args)
-        src.batches += done
-        return done
-    src._run_sweep_batch = spy
+    src.batches = src.batched = 0
+    src.no_batch = not batch
     return bench
 
 
@@ -112,7 +123,8 @@ def test_batched_sweep_is_the_generic_loop_bit_for_bit(case):
     for bench in (fast, slow):
         sequence(bench, **kw)
         sequence(bench, **kw)      # a second sweep starts from the state the first left
-    assert fast.emulators[SRC].batches == 2
+    n = len(kw["levels"]) * kw["count"]
+    assert fast.emulators[SRC].batches >= 2 and fast.emulators[SRC].batched >= 2 * n - 8
     a, b = state(fast), state(slow)
     assert a == b
     assert len(a["samples"]) == len(kw["levels"]) * kw["count"]
@@ -132,7 +144,7 @@ def test_batched_sweep_switching_fraction_and_noise_match_the_laws():
     i50 = dev.switching_current_50(BX, 1e-3)
     levels = [READ, -i50, READ, RESET]
     sequence(bench, levels, [1e-3] * 4, n)
-    assert bench.emulators[SRC].batches == 1
+    assert bench.emulators[SRC].batched >= 4 * n - 4
     v = np.array(bench.emulators[NV].buffer).reshape(n, 4)
     v = v[1:]                      # the first cycle starts from the initial state, not a reset
     n -= 1
@@ -153,31 +165,37 @@ def test_batched_sweep_switching_fraction_and_noise_match_the_laws():
     assert abs(chi2 - dof) < 5 * np.sqrt(2 * dof)
 
 
-@pytest.mark.parametrize("why", ["coil-ramping", "llg-interval", "auto-range", "spine-device"])
-def test_the_generic_loop_runs_when_the_batch_does_not_apply(why):
+@pytest.mark.parametrize("why", ["coil-ramping", "auto-range", "llg-interval", "spine-device"])
+def test_the_steps_and_the_batch_agree_whichever_applies(why):
+    """A slewing coil or an autoranging 2182A: no batch, every point stepped.  An interval
+    that takes the sLLG (a 1 ns trigger delay) or a device model without its own batched
+    schedule (the spine Hall bar): the batch applies through the per-interval definition of
+    the device's schedule.  Either way the same state as the steps."""
     kw = dict(levels=[READ, -W, READ, RESET], delays=[1e-3] * 4, count=8)
-    if why == "spine-device":
-        from emu_io import SPINE_BENCH
-        bench = benches.build(SPINE_BENCH, seed=3)
-        src = bench.emulators[SRC]
-        calls = []
-        original = src._run_sweep_batch
-        src._run_sweep_batch = lambda *a: calls.append(original(*a)) or calls[-1]
-        sequence(bench, **kw)
-        assert calls == [False]
-        assert len(bench.emulators[NV].samples) == 32
-        return
-    fast = make(4, batch=True, settled=why != "coil-ramping")
-    slow = make(4, batch=False, settled=why != "coil-ramping")
     extra = {}
     if why == "llg-interval":
-        # a 2182A trigger delay of 1 ns: the write point's first interval takes the sLLG
         extra = dict(settle=1e-9)
     if why == "auto-range":
         extra = dict(nv_extra=";:SENS:VOLT:CHAN1:RANG:AUTO ON")
+    if why == "spine-device":
+        from emu_io import SPINE_BENCH
+        fast, slow = benches.build(SPINE_BENCH, seed=3), benches.build(SPINE_BENCH, seed=3)
+        for bench, batch in ((fast, True), (slow, False)):
+            bench.emulators[SRC].no_batch = not batch
+    else:
+        fast = make(4, batch=True, settled=why != "coil-ramping")
+        slow = make(4, batch=False, settled=why != "coil-ramping")
     for bench in (fast, slow):
         sequence(bench, **kw, **extra)
-    assert fast.emulators[SRC].batches == 0
+    batched = getattr(fast.emulators[SRC], "batched", 0)
+    assert (batched == 0) if why in ("coil-ramping", "auto-range") else (batched >= 28)
+    if why == "spine-device":
+        w1, w2 = fast.world, slow.world
+        assert (w1.now, w1.device.state(), str(w1.rng.bit_generator.state)) == \
+            (w2.now, w2.device.state(), str(w2.rng.bit_generator.state))
+        assert fast.emulators[NV].buffer == slow.emulators[NV].buffer
+        assert len(fast.emulators[NV].samples) == 32
+        return
     assert state(fast) == state(slow)
 
 
@@ -187,22 +205,21 @@ def test_a_switching_map_is_the_same_with_and_without_the_batch(tmp_path, monkey
     from spinbench.protocols.runner import run
     from spinbench.protocols.runstore import RunReader
     from spinbench.protocols.switching_probability import SwitchingProbability
-    from spinbench.sim_backend.emulators.keithley_6221 import Keithley6221
 
     params = {"amplitudes": (5.2e-3, 5.5e-3), "widths": (1e-3, 3e-3), "repeats": 60,
               "field_x": BX}
     calls = []
-    original = Keithley6221._run_sweep_batch
+    original = SweepProcess._batch
 
-    def counted(self, *args):
-        calls.append(original(self, *args))
+    def counted(self, world):
+        calls.append(original(self, world))
         return calls[-1]
-    monkeypatch.setattr(Keithley6221, "_run_sweep_batch", counted)
+    monkeypatch.setattr(SweepProcess, "_batch", counted)
     bench = Bench.load("sot-hallbar")
     fast = run(SwitchingProbability, bench, params, out_dir=tmp_path / "fast", seed=2,
                progress=False)
-    assert calls and all(calls)
-    monkeypatch.setattr(Keithley6221, "_run_sweep_batch", lambda self, *a: False)
+    assert sum(calls) >= 4                    # every sweep (one per step) took its points in batches
+    monkeypatch.setattr(SweepProcess, "_batch", lambda self, world: False)
     slow = run(SwitchingProbability, bench, params, out_dir=tmp_path / "slow", seed=2,
                progress=False)
     keys = ["step", "repeat", "state_before", "state_after", "switched", "r_before", "r_after",
