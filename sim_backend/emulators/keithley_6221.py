@@ -411,34 +411,6 @@ class Keithley6221(Emulator):
             return reps * len(self._sweep_points())
         return s["delt_coun"] if mode == "DELT" else s["pdel_coun"]
 
-    def _store(self, reading: float, t: float, source: float, comp: bool) -> None:
-        s = self.settings
-        if len(self.buffer) >= s["trac_poin"]:
-            return
-        self.buffer.append({"READ": reading, "TST": t, "RNUM": float(len(self.buffer)),
-                            "SOUR": source, "COMP": 1.0 if comp else 0.0, "AVOL": NAN})
-        n, size = len(self.buffer), s["trac_poin"]
-        bits = RAV | (BAV if n >= 1 else 0) | (BQF if n >= size / 4 else 0) \
-            | (BHF if n >= size / 2 else 0) | (B3QF if n >= 3 * size / 4 else 0) | (BFL if n >= size else 0)
-        if n == s["trac_not"]:
-            bits |= TN
-        self.meas_event |= bits
-        self.meas_cond |= bits & ~RAV
-
-    def _units(self, volts: float, d_amps: float, high: float, duty: float) -> float:
-        """Convert a delta voltage to ``UNIT`` (V, OHMS = V/I, SIEM = I/V, W = I V (x duty))."""
-        if volts == NAN:
-            return NAN
-        unit = self.settings["unit"]
-        if unit == "OHMS":
-            return volts / d_amps if d_amps else NAN
-        if unit == "SIEMENS":
-            return d_amps / volts if volts else NAN
-        if unit == "W":
-            p = abs(high) * volts
-            return p * duty if self.settings["unit_pow"] == "AVERAGE" else p
-        return volts
-
     # ------------------------------------------------------------------------ buffer output
     def _elements(self) -> tuple[str, ...]:
         return self.settings["form_elem"]

@@ -27,6 +27,40 @@ NAN = 9.9e37
 MIN_PULSE_APERTURE = 34e-6
 
 
+def _store(dev: "Keithley6221", reading: float, t: float, source: float, comp: bool) -> None:
+    """One Delta / Pulse Delta reading into the 6221's buffer, with its measurement event bits
+    (figure 11-6: reading available, buffer 1/4, 1/2, 3/4 full, full, trace notify)."""
+    from .keithley_6221 import B3QF, BAV, BFL, BHF, BQF, RAV, TN
+
+    s = dev.settings
+    if len(dev.buffer) >= s["trac_poin"]:
+        return
+    dev.buffer.append({"READ": reading, "TST": t, "RNUM": float(len(dev.buffer)),
+                       "SOUR": source, "COMP": 1.0 if comp else 0.0, "AVOL": NAN})
+    n, size = len(dev.buffer), s["trac_poin"]
+    bits = RAV | (BAV if n >= 1 else 0) | (BQF if n >= size / 4 else 0) \
+        | (BHF if n >= size / 2 else 0) | (B3QF if n >= 3 * size / 4 else 0) | (BFL if n >= size else 0)
+    if n == s["trac_not"]:
+        bits |= TN
+    dev.meas_event |= bits
+    dev.meas_cond |= bits & ~RAV
+
+
+def _units(dev: "Keithley6221", volts: float, d_amps: float, high: float, duty: float) -> float:
+    """Convert a delta voltage to ``UNIT`` (V, OHMS = V/I, SIEM = I/V, W = I V (x duty))."""
+    if volts == NAN:
+        return NAN
+    unit = dev.settings["unit"]
+    if unit == "OHMS":
+        return volts / d_amps if d_amps else NAN
+    if unit == "SIEMENS":
+        return d_amps / volts if volts else NAN
+    if unit == "W":
+        p = abs(high) * volts
+        return p * duty if dev.settings["unit_pow"] == "AVERAGE" else p
+    return volts
+
+
 def _align_to_line(dev: "Keithley6221") -> Action:
     phase = (dev.world.now * dev.line_frequency) % 1.0
     if phase > 1e-9:
@@ -98,10 +132,10 @@ def pulse_delta(dev: "Keithley6221") -> Action:
         else:
             reading = b - (a + c) / 2 if three else b - a
         dev.last_conversions.append((a, b, c) if three else (a, b))
-        value = dev._units(reading, high - low, high, width / period)
+        value = _units(dev, reading, high - low, high, width / period)
         t = (t0 - t_first) if s["trac_tst"] == "ABSOLUTE" else (t0 - t_prev)
         t_prev = t0
-        dev._store(value, t, high, lim_a or lim_b or lim_c)
+        _store(dev, value, t, high, lim_a or lim_b or lim_c)
         yield from _hold_until(world, t0 + period)
     # after the last cycle the output stays at the low level until SOUR:SWE:ABOR
 
@@ -138,5 +172,5 @@ def delta(dev: "Keithley6221") -> Action:
             t_first = times[j] if t_first is None else t_first
             t = times[j] - (t_first if s["trac_tst"] == "ABSOLUTE" else t_prev)
             t_prev = times[j]
-            dev._store(dev._units(reading, (high - low) / 2, high, 1.0), t, high, limited_any)
+            _store(dev, _units(dev, reading, (high - low) / 2, high, 1.0), t, high, limited_any)
     yield from dev._drive_steps(low)

@@ -95,10 +95,10 @@ def test_two_hallbars_each_switch_at_their_own_critical_current(tmp_path):
             # both devices in one run: reset (negative current -> m_z = +1), then the test pulse,
             # interleaved between the two sources
             for name in BK:
-                ask(src[name], f"SOUR:LIST:CURR {-1.5 * i50[name]:.6e},0;:SOUR:SWE:ARM;:INIT")
+                ask(src[name], f"SOUR:LIST:CURR {-1.5 * i50[name]:.6e},0;:SOUR:SWE:ARM;:INIT;*OPC?")
             assert all(w.devices[n].state()["mz"] > 0 for n in BK)
             for name in BK:
-                ask(src[name], f"SOUR:LIST:CURR {r * i50[name]:.6e},0;:SOUR:SWE:ARM;:INIT")
+                ask(src[name], f"SOUR:LIST:CURR {r * i50[name]:.6e},0;:SOUR:SWE:ARM;:INIT;*OPC?")
             for name in BK:
                 switched[(name, r)] += w.devices[name].state()["mz"] < 0
     for name in BK:
@@ -108,8 +108,8 @@ def test_two_hallbars_each_switch_at_their_own_critical_current(tmp_path):
                 (name, r, p, switched)
         assert switched[(name, 0.94)] < switched[(name, 1.06)]
     # the other device's threshold would not do: hb2 at hb1's I_50 x 1.06 never switches
-    ask(src["hb2"], f"SOUR:LIST:CURR {-1.5 * i50['hb2']:.6e},0;:SOUR:SWE:ARM;:INIT")
-    ask(src["hb2"], f"SOUR:LIST:CURR {1.06 * i50['hb1']:.6e},0;:SOUR:SWE:ARM;:INIT")
+    ask(src["hb2"], f"SOUR:LIST:CURR {-1.5 * i50['hb2']:.6e},0;:SOUR:SWE:ARM;:INIT;*OPC?")
+    ask(src["hb2"], f"SOUR:LIST:CURR {1.06 * i50['hb1']:.6e},0;:SOUR:SWE:ARM;:INIT;*OPC?")
     assert w.devices["hb2"].state()["mz"] > 0
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import spinbench.sim_backend.physics.llg as llg
+import spinbench.sim_backend.physics.llg_integrate as llg_integrate
 from spinbench.sim_backend.physics import waveforms as wf
 from spinbench.sim_backend.physics.llg import Drives, MacrospinParams, simulate
 
@@ -39,10 +40,10 @@ def _both(monkeypatch, params, m0, drives, temperature, noise="gaussian", dtype=
     fast = llg._fast_eligible
     assert fast(llg._build(params, drives, m0.shape[0], temperature, DT))
     if chunk:
-        monkeypatch.setattr(llg, "_FAST_CHUNK", chunk)
+        monkeypatch.setattr(llg_integrate, "_FAST_CHUNK", chunk)
     out = []
     for eligible in (lambda s: False, fast):
-        monkeypatch.setattr(llg, "_fast_eligible", eligible)
+        monkeypatch.setattr(llg_integrate, "_fast_eligible", eligible)
         res = simulate(params, m0, 120 * DT, DT, temperature=temperature, drives=drives,
                        rng=np.random.default_rng(7), record_every=40, noise=noise, dtype=dtype,
                        backend="numpy")
@@ -144,6 +145,7 @@ def test_backend_selection():
 def test_backend_falls_back_without_kernel(monkeypatch):
     """Without the compiled kernel, auto integrates with numpy and backend="c" says why."""
     monkeypatch.setattr(llg, "_heun_c", None)
+    monkeypatch.setattr(llg_integrate, "_heun_c", None)
     n = 8
     m0 = np.tile([0.1, 0.0, 1.0], (n, 1))
     a = simulate(_params(n, False), m0, 50 * DT, DT, temperature=300.0, rng=np.random.default_rng(1)).m
