@@ -4,7 +4,7 @@ Modules (one job each):
 
 - :mod:`.constants` -- SI constants (fields are flux densities in tesla internally).
 - :mod:`.waveforms` -- drive shapes: constant, trapezoidal pulse, sine, ramp, sum.
-- :mod:`.llg` -- batched stochastic LLGS integrator (Heun/Stratonovich, Brown thermal field),
+- :mod:`.llg` (with :mod:`.llg_system`, :mod:`.llg_integrate`) -- batched stochastic LLGS integrator (Heun/Stratonovich, Brown thermal field),
   arrays of shape (N, 3), O(N) memory; Zeeman, tilted uniaxial anisotropy, demag, SOT
   (damping- and field-like), Slonczewski STT with angular efficiency, interlayer exchange,
   Oersted and RF fields.
@@ -16,7 +16,10 @@ Modules (one job each):
   1/f noise densities.
 - :mod:`.grains` -- multi-domain (grain-ensemble) Hall bars with emergent cycle-to-cycle and
   device-to-device variation.
-- :mod:`.presets` -- documented device parameter sets and ``make_device(model, params)``.
+- :mod:`.params` -- the device parameter sets (frozen dataclasses).
+- :mod:`.presets` -- the documented presets and ``make_device(model, params)``.
 - :mod:`.adapters` -- ``SotHallBar``, ``PerpendicularMTJ``, ``GrainHallBar`` behind the
   ``sim_backend.devices.DeviceModel`` protocol.
+- :mod:`.observe` -- a device's evolution over a schedule, observed at a port, one interval at
+  a time (the definition batched schedules must equal).
 """

@@ -27,7 +27,7 @@ from .constants import KB, MU0
 from .grains import evolve_grains, grain_mz, sample_grains, switched_fraction
 from .llg import Drives, MacrospinParams, simulate
 from .observe import DriveSchedule, evolve_observed
-from .presets import GrainHallBarParams, PmtjParams, SotHallBarParams
+from .params import GrainHallBarParams, PmtjParams, SotHallBarParams
 from .sot_tilt import bloch_ratio, sot_equilibrium
 from .thermal import attempt_time, mean_first_passage_time, pma_escape_times, two_state_step
 
