@@ -266,3 +266,32 @@ def test_field_loop_picks_the_gaussmeter_range_from_its_field_range(tmp_path):
         run(FieldLoop, bench, {"field_step": 10e-3, "gaussmeter_range": "35mT"},
             out_dir=tmp_path / "refused", progress=False)
     assert not (tmp_path / "refused").exists()
+
+
+def test_staircase_loop_switches_where_the_presets_neel_brown_law_puts_it(tmp_path):
+    """Independent oracle (tests/protocols/switching_oracle.py: Lee et al. I_c0, the
+    Stoner-Wohlfarth barrier, Brown's attempt time; no Joule heating): a staircase of 2 ms
+    pulses in 0.1 mA steps first switches at step j with probability
+    S_(j-1) (1 - exp(-t_p / tau(I_j))), tau(I) = tau0 exp(Delta (1 - I/I_c0)); the loops'
+    switching points agree with that distribution's mean."""
+    from switching_oracle import bench_without_joule_heating, switching_probability
+
+    step, loops, width, b_x = 100e-6, 4, 2e-3, -10e-3
+    params = {"current_max": 7e-3, "current_step": step, "pulse_width": width, "field_x": b_x,
+              "loops": loops}
+    result = run(SwitchingLoop, bench_without_joule_heating(tmp_path), params, out_dir=tmp_path,
+                 seed=6, progress=False)
+    assert result.status == RunStatus.COMPLETE
+    loop = analyze_loop(RunReader(result.path).to_dataframe())
+    p = make_device("sot_hallbar", {}).p
+    currents = np.arange(0.0, 7e-3 + step / 2, step)
+    switch = np.array([switching_probability(p, i, width, b_x) for i in currents])
+    first = np.concatenate(([1.0], np.cumprod(1 - switch)[:-1])) * switch
+    x = currents - step / 2                      # analysis.switching.branch_switch: mid-step
+    mean = float(np.sum(first * x) / np.sum(first))
+    sd = float(np.sqrt(np.sum(first * (x - mean) ** 2) / np.sum(first)))
+    tol = 3 * sd / math.sqrt(loops) + step / 2
+    print(f"staircase switching at {loop.up * 1e3:.3f} / {loop.down * 1e3:.3f} mA, law "
+          f"+-{mean * 1e3:.3f} mA (sd {sd * 1e3:.3f})")
+    assert loop.up == pytest.approx(mean, abs=tol)
+    assert loop.down == pytest.approx(-mean, abs=tol)
