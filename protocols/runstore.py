@@ -290,6 +290,8 @@ class RunWriter:
         else:
             if isinstance(points, Mapping):
                 points = (points,)
+            elif not isinstance(points, (list, tuple)):
+                points = list(points)               # read twice below: a generator only once
             names = self._names
             for point in points:                    # refuse before buffering any of them
                 if not names.issuperset(point):

@@ -303,16 +303,20 @@ def test_points_giving_every_column_missing_some_or_adding_traces_mix_in_one_bat
     with pytest.raises(RunStoreError, match="undeclared"):
         writer.append(9, [{"current": 1.0}, {"current": 2.0, "bogus": 1.0}])
     assert writer.n_points == 4 and 9 not in writer.completed_steps
+    writer.append(4, ({"current": c} for c in (4e-3, 5e-3)))       # points from a generator
+    given += [{"current": 4e-3}, {"current": 5e-3}]
     writer.finish()
     with RunReader(path) as reader:
-        assert np.array_equal(reader.column("step"), [0, 1, 2, 3])
-        np.testing.assert_array_equal(reader.column("current"), [1e-3, 2e-3, 3e-3, np.nan])
-        np.testing.assert_array_equal(reader.column("voltage"), [0.25, np.nan, -0.5, 0.75])
-        assert reader.column("count").tolist() == [3, 0, 4, 5]
+        assert np.array_equal(reader.column("step"), [0, 1, 2, 3, 4, 4])
+        np.testing.assert_array_equal(reader.column("current"),
+                                      [1e-3, 2e-3, 3e-3, np.nan, 4e-3, 5e-3])
+        np.testing.assert_array_equal(reader.column("voltage"),
+                                      [0.25, np.nan, -0.5, 0.75, np.nan, np.nan])
+        assert reader.column("count").tolist() == [3, 0, 4, 5, 0, 0]
         _, values = reader.trace("spectrum")
-        assert np.isnan(values[[0, 1, 3]]).all()
+        assert np.isnan(values[[0, 1, 3, 4, 5]]).all()
         np.testing.assert_array_equal(values[2], spectrum)
-        assert reader.completed_steps == {0, 1, 2, 3}
+        assert reader.completed_steps == {0, 1, 2, 3, 4}
 
 
 def test_a_run_of_one_float_column_keeps_every_value(tmp_path):
