@@ -3,7 +3,8 @@
 1. waveform transfer of one 10k-point record through ``@spinbench``: our DSOX3000T driver
    (``read_waveform``: WORD block + preamble), a raw pyvisa ``query_binary_values`` of the same
    block (the floor: no driver), and the stock pymeasure ``KeysightDSOX1102G.waveform_data``
-   (ASCII, the peer a user without our driver would have).  Target: >= 200 traces/s for ours.
+   (ASCII, the peer a user without our driver would have); the same for the Tektronix DPO7254C
+   (our driver vs the stock qcodes ``TektronixDPO7000`` trace).  Target: >= 200 traces/s.
 2. the full thermovoltage map (2 states x 21 biases x 5 powers, 16 averaged traces each, the
    protocol's defaults) through the runner.  Target: < 30 s.
 
@@ -25,6 +26,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 SCOPE = "USB0::0x2A8D::0x1770::MY12345678::INSTR"
+TEK = "TCPIP0::192.168.0.20::inst0::INSTR"
 
 
 def transfer(n: int) -> dict[str, float]:
@@ -57,6 +59,43 @@ def transfer(n: int) -> dict[str, float]:
             data = stock.waveform_data
         rates["stock pymeasure waveform_data (ASCII)"] = m / (time.perf_counter() - start)
         assert len(data) == 10_000, len(data)
+    rates.update(transfer_tek(n))
+    return rates
+
+
+def transfer_tek(n: int) -> dict[str, float]:
+    """The same 10k-point record through the Tektronix DPO7254C: our driver (``WFMOutpre?`` +
+    16-bit ``CURVe?``) and the stock qcodes ``channel1.waveform.trace()`` on the same session."""
+    import yaml
+
+    from spinbench.instruments.bench import Bench
+
+    spec = yaml.safe_load(open(Bench.load("thermo-mtj").path))
+    spec["instruments"]["tek"] = {"driver": "tektronix_dpo7000", "address": TEK}
+    spec["roles"]["scope"] = "tek"
+    rates = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "thermo-tek.yaml"
+        path.write_text(yaml.safe_dump(spec))
+        with Bench.load(str(path)).open() as lab:
+            scope = lab.role("scope")
+            scope.set_record_length(10_000)
+            scope.configure(1, 0.05, 1e-4, 0.0, trigger_source="line")
+            scope.acquire((1,))
+            t, v = scope.read_waveform(1)
+            assert len(v) == 10_000, len(v)
+            start = time.perf_counter()
+            for _ in range(n):
+                scope.read_waveform(1)
+            rates["Tek driver (WFMOutpre? + 16-bit CURVe?)"] = n / (time.perf_counter() - start)
+            stock = scope._inner                    # qcodes TektronixDPO7000 on the same session
+            stock.waveform.is_binary(True)
+            m = max(3, n // 10)
+            start = time.perf_counter()
+            for _ in range(m):
+                data = stock.channel1.waveform.trace()
+            rates["stock qcodes Tek channel1.waveform.trace()"] = m / (time.perf_counter() - start)
+            assert len(data) == 10_000, len(data)
     return rates
 
 
@@ -85,7 +124,9 @@ def main() -> None:
     print("10k-point waveform transfer through @spinbench (traces/s):")
     for name, rate in rates.items():
         print(f"  {name:40s} {rate:9.1f}   ours/this = {ours / rate:5.2f}")
-    print(f"  target >= 200 traces/s: {'met' if ours >= 200 else 'NOT met'}")
+    tek = rates["Tek driver (WFMOutpre? + 16-bit CURVe?)"]
+    print(f"  target >= 200 traces/s: DSOX {'met' if ours >= 200 else 'NOT met'}, "
+          f"Tek {'met' if tek >= 200 else 'NOT met'}")
     if not args.skip_map:
         seconds, points = full_map()
         print(f"full thermovoltage map (2 states x 21 biases x 5 powers, 16 averages): {points} points "

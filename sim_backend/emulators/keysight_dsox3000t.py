@@ -29,7 +29,9 @@ Acquisition model (documented assumptions):
 * time (issue 16): ``:DIGitize`` blocks (the instrument executes nothing else before it is
   done) and computes whole records at once; ``:SINGle`` puts the acquisition on the world's
   timeline (:mod:`sim_backend.timeline`): it returns at once, waits for its triggers (the
-  device seeing each laser pulse meanwhile) and samples each point at its own moment, so another
+  device seeing each laser pulse meanwhile; the first record after other instrument actions is
+  preceded by ``PULSE_PREROLL`` periods of the train, as on the blocking path, because the
+  world holds the laser's mean power between actions) and samples each point at its own moment, so another
   instrument's command in the middle of a record shows in the middle; ``:OPERegister:CONDition?``
   bit 3 (Run) stays set and the controller's polling moves the clock; ``*OPC?`` and a
   ``:WAVeform`` query wait for it (assumed for the latter), and when nothing else is on the
@@ -256,7 +258,12 @@ class KeysightDSOX3000T(Emulator):
                 k = math.ceil((start - t0 - phase) / period)
                 edge = t0 + phase + k * period
                 if not (self._fast() and self._pulsed_wait(channels, edge - n_pre * dt, train, dt)):
-                    yield from self._train_wait(edge - n_pre * dt, train)
+                    t_start = edge - n_pre * dt
+                    if self.world.now != self._train_synced:     # as _pulsed_wait: a preroll
+                        need = PULSE_PREROLL * period - (t_start - self.world.now)
+                        if need > 0:
+                            t_start += math.ceil(need / period) * period
+                    yield from self._train_wait(t_start, train)
                 # laser state per sample from the time since the edge (not from absolute times,
                 # whose rounding would drop the first on-sample); the on-time is rounded to
                 # whole samples

@@ -53,3 +53,21 @@ def test_generator_modulation_needs_a_modulator_role(tmp_path):
         run(ThermovoltageMap(), Bench.load(str(path)), {**GRID, "modulator": "generator"},
             out_dir=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_the_tektronix_scope_is_an_alternative_scope_for_the_map(tmp_path):
+    """The bench file names the DPO7254C as its scope (AUX IN on the laser): the zero-bias
+    thermovoltage is the heating law's plateau, as with the DSOX."""
+    spec = yaml.safe_load(open(Bench.load("thermo-mtj").path))
+    spec["instruments"]["tek"] = {"driver": "tektronix_dpo7000", "address": "TCPIP0::192.168.0.20::inst0::INSTR"}
+    spec["roles"]["scope"] = "tek"
+    path = tmp_path / "thermo-tek.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    res = run(ThermovoltageMap(), Bench.load(str(path)), GRID, out_dir=tmp_path / "out", progress=False)
+    assert res.status == "complete"
+    with RunReader(res.path) as reader:
+        frame = reader.to_dataframe()
+    p = ThermoMtjParams()
+    plateau = -p.seebeck_p * p.absorptance * 0.5 * 0.02 * (p.r_fast + p.r_slow)
+    assert frame.set_index("bias")["v_laser"][0.0] == pytest.approx(plateau, rel=0.05)
+    assert frame["triggered"].eq(1.0).all()
