@@ -276,8 +276,9 @@ class SynapseHallBar:
 
     # -- DeviceModel
     def _rates(self, j: float, eps: float, drive) -> tuple:
-        """``(key, rates, total)``: escape rates 1/tau out of +1 and -1 per grain (2, n) and
-        their sum, under this drive; memoized (reads repeat, writes carry a new ``eps``)."""
+        """``(key, rates, total, share)``: escape rates 1/tau out of +1 and -1 per grain (2, n),
+        their sum a + r and each well's share a / (a + r) (the flip probability after dt is
+        ``share (1 - exp(-(a + r) dt))``); memoized (reads repeat, writes carry a new ``eps``)."""
         last = self._last
         if last is not None and last[0] is drive and last[1] == eps and last[2] == j:   # same drive
             return last[3]
@@ -291,7 +292,10 @@ class SynapseHallBar:
             if len(self._memo) > 256:
                 self._memo.clear()
                 self._quiet.clear()
-            hit = self._memo[key] = (key, rates, rates[0] + rates[1])
+            tot = rates[0] + rates[1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(tot > 0, rates / np.where(tot > 0, tot, 1.0), 0.0)   # a / (a + r)
+            hit = self._memo[key] = (key, rates, tot, share)
         self._last = (drive, eps, j, hit)   # holding the drive keeps its identity unique
         return hit
 
@@ -323,12 +327,12 @@ class SynapseHallBar:
             self._eps = float(rng.standard_normal()) * self.p.ctc_sigma if (i != 0 and self.p.ctc_sigma > 0) else 0.0
         j = self.current_density(i)
         quiet = abs(j) < self._j_quiet
-        key, rates, tot = self._rates(j, 0.0 if quiet else self._eps, drive)
+        key, rates, tot, share = self._rates(j, 0.0 if quiet else self._eps, drive)
         if quiet:
             u = rng.random()
             if u < self._no_flip_bound(key, float(dt), rates, tot):
                 return
-        prob = _flip_probability(np.where(self.s > 0, rates[0], rates[1]), tot, dt)
+        prob = np.where(self.s > 0, share[0], share[1]) * -np.expm1(-dt * tot)
         if quiet:
             with np.errstate(divide="ignore"):
                 log_keep = np.cumsum(np.log1p(-np.minimum(prob, 1.0)))
