@@ -11,14 +11,42 @@ from spinbench.sim_backend.physics.llg import simulate
 from spinbench.sim_backend.physics.presets import PmtjParams, SotHallBarParams
 
 
+def _brown_tau_n(p, temperature=300.0):
+    """Brown's free-diffusion time Ms V (1 + alpha^2) / (2 alpha gamma kB T) [s]."""
+    gamma, kb = 1.76085963e11, 1.380649e-23
+    return p.ms * p.volume * (1 + p.alpha**2) / (2 * p.alpha * gamma * kb * temperature)
+
+
+def _brown_attempt_time(tau_n, delta):
+    """Brown's high-barrier form, independent of the quadrature: tau_N sqrt(pi) Delta^-3/2 (1 + 1/Delta)."""
+    return tau_n * math.sqrt(math.pi) * delta**-1.5 * (1 + 1 / delta)
+
+
+def _continuity_shift(dev, dt):
+    """The discrete monitor misses excursions: what it measures is the passage to a point
+    shifted by 0.5826 sigma_x (Broadie-Glasserman-Kou; sigma_x^2 = (1 - x^2) dt / tau_N at x = -0.5)."""
+    return 0.5826 * math.sqrt(0.75 * dt / _brown_tau_n(dev.p))
+
+
+def _sllg_dwell(dev, n, dt, duration, seed):
+    """Mean first-passage time of ``n`` sLLG macrospins of ``dev`` from m_z = +1 to m_z < -0.5
+    (monitored every step; the censored ones count ``duration``: the exponential MLE)."""
+    t_first = np.full(n, np.inf)
+
+    def watch(t, m):
+        hit = (m[:, 2] < -0.5) & np.isinf(t_first)
+        t_first[hit] = t
+
+    simulate(dev.macrospin(), np.tile([0.0, 0.0, 1.0], (n, 1)), duration, dt, temperature=300.0,
+             rng=np.random.default_rng(seed), record_every=1, monitor=watch, noise="quantized")
+    done = np.isfinite(t_first)
+    assert done.mean() > 0.97
+    return (t_first[done].sum() + (~done).sum() * duration) / done.sum()
+
+
 def test_default_attempt_time_is_browns_prefactor_of_the_preset():
     dev = SotHallBar()
-    p = dev.p
-    # high-barrier form, independent of the quadrature: tau_N sqrt(pi) Delta^-3/2 (1 + 1/Delta)
-    gamma, kb, t = 1.76085963e11, 1.380649e-23, 300.0
-    tau_n = p.ms * p.volume * (1 + p.alpha**2) / (2 * p.alpha * gamma * kb * t)
-    d = p.delta_300
-    brown = tau_n * math.sqrt(math.pi) * d**-1.5 * (1 + 1 / d)
+    brown = _brown_attempt_time(_brown_tau_n(dev.p), dev.p.delta_300)
     assert dev.attempt_time(300.0) == pytest.approx(brown, rel=0.01)
     assert dev.attempt_time(300.0) == pytest.approx(0.44e-9, rel=0.02)
 
@@ -30,33 +58,13 @@ def test_zero_drive_dwell_time_agrees_between_the_thermal_and_the_sllg_paths():
     the Broadie-Glasserman-Kou continuity correction 0.5826 sigma) against the thermal path's
     zero-drive escape time, 8 %."""
     dev = SotHallBar(SotHallBarParams(delta_300=4.0, alpha=1.0, b_k_eff=1.0))
-    n, dt, duration = 600, 2.5e-13, 8e-9
-    t_first = np.full(n, np.inf)
-
-    def watch(t, m):
-        hit = (m[:, 2] < -0.5) & np.isinf(t_first)
-        t_first[hit] = t
-
-    simulate(dev.macrospin(), np.tile([0.0, 0.0, 1.0], (n, 1)), duration, dt, temperature=300.0,
-             rng=np.random.default_rng(8), record_every=1, monitor=watch, noise="quantized")
-    done = np.isfinite(t_first)
-    assert done.mean() > 0.97
-    measured = (t_first[done].sum() + (~done).sum() * duration) / done.sum()
+    dt = 2.5e-13
+    measured = _sllg_dwell(dev, 600, dt, 8e-9, seed=8)
     thermal = dev.escape_time(1.0, 0.0, (0.0, 0.0, 0.0), 300.0)
-    # the discrete monitor misses excursions: what it measures is the passage to a point
-    # shifted by 0.5826 sigma_x (sigma_x^2 = (1 - x^2) dt / tau_N at x = -0.5); ~2 % here
-    gamma, kb = 1.76085963e11, 1.380649e-23
-    p = dev.p
-    tau_n = p.ms * p.volume * (1 + p.alpha**2) / (2 * p.alpha * gamma * kb * 300.0)
-    shift = 0.5826 * math.sqrt(0.75 * dt / tau_n)
+    shift = _continuity_shift(dev, dt)            # ~2 % here
     assert shift < 0.05
     print(f"sLLG / thermal dwell = {measured / thermal:.3f}")
     assert measured / thermal == pytest.approx(1.0, abs=0.08 + shift)
-
-
-def _brown_tau_n(p, temperature=300.0):
-    gamma, kb = 1.76085963e11, 1.380649e-23
-    return p.ms * p.volume * (1 + p.alpha**2) / (2 * p.alpha * gamma * kb * temperature)
 
 
 def test_pmtj_thermal_path_dwell_time_is_browns_at_the_presets_barrier():
@@ -66,7 +74,7 @@ def test_pmtj_thermal_path_dwell_time_is_browns_at_the_presets_barrier():
     dev = PerpendicularMTJ()
     p = dev.p
     d = 0.5 * p.ms * p.b_k_eff * p.volume / (1.380649e-23 * 300.0)
-    brown = _brown_tau_n(p) * math.sqrt(math.pi) * d**-1.5 * (1 + 1 / d)
+    brown = _brown_attempt_time(_brown_tau_n(p), d)
     assert brown == pytest.approx(0.21e-9, rel=0.02)
     for state in (1.0, -1.0):
         dwell = dev.escape_time(state, 0.0, (0.0, 0.0, 0.0), 300.0)
@@ -80,20 +88,10 @@ def test_pmtj_zero_drive_dwell_time_agrees_between_the_thermal_and_the_sllg_path
     junctions (binomial error, plus the 8 % above)."""
     dev = PerpendicularMTJ(PmtjParams(diameter=10e-9, alpha=1.0))
     assert 3.5 < dev.delta(300.0) < 4.5
-    n, dt, duration = 600, 2.5e-13, 10e-9
-    t_first = np.full(n, np.inf)
-
-    def watch(t, m):
-        hit = (m[:, 2] < -0.5) & np.isinf(t_first)
-        t_first[hit] = t
-
-    simulate(dev.macrospin(), np.tile([0.0, 0.0, 1.0], (n, 1)), duration, dt, temperature=300.0,
-             rng=np.random.default_rng(5), record_every=1, monitor=watch, noise="quantized")
-    done = np.isfinite(t_first)
-    assert done.mean() > 0.97
-    measured = (t_first[done].sum() + (~done).sum() * duration) / done.sum()
+    dt = 2.5e-13
+    measured = _sllg_dwell(dev, 600, dt, 10e-9, seed=5)
     thermal = dev.escape_time(1.0, 0.0, (0.0, 0.0, 0.0), 300.0)
-    shift = 0.5826 * math.sqrt(0.75 * dt / _brown_tau_n(dev.p))
+    shift = _continuity_shift(dev, dt)
     assert shift < 0.05
     print(f"pmtj sLLG / thermal dwell = {measured / thermal:.3f}")
     assert measured / thermal == pytest.approx(1.0, abs=0.08 + shift)
