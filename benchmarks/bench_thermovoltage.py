@@ -29,36 +29,38 @@ SCOPE = "USB0::0x2A8D::0x1770::MY12345678::INSTR"
 TEK = "TCPIP0::192.168.0.20::inst0::INSTR"
 
 
+def _rate(call, n: int) -> float:
+    """Calls per second of ``call()`` over ``n`` calls."""
+    start = time.perf_counter()
+    for _ in range(n):
+        call()
+    return n / (time.perf_counter() - start)
+
+
+def _ready(scope) -> None:
+    """A 10k-point record on channel 1 (line trigger), read once."""
+    scope.set_record_length(10_000)
+    scope.configure(1, 0.05, 1e-4, 0.0, trigger_source="line")
+    scope.acquire((1,))
+    t, v = scope.read_waveform(1)
+    assert len(v) == 10_000, len(v)
+
+
 def transfer(n: int) -> dict[str, float]:
     from spinbench.instruments.bench import Bench
 
     rates = {}
     with Bench.load("thermo-mtj").open() as lab:
         scope = lab.role("scope")
-        scope.configure(1, 0.05, 1e-4, 0.0, trigger_source="line")
-        scope.set_record_length(10_000)
-        scope.acquire((1,))
-        t, v = scope.read_waveform(1)
-        assert len(v) == 10_000, len(v)
-        start = time.perf_counter()
-        for _ in range(n):
-            scope.read_waveform(1)
-        rates["spinbench driver (WORD + preamble)"] = n / (time.perf_counter() - start)
-
+        _ready(scope)
+        rates["spinbench driver (WORD + preamble)"] = _rate(lambda: scope.read_waveform(1), n)
         raw = scope.resource
         raw.write(":WAV:FORM BYTE")
-        start = time.perf_counter()
-        for _ in range(n):
-            raw.query_binary_values(":WAV:DATA?", datatype="B", container=np.array)
-        rates["raw pyvisa BYTE block (floor)"] = n / (time.perf_counter() - start)
-
+        rates["raw pyvisa BYTE block (floor)"] = _rate(
+            lambda: raw.query_binary_values(":WAV:DATA?", datatype="B", container=np.array), n)
         stock = scope._inner                      # pymeasure KeysightDSOX1102G on the same session
-        m = max(3, n // 20)
-        start = time.perf_counter()
-        for _ in range(m):
-            data = stock.waveform_data
-        rates["stock pymeasure waveform_data (ASCII)"] = m / (time.perf_counter() - start)
-        assert len(data) == 10_000, len(data)
+        assert len(stock.waveform_data) == 10_000
+        rates["stock pymeasure waveform_data (ASCII)"] = _rate(lambda: stock.waveform_data, max(3, n // 20))
     rates.update(transfer_tek(n))
     return rates
 
@@ -79,23 +81,13 @@ def transfer_tek(n: int) -> dict[str, float]:
         path.write_text(yaml.safe_dump(spec))
         with Bench.load(str(path)).open() as lab:
             scope = lab.role("scope")
-            scope.set_record_length(10_000)
-            scope.configure(1, 0.05, 1e-4, 0.0, trigger_source="line")
-            scope.acquire((1,))
-            t, v = scope.read_waveform(1)
-            assert len(v) == 10_000, len(v)
-            start = time.perf_counter()
-            for _ in range(n):
-                scope.read_waveform(1)
-            rates["Tek driver (WFMOutpre? + 16-bit CURVe?)"] = n / (time.perf_counter() - start)
+            _ready(scope)
+            rates["Tek driver (WFMOutpre? + 16-bit CURVe?)"] = _rate(lambda: scope.read_waveform(1), n)
             stock = scope._inner                    # qcodes TektronixDPO7000 on the same session
             stock.waveform.is_binary(True)
-            m = max(3, n // 10)
-            start = time.perf_counter()
-            for _ in range(m):
-                data = stock.channel1.waveform.trace()
-            rates["stock qcodes Tek channel1.waveform.trace()"] = m / (time.perf_counter() - start)
-            assert len(data) == 10_000, len(data)
+            assert len(stock.channel1.waveform.trace()) == 10_000
+            rates["stock qcodes Tek channel1.waveform.trace()"] = _rate(stock.channel1.waveform.trace,
+                                                                       max(3, n // 10))
     return rates
 
 

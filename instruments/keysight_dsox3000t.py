@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .analyzer_settings import integer_setting
 from .capabilities import OscilloscopeCapabilities, Span
 from .driver_base import Driver
 from .limits import LimitError, check_range
@@ -25,6 +26,13 @@ SCALE_RANGE = (1e-3, 5.0)           #: V/div at 1:1 probe
 TIMEBASE_RANGE = (1e-9, 50.0)       #: s/div
 SLOPES = {"positive": "POS", "negative": "NEG"}
 TRIGGER_SOURCES = {1: "CHAN1", 2: "CHAN2", 3: "CHAN3", 4: "CHAN4", "ext": "EXT", "line": "LINE"}
+
+
+def check_channel(instrument: str, channel: Any) -> int:
+    """A scope's analog channel 1..4 (a bool or anything else is refused, naming the range)."""
+    if channel not in CHANNELS or isinstance(channel, bool):
+        raise LimitError(f"{instrument}: channel {channel!r}; allowed: 1..4")
+    return int(channel)
 
 
 class KeysightDSOX3000T(Driver):
@@ -104,9 +112,7 @@ class KeysightDSOX3000T(Driver):
     def set_record_length(self, points: int) -> None:
         """``:WAV:POIN:MODE NORM|RAW``, ``:WAV:POIN <n>``: records of ``points`` samples
         (NORMal mode up to 1000, RAW beyond: the acquisition memory, 100 000 in the sim)."""
-        if isinstance(points, bool) or int(points) != points:
-            raise LimitError(f"{self.name}: record length must be an integer, got {points!r}")
-        n = int(check_range(self.name, "record length", points, 100, 100_000, "points"))
+        n = integer_setting(self.name, "record length", points, 100, 100_000)
         with self.lock:
             self._write(f":WAV:POIN:MODE {'NORM' if n <= 1000 else 'RAW'}")
             self._write(f":WAV:POIN {n:d}")
@@ -115,9 +121,7 @@ class KeysightDSOX3000T(Driver):
     def set_averaging(self, count: int) -> None:
         """``:ACQ:TYPE NORM`` (count 1) or ``:ACQ:TYPE AVER``, ``:ACQ:COUN <n>`` (2..65536,
         Programmer's Guide :ACQuire:COUNt)."""
-        if isinstance(count, bool) or int(count) != count:
-            raise LimitError(f"{self.name}: averaging count must be an integer, got {count!r}")
-        n = int(check_range(self.name, "averaging count", count, 1, 65536, ""))
+        n = integer_setting(self.name, "averaging count", count, 1, 65536)
         with self.lock:
             if n == 1:
                 self._write(":ACQ:TYPE NORM")
@@ -161,9 +165,7 @@ class KeysightDSOX3000T(Driver):
                                                  is_big_endian=big_endian, container=np.array)
 
     def _channel(self, channel: Any) -> int:
-        if channel not in CHANNELS or isinstance(channel, bool):
-            raise LimitError(f"{self.name}: channel {channel!r}; allowed: 1..4")
-        return int(channel)
+        return check_channel(self.name, channel)
 
     # ---- bench life cycle ----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

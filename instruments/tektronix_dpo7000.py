@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .analyzer_settings import integer_setting
+from .keysight_dsox3000t import check_channel
 from .capabilities import OscilloscopeCapabilities, Span
 from .driver_base import Driver, open_qcodes
 from .limits import LimitError, check_range
@@ -111,15 +113,11 @@ class TektronixDPO7000(Driver):
     def set_record_length(self, points: int) -> None:
         """Applied by :meth:`configure` (``HORizontal:MODE MANual``, ``:RECOrdlength``): in AUTO
         mode the record length is read-only, so the scale is set first, then the length."""
-        if isinstance(points, bool) or int(points) != points:
-            raise LimitError(f"{self.name}: record length must be an integer, got {points!r}")
-        self._record = int(check_range(self.name, "record length", points, *RECORD_RANGE, "points"))
+        self._record = integer_setting(self.name, "record length", points, *RECORD_RANGE)
 
     def set_averaging(self, count: int) -> None:
         """``ACQuire:MODe SAMple`` (1) or ``ACQuire:MODe AVErage``, ``ACQuire:NUMAVg <n>``."""
-        if isinstance(count, bool) or int(count) != count:
-            raise LimitError(f"{self.name}: averaging count must be an integer, got {count!r}")
-        n = int(check_range(self.name, "averaging count", count, 1, 10_000, ""))
+        n = integer_setting(self.name, "averaging count", count, 1, 10_000)
         with self.lock:
             if n == 1:
                 self._write("ACQUIRE:MODE SAMPLE")
@@ -160,9 +158,7 @@ class TektronixDPO7000(Driver):
 
     # ---- helpers -------------------------------------------------------------------------------
     def _channel(self, channel: Any) -> int:
-        if channel not in CHANNELS or isinstance(channel, bool):
-            raise LimitError(f"{self.name}: channel {channel!r}; allowed: 1..4")
-        return int(channel)
+        return check_channel(self.name, channel)
 
     # ---- bench life cycle ----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Tektronix DPO7254C emulator and driver: qcodes' TektronixDPO7000xx unmodified on @spinbench,
 the data encodings against the preamble formula of the programmer manual, our driver on a bench
 with the Tek as its scope (DC level, and the laser transient against the thermal oracle)."""
-import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,9 @@ from spinbench.instruments.bench import Bench
 from spinbench.instruments.limits import LimitError
 from spinbench.instruments.roles import TriggeredScope
 from spinbench.instruments.tektronix_dpo7000 import TektronixDPO7000
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim_backend" / "emulators"))
+from thermo_oracle import bin_means, periodic_delta_t  # noqa: E402
 
 LIB = "thermo-mtj@spinbench"
 TEK = "TCPIP0::192.168.0.20::inst0::INSTR"
@@ -115,16 +119,8 @@ def test_driver_on_a_bench_captures_the_laser_transient(tmp_path):
         t, v = scope.read_waveform(1)
     assert len(t) == 4000 and t[0] == pytest.approx(-40e-6, abs=1e-7)
     period, width, p_on = 400e-6, 150e-6, 0.02
-    tm = np.mod(t, period)
-    dt_exp = np.zeros_like(t)
-    pa = p.absorptance * p_on
-    for r, tau in ((p.r_fast, p.tau_fast), (p.r_slow, p.tau_slow)):
-        th0 = r * pa * (1 - math.exp(-width / tau)) * math.exp(-(period - width) / tau) / (1 - math.exp(-period / tau))
-        thw = r * pa + (th0 - r * pa) * math.exp(-width / tau)
-        dt_exp += np.where(tm < width, r * pa + (th0 - r * pa) * np.exp(-tm / tau), thw * np.exp(-(tm - width) / tau))
-    expected = -p.seebeck_p * dt_exp
-    bins = lambda x: x[: len(x) // 40 * 40].reshape(-1, 40).mean(axis=1)   # noqa: E731
-    assert np.abs(bins(v) - bins(expected)).max() < 0.05 * np.ptp(expected)
+    expected = -p.seebeck_p * periodic_delta_t(p, t, period, width, p_on)
+    assert np.abs(bin_means(v, 40) - bin_means(expected, 40)).max() < 0.05 * np.ptp(expected)
 
 
 def test_measurements_find_the_laser_modulation_frequency_and_open_inputs_have_none():

@@ -7,13 +7,17 @@ Oracles: the world time of each command (read from the world's clock after the V
 laser modulation's period, and the lumped two-time-constant heating law
 ``dT(t) = a P (R_f (1 - e^{-t/tau_f}) + R_s (1 - e^{-t/tau_s}))`` with ``V = -S_P dT`` at zero
 bias."""
-import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import pyvisa
 
 from spinbench.sim_backend.emulators.keysight_dsox3000t import PULSE_PREROLL
+
+sys.path.insert(0, str(Path(__file__).parent))
+from thermo_oracle import bin_means, periodic_delta_t, step_delta_t  # noqa: E402
 
 LIB = "thermo-mtj@spinbench"
 DSOX = "USB0::0x2A8D::0x1770::MY12345678::INSTR"
@@ -25,10 +29,7 @@ P_DEVICE = 0.5 * 0.8 * (0.08 - 0.030)      #: coupling x slope x (I - I_th) at 8
 
 def heating_voltage(p, tau: np.ndarray) -> np.ndarray:
     """-S_P dT after a step of P_DEVICE at tau = 0 (zero before)."""
-    tau = np.maximum(tau, 0.0)
-    pa = p.absorptance * P_DEVICE
-    dt = pa * (p.r_fast * -np.expm1(-tau / p.tau_fast) + p.r_slow * -np.expm1(-tau / p.tau_slow))
-    return -p.seebeck_p * dt
+    return -p.seebeck_p * step_delta_t(p, tau, P_DEVICE)
 
 
 @pytest.fixture
@@ -105,14 +106,7 @@ def test_an_averaged_sequence_takes_the_time_its_triggers_need_and_busy_polling_
     v = (raw - float(pre[14])) * float(pre[13]) + float(pre[15])
     ts = float(pre[10]) + np.arange(len(v)) * float(pre[9])           # s from the trigger
     p = world.device.p
-    pa, tm = p.absorptance * P_DEVICE, np.mod(ts, period)
-    expected = np.zeros_like(ts)
-    for r, tau in ((p.r_fast, p.tau_fast), (p.r_slow, p.tau_slow)):   # periodic steady state
-        th0 = r * pa * -math.expm1(-width / tau) * math.exp(-(period - width) / tau) / -math.expm1(-period / tau)
-        thw = r * pa + (th0 - r * pa) * math.exp(-width / tau)
-        expected += np.where(tm < width, r * pa + (th0 - r * pa) * np.exp(-tm / tau), thw * np.exp(-(tm - width) / tau))
-    expected *= -p.seebeck_p
+    expected = -p.seebeck_p * periodic_delta_t(p, ts, period, width, P_DEVICE)
     # 10 us bins: the scope's noise / sqrt(16 x 250) ~ 2 uV; the junction's own thermally
     # activated spikes (averaged over 16 records) are the rest of the tolerance
-    bins = lambda x: x[: len(x) // 250 * 250].reshape(-1, 250).mean(axis=1)   # noqa: E731
-    assert np.abs(bins(v) - bins(expected)).max() < 0.05 * np.ptp(expected)
+    assert np.abs(bin_means(v, 250) - bin_means(expected, 250)).max() < 0.05 * np.ptp(expected)

@@ -2,10 +2,15 @@
 fundamental of the thermovoltage (first-order thermal filters, computed here independently), and
 the DSOX3024T triggered on the laser captures the two-time-constant transient."""
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import pyvisa
+
+sys.path.insert(0, str(Path(__file__).parent))
+from thermo_oracle import bin_means, periodic_delta_t  # noqa: E402
 
 LIB = "thermo-mtj@spinbench"
 SCOPE = "USB0::0x2A8D::0x1770::MY12345678::INSTR"
@@ -81,16 +86,10 @@ def test_scope_triggered_on_the_laser_captures_the_heating_transient(bench):
     v = (codes - pre[9]) * pre[7] + pre[8]
     t = np.mod(t_rec, period)                            # the record starts 1 div before the edge
     # oracle: periodic steady state of each first-order component under the pulse train
-    dt_exp = np.zeros_like(t)
-    pa = p.absorptance * p_on
-    for r, tau in ((p.r_fast, p.tau_fast), (p.r_slow, p.tau_slow)):
-        th0 = r * pa * (1 - math.exp(-width / tau)) * math.exp(-(period - width) / tau) / (1 - math.exp(-period / tau))
-        thw = r * pa + (th0 - r * pa) * math.exp(-width / tau)
-        dt_exp += np.where(t < width, r * pa + (th0 - r * pa) * np.exp(-t / tau), thw * np.exp(-(t - width) / tau))
+    dt_exp = periodic_delta_t(p, t, period, width, p_on)
     expected = -dev.coefficients(1.0)["seebeck"] * dt_exp
     # 8-bit records averaged: compare 40-sample means (noise ~ 0.5 mV / sqrt(64 x 40))
-    bins = lambda x: x[: len(x) // 40 * 40].reshape(-1, 40).mean(axis=1)   # noqa: E731
     assert scope.query(":SYST:ERR?").lstrip("+").startswith("0")
-    assert np.abs(bins(v) - bins(expected)).max() < 0.05 * np.ptp(expected)
+    assert np.abs(bin_means(v, 40) - bin_means(expected, 40)).max() < 0.05 * np.ptp(expected)
     assert np.ptp(expected) > 0.5e-3                     # a real transient: rise and decay
     assert t_rec[0] < 0 < t_rec[-1]
