@@ -110,5 +110,9 @@ def test_waiting_for_the_service_request_of_a_full_one_shot_buffer():
             t1 = world.now
             lia.wait_on_event(constants.EventType.service_request, 2_000)
         assert world.now - t1 == pytest.approx(2.0, abs=1e-3)
+        t2 = world.now                                # an endless wait nothing could end: at once
+        with pytest.raises(pyvisa.VisaIOError, match="nothing scheduled"):
+            lia.wait_on_event(constants.EventType.service_request, constants.VI_TMO_INFINITE)
+        assert world.now == t2
     finally:
         rm.close()
