@@ -113,3 +113,30 @@ def test_laser_is_off_after_sigterm():
             proc.kill()
     assert proc.returncode == 143, err
     assert "EXIT True ['OUTP OFF\\n', 'SOUR:POW 0\\n']" in out, (out, err)
+
+
+@pytest.mark.parametrize("ending", ["normal", "error", "ctrl-c"])
+def test_a_generator_gated_laser_is_dark_after_every_in_process_exit(ending):
+    """The thermo-mtj bench's 33522B gating the laser through MOD IN: on any exit the laser is
+    off and the generator's output too (the laser first)."""
+    seen = {}
+    exc = {"normal": None, "error": RuntimeError("boom"), "ctrl-c": KeyboardInterrupt()}[ending]
+    try:
+        with Bench.load("thermo-mtj").open() as lab:
+            laser, gen = lab.role("laser"), lab.role("laser_modulator")
+            laser.set_power(0.02)
+            laser.set_external_modulation()
+            laser.enable()
+            gen.modulation_train(1e-3, 3e-4)
+            world = seen["world"] = lab._rm.visalib.world
+            assert world.laser_power == pytest.approx(0.5 * 0.02 * 0.3)   # coupling x P x duty
+            seen["log"] = world.messages
+            if exc is not None:
+                raise exc
+    except (RuntimeError, KeyboardInterrupt) as caught:
+        assert caught is exc
+    assert seen["world"].laser_power == 0.0
+    log = seen["log"]()
+    gen_off = max(i for i, m in enumerate(log) if m.startswith("OUTP1 OFF") or m.startswith("OUTP OFF;:OUTP2"))
+    laser_off = len(log) - 1 - log[::-1].index("OUTP OFF\n")
+    assert laser_off < gen_off
