@@ -50,7 +50,7 @@ def locking_ranges(power_dbm, injected, frequency, power) -> LockingFit:
 
 @register("injection-locking")
 def analyze_run(reader, outdir: Path) -> list[Path]:
-    """``injection_fits.json`` and a locking-range plot."""
+    """``<stem>_injection_fits.json`` and a locking-range plot (``<stem>_locking_range.png``)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -59,14 +59,15 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     c = {k: reader.column(k) for k in ("power_dbm", "injected", "frequency", "power")}
     fit = locking_ranges(c["power_dbm"], c["injected"], c["frequency"], c["power"])
-    out = outdir / "injection_fits.json"
+    stem = Path(reader.path).stem
+    out = outdir / f"{stem}_injection_fits.json"
     out.write_text(json.dumps(asdict(fit), indent=1))
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot(fit.powers_dbm, np.array(fit.half_ranges) / 1e6, "o-")
     ax.set_xlabel("injected power (dBm)")
     ax.set_ylabel("locking half range (MHz)")
     ax.set_title(f"range ~ P^{fit.exponent:.2f}")
-    path = outdir / "locking_range.png"
+    path = outdir / f"{stem}_locking_range.png"
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return [out, path]

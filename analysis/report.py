@@ -92,10 +92,16 @@ def _flat(value: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
         yield prefix.rstrip("."), value
 
 
-def _summary_tables(summary: dict[str, Any]) -> str:
-    parts = []
+def _summary_tables(summary: Any) -> str:
+    """One table per fit section of an analysis summary, and its top-level scalars in one."""
+    if not isinstance(summary, dict):
+        return ""
+    skip = ("protocol", "params", "status")
+    scalars = [(k, v) for k, v in summary.items() if k not in skip
+               and isinstance(v, (int, float, str)) and not isinstance(v, bool)]
+    parts = ["<h3>results</h3>" + _table(scalars, ("quantity", "value"))] if scalars else []
     for section, content in summary.items():
-        if section in ("protocol", "params") or content in (None, [], {}):
+        if section in skip or content in (None, [], {}):
             continue
         if isinstance(content, dict) or (isinstance(content, list) and content
                                          and all(isinstance(v, dict) for v in content)):
@@ -147,7 +153,7 @@ def _run_section(path: Path, anchor: str) -> str:
                     written, analysis_error = [], f"{type(exc).__name__}: {exc}"
                 figures = "".join(_figure(Path(p)) for p in written if Path(p).suffix == ".png")
                 summaries = [json.loads(Path(p).read_text()) for p in written
-                             if Path(p).name.endswith("_summary.json")]
+                             if Path(p).suffix == ".json"]
     except RunStoreError as exc:
         return f'<section id="{anchor}"><h2>{_esc(path.name)}</h2><p>unreadable: {_esc(exc)}</p></section>'
     parts = [f'<section id="{anchor}"><h2>{_esc(path.name)}</h2>',

@@ -146,9 +146,9 @@ def bench_agreement(reader) -> dict:
 
 @register("rf-network-inference")
 def analyze_run(reader, outdir: Path) -> list[Path]:
-    """``rf_network_agreement.json``: bench vs offline classes (:func:`bench_agreement`)."""
+    """``<stem>_agreement.json``: bench vs offline classes (:func:`bench_agreement`)."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    path = outdir / "rf_network_agreement.json"
+    path = outdir / f"{Path(reader.path).stem}_agreement.json"
     path.write_text(json.dumps(bench_agreement(reader), indent=1))
     return [path]

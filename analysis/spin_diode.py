@@ -108,7 +108,7 @@ def fit_map(bias, field, frequency, x) -> tuple[list[LineFit], dict[float, Kitte
 
 @register("spin-diode-map")
 def analyze_run(reader, outdir: Path) -> list[Path]:
-    """Fits to ``spin_diode_fits.json`` and the map figure with the Kittel curve."""
+    """Fits to ``<stem>_spin_diode_fits.json`` and the map figure with the Kittel curve."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -117,7 +117,8 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     cols = {c: reader.column(c) for c in ("bias", "field", "frequency", "x")}
     lines, kittel = fit_map(cols["bias"], cols["field"], cols["frequency"], cols["x"])
-    out = outdir / "spin_diode_fits.json"
+    stem = Path(reader.path).stem
+    out = outdir / f"{stem}_spin_diode_fits.json"
     out.write_text(json.dumps({"lines": [asdict(ln) for ln in lines],
                                "kittel": {str(k): asdict(v) for k, v in kittel.items()}}, indent=1))
     files = [out]
@@ -146,7 +147,7 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
         ax.set_xlabel("field (mT)")
         ax.set_ylabel("frequency (GHz)")
         ax.set_title(f"spin-diode map, bias {i * 1e3:g} mA")
-        path = outdir / f"spin_diode_map_bias{i * 1e3:g}mA.png"
+        path = outdir / f"{stem}_map_bias{i * 1e3:g}mA.png"
         fig.savefig(path, dpi=120, bbox_inches="tight")
         plt.close(fig)
         files.append(path)

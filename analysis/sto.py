@@ -103,13 +103,14 @@ def fit_oscillator(lines: list[LineFit]) -> OscillatorFit:
 
 @register("emission-spectra")
 def analyze_run(reader, outdir: Path) -> list[Path]:
-    """Line fits, oscillator fit per field (``sto_fits.json``) and a waterfall per field."""
+    """Line fits, oscillator fit per field (``<stem>_sto_fits.json``) and a waterfall per field."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    stem = Path(reader.path).stem
     c = {k: reader.column(k) for k in ("field", "current", "frequency", "power", "rbw")}
     files = []
     summary = {}
@@ -129,12 +130,12 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
         ax.set_ylabel("power (dBm, +10 dB per current)")
         ax.set_title(f"emission spectra, B = {b * 1e3:g} mT")
         ax.legend(fontsize=6)
-        path = outdir / f"emission_waterfall_{b * 1e3:g}mT.png"
+        path = outdir / f"{stem}_waterfall_{b * 1e3:g}mT.png"
         fig.savefig(path, dpi=120, bbox_inches="tight")
         plt.close(fig)
         files.append(path)
         if len(lines) >= 3:
             summary[str(float(b))] = asdict(fit_oscillator(lines))
-    out = outdir / "sto_fits.json"
+    out = outdir / f"{stem}_sto_fits.json"
     out.write_text(json.dumps(summary, indent=1))
     return [out, *files]

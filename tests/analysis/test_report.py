@@ -44,3 +44,22 @@ def test_report_of_two_runs_renders_every_figure_in_chromium(tmp_path, capsys):
 def test_report_of_a_missing_file_is_a_usage_error(tmp_path, capsys):
     assert cli.main(["report", str(tmp_path / "nope.h5")]) == 2
     assert "no such run file" in capsys.readouterr().err
+
+
+def test_report_shows_the_fit_values_of_every_summary_the_analysis_wrote(tmp_path, capsys):
+    """Top-level results (potentiation-depression's nonlinearities) and summaries not named
+    ``*_summary.json`` (spike-statistics' ``<stem>_spikes.json``: the Arrhenius fit)."""
+    runs = []
+    for protocol, bench, params in (
+            ("potentiation-depression", "tilted-synapse", ["cycles=2"]),
+            ("spike-statistics", "thermo-mtj", ["captures=2", "biases=0.6e-3,1.0e-3", "powers=0,0.04"])):
+        argv = ["run", protocol, "--bench", bench, "--out", str(tmp_path / protocol), "--no-progress"]
+        for p in params:
+            argv += ["--param", p]
+        assert cli.main(argv) == 0
+        runs.append(next(ln for ln in capsys.readouterr().out.splitlines() if ln.endswith(".h5")))
+    page = tmp_path / "report.html"
+    assert cli.main(["report", *runs, "--out", str(page)]) == 0
+    text = page.read_text()
+    assert "nonlinearity_ltp" in text and "dynamic_range" in text
+    assert "e_spike_eV" in text

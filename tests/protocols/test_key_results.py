@@ -84,9 +84,15 @@ def test_a_finished_run_prints_key_results(protocol, tmp_path, capsys):
     assert lines, f"{protocol}: no key results printed; stderr:\n{captured.err}"
     values = [float(v) for ln in lines for v in re.findall(r" = ([-+0-9.eE]+|nan|inf)", ln)]
     assert values and all(math.isfinite(v) for v in values)
-    # what is printed is what the summary files hold
-    written = [p for p in captured.out.split() if p.endswith(".json")]
-    assert any(key_results(Path(p)) for p in written)
+    # what is printed is what the summary files hold, and `spinbench ls` finds them next to the
+    # run file (every summary is named after its run: two runs in a folder keep their own)
+    written = [Path(p) for p in captured.out.split() if p.endswith(".json")]
+    assert any(key_results(p) for p in written)
+    run_file = next(Path(p) for p in captured.out.split() if p.endswith(".h5"))
+    assert all(p.name.startswith(run_file.stem + "_") for p in written)
+    assert cli.main(["ls", str(tmp_path)]) == 0
+    row = next(ln for ln in capsys.readouterr().out.splitlines() if run_file.name in ln)
+    assert re.search(r"\S+=[-+0-9.eE]+", row), row
 
 
 def test_nested_fit_results_are_read_and_inputs_are_not(tmp_path):

@@ -74,7 +74,7 @@ def test_inference_through_the_bench_agrees_with_the_offline_model(trained, tmp_
     h_law, _ = net.neuron(z_bench)               # the neuron law at the supercriticality applied
     assert act[layer == 1].reshape(SAMPLES, 6) == pytest.approx(h_law, abs=0.1)
     files = analyze(result.path, tmp_path / "fits")
-    assert [p.name for p in files] == ["rf_network_agreement.json"]
+    assert [p.name for p in files] == [f"{result.path.stem}_agreement.json"]
 
 
 def test_a_bench_without_the_network_roles_is_refused_before_anything_opens(trained, tmp_path):
