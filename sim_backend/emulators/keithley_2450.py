@@ -24,8 +24,11 @@ Trigger model on the world's timeline (issue 16).  ``:INITiate`` runs the loaded
 delay, sweep delay, measurement) happens when the world clock reaches it, so a command to
 another instrument in the middle of a sweep takes effect in the middle of it and the readings
 of its points carry their own time stamps.  Meanwhile ``:TRACe:ACTual?`` and ``:TRACe:DATA?``
-give what is stored so far; ``*OPC?`` and ``*WAI`` wait for the model to finish, ``*OPC`` sets
-the OPC bit then; ``:READ?``, ``:MEASure?`` and ``:TRACe:TRIGger`` wait for it too before
+give what is stored so far and ``:TRIGger:STATe?`` answers ``RUNNING;RUNNING;<n>``, then
+``IDLE;IDLE;<n>`` (``ABORTED;ABORTED;<n>`` after ``:ABORt``; the emulator's block number ``n`` is 1
+plus the readings the model made -- the manual's numbers the blocks of its templates, which are
+not emulated); ``*OPC?`` and ``*WAI`` wait for the model to finish, ``*OPC`` sets the OPC bit
+then; ``:READ?``, ``:MEASure?`` and ``:TRACe:TRIGger`` wait for it too before
 their own (blocking) readings; ``:ABORt``, ``*RST`` and device clear stop it.  A sweep ends with
 the source level and output state it started with (the emulator's rule for the sweep templates).
 
@@ -139,6 +142,7 @@ class Keithley2450(Emulator):
         self.language_next = self.language
         self.buffers: dict[str, Buffer] = {}
         self._model: ActionProcess | None = None   #: a trigger model running on the timeline
+        self._model_state = ("IDLE", 1)             #: :TRIGger:STATe? (state, block)
         super().__init__(world, address, config)
 
     # ------------------------------------------------------------------ state
@@ -202,7 +206,10 @@ class Keithley2450(Emulator):
 
     def _measure_steps(self) -> Action:
         """One reading: conversions through the averaging filter (:mod:`.keithley_2450_extras`)."""
-        return (yield from extras.filtered_steps(self, self._conversion_steps))
+        reading = yield from extras.filtered_steps(self, self._conversion_steps)
+        if self._model is not None:
+            self._model_state = (self._model_state[0], self._model_state[1] + 1)
+        return reading
 
     def _conversion_steps(self) -> Action:
         fn = self.settings["sense_function"]
@@ -257,6 +264,13 @@ class Keithley2450(Emulator):
         if model is not None:
             self._model = None
             self.world.cancel(model)
+            self._model_state = ("ABORTED", self._model_state[1])
+
+    def q_trigger_state(self, args: Args) -> str:
+        """``:TRIGger:STATe?``: ``<state>;<state>;<block>`` (manual 6-166, e.g. ``IDLE;IDLE;9``)."""
+        args.none()
+        state, block = self._model_state
+        return f"{state};{state};{block}"
 
     def operations(self) -> tuple:
         """The running trigger model (what ``*OPC?``/``*WAI`` wait for)."""
@@ -267,6 +281,7 @@ class Keithley2450(Emulator):
 
     def _model_done(self, _result) -> None:
         self._model = None
+        self._model_state = ("IDLE", self._model_state[1])
         self.operation_complete()
 
     # ------------------------------------------------------------------ buffers
@@ -484,6 +499,7 @@ class Keithley2450(Emulator):
         else:
             action = self._acquire_steps(self._buffer("defbuffer1"))
         self._model = ActionProcess(action, self._model_done, name=f"{self.address} INIT")
+        self._model_state = ("RUNNING", 1)
         self.world.start(self._model)
 
     def _loop_steps(self, count: int, delay: float, name: str) -> Action:
@@ -735,6 +751,7 @@ Keithley2450.COMMANDS = [
     Cmd(":TRIGger:LOAD", set=Keithley2450.s_trigger_load, doc='"SimpleLoop", <count>[, <delay>[, \'<buffer>\']]'),
     Cmd(":INITiate[:IMMediate]", set=Keithley2450.s_initiate, doc="start the trigger model (on the world's timeline)"),
     Cmd(":ABORt", set=lambda d, a: d.abort_model(), doc="stop the running trigger model"),
+    Cmd(":TRIGger:STATe", query=Keithley2450.q_trigger_state, doc="IDLE|RUNNING|ABORTED;...;<block>"),
     Cmd(":OUTPut[1][:STATe]", set=Keithley2450.s_output, query=lambda d, a: d.settings["output"]),
     Cmd(":OUTPut[1]:INTerlock:TRIPped", query=lambda d, a: 0),
     # averaging filters, output-off states, buffer statistics

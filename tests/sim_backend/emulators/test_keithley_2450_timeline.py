@@ -49,9 +49,11 @@ def _buffer(smu) -> tuple[np.ndarray, np.ndarray]:
 def test_a_current_added_mid_sweep_shows_from_the_next_reading(bench):
     rm, smu, src = bench
     world = rm.visalib.world
+    assert smu.query(":TRIG:STAT?").startswith("IDLE;IDLE;")
     smu.write(":INIT")
     t_init = world.now
     assert int(smu.query(":TRAC:ACT?")) <= 1                  # the sweep has only begun
+    assert smu.query(":TRIG:STAT?").startswith("RUNNING;RUNNING;")
     polls = 0
     while int(smu.query(":TRAC:ACT?")) < N // 2:              # a polling loop lets time pass
         polls += 1
@@ -59,6 +61,7 @@ def test_a_current_added_mid_sweep_shows_from_the_next_reading(bench):
     src.write("SOUR:CURR 5E-4;:OUTP ON")                      # 0.5 mA more into the channel
     t_cmd = [r.t for r in world.log if r.address == SRC][-1]
     assert smu.query("*OPC?") == "1"                          # waits for the sweep
+    assert smu.query(":TRIG:STAT?") == f"IDLE;IDLE;{N + 1}"
     values, times = _buffer(smu)
     assert len(values) == N
     before, after = times <= t_cmd, times - APERTURE >= t_cmd
@@ -99,6 +102,7 @@ def test_abort_stops_the_sweep_and_restores_the_source(bench):
     assert world.source_current("channel") == pytest.approx(1e-3)
     smu.write(":ABOR")
     n = int(smu.query(":TRAC:ACT?"))
+    assert smu.query(":TRIG:STAT?").startswith("ABORTED;ABORTED;")
     world.advance(5.0)
     assert int(smu.query(":TRAC:ACT?")) == n < N              # no reading after ABORt
     assert smu.query(":OUTP?") == "0" and world.source_current("channel") == 0.0
