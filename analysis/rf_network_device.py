@@ -2,7 +2,8 @@
 a network file that the ``rf-network`` bench and the ``rf-network-inference`` protocol use.
 
 Calibration (:func:`device_units`) takes the junction's laws at the bench field from the
-``rf_mtj`` preset (or its parameters): the spin-diode line of one junction (V_S, V_A, f0, HWHM,
+``rf_mtj`` preset (or its parameters), or (:func:`units_from_runs`) from measured spectra (a
+``spin-diode-map`` and an ``emission-spectra`` run file): the spin-diode line of one junction (V_S, V_A, f0, HWHM,
 fitted with :func:`.spin_diode.fit_lineshape` on the device's rectified voltage, as on a measured
 spectrum) and the neuron's emitted power vs supercriticality ``zeta = I / I_th`` (the
 auto-oscillator law). The network then lives in these units:
@@ -22,6 +23,7 @@ and the inference protocol need no import of this module.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from spinbench.analysis.rf_network import RFNetwork
 from spinbench.analysis.spin_diode import fit_lineshape
 from spinbench.sim_backend.physics import rf
 
-__all__ = ["DeviceUnits", "device_units", "device_network", "save_network", "bench_agreement"]
+__all__ = ["DeviceUnits", "device_units", "units_from_runs", "device_network", "save_network", "bench_agreement"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,49 @@ def device_units(field: float = 0.05, params: dict | None = None, *, zeta_max: f
                        volts_per_watt=line.v_s / float(rf.dbm_to_watts(p_dbm)), i_th=law.threshold,
                        zeta=zeta, activation=power / power.max(), peak_power=float(power.max()),
                        params=dict(params or {}))
+
+
+def units_from_runs(spin_diode_run: str | Path, emission_run: str | Path, field: float, *,
+                    line_loss_db: float = 0.0) -> DeviceUnits:
+    """The network units from measured spectra instead of the preset: a ``spin-diode-map`` run
+    (the line at the field nearest ``field``: f0, HWHM, V_A/V_S and V_S per watt) and an
+    ``emission-spectra`` run at that field (the threshold from the I^2/P extrapolation, the
+    emitted power per current as the neuron table).
+
+    The lock-in X of the map is converted to the DC rectified voltage by the reference's
+    Fourier coefficient: ``pi / sqrt 2`` for the 50 % pulse (fundamental of the on/off square
+    wave), ``sqrt 2 / (2 m)`` for sine AM of depth m (fundamental of ``(1 + m sin)^2``).
+    ``line_loss_db``: cable and bias-tee loss from the source to the junction.
+    """
+    from spinbench.analysis.spin_diode import fit_map
+    from spinbench.analysis.sto import fit_line, fit_oscillator
+    from spinbench.protocols.runstore import RunReader
+
+    with RunReader(spin_diode_run) as reader:
+        p = reader.params
+        cols = {c: reader.column(c) for c in ("bias", "field", "frequency", "x")}
+    lines, _ = fit_map(cols["bias"], cols["field"], cols["frequency"], cols["x"])
+    lines = [ln for ln in lines if ln.bias == 0.0] or lines
+    line = min(lines, key=lambda ln: abs(ln.field - field))
+    if p.get("modulation", "pulse") == "am":
+        to_dc = math.sqrt(2) / (2 * float(p["am_depth"]))
+    else:
+        to_dc = math.pi / math.sqrt(2)
+    watts = float(rf.dbm_to_watts(float(p["power_dbm"]) - line_loss_db))
+    with RunReader(emission_run) as reader:
+        c = {k: reader.column(k) for k in ("field", "current", "frequency", "power", "rbw")}
+    at = np.isclose(c["field"], c["field"][np.argmin(np.abs(c["field"] - field))])
+    fits = []
+    for i in np.unique(c["current"][at]):
+        sel = at & np.isclose(c["current"], i)
+        fits.append(fit_line(c["frequency"][sel], c["power"][sel], float(c["rbw"][sel][0]), field, float(i)))
+    osc = fit_oscillator(fits)
+    i_th = osc.threshold_inverse_power
+    zeta = np.concatenate([[0.0], np.asarray(osc.currents) / i_th])
+    power = np.concatenate([[0.0], np.asarray(osc.powers)])
+    return DeviceUnits(field=field, f_ref=line.f0, width=line.width, antisym=line.v_a / line.v_s,
+                       volts_per_watt=line.v_s * to_dc / watts, i_th=i_th, zeta=zeta,
+                       activation=power / power.max(), peak_power=float(power.max()), params={})
 
 
 def device_network(units: DeviceUnits, n_in: int, n_hidden: int, n_out: int, *,

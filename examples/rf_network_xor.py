@@ -3,6 +3,8 @@ junction, next to the one-layer network of the same junctions, and write the net
 the rf-network bench that holds it.
 
     python examples/rf_network_xor.py --out-dir .            # net: rf-network.npz, bench: rf-network.yaml
+    python examples/rf_network_xor.py --spin-diode-run MAP.h5 --emission-run STO.h5 --line-loss-db 1
+                                      # units from measured spectra instead of the rf_mtj preset
     spinbench run rf-network-inference --bench ./rf-network.yaml --param network=./rf-network.npz --param samples=20
 
 The built-in ``rf-network`` bench and its ``rf-network.npz`` (in spinbench/sim_backend/benches/)
@@ -14,7 +16,7 @@ import argparse
 from pathlib import Path
 
 from spinbench.analysis.rf_network import accuracy, train, xor_band_task
-from spinbench.analysis.rf_network_device import device_network, device_units, save_network
+from spinbench.analysis.rf_network_device import device_network, device_units, save_network, units_from_runs
 from spinbench.sim_backend.rf_network_bench import write_bench
 
 
@@ -26,9 +28,15 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--test-inputs", type=int, default=50, help="test inputs saved in the network file")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--spin-diode-run", help="a spin-diode-map run file (with --emission-run)")
+    ap.add_argument("--emission-run", help="an emission-spectra run file at the same field")
+    ap.add_argument("--line-loss-db", type=float, default=0.0, help="source-to-junction loss of the map's bench")
     args = ap.parse_args()
 
-    units = device_units(args.field)
+    if args.spin_diode_run and args.emission_run:
+        units = units_from_runs(args.spin_diode_run, args.emission_run, args.field, line_loss_db=args.line_loss_db)
+    else:
+        units = device_units(args.field)
     print(f"junction at {args.field * 1e3:g} mT: f0 = {units.f_ref / 1e9:.3f} GHz, HWHM = {units.width / 1e6:.1f} MHz, "
           f"V_A/V_S = {units.antisym:.3f}, V_S = {units.volts_per_watt:.1f} V/W; neuron I_th = {units.i_th * 1e3:.3f} mA")
     x, y = xor_band_task(300, seed=args.seed)

@@ -70,3 +70,37 @@ def test_hdf5_dataset_next_to_a_software_mlp(tmp_path):
     train(mlp, x, y, epochs=40, batch=64, lr=0.016)
     assert accuracy(mlp, xt, yt) > 0.9
     assert accuracy(net, xt, yt) > accuracy(mlp, xt, yt) - 0.05
+
+
+def test_network_units_from_measured_spectra_match_the_junction(tmp_path):
+    """units_from_runs: a spin-diode-map run (rf-mtj, 1 dB cable) and an emission-spectra run
+    (sto-spectrum) give the network units of the junction's own laws (device_units, whose line is
+    the analytic Kittel law and FMR width) -- device parameters taken from fitted spectra."""
+    from spinbench.analysis.rf_network_device import device_units, units_from_runs
+    from spinbench.instruments.bench import Bench
+    from spinbench.protocols.emission_spectra import EmissionSpectra
+    from spinbench.protocols.runner import RunStatus, run
+    from spinbench.protocols.spin_diode_map import SpinDiodeMap
+
+    truth = device_units(0.05)
+    f0, w = truth.f_ref, truth.width
+    sdm = run(SpinDiodeMap, Bench.load("rf-mtj"),
+              {"fields": (0.05,), "freq_start": f0 - 6 * w, "freq_stop": f0 + 6 * w, "freq_points": 61,
+               "power_dbm": -25.0}, out_dir=tmp_path / "sdm", seed=1, progress=False)
+    zetas = (0.4, 0.55, 0.7, 0.85, 1.1, 1.3, 1.6)
+    emi = run(EmissionSpectra, Bench.load("sto-spectrum"),
+              {"currents": [z * truth.i_th for z in zetas], "fields": (0.05,), "averages": 8},
+              out_dir=tmp_path / "emi", seed=2, progress=False)
+    assert sdm.status == RunStatus.COMPLETE and emi.status == RunStatus.COMPLETE
+    got = units_from_runs(sdm.path, emi.path, 0.05, line_loss_db=1.0)
+    assert got.f_ref == pytest.approx(truth.f_ref, rel=0.005)
+    assert got.width == pytest.approx(truth.width, rel=0.03)
+    assert got.antisym == pytest.approx(truth.antisym, rel=0.05)
+    assert got.volts_per_watt == pytest.approx(truth.volts_per_watt, rel=0.05)
+    assert got.i_th == pytest.approx(truth.i_th, rel=0.05)
+    # the measured neuron table is the oscillator's emitted power at each current (the law)
+    from spinbench.sim_backend.physics.presets import make_device
+    dev = make_device("rf_mtj", {})
+    currents = got.zeta[1:] * got.i_th
+    law = np.array([dev.oscillation(np.array([0.05, 0.0, 0.0]), i)["power"] for i in currents])
+    assert got.activation[1:] * got.peak_power == pytest.approx(law, rel=0.10)
