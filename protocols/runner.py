@@ -416,6 +416,7 @@ def run(
                     with _sigint_deferred():
                         for k, pts in pending:
                             writer.append(k, pts)
+                    bar.set_postfix_str(f"{writer.n_points} points", refresh=False)
                     bar.update(len(pending))
                     pending.clear()
 

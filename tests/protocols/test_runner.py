@@ -243,3 +243,13 @@ def test_ctrl_c_while_writing_a_batch_is_held_until_the_batch_is_written():
             done.append("batch written")
     assert done == ["batch written"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_progress_bar_shows_steps_points_rate_and_eta(tmp_path, capsys):
+    result = run(IVSweep, FakeBench(), {"num": "5", "start": "-1mA", "stop": "1 mA"},
+                 path=tmp_path / "iv.h5", progress=True, flush_every=1)
+    assert result.status == RunStatus.COMPLETE
+    last = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "5/5" in last and "5 points" in last                 # steps done and rows written
+    assert "step/s" in last or "s/step" in last                  # rate
+    assert "<00:00" in last                                      # elapsed<remaining (ETA)
