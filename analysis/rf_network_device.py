@@ -160,7 +160,7 @@ def save_network(path: str | Path, net: RFNetwork, units: DeviceUnits, inputs: n
         "zeta": units.zeta, "activation": units.activation,
         "input_power_dbm": input_power_dbm, "hidden_power_dbm": hidden_power_dbm,
         "volts_per_unit_1": units.volts_per_watt * w_in, "volts_per_unit_2": units.volts_per_watt * w_hid,
-        "inputs": inputs, "predicted": net.predict(inputs),
+        "inputs": inputs, "predicted": net.predict(inputs), "outputs": net.forward(inputs)[0],
         "device_params": np.array(json.dumps(units.params, sort_keys=True)),
     }
     if labels is not None:
@@ -173,11 +173,12 @@ def save_network(path: str | Path, net: RFNetwork, units: DeviceUnits, inputs: n
 def bench_agreement(reader) -> dict:
     """Compare an ``rf-network-inference`` run with its network file: the bench's class per
     sample, the offline model's (saved in the file), their agreement and, when the file holds
-    labels, both accuracies."""
+    labels, both accuracies; with the offline outputs saved, the bench's outputs in the same
+    units (``out_gain V2 / volts_per_unit_2``) and their largest difference."""
     network = Path(reader.params["network"])
     with np.load(network) as f:
-        offline = np.asarray(f["predicted"])
-        labels = np.asarray(f["labels"]) if "labels" in f.files else None
+        net = {k: f[k] for k in f.files}
+    offline, labels = np.asarray(net["predicted"]), net.get("labels")
     sample, predicted = reader.column("sample"), reader.column("predicted")
     done = np.unique(sample)
     bench = np.array([int(predicted[sample == s][0]) for s in done], dtype=int)
@@ -186,14 +187,49 @@ def bench_agreement(reader) -> dict:
     if labels is not None:
         out.update(bench_accuracy=float(np.mean(bench == labels[done])),
                    offline_accuracy=float(np.mean(offline[done] == labels[done])))
+    if "outputs" in net:
+        layer, node, volts = reader.column("layer"), reader.column("node"), reader.column("voltage")
+        n_out = net["outputs"].shape[1]
+        bench_out = np.full((len(done), n_out), np.nan)
+        for k, s in enumerate(done):
+            sel = (sample == s) & (layer == 2)
+            bench_out[k, node[sel].astype(int)] = volts[sel]
+        bench_out *= float(net["out_gain"]) / float(net["volts_per_unit_2"])
+        off = np.asarray(net["outputs"])[done]
+        out.update(bench_outputs=bench_out.tolist(), offline_outputs=off.tolist(),
+                   max_output_difference=float(np.nanmax(np.abs(bench_out - off))),
+                   output_scale=float(np.max(np.abs(off))))
     return out
 
 
 @register("rf-network-inference")
 def analyze_run(reader, outdir: Path) -> list[Path]:
-    """``<stem>_agreement.json``: bench vs offline classes (:func:`bench_agreement`)."""
+    """``<stem>_agreement.json`` (:func:`bench_agreement`) and, with the offline outputs in the
+    network file, ``<stem>_outputs.png``: the bench's outputs against the offline model's."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    path = outdir / f"{Path(reader.path).stem}_agreement.json"
-    path.write_text(json.dumps(bench_agreement(reader), indent=1))
-    return [path]
+    result = bench_agreement(reader)
+    stem = Path(reader.path).stem
+    path = outdir / f"{stem}_agreement.json"
+    path.write_text(json.dumps(result, indent=1))
+    files = [path]
+    if "bench_outputs" in result:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        b, o = np.asarray(result["bench_outputs"]), np.asarray(result["offline_outputs"])
+        fig, ax = plt.subplots(figsize=(4.5, 4.5))
+        for k in range(b.shape[1]):
+            ax.plot(o[:, k], b[:, k], "o", ms=4, label=f"output {k}")
+        lim = float(np.nanmax(np.abs(np.concatenate([b.ravel(), o.ravel()])))) * 1.05
+        ax.plot([-lim, lim], [-lim, lim], "k--", lw=0.8)
+        ax.set_xlabel("offline model output")
+        ax.set_ylabel("bench output (out_gain V2 / V_unit)")
+        ax.set_title(f"rf-network: {100 * result['agreement']:.0f} % of {result['samples']} classes agree")
+        ax.legend(fontsize=7)
+        fig_path = outdir / f"{stem}_outputs.png"
+        fig.savefig(fig_path, dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        files.append(fig_path)
+    return files
