@@ -124,12 +124,12 @@ def mean_first_passage_time(delta, tau_n, x_start=1.0, x_end=0.0, x_ratio=0.0, h
     ez = np.exp(-(u(zs) - u(1.0)))     # shifted to avoid overflow; shift cancels below
     # int_y^1, accumulated from the right so large values near y = -1 cannot cancel
     inner = -integrate.cumulative_trapezoid(ez[::-1], zs[::-1], initial=0.0)[::-1]
-    ys = zs
-    outer = np.exp(u(ys) - u(1.0)) * inner / np.clip(1.0 - ys**2, 1e-300, None)
-    sel = (ys >= x_end) & (ys <= x_start)
-    # the integrand is finite at y -> 1 (inner ~ 1 - y); drop the endpoint singularity
-    sel &= ys < 1.0
-    return 2.0 * tau_n * np.trapezoid(outer[sel], ys[sel])
+    # the integrand is finite at y -> 1 (inner ~ 1 - y); drop the endpoint singularity (and
+    # evaluate only inside [x_end, x_start]: 1/(1 - y^2) overflows at y = -1)
+    sel = (zs >= x_end) & (zs <= x_start) & (zs < 1.0)
+    ys = zs[sel]
+    outer = np.exp(u(ys) - u(1.0)) * inner[sel] / np.clip(1.0 - ys**2, 1e-300, None)
+    return 2.0 * tau_n * np.trapezoid(outer, ys)
 
 
 def axial_escape_time(x, delta, tau_n, x_end=0.0):
