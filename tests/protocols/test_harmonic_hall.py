@@ -4,6 +4,7 @@ against the preset's, computed here from their definition B = hbar xi J / (2 e M
 import math
 
 import pytest
+import yaml
 
 from spinbench.analysis.harmonic_hall import fit_harmonic_hall
 from spinbench.instruments.bench import Bench
@@ -11,15 +12,29 @@ from spinbench.protocols.base import CheckError
 from spinbench.protocols.harmonic_hall import HarmonicHall
 from spinbench.protocols.runner import run
 from spinbench.protocols.runstore import RunReader
+from spinbench.sim_backend import benches
 
 HBAR, E = 1.054571817e-34, 1.602176634e-19
 # the sot_hallbar preset (sim_backend/physics/presets.py SotHallBarParams)
 MS, T_F, WIDTH, T_HM, XI_DL, XI_FL = 1.1e6, 1e-9, 2e-6, 5e-9, -0.30, -0.10
 
 
+def _fast_magnets(folder) -> Bench:
+    """sot-hallbar with 10x the magnets' ramp-rate limit: the Kepco driver paces its ramps in
+    wall time (each step a sleep), which would dominate this test; the physics is unchanged (the
+    coils still slew at their L/R limit)."""
+    spec = yaml.safe_load((benches.builtin_dir() / "sot-hallbar.yaml").read_text())
+    for name in ("magnet_x", "magnet_y", "magnet_z"):
+        spec["instruments"][name]["limits"]["max_ramp_rate"] *= 10
+    path = folder / "sot-hallbar-fast-magnets.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return Bench.load(path)
+
+
 def test_fitted_sot_fields_recover_the_preset_for_both_states(tmp_path):
     params = {"states": "both", "points": 11, "time_constant": 0.01, "current_rms": 1e-3}
-    result = run(HarmonicHall, Bench.load("sot-hallbar"), params, out_dir=tmp_path, progress=False)
+    result = run(HarmonicHall, _fast_magnets(tmp_path), params, out_dir=tmp_path / "runs",
+                 progress=False)
     with RunReader(result.path) as reader:
         df = reader.to_dataframe()
         values = reader.params
