@@ -66,10 +66,25 @@ def map_run(repeats: int) -> float:
         return time.perf_counter() - t0
 
 
-def compare(name: str, job, rounds: int) -> None:
+def query_cost(n: int = 200) -> float:
+    """Median wall time (s) of one instrument's health() on the opened sot-hallbar bench."""
+    from spinbench.instruments.bench import Bench
+
+    with Bench.load("sot-hallbar").open(sim_clock="virtual") as lab:
+        drivers = [lab.role(r) for r in ("current_source", "voltmeter", "field_x", "gaussmeter")]
+        samples = []
+        for _ in range(n // len(drivers)):
+            for d in drivers:
+                t0 = time.perf_counter()
+                d.health()
+                samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def compare(name: str, job, rounds: int, warm=None) -> None:
     times: dict[bool, list[float]] = {True: [], False: []}
     queries = 0
-    job()                                            # warm: imports, bench file, caches
+    (warm or job)()                                  # warm: imports, bench file, caches
     for k in range(rounds):
         for enabled in ((True, False) if k % 2 else (False, True)):
             _queries[0] = 0
@@ -81,7 +96,9 @@ def compare(name: str, job, rounds: int) -> None:
     print(f"{name}: {rounds} rounds each, alternating")
     print(f"  without checks (runner as before): median {off:7.3f} s  {sorted(round(t, 3) for t in times[False])}")
     print(f"  with checks                      : median {on:7.3f} s  {sorted(round(t, 3) for t in times[True])}")
-    print(f"  instrument health queries per run: {queries}")
+    cost = query_cost()
+    print(f"  instrument health queries per run: {queries}, {cost * 1e3:.3f} ms each (median, "
+          f"same conditions): {queries * cost / off * 100:.2f} % of the run without checks")
     print(f"  ratio with / without             : {on / off:7.3f}  (target <= 1.05: "
           f"{'met' if on / off <= 1.05 else 'NOT met'})")
 
@@ -95,7 +112,7 @@ def main() -> None:
     args = ap.parse_args()
     compare(f"switching loop, {args.pulses} pulses", lambda: loop_run(args.pulses), args.rounds)
     compare(f"switching-probability map, 200 x {args.repeats} cycles",
-            lambda: map_run(args.repeats), args.map_rounds)
+            lambda: map_run(args.repeats), args.map_rounds, warm=lambda: map_run(5))
 
 
 if __name__ == "__main__":

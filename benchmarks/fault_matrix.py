@@ -3,7 +3,7 @@
 For each protocol the script first runs it without a fault (the reference: its simulated
 duration T and its points), then once per fault kind with that fault injected at T/2 on the
 instrument of the role it concerns (a meter's reply lost, garbled or cut; an error pushed into
-the source's queue; the magnet supply -- else the meter -- power-cycled silently; a slow reply;
+the source's (else the meter's) queue; the magnet supply -- else the meter -- power-cycled silently; a slow reply;
 the meter's cable pulled; the magnet supply tripping on its voltage protection; the device
 destroyed by over-voltage at 70 % of the largest voltage the reference run applied to it).
 When the faulty run did not complete, it is resumed on the same bench without the fault.
@@ -89,7 +89,8 @@ def _faults(kind: str, roles: dict[str, str], t: float, bench: Bench, ref: dict)
         "timeout": meter and [{"instrument": meter, "kind": "timeout", **at}],
         "garbled": meter and [{"instrument": meter, "kind": "garbled", **at}],
         "truncated": meter and [{"instrument": meter, "kind": "truncated", **at}],
-        "error in queue": source and [{"instrument": source, "kind": "error", "code": -350, **at}],
+        "error in queue": (source or meter) and [{"instrument": source or meter, "kind": "error",
+                                                  "code": -350, **at}],
         "reset (silent power cycle)": (magnet or meter) and [{"instrument": magnet or meter,
                                                              "kind": "reset", **at}],
         "slow reply": meter and [{"instrument": meter, "kind": "slow", "delay": 2.0, **at}],
