@@ -80,8 +80,9 @@ def _roles_of(protocol: Any, bench: Bench) -> dict[str, str]:
 
 
 def _faults(kind: str, roles: dict[str, str], t: float, bench: Bench, ref: dict) -> list[dict] | None:
-    meter = next((roles[r] for r in METERS if r in roles), None)
     source = next((roles[r] for r in SOURCES if r in roles), None)
+    # a protocol that reads through its source (a synapse's 6221 + linked 2182A): the source
+    meter = next((roles[r] for r in METERS if r in roles), source)
     magnet = next((roles[r] for r in MAGNETS if r in roles), None)
     kepco = magnet if magnet and _model(bench, magnet) == "kepco_bop" else None
     at = {"at_time": round(t, 6)}

@@ -69,7 +69,9 @@ def main() -> None:
         else:
             cmd = [sys.executable, "-m", "spinbench.protocols.cli", "resume", str(path), "--no-progress"]
         start = _points(path) if path.exists() else 0
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        errlog = folder / "child.err"
+        with open(errlog, "wb") as err:
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
         while proc.poll() is None and _points(path) <= start:   # wait until it is measuring
             time.sleep(0.05)
         time.sleep(float(rng.uniform(0.0, args.max_delay)))
@@ -79,6 +81,10 @@ def main() -> None:
         if running:
             with RunReader(path) as r:
                 mid_run += r.status.value == "running"
+        else:
+            tail = errlog.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+            print(f"kill {k}: the process had ended before the kill (exit {proc.returncode}): "
+                  f"{tail[0][:160]}")
         if not path.exists():
             continue
         report = check_run(path)

@@ -557,8 +557,7 @@ def _open_writer(protocol: MeasurementProtocol, bench: BenchLike, values: Mappin
                  resume: str | os.PathLike[str] | None, seed: int | None,
                  flush_every: int, flush_seconds: float) -> RunWriter:
     if resume is not None:
-        writer = RunWriter.resume(resume, snapshots=snapshots, flush_every=flush_every,
-                                  flush_seconds=flush_seconds)
+        writer = _resume_writer(resume, snapshots, flush_every, flush_seconds)
         if writer.completed_steps - set(range(n_steps)):
             writer.close()
             raise RunStoreError(f"{resume}: holds steps the protocol does not plan "
@@ -570,6 +569,26 @@ def _open_writer(protocol: MeasurementProtocol, bench: BenchLike, values: Mappin
         param_units=protocol.param_units(), columns=protocol.columns, traces=protocol.traces,
         snapshots=snapshots, bench_text=bench.text, bench_name=bench.name, n_steps=n_steps,
         seed=seed, flush_every=flush_every, flush_seconds=flush_seconds)
+
+
+#: how long a resume waits for another process's open of the run file to end (s)
+RESUME_LOCK_WAIT = 10.0
+
+
+def _resume_writer(resume: str | os.PathLike[str], snapshots: Mapping[str, Any],
+                   flush_every: int, flush_seconds: float) -> RunWriter:
+    """:meth:`RunWriter.resume`, waiting up to :data:`RESUME_LOCK_WAIT` s while another process
+    (``spinbench check``, a live plot opening it) holds the HDF5 file lock."""
+    deadline = time.monotonic() + RESUME_LOCK_WAIT
+    while True:
+        try:
+            return RunWriter.resume(resume, snapshots=snapshots, flush_every=flush_every,
+                                    flush_seconds=flush_seconds)
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise RunnerError(f"cannot resume {resume}: another process keeps the file open "
+                                  f"(close its live plot or reader, then resume)") from None
+            time.sleep(0.2)
 
 
 def _teardown(protocol: MeasurementProtocol, roles: Roles) -> None:

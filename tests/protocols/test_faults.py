@@ -204,3 +204,33 @@ def test_the_guard_counts_a_failed_status_query_as_a_bad_check_and_a_lost_one_as
         guard.check()
     with pytest.raises(pyvisa.errors.VisaIOError):
         BatchGuard([Meter(StatusCode.error_connection_lost)]).check()
+
+
+@pytest.mark.parametrize("wait", [10.0, -1.0])
+def test_a_resume_waits_while_another_process_has_the_file_open(tmp_path, monkeypatch, wait):
+    """A reader (`spinbench check`, a live plot) opening the file between the resume's copy and
+    its opening for writing holds HDF5's file lock (the kill soak met it: errno 11): the resume
+    tries again for RESUME_LOCK_WAIT s (``-1``: it fails at once, naming why)."""
+    from spinbench.protocols import runner as runner_module
+    from spinbench.protocols.runstore import RunWriter
+
+    bench = _bench_with(tmp_path, [{"instrument": NVM, "kind": "drop", "at_command": 40}])
+    with pytest.raises(pyvisa.errors.VisaIOError):
+        _run(bench, tmp_path / "run.h5")
+    real, calls = RunWriter.resume, []
+
+    def locked_twice(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise BlockingIOError(11, "Unable to synchronously open file (unable to lock file)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(RunWriter, "resume", locked_twice)
+    monkeypatch.setattr(runner_module, "RESUME_LOCK_WAIT", wait)
+    resume = lambda: run(registry.get("switching-loop")(), str(_bench_with(tmp_path, [])), None,  # noqa: E731
+                         resume=tmp_path / "run.h5", progress=False)
+    if wait > 0:
+        assert resume().status.value == "complete" and len(calls) == 3
+    else:
+        with pytest.raises(runner_module.RunnerError, match="keeps the file open"):
+            resume()
