@@ -48,17 +48,6 @@ def _field_key(drive) -> bytes:
     return _field(drive).tobytes()
 
 
-def _flip_probability(dt: float, tau_leave: np.ndarray, tau_return: np.ndarray) -> float:
-    """The probability :func:`~.thermal.two_state_step` compares its uniform draw with (the
-    same array operations, so the same bits): ``a/(a+b) (1 - exp(-(a+b) dt))``."""
-    a = 1.0 / np.asarray(tau_leave, dtype=float)
-    b = 1.0 / np.asarray(tau_return, dtype=float)
-    tot = a + b
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(tot > 0, a / np.where(tot > 0, tot, 1.0) * -np.expm1(-tot * dt), 0.0)
-    return float(p[0])
-
-
 def _well_direction(s: float, b: np.ndarray, b_k_eff: float) -> np.ndarray:
     """Equilibrium of a PMA macrospin in well s (+1/-1) tilted by the in-plane field."""
     ip = b[:2] / b_k_eff
@@ -304,19 +293,25 @@ class SotHallBar:
         return table_v[dk, before], table_v[dk, after], table_r[dk, after]
 
     def _entry(self, dt: float, drive, s: float):
-        """The memoized thermal step from well ``s`` over ``dt`` under ``drive``:
-        ``(P(flip), m if it stays, m if it flips, J)``, or False (the interval takes the sLLG)."""
-        key = (float(drive.current), _field_key(drive), self._temperature(drive), float(dt), s > 0)
+        """The thermal step from well ``s`` over ``dt`` under ``drive``: ``(P(flip), m if it
+        stays, m if it flips, J)``, or False (the interval takes the sLLG).  The well's escape
+        rates and rest directions are memoized per (J, B, T, well); P(flip) =
+        ``a/(a+b) (1 - exp(-(a+b) dt))`` (:func:`~.thermal.two_state_step`) is computed per
+        call (intervals on the timeline differ in their last bits at almost every step)."""
+        key = ("well", float(drive.current), _field_key(drive), self._temperature(drive), s > 0)
         memo = self._memo()
-        entry = memo.get(key)
-        if entry is None:
-            entry = memo[key] = self._thermal_entry(dt, drive, s)
-        return entry
+        well = memo.get(key)
+        if well is None:
+            well = memo[key] = self._thermal_well(drive, s)
+        a, tot, m_stay, m_flip, j, strong = well
+        if strong and dt <= self.p.llg_max_pulse:
+            return False
+        return float(a / tot * -np.expm1(-tot * dt)) if tot > 0 else 0.0, m_stay, m_flip, j
 
     def _thermal_chain(self, dts, drives):
         """``(distinct drives, drive index per interval, indices of the intervals with dt > 0,
         P(flip from +1), P(flip from -1) per such interval)`` when the moment sits relaxed in a
-        well and every interval takes the thermal step (:meth:`_thermal_entry`); else None."""
+        well and every interval takes the thermal step (:meth:`_entry`); else None."""
         if not self._relaxed or self.m[2] == 0:
             return None
         p = self.p
@@ -334,7 +329,6 @@ class SotHallBar:
         dt_all = np.asarray(dts, dtype=float)
         pos = np.flatnonzero(dt_all > 0)
         inv_p, inv_m, strong = [], [], []
-        memo = self._memo()
         jc0 = self.critical_current_density(0.0)
         for d in uniq:
             b = _field(d)
@@ -345,27 +339,19 @@ class SotHallBar:
             m_m = self.rest_direction(-1.0, float(d.current), b, t_k)
             if not m_p[2] > 0 > m_m[2]:
                 return None                           # in-plane saturated: no wells
-            tkey = ("tau", j, b.tobytes(), t_k, 1.0)
-            taus = memo.get(tkey)
-            if taus is None:
-                kw = self._escape_kw(j, b, t_k)
-                state = np.array([1.0])
-                taus = memo[tkey] = (pma_escape_times(state, **kw), pma_escape_times(-state, **kw))
-            inv_p.append(1.0 / np.asarray(taus[0], dtype=float)[0])
-            inv_m.append(1.0 / np.asarray(taus[1], dtype=float)[0])
+            r_plus, r_minus = self._escape_rates(j, b, t_k)
+            inv_p.append(r_plus)
+            inv_m.append(r_minus)
         di = idx[pos]
         dt = dt_all[pos]
         if np.any(np.asarray(strong)[di] & (dt <= p.llg_max_pulse)):
             return None                               # an interval takes the sLLG
         a_p, a_m = np.asarray(inv_p)[di], np.asarray(inv_m)[di]
-        # _flip_probability's operations, elementwise: a/(a+b) (1 - exp(-(a+b) dt))
-        tot = a_p + a_m
+        # the operations of _entry, elementwise: a/(a+b) (1 - exp(-(a+b) dt))
+        tot_p, tot_m = a_p + a_m, a_m + a_p
         with np.errstate(invalid="ignore", divide="ignore"):
-            safe = np.where(tot > 0, tot, 1.0)
-            grow = -np.expm1(-tot * dt)
-            p_plus = np.where(tot > 0, a_p / safe * grow, 0.0)
-            tot_m = a_m + a_p
-            p_minus = np.where(tot_m > 0, a_m / np.where(tot_m > 0, tot_m, 1.0) * -np.expm1(-tot_m * dt), 0.0)
+            p_plus = np.where(tot_p > 0, a_p / tot_p * -np.expm1(-tot_p * dt), 0.0)
+            p_minus = np.where(tot_m > 0, a_m / tot_m * -np.expm1(-tot_m * dt), 0.0)
         return uniq, idx, pos, p_plus, p_minus
 
     def _well_readout(self, s: float, drive, port: str) -> tuple[float, float]:
@@ -379,32 +365,37 @@ class SotHallBar:
         finally:
             self.m = saved
 
-    def _thermal_entry(self, dt: float, drive, s: float):
-        """(P(flip), m if it stays, m if it flips, J) of one thermal step from well ``s`` --
-        computed exactly as :meth:`_evolve` does -- or False if the interval takes the sLLG."""
+    def _escape_rates(self, j: float, b: np.ndarray, t_k: float) -> tuple[np.float64, np.float64]:
+        """``(1/tau(+1), 1/tau(-1))``: the rates of leaving each well
+        (:func:`~.thermal.pma_escape_times`), memoized per (J, B, T)."""
+        tkey = ("rates", j, b.tobytes(), t_k)
+        memo = self._memo()
+        rates = memo.get(tkey)
+        if rates is None:
+            kw = self._escape_kw(j, b, t_k)
+            state = np.array([1.0])
+            rates = memo[tkey] = (1.0 / np.asarray(pma_escape_times(state, **kw), dtype=float)[0],
+                                  1.0 / np.asarray(pma_escape_times(-state, **kw), dtype=float)[0])
+        return rates
+
+    def _thermal_well(self, drive, s: float):
+        """``(a, a + b, m if it stays, m if it flips, J, strong)`` of well ``s`` under
+        ``drive`` -- a the rate of leaving it, b of coming back (the two-state step of
+        :func:`~.thermal.two_state_step`, as :meth:`_evolve` takes it); ``strong``: a drive
+        whose short intervals take the sLLG."""
         p = self.p
         b = _field(drive)
         t_k = self._temperature(drive)
         i = float(drive.current)
         j = self.current_density(i)
         strong = abs(j) > 0.2 * self.critical_current_density(0.0) or np.linalg.norm(b) > 0.2 * p.b_k_eff
-        if dt <= p.llg_max_pulse and strong:
-            return False
-        # the escape times do not depend on dt (the rest of a list-sweep point has a new dt, in
-        # its last bits, at almost every point): memoized per (J, B, T, well) beside the steps
-        tkey = ("tau", j, b.tobytes(), t_k, s)
-        memo = self._memo()
-        taus = memo.get(tkey)
-        if taus is None:
-            kw = self._escape_kw(j, b, t_k)
-            state = np.array([s])
-            taus = memo[tkey] = (pma_escape_times(state, **kw), pma_escape_times(-state, **kw))
-        p_flip = _flip_probability(dt, *taus)
+        r_plus, r_minus = self._escape_rates(j, b, t_k)
+        a, back = (r_plus, r_minus) if s > 0 else (r_minus, r_plus)
         m_stay = np.array(self.rest_direction(s, i, b, t_k))
         m_flip = np.array(self.rest_direction(-s, i, b, t_k))
         m_stay.flags.writeable = False
         m_flip.flags.writeable = False
-        return p_flip, m_stay, m_flip, j
+        return a, a + back, m_stay, m_flip, j, bool(strong)
 
     def _evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
         p = self.p
