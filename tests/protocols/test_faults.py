@@ -148,15 +148,16 @@ def test_a_magnet_trip_fails_the_run_clearly_and_it_resumes_to_complete(tmp_path
 
 
 def test_a_device_blown_by_over_voltage_fails_the_run_without_retrying_forever(tmp_path):
-    """Breakdown at 8.5 V; write pulses of 4..7 mA (and 4 mA resets) into the 1500 ohm
-    channel.  The 6221 is in compliance from then on; the run fails naming it.  Checked after
+    """Breakdown at 8.5 V; write pulses of 4..7 mA (and 4.5 mA, 5 s resets: tau(4.5 mA) =
+    0.44 s at 10 mT, a sure switch below the breakdown; a 1 ms, 4 mA reset switches with
+    P ~ 7e-5) into the 1500 ohm channel.  The 6221 is in compliance from then on; the run fails naming it.  Checked after
     every step here (``flush_seconds=0``), it keeps exactly the steps before the first pulse
     over the breakdown voltage (Ohm's law: (|I| + the lock-in's sine peak) x 1500 ohm), and the
     bench never saw more than its compliance voltage."""
     bench = _bench_with(tmp_path, [{"device": "dut", "kind": "breakdown", "voltage": 8.5}])
     amplitudes = np.array([4e-3, 5e-3, 6e-3, 7e-3])
     params = {"amplitudes": "4mA,5mA,6mA,7mA", "widths": "1ms", "repeats": 10,
-              "reset_current": "4mA"}
+              "reset_current": "4.5mA", "reset_width": "5s"}
     from spinbench.protocols.benchhealth import BenchFault
     with pytest.raises(BenchFault, match="compliance"):
         run(registry.get("switching-probability")(), str(bench), params, path=tmp_path / "run.h5",
