@@ -37,7 +37,7 @@ from ..scpi import Args, Boolean, Choice, Cmd, Numeric, ScpiError, String
 from ..timeline import Action
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .keithley_2450 import Keithley2450, Reading
+    from .keithley_2450 import Keithley2450
 
 OVERFLOW = 9.9e37
 FILTER_DEFAULTS = dict(aver=False, aver_tcon="REPEAT", aver_count=10)

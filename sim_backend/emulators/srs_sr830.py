@@ -65,17 +65,12 @@ from typing import Any, Callable
 
 from ..scpi import ESR_CME, ESR_EXE, Emulator, ScpiError
 from ..timeline import ActionProcess
-from .srs_sr830_demod import (AMP_NOISE_I, AMP_NOISE_V, CURRENT_GAIN, INPUT_PEAK_MAX, LIA_INPUT,
-                              LIA_UNLOCK, RESERVE_DB, SINE_OUT_IMPEDANCE, Demodulator)
+from .srs_sr830_demod import SINE_OUT_IMPEDANCE, Demodulator
 from .srs_sr830_filter import ENBW_TAU, OutputFilter
-from .srs_sr830_storage import (BUFFER_POINTS, LIA_TRIG, SAMPLE_RATES, SRAT_TRIGGER, Storage,
-                                trcl_bytes)
-from .srs_sr830_syntax import Row, count as _count, fmt, integer as _int, num as _num, real as _real
+from .srs_sr830_storage import Storage
+from .srs_sr830_syntax import Row, count as _count, fmt, integer as _int, real as _real
 
-__all__ = ["SR830", "SENSITIVITIES", "TIME_CONSTANTS", "SAMPLE_RATES", "BUFFER_POINTS", "fmt",
-           "trcl_bytes", "ENBW_TAU", "RESERVE_DB", "AMP_NOISE_V", "AMP_NOISE_I", "CURRENT_GAIN",
-           "INPUT_PEAK_MAX", "SINE_OUT_IMPEDANCE", "SRAT_TRIGGER", "LIA_TRIG", "LIA_INPUT",
-           "LIA_UNLOCK", "_num", "_real"]
+__all__ = ["SR830", "SENSITIVITIES", "TIME_CONSTANTS"]
 
 #: SENS i -> full scale (V in voltage mode; x 1e-6 A in current mode)
 SENSITIVITIES = (2e-9, 5e-9, 10e-9, 20e-9, 50e-9, 100e-9, 200e-9, 500e-9, 1e-6, 2e-6, 5e-6,
