@@ -191,6 +191,18 @@ class Keithley2450(Driver):
                     self._write(":OUTP ON")
 
     # ---- bench life cycle ----------------------------------------------------------------------
+    #: reference manual, ``:SOURce:CURRent:VLIMit:TRIPped?``: 1 while the voltage limit holds
+    #: the current output (in the same message as ``*ESR?``, see ``Driver.health``)
+    STATUS_QUERIES = ("SOUR:CURR:VLIM:TRIP?",)
+
+    def fatal_condition(self, errors: list[str], status: list[int]) -> str:
+        """The current source is held at its voltage limit: the programmed current does not
+        flow (an open circuit, e.g. a device destroyed)."""
+        if status[0]:
+            return (f"{self.name}: the current source is at its voltage limit: the programmed "
+                    f"current does not flow (open circuit: is the device destroyed?)")
+        return ""
+
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             return {

@@ -435,6 +435,38 @@ def run(
                     guard.reapply(bad, opened, lambda: protocol.setup(roles, values))
                     return redo
 
+                def explained(exc: Exception, k: int) -> int | None:
+                    """Step ``k`` failed for good: ask the instruments why.  A silent power
+                    cycle explains it (a magnet back at its defaults never settles): settings
+                    re-applied, the unverified steps and this one measured again -- returns
+                    how many steps to rewind.  A fatal condition replaces the error with the
+                    instrument's own account; otherwise ``None`` (the unverified points are
+                    kept if the bench is healthy, else dropped)."""
+                    if is_transient(exc) or not guard.instruments:
+                        return None
+                    try:
+                        bad = guard.check()
+                    except BenchFault as fault:
+                        pending.clear()
+                        raise fault from exc
+                    except Exception:
+                        return None
+                    if any(r.power_on for r in bad):
+                        redo = len(pending)
+                        _say(f"{protocol.name}: step {k}: {type(exc).__name__}: {exc}; "
+                             + "; ".join(f"{n}: {w}" for n, w in guard.events[-len(bad):])
+                             + f"; settings re-applied, the last {redo + 1} step(s) measured again")
+                        pending.clear()
+                        guard.reapply(bad, opened, lambda: protocol.setup(roles, values))
+                        return redo
+                    if bad:
+                        exc.add_note("the instruments report: " + "; ".join(
+                            f"{n}: {w}" for n, w in guard.events[-len(bad):]))
+                        pending.clear()
+                    else:
+                        commit()
+                    return None
+
                 todo = [] if adaptive else [i for i in range(len(steps)) if i not in done]
                 pos, index = 0, len(history)
                 try:
@@ -445,7 +477,18 @@ def run(
                             step = steps[todo[pos]] if pos < len(todo) else None
                         if step is not None:
                             k = index if adaptive else todo[pos]
-                            points = measure(k, step)
+                            try:
+                                points = measure(k, step)
+                            except Exception as exc:
+                                back = explained(exc, k)
+                                if back is None:
+                                    raise
+                                if adaptive:
+                                    del history[len(history) - back:]
+                                    index -= back
+                                else:
+                                    pos -= back
+                                continue
                             pending.append((k, points))
                             if adaptive:
                                 history.append(_as_recorded(protocol, points))

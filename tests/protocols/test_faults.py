@@ -235,3 +235,21 @@ def test_a_resume_waits_while_another_process_has_the_file_open(tmp_path, monkey
     else:
         with pytest.raises(runner_module.RunnerError, match="keeps the file open"):
             resume()
+
+
+def test_a_magnet_power_cycled_mid_ramp_is_re_set_and_the_step_repeated(tmp_path, capsys):
+    """The field magnet loses power while a step ramps it: the ramp never settles (the step
+    fails for good); asked why, the supply answers PON, so the runner re-applies the settings
+    and measures the step again instead of failing the run."""
+    data = yaml.safe_load(Bench.load("rf-mtj").path.read_text())
+    magnet = data["instruments"][data["roles"]["field_x"]]["address"]
+    data["sim"]["faults"] = [{"instrument": magnet, "kind": "reset", "at_time": 0.22}]
+    bench = tmp_path / "rf.yaml"
+    bench.write_text(yaml.safe_dump(data))
+    params = {"fields": "0.05,0.1", "freq_start": 4.4e9, "freq_stop": 11.6e9, "freq_points": 21,
+              "power_dbm": -25.0}
+    result = run(registry.get("spin-diode-map")(), str(bench), params, path=tmp_path / "r.h5",
+                 seed=1, progress=False)
+    err = capsys.readouterr().err
+    assert "did not settle" in err and "power-cycled" in err
+    assert result.status.value == "complete" and result.n_points == 42
