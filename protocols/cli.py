@@ -133,6 +133,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 def _analyze(path: Path, outdir: Path, out: TextIO) -> int:
     """The fits and figures registered for the run's protocol (``analysis.registry``)."""
     with RunReader(path) as reader:     # a readable run file, or a user error
+        inputs = tuple(reader.params)
         if reader.n_points == 0:
             print(f"spinbench: {path} has no points (status: {reader.status.value}, "
                   f"{len(reader.completed_steps)}/{reader.n_steps} steps); nothing to analyze",
@@ -146,18 +147,18 @@ def _analyze(path: Path, outdir: Path, out: TextIO) -> int:
         return EXIT_FAILED
     for item in written:
         print(item, file=out)
-    _print_key_results(written)
+    _print_key_results(written, inputs)
     return EXIT_OK
 
 
-def _print_key_results(written: Sequence[Path]) -> None:
+def _print_key_results(written: Sequence[Path], inputs: Sequence[str] = ()) -> None:
     """The fit values of the analysis summaries (every JSON file the analysis wrote), for the
     person at the terminal (stderr: stdout stays the list of files written, for scripts)."""
     from spinbench.protocols.runindex import key_results
 
     for item in written:
         if Path(item).suffix == ".json":
-            found = key_results(Path(item))
+            found = key_results(Path(item), inputs)
             if found:
                 text = ", ".join(f"{k} = {v:.5g}" for k, v in list(found.items())[:KEY_RESULTS_SHOWN])
                 more = len(found) - KEY_RESULTS_SHOWN

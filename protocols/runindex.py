@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,7 @@ def _nested(value: Any, name: str, in_table: bool = False) -> Iterator[tuple[str
                                in_table or len(value) > 1)
 
 
-def key_results(summary_path: Path) -> dict[str, float]:
+def key_results(summary_path: Path, inputs: Collection[str] = ()) -> dict[str, float]:
     """Finite scalar fit values of an analysis summary (a JSON file the analysis wrote).
 
     ``key_results`` first (name -> value or [value, unit]), then the top-level scalars of
@@ -92,7 +92,8 @@ def key_results(summary_path: Path) -> dict[str, float]:
     its nested fit results (``ctc.std_over_range``, ``neel_brown.ic0``, ``fields[1].i50_pos``,
     see :func:`_nested`), those of fit sections before those of tables of records (a fit's
     parameters before per-line or per-rate rows).  ``{}`` if there is no readable summary or
-    it holds no finite value."""
+    it holds no finite value.  ``inputs`` (the run's parameter names) are not results where a
+    summary echoes them at its top level."""
     try:
         data = json.loads(summary_path.read_text())
     except (OSError, ValueError):
@@ -103,20 +104,20 @@ def key_results(summary_path: Path) -> dict[str, float]:
         found = dict(_scalars(data.get(section)))
         if found:
             return found
-    found = list(_nested(data, ""))
+    found = list(_nested({k: v for k, v in data.items() if k not in inputs}, ""))
     return {k: v for k, v, in_table in sorted(found, key=lambda item: item[2])}
 
 
-def run_results(path: Path) -> dict[str, float]:
+def run_results(path: Path, inputs: Collection[str] = ()) -> dict[str, float]:
     """Key results of a run file from the analysis summaries written next to it
     (``<stem>_summary.json``, then any other ``<stem>_*.json``)."""
     summary = path.with_name(f"{path.stem}_summary.json")
-    found = key_results(summary)
+    found = key_results(summary, inputs)
     for other in sorted(path.parent.glob(f"{path.stem}_*.json")):
         if found:
             break
         if other != summary:
-            found = key_results(other)
+            found = key_results(other, inputs)
     return found
 
 
@@ -135,7 +136,7 @@ def read_row(path: str | os.PathLike[str]) -> RunRow:
                          protocol=reader.protocol, bench=str(attrs.get("bench_name", "")),
                          status=status, points=reader.n_points,
                          steps=f"{done}/{n_steps}" if n_steps >= 0 else str(done),
-                         results=run_results(path))
+                         results=run_results(path, reader.params))
     except (RunStoreError, OSError, KeyError, ValueError) as exc:
         return RunRow(path=path, problem=f"{type(exc).__name__}: {exc}")
     return row

@@ -109,3 +109,10 @@ def test_nested_fit_results_are_read_and_inputs_are_not(tmp_path):
                      "fields[1].down": -4e-3}
     # fit sections first, rows of record tables after them (the printer shows the first 8)
     assert list(found)[-2:] == ["fields[0].up", "fields[1].down"]
+
+
+def test_parameters_a_summary_echoes_are_not_results(tmp_path):
+    p = tmp_path / "run_fit.json"
+    p.write_text('{"delta_t_per_watt": 300, "bias_law": {"P": {"seebeck": -5e-5}}}')
+    assert key_results(p, inputs=("delta_t_per_watt", "n_bias")) == {"bias_law.P.seebeck": -5e-5}
+    assert "delta_t_per_watt" in key_results(p)
