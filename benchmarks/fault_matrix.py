@@ -211,9 +211,13 @@ def cell(protocol: str, kind: str, ref: dict, folder: Path) -> Cell:
                 max_rf_dBm=ext.rf_power_dbm, exceeded="; ".join(over) or "no", error=error)
 
 
-def green(c: Cell) -> bool:
+def green(c: Cell, kind: str = "") -> bool:
+    """Fired, kept its points, resumed to complete, ended safe, within limits -- and a destroyed
+    device was noticed (a run that completes over an open circuit recorded noise as data)."""
     if c["status"] == "n/a":
         return True
+    if kind == "device breakdown" and c["status"] == "complete":
+        return False
     return (c["fired"] and c["safe"] and c["exceeded"] == "no" and c["all_kept"]
             and c["check"] != "damaged" and c["resumed"] in ("-", "complete"))
 
@@ -239,13 +243,13 @@ def main() -> None:
                     print(f"  {kind:27s} n/a (no instrument of that kind in its roles)", flush=True)
                     continue
                 rf = "-" if not math.isfinite(c["max_rf_dBm"]) else f"{c['max_rf_dBm']:.1f}"
-                print(f"  {kind:27s} {'GREEN' if green(c) else 'RED  '} fired={c['fired']!s:5s} "
+                print(f"  {kind:27s} {'GREEN' if green(c, kind) else 'RED  '} fired={c['fired']!s:5s} "
                       f"status={c['status']:8s} kept={c['kept']:5d} all-kept={c['all_kept']!s:5s} "
                       f"check={c['check']:9s} resumed={c['resumed']:9s} safe={c['safe']!s:5s} "
                       f"maxI={c['max_I_mA']:.3g}mA maxV={c['max_V']:.3g}V maxB={c['max_B_mT']:.3g}mT "
                       f"maxP={c['max_laser_mW']:.3g}mW maxRF={rf}dBm exceeded={c['exceeded']} "
                       f"{c['error']}", flush=True)
-    bad = [(p, k) for p, k, c in rows if not green(c)]
+    bad = [(p, k) for p, k, c in rows if not green(c, k)]
     n = sum(1 for *_, c in rows if c["status"] != "n/a")
     print(f"\n{len(rows)} cells ({n} applicable): {n - len(bad)} fire, keep their points, "
           f"resume to complete, end safe and stay within limits; failing cells: {bad or 'none'}")
@@ -261,7 +265,7 @@ def _markdown(path: Path, rows: list[tuple[str, str, Cell]]) -> None:
         if c["status"] == "n/a":
             lines.append(f"| {p} | {k} | n/a | | | | | | | | | | | |")
             continue
-        lines.append(f"| {p} | {k} | {'yes' if green(c) else 'NO'} | {c['status']} | {c['kept']} | "
+        lines.append(f"| {p} | {k} | {'yes' if green(c, k) else 'NO'} | {c['status']} | {c['kept']} | "
                      f"{c['all_kept']} | {c['check']} | {c['resumed']} | {c['safe']} | "
                      f"{c['max_I_mA']:.3g} | {c['max_V']:.3g} | {c['max_B_mT']:.3g} | "
                      f"{c['exceeded']} | {c['error']} |")
