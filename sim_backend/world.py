@@ -225,10 +225,10 @@ class SimWorld:
         is one interval of the present (constant) drive, integrated when a drive changes, the
         world is read or :meth:`advance` continues it (so a query such as ``*IDN?`` or a
         settings read integrates nothing).  While a coil slews, time is integrated at once."""
-        if self._processes:          # steps on the timeline fall due: time is integrated
-            self.advance(dt)
-            return
         dt = float(dt)
+        if self._processes and self.next_event() <= self.clock.now + dt:
+            self.advance(dt)         # a step on the timeline falls due: time is integrated
+            return
         if dt <= 0:
             return
         for c in self.coils.values():

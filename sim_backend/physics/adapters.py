@@ -303,10 +303,10 @@ class SotHallBar:
         well = memo.get(key)
         if well is None:
             well = memo[key] = self._thermal_well(drive, s)
-        a, tot, m_stay, m_flip, j, strong = well
+        share, neg_tot, m_stay, m_flip, j, strong = well
         if strong and dt <= self.p.llg_max_pulse:
             return False
-        return float(a / tot * -np.expm1(-tot * dt)) if tot > 0 else 0.0, m_stay, m_flip, j
+        return float(share * -np.expm1(neg_tot * dt)) if neg_tot < 0 else 0.0, m_stay, m_flip, j
 
     def _thermal_chain(self, dts, drives):
         """``(distinct drives, drive index per interval, indices of the intervals with dt > 0,
@@ -379,7 +379,7 @@ class SotHallBar:
         return rates
 
     def _thermal_well(self, drive, s: float):
-        """``(a, a + b, m if it stays, m if it flips, J, strong)`` of well ``s`` under
+        """``(a / (a + b), -(a + b), m if it stays, m if it flips, J, strong)`` of well ``s`` under
         ``drive`` -- a the rate of leaving it, b of coming back (the two-state step of
         :func:`~.thermal.two_state_step`, as :meth:`_evolve` takes it); ``strong``: a drive
         whose short intervals take the sLLG."""
@@ -395,7 +395,8 @@ class SotHallBar:
         m_flip = np.array(self.rest_direction(-s, i, b, t_k))
         m_stay.flags.writeable = False
         m_flip.flags.writeable = False
-        return a, a + back, m_stay, m_flip, j, bool(strong)
+        tot = a + back
+        return (a / tot if tot > 0 else 0.0), -tot, m_stay, m_flip, j, bool(strong)
 
     def _evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
         p = self.p
