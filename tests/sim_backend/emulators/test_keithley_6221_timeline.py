@@ -18,13 +18,11 @@ import numpy as np
 import pytest
 import pyvisa
 
+from emu_io import open_lf as _open
+
 SOURCE, NVM = "GPIB0::12::INSTR", "GPIB0::7::INSTR"
 SMU, MAGNET_X = "USB0::0x05E6::0x2450::04096331::INSTR", "GPIB0::6::INSTR"
 N, I1, I2, DELAY = 40, 1e-4, 2e-4, 5e-3
-
-
-def _open(rm, name):
-    return rm.open_resource(name, read_termination="\n", write_termination="\n")
 
 
 @pytest.fixture
