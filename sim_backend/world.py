@@ -5,6 +5,9 @@ port voltages with Johnson noise of the measurement bandwidth, magnet supplies d
 whose field the devices and the gaussmeter see.  A world holds one or several named devices
 wired by a netlist (:mod:`sim_backend.netlist`): each device has its own :class:`Drive`.  Time is a virtual clock that only instrument
 actions advance, so a simulated hour of measurement takes seconds and is reproducible.
+What instruments read at a terminal (voltages, resistances, emitted power, noisy integrations)
+is :class:`sim_backend.world_readout.TerminalReadout`; a source's schedule taken in one call is
+:mod:`sim_backend.schedule`.
 """
 from __future__ import annotations
 
@@ -18,12 +21,12 @@ import numpy as np
 
 from .clock import check_mode
 from .devices import DeviceModel, Drive
-from .physics.constants import KB
 from .timeline import Process
 from .links import Links
 from .extremes import Extremes
 from .breakdown import OpenCircuit, device_voltages
 from .netlist import Line, NetlistError, Terminal, drive_port, resolve
+from .world_readout import TerminalReadout
 from .schedule import run_schedule
 
 
@@ -75,7 +78,7 @@ class CommandRecord:
     text: str
 
 
-class SimWorld:
+class SimWorld(TerminalReadout):
     """Clock, devices, coils, sources and the seeded random stream of one simulated bench.
 
     ``device`` is one :class:`DeviceModel` (named ``dut``) or a dict name -> model (the first is
@@ -640,76 +643,6 @@ class SimWorld:
                 losses.setdefault(d, term.loss_db[k])
         return losses
 
-    # ------------------------------------------------------------------ readout
-    def port_voltage(self, port: str, drive: Drive | None = None) -> float:
-        """Noise-free voltage at terminal ``port``: a device port's voltage under ``drive``
-        (default: its present one); a series line's sum; a parallel line's Millman voltage.
-        On a line, ``drive`` gives the line current (``drive.current``)."""
-        if self._banked or self._lag:
-            self._settle_port(port)
-        term = self.terminal(port)
-        if term.connection == "single":
-            dev, p = term.members[0]
-            return self._devices[dev].voltage(p, self._drive_of(dev) if drive is None else drive)
-        drives = self._line_drives(term, None if drive is None else drive.current)
-        volts = [self._devices[d].voltage(p, dr) for (d, p), dr in zip(term.members, drives)]
-        if term.connection == "series":
-            return math.fsum(volts)
-        g = [1.0 / self._devices[d].resistance(p) for d, p in term.members]
-        return math.fsum(gk * vk for gk, vk in zip(g, volts)) / math.fsum(g)
-
-    def _line_drives(self, term: Terminal, current: float | None) -> list[Drive]:
-        """Each member's drive; with ``current``, the line current replaces theirs (split by
-        conductance on a parallel line)."""
-        drives = [self._drive_of(d) for d, _ in term.members]
-        if current is None:
-            return drives
-        if term.connection == "parallel":
-            g = [1.0 / self._devices[d].resistance(p) for d, p in term.members]
-            gs = sum(g)
-            return [replace(dr, current=current * gk / gs) for dr, gk in zip(drives, g)]
-        return [replace(dr, current=current) for dr in drives]
-
-    def port_resistance(self, port: str) -> float:
-        """Two-terminal resistance at ``port``: series sum, parallel 1/sum(1/R)."""
-        if self._banked or self._lag:
-            self._settle_port(port)
-        term = self.terminal(port)
-        rs = [self._devices[d].resistance(p) for d, p in term.members]
-        if term.connection == "parallel":
-            return 1.0 / math.fsum(1.0 / r for r in rs)
-        return rs[0] if len(rs) == 1 else math.fsum(rs)
-
-    def emission_psd(self, port: str, frequencies: np.ndarray) -> np.ndarray:
-        """Power spectral density (W/Hz) the devices deliver from ``port`` into a matched 50 ohm
-        load: their own emission (``device.emission_psd``, e.g. a spin-torque oscillator; on a
-        line each less its attenuation) plus the available thermal noise power k_B T of a
-        resistive source."""
-        if self._banked or self._lag:
-            self._settle()
-        f = np.asarray(frequencies, dtype=float)
-        psd = np.full(f.shape, KB * self.temperature)
-        term = self.terminal(port, signal=True)
-        for k, (dev, p) in enumerate(term.members):
-            emit = getattr(self._devices[dev], "emission_psd", None)
-            if emit is not None:
-                e = np.asarray(emit(p, f, self._drive_of(dev)), dtype=float)
-                loss = term.loss_db[k] if k < len(term.loss_db) else 0.0
-                psd = psd + (e * 10.0 ** (-loss / 10.0) if loss else e)
-        return psd
-
-    def sample_voltage(self, port: str, dt: float, n: int, bandwidth: float | None = None) -> np.ndarray:
-        """``n`` samples of the voltage at ``port``, one every ``dt`` s, advancing the world as it
-        goes (a digitiser's record): each sample is the device voltage plus Johnson noise in
-        ``bandwidth`` (default the Nyquist band 1/(2 dt))."""
-        bw = 1.0 / (2.0 * dt) if bandwidth is None else bandwidth
-        sigma = math.sqrt(4 * KB * self.temperature * self.port_resistance(port) * bw)
-        out = np.empty(int(n))
-        for k in range(int(n)):
-            out[k] = self.port_voltage(port)
-            self.advance(dt)
-        return out + sigma * self.rng.standard_normal(out.shape)
-
     @property
     def field(self) -> np.ndarray:
         """The coils' field (T) at unit gain: what a field probe at the sample sees."""
@@ -821,29 +754,6 @@ class SimWorld:
             return self.coils[coil]
         except KeyError:
             raise KeyError(f"no magnet coil {coil!r} in this sim bench; coils: {', '.join(self.coils) or 'none'}") from None
-
-    def measure_voltage(self, port: str, aperture: float, rng: np.random.Generator | None = None) -> float:
-        """Integrate the voltage at ``port`` for ``aperture`` s: mean + Johnson noise in
-        1/(2 aperture), drawn from ``rng`` (an instrument's own stream; default :attr:`rng`)."""
-        aperture = max(float(aperture), 1e-9)
-        v0 = self.port_voltage(port)
-        self.advance(aperture)
-        return self._integrated(port, aperture, v0, rng)
-
-    def measure_voltage_steps(self, port: str, aperture: float, rng: np.random.Generator | None = None):
-        """:meth:`measure_voltage` as a timeline action (:mod:`sim_backend.timeline`): yields the
-        aperture to wait, returns the reading; the same draws in the same order."""
-        aperture = max(float(aperture), 1e-9)
-        v0 = self.port_voltage(port)
-        yield aperture
-        return self._integrated(port, aperture, v0, rng)
-
-    def _integrated(self, port: str, aperture: float, v0: float, rng=None) -> float:
-        """The end of an integration that began at ``v0``: mean of both ends + Johnson noise."""
-        v1 = self.port_voltage(port)
-        r = self.port_resistance(port)
-        sigma = math.sqrt(4 * KB * self.temperature * r / (2 * aperture))
-        return 0.5 * (v0 + v1) + sigma * (self.rng if rng is None else rng).standard_normal()
 
     # ------------------------------------------------------------------ bookkeeping
     def record(self, address: str, data: bytes) -> None:
