@@ -256,6 +256,7 @@ class SotHallBar:
             return evolve_observed(self, dts, drives, rng, observe)
         uniq, idx, pos, p_plus, p_minus = chain
         n_pos = len(p_plus)
+        m_start = self.m
         w = 0 if self.m[2] > 0 else 1                 # 0: well +1, 1: well -1
         wells = [w]
         if n_pos:
@@ -285,12 +286,23 @@ class SotHallBar:
         ws = np.asarray(wells, dtype=np.intp)
         after, before = ws[count[k]], ws[count[k] - positive[k]]
         dk = idx[k]
+        # the moment after interval k rests in its well under the drive of the last interval
+        # with dt > 0 up to k (a zero-length interval moves nothing): its resistance there
+        stepped = count[k] > 0
+        dr = np.where(stepped, idx[pos[np.maximum(count[k] - 1, 0)]] if n_pos else 0, 0)
         table_v = np.empty((len(uniq), 2))
         table_r = np.empty((len(uniq), 2))
-        for di in np.unique(dk).tolist():
+        for di in np.unique(np.concatenate((dk, dr[stepped]))).tolist():
             for well in (0, 1):
                 table_v[di, well], table_r[di, well] = self._well_readout(1.0 - 2.0 * well, uniq[di], port)
-        return table_v[dk, before], table_v[dk, after], table_r[dk, after]
+        saved = self.m
+        self.m = m_start
+        try:
+            r_start = self.resistance(port)               # no step yet: the moment as it was
+        finally:
+            self.m = saved
+        r_end = np.where(stepped, table_r[dr, after], r_start)
+        return table_v[dk, before], table_v[dk, after], r_end
 
     def _entry(self, dt: float, drive, s: float):
         """The thermal step from well ``s`` over ``dt`` under ``drive``: ``(P(flip), m if it

@@ -93,3 +93,33 @@ def test_a_query_that_changes_no_drive_integrates_nothing():
     assert calls == [] and w.now > t0                     # time passed, nothing integrated
     w.set_source("src", "channel", 1e-3)                  # a drive change integrates the banked time once
     assert len(calls) == 1 and calls[0] == pytest.approx(w.now - t0)
+
+
+thermal_interval = st.tuples(
+    st.sampled_from([0.0, 3e-6, 1e-4, 1e-3, 5e-3]),          # no sLLG-length interval
+    st.floats(-1.0, 1.0),
+    st.sampled_from([0.0, 0.5, 1.0]),
+)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(schedule=st.lists(thermal_interval, min_size=1, max_size=30), seed=st.integers(0, 2**32 - 1),
+       picks=st.lists(st.integers(0, 29), max_size=6), port=st.sampled_from(["hall", "xx"]))
+def test_the_observed_chain_is_the_observed_per_interval_evolution(schedule, seed, picks, port):
+    """SotHallBar's batched chain (every interval thermal) with observations against the
+    per-interval definition (:func:`physics.observe.evolve_observed`): the same state, draws
+    and observed voltages and resistances, bit for bit; drives given as a DriveSchedule."""
+    from spinbench.sim_backend.physics.observe import DriveSchedule, evolve_observed
+
+    a, b = make_device("sot_hallbar", {}), make_device("sot_hallbar", {})
+    drives = drives_for("sot_hallbar", schedule)
+    dts = [dt for dt, _, _ in schedule]
+    intervals = sorted({k for k in picks if k < len(dts)})
+    ra, rb = np.random.default_rng(seed), np.random.default_rng(seed)
+    got = evolve_schedule(a, dts, DriveSchedule(drives, list(range(len(drives)))), ra,
+                          (port, intervals))
+    want = evolve_observed(b, dts, drives, rb, (port, intervals))
+    assert state_of(a) == state_of(b)
+    assert ra.random() == rb.random()
+    for x, y in zip(got, want):
+        assert list(map(float, x)) == list(map(float, y))
