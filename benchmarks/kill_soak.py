@@ -1,6 +1,6 @@
 """SIGKILL soak: kill a long simulated run at random moments, check and resume it each time.
 
-A long ``switching-loop`` on the simulated sot-hallbar bench (``--current-step`` 1 uA: 20,000
+A long ``switching-loop`` on the simulated sot-hallbar bench (``--current-step`` 1 uA: 32,002
 steps) is started, and once it is measuring -- its file has gained points since the last kill
 -- SIGKILLed after a further seeded random delay (0 .. ``--max-delay`` s), so every kill lands
 mid-run; the file is checked (``spinbench check`` logic) and resumed (``spinbench resume``) in a

@@ -110,10 +110,12 @@ class BatchGuard:
             what = "; ".join(filter(None, [what, *r.errors]))
             self.events.append((r.name, what))
         if self.bad >= MAX_BAD_CHECKS:
-            raise BenchFault("; ".join(f"{r.name}: {w}" for r, w in
-                                       zip(bad, (e[1] for e in self.events[-len(bad):])))
-                             + f" ({MAX_BAD_CHECKS} checks in a row)")
+            raise BenchFault(f"{self.describe(bad)} ({MAX_BAD_CHECKS} checks in a row)")
         return bad
+
+    def describe(self, bad: list[Any]) -> str:
+        """What the last check found wrong with the instruments in ``bad``."""
+        return "; ".join(f"{n}: {w}" for n, w in self.events[-len(bad):])
 
     def _reports(self) -> list[Any]:
         """Each instrument's ``health()``; a transient bus fault while asking (a lost or

@@ -81,7 +81,7 @@ def _keep_if_healthy(exc: BaseException, guard: BatchGuard, pending: list, commi
         commit()
         return
     if bad:
-        exc.add_note("the instruments report: " + "; ".join(f"{n}: {w}" for n, w in guard.events[-len(bad):]))
+        exc.add_note(f"the instruments report: {guard.describe(bad)}")
     else:
         commit()
 
@@ -427,10 +427,14 @@ def run(
                     if not bad:
                         commit()
                         return 0
+                    return again(bad, f"after step {pending[-1][0]}")
+
+                def again(bad: list, where: str, failed: int = 0) -> int:
+                    """Drop the unverified points and re-apply the settings; returns how many
+                    steps to rewind (``failed``: the failed step, measured again too)."""
                     redo = len(pending)
-                    _say(f"{protocol.name}: after step {pending[-1][0]}: "
-                         + "; ".join(f"{n}: {w}" for n, w in guard.events[-len(bad):])
-                         + f"; settings re-applied, the last {redo} step(s) measured again")
+                    _say(f"{protocol.name}: {where}: {guard.describe(bad)}; settings re-applied, "
+                         f"the last {redo + failed} step(s) measured again")
                     pending.clear()
                     guard.reapply(bad, opened, lambda: protocol.setup(roles, values))
                     return redo
@@ -452,16 +456,9 @@ def run(
                     except Exception:
                         return None
                     if any(r.power_on for r in bad):
-                        redo = len(pending)
-                        _say(f"{protocol.name}: step {k}: {type(exc).__name__}: {exc}; "
-                             + "; ".join(f"{n}: {w}" for n, w in guard.events[-len(bad):])
-                             + f"; settings re-applied, the last {redo + 1} step(s) measured again")
-                        pending.clear()
-                        guard.reapply(bad, opened, lambda: protocol.setup(roles, values))
-                        return redo
+                        return again(bad, f"step {k}: {type(exc).__name__}: {exc}", failed=1)
                     if bad:
-                        exc.add_note("the instruments report: " + "; ".join(
-                            f"{n}: {w}" for n, w in guard.events[-len(bad):]))
+                        exc.add_note(f"the instruments report: {guard.describe(bad)}")
                         pending.clear()
                     else:
                         commit()
