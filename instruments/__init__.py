@@ -5,7 +5,7 @@ never import an instrument model.  This package never imports the simulator: it 
 ``@spinbench`` only through pyvisa.
 """
 from .bench import Bench, BenchError, OpenBench
-from .driver_base import InstrumentReplyError
+from .driver_base import Health, InstrumentReplyError
 from .limits import LimitError, Limits
 from .registry import DRIVERS
 from .roles import (ROLE_TYPES, CurrentSource, FieldController, Gaussmeter, LaserSource,
@@ -13,7 +13,7 @@ from .roles import (ROLE_TYPES, CurrentSource, FieldController, Gaussmeter, Lase
                     SpectrumAnalyzer, Voltmeter)
 
 __all__ = [
-    "Bench", "BenchError", "OpenBench", "InstrumentReplyError", "LimitError", "Limits", "DRIVERS", "ROLE_TYPES",
+    "Bench", "BenchError", "OpenBench", "Health", "InstrumentReplyError", "LimitError", "Limits", "DRIVERS", "ROLE_TYPES",
     "CurrentSource", "Voltmeter", "SourceMeter", "FieldController", "Gaussmeter",
     "PulseDeltaSystem", "RFSource", "LockIn", "SpectrumAnalyzer", "LaserSource", "Oscilloscope",
 ]

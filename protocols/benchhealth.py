@@ -127,7 +127,7 @@ class BatchGuard:
             except Exception as exc:
                 if not is_transient(exc):
                     raise
-                from spinbench.instruments.driver_base import Health
+                from spinbench.instruments import Health
 
                 reports.append(Health(getattr(obj, "name", "?"),
                                       errors=(f"status query failed: {type(exc).__name__}",)))
