@@ -123,6 +123,9 @@ class SweepProcess(Process):
         the module docstring); False, having changed nothing, when that does not apply (no
         point fits, a coil slews, the 2182A does not take the fast conversion, the load's
         resistance depends on the device's state, a compliance abort is due)."""
+        horizon = world.horizon()
+        if horizon - world.now < min(self.delays):   # not even one point fits (e.g. at INIT)
+            return False
         src = self.src
         nv = src.nanovoltmeter
         port, address = src.port, src.address
@@ -136,7 +139,6 @@ class SweepProcess(Process):
         probe = cfg[0] if cfg is not None else None
         if not schedulable(world, port, probe) or not fixed_resistance(world, port):
             return False
-        horizon = world.horizon()
         r = world.port_resistance(port)
         rise_dt = float(src.RISE_TIME)
         measure = cfg is not None

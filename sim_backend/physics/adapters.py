@@ -315,10 +315,15 @@ class SotHallBar:
         well = memo.get(key)
         if well is None:
             well = memo[key] = self._thermal_well(drive, s)
-        share, neg_tot, m_stay, m_flip, j, strong = well
+        share, neg_tot, m_stay, m_flip, j, strong, flips = well
         if strong and dt <= self.p.llg_max_pulse:
             return False
-        return float(share * -np.expm1(neg_tot * dt)) if neg_tot < 0 else 0.0, m_stay, m_flip, j
+        p_flip = flips.get(dt)
+        if p_flip is None:
+            if len(flips) > 256:
+                flips.clear()
+            p_flip = flips[dt] = float(share * -np.expm1(neg_tot * dt)) if neg_tot < 0 else 0.0
+        return p_flip, m_stay, m_flip, j
 
     def _thermal_chain(self, dts, drives):
         """``(distinct drives, drive index per interval, indices of the intervals with dt > 0,
@@ -391,10 +396,10 @@ class SotHallBar:
         return rates
 
     def _thermal_well(self, drive, s: float):
-        """``(a / (a + b), -(a + b), m if it stays, m if it flips, J, strong)`` of well ``s`` under
-        ``drive`` -- a the rate of leaving it, b of coming back (the two-state step of
-        :func:`~.thermal.two_state_step`, as :meth:`_evolve` takes it); ``strong``: a drive
-        whose short intervals take the sLLG."""
+        """``(a / (a + b), -(a + b), m if it stays, m if it flips, J, strong, {dt: P(flip)})`` of
+        well ``s`` under ``drive`` -- a the rate of leaving it, b of coming back (the two-state
+        step of :func:`~.thermal.two_state_step`, as :meth:`_evolve` takes it); ``strong``: a
+        drive whose short intervals take the sLLG."""
         p = self.p
         b = _field(drive)
         t_k = self._temperature(drive)
@@ -408,7 +413,7 @@ class SotHallBar:
         m_stay.flags.writeable = False
         m_flip.flags.writeable = False
         tot = a + back
-        return (a / tot if tot > 0 else 0.0), -tot, m_stay, m_flip, j, bool(strong)
+        return (a / tot if tot > 0 else 0.0), -tot, m_stay, m_flip, j, bool(strong), {}
 
     def _evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
         p = self.p
