@@ -43,8 +43,17 @@ def is_transient(exc: BaseException) -> bool:
         return exc.error_code in (StatusCode.error_timeout, StatusCode.error_io)
     if isinstance(exc, InstrumentReplyError):
         return True
+    if isinstance(exc, (ValueError, RuntimeError)) and _raised_in(exc, "pyvisa/util.py"):
+        return True                     # a binary block whose header or length is garbled
     return isinstance(exc, ValueError) and str(exc).startswith(("could not convert",
                                                                "invalid literal"))
+
+
+def _raised_in(exc: BaseException, path_end: str) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_filename.replace("\\", "/").endswith(path_end)
 
 
 class BenchFault(RuntimeError):

@@ -253,3 +253,16 @@ def test_a_magnet_power_cycled_mid_ramp_is_re_set_and_the_step_repeated(tmp_path
     err = capsys.readouterr().err
     assert "did not settle" in err and "power-cycled" in err
     assert result.status.value == "complete" and result.n_points == 42
+
+
+def test_a_garbled_binary_block_is_transient():
+    """pyvisa's block parser rejects a garbled IEEE 488.2 header (ValueError from pyvisa.util):
+    a reply cut or mangled on the bus, retried like a garbled number."""
+    from pyvisa import util
+
+    from spinbench.protocols.benchhealth import is_transient
+
+    with pytest.raises(ValueError) as garbled:
+        util.from_ieee_block(b"#A" + b"\x00" * 12)
+    assert is_transient(garbled.value)
+    assert not is_transient(ValueError("Header length in IEEE format, raised by our own code"))
