@@ -199,8 +199,17 @@ class Driver:
         return parse_float_reply(self._ask(command), self.name, command)
 
     def _hold(self, duration_s: float) -> None:
-        """Keep the present output for ``duration_s`` (software-timed, wall clock)."""
-        if duration_s > 0:
+        """Keep the present outputs for ``duration_s``: a software-timed wait (a ramp step, a
+        poll interval, a pulse made by output on, wait, output off).  On a real bench that is
+        host time the device sees.  The VISA library's ``hold(seconds)`` takes it where the
+        library has one: the ``@spinbench`` library makes it a step of the world clock for a
+        ``virtual``-clock client and a real sleep otherwise; any other library gets a sleep."""
+        if duration_s <= 0:
+            return
+        hold = getattr(getattr(self.resource, "visalib", None), "hold", None)
+        if callable(hold):
+            hold(duration_s)
+        else:
             time.sleep(duration_s)
 
     @property

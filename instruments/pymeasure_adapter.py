@@ -183,15 +183,6 @@ class PymeasureAdapter(Driver):
             if low == 0.0:
                 self._call("disable")
 
-    def _hold(self, duration_s: float) -> None:
-        """Keep the outputs for ``duration_s``: the VISA library's ``hold`` where it has one (the
-        simulated bench: a step of its clock), else a host sleep (module docstring)."""
-        hold = getattr(getattr(self.resource, "visalib", None), "hold", None)
-        if callable(hold):
-            hold(duration_s)
-        else:
-            super()._hold(duration_s)
-
     def snapshot(self) -> dict[str, Any]:
         info: dict[str, Any] = {"class": f"{self._pm_class.__module__}.{self._pm_class.__name__}"}
         try:
