@@ -92,6 +92,23 @@ def _recover(opened: Any) -> None:
         recover()
 
 
+def _retrying(opened: Any, label: str, call: Any, again: Any = None) -> Any:
+    """``call()`` under the runner's policy for transient bus faults (a timeout, a lost or
+    garbled reply): up to :data:`RETRIES` retries, each after a backoff, a device clear of every
+    instrument and ``again()`` (re-applying the run's settings); anything else is raised."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == RETRIES or not is_transient(exc):
+                raise
+            _say(f"{label}: {type(exc).__name__}: {exc}; retry {attempt + 1}/{RETRIES}")
+            time.sleep(RETRY_BACKOFF * 2 ** attempt)
+            _recover(opened)
+            if again is not None:
+                again()
+
+
 class RunnerError(RuntimeError):
     """A run that cannot start as asked (resume mismatch, missing role): a user error."""
 
@@ -383,8 +400,12 @@ def run(
             machine.advance(RunState.BENCH_OPEN)
             roles = _resolve_roles(protocol, bench, opened)
             try:
-                protocol.setup(roles, values)
-                snapshots = dict(opened.snapshot() or {})
+                def setup() -> None:
+                    protocol.setup(roles, values)
+
+                _retrying(opened, f"{protocol.name}: setup", setup)
+                snapshots = dict(_retrying(opened, f"{protocol.name}: settings snapshot",
+                                           opened.snapshot) or {})
                 writer = _open_writer(protocol, bench, values, total, snapshots, out_dir, path,
                                       resume, seed, flush_every, flush_seconds)
                 machine.advance(RunState.MEASURING)
@@ -394,18 +415,11 @@ def run(
                            unit="step", file=sys.stderr, disable=not enabled, leave=True)
 
                 def measure(index: int, step: Any) -> Any:
-                    for attempt in range(RETRIES + 1):
+                    def once() -> Any:
                         opened.checkpoint(checkpoint_token(seed, index))
-                        try:
-                            return protocol.measure(roles, values, step)
-                        except Exception as exc:
-                            if attempt == RETRIES or not is_transient(exc):
-                                raise
-                            _say(f"{protocol.name}: step {index}: {type(exc).__name__}: {exc}; "
-                                 f"retry {attempt + 1}/{RETRIES}")
-                            time.sleep(RETRY_BACKOFF * 2 ** attempt)
-                            _recover(opened)
-                            protocol.setup(roles, values)     # re-apply the run's settings
+                        return protocol.measure(roles, values, step)
+
+                    return _retrying(opened, f"{protocol.name}: step {index}", once, setup)
 
                 guard = BatchGuard(roles.values(), flush_seconds)
                 guard.baseline()

@@ -176,11 +176,23 @@ def test_a_reply_lost_mid_map_repeats_the_batch(tmp_path, capsys):
     """The 2182A's reply is lost mid-run of a buffered map (its next exchanges are the buffer
     read and the runner's own status query): the batch is measured again, the run completes."""
     params = {"amplitudes": "5mA,6mA", "widths": "1ms", "repeats": 20}
-    bench = _bench_with(tmp_path, [{"instrument": NVM, "kind": "timeout", "at_time": 0.22}])
+    bench = _bench_with(tmp_path, [{"instrument": NVM, "kind": "timeout", "at_time": 0.3}])
     result = run(registry.get("switching-probability")(), str(bench), params, path=tmp_path / "r.h5",
                  seed=1, progress=False, flush_seconds=0.0)
     assert result.status.value == "complete" and result.n_points == 40
     assert "measured again" in capsys.readouterr().err
+
+
+def test_a_reply_lost_while_the_protocol_sets_up_is_retried(tmp_path, capsys):
+    """The 2182A's reply is lost during the protocol's setup (the state calibration, the first
+    0.2 s of this run's world time): the runner's retry policy covers setup as it covers steps
+    (device clear, setup again) and the run completes with every point."""
+    params = {"amplitudes": "5mA,6mA", "widths": "1ms", "repeats": 20}
+    bench = _bench_with(tmp_path, [{"instrument": NVM, "kind": "timeout", "at_time": 0.15}])
+    result = run(registry.get("switching-probability")(), str(bench), params, path=tmp_path / "r.h5",
+                 seed=1, progress=False, flush_seconds=0.0)
+    assert result.status.value == "complete" and result.n_points == 40
+    assert "setup: VisaIOError" in capsys.readouterr().err
 
 
 def test_the_guard_counts_a_failed_status_query_as_a_bad_check_and_a_lost_one_as_fatal():
