@@ -570,6 +570,13 @@ class MeasurementProtocol:
     def setup(self, roles: Roles, params: Mapping[str, Any]) -> None:
         """Prepare the instruments once, after the bench opens (and again on resume)."""
 
+    def replay_from(self, params: Mapping[str, Any], steps: Sequence[Any], k: int) -> int:
+        """On resume at step ``k``: the first step to measure again, unrecorded, before it.  A
+        hysteretic protocol (a loop) returns the step where the branch leading to ``k`` began,
+        so the device is brought back to its state at ``k`` the way it first got there; the
+        default ``k`` re-measures nothing (each step prepares its own state)."""
+        return k
+
     def teardown(self, roles: Roles) -> None:
         """Protocol-specific cleanup; the bench itself makes outputs safe when it closes."""
 

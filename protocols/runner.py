@@ -479,6 +479,15 @@ def run(
                     return None
 
                 todo = [] if adaptive else [i for i in range(len(steps)) if i not in done]
+                if todo and todo[0] > 0 and todo[0] - 1 in done:
+                    # a resumed hysteretic protocol re-approaches its first step along the
+                    # branch that led there (unrecorded; the same per-step streams)
+                    start = protocol.replay_from(values, steps, todo[0])
+                    for j in range(start, todo[0]):
+                        measure(j, steps[j])
+                    if start < todo[0]:
+                        _say(f"{protocol.name}: resumed at step {todo[0]}, re-approached from "
+                             f"step {start} (not recorded)")
                 pos, index = 0, len(history)
                 try:
                     while True:

@@ -145,6 +145,23 @@ class _HallLoop(MeasurementProtocol):
         roles.voltmeter.set_settle_delay(params["settle"])
         self._set_gaussmeter_range(roles, params)
 
+    def replay_from(self, params: Mapping[str, Any], steps: Sequence[Any], k: int) -> int:
+        """A loop's state at step ``k`` depends on the branch that led there: on resume it is
+        re-approached from the last turning point before ``k`` (a step at the sweep's extreme,
+        which saturates the magnetization) within the same field.  A pulse-delta sweep step
+        ``(field, loop)`` starts from its own extreme: nothing to replay."""
+        step = steps[k]
+        if len(step) < 3:
+            return k
+        group = tuple(step[:-3])
+        extreme = max(abs(s[-1]) for s in steps if tuple(s[:-3]) == group)
+        j = k
+        while j > 0 and tuple(steps[j - 1][:-3]) == group:
+            j -= 1
+            if abs(steps[j][-1]) >= extreme * (1.0 - 1e-12):
+                break
+        return j
+
     def _set_gaussmeter_range(self, roles: Roles, params: Mapping[str, Any]) -> None:
         """Choose the gaussmeter's range before any field is applied: the one asked for
         (``gaussmeter_range``), else the smallest that holds the run's largest field; refuse,
