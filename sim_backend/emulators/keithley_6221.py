@@ -53,7 +53,7 @@ import numpy as np
 from ..scpi import (Args, Boolean, Choice, Cmd, Emulator, Numeric, ScpiError,
                     String, clear_status_registers, setting, status_preset_command,
                     status_register_commands, system_error_commands)
-from ..timeline import Action, run_now
+from ..timeline import Action, ActionProcess
 from . import keithley_6221_delta as delta_modes
 from . import keithley_6221_wave as wave
 from .keithley_6221_delta import MIN_PULSE_APERTURE  # noqa: F401  (re-exported)
@@ -333,13 +333,22 @@ class Keithley6221(Emulator):
             return
         if mode == "WAVE":
             wave.run(self)
-        else:
-            run_now(self.world, (delta_modes.delta if mode == "DELT" else delta_modes.pulse_delta)(self))
+            self.oper_event |= SWPD
+            return
+        # Delta / Pulse Delta run on the world's timeline (manual 5-13, 5-21): INIT returns at
+        # once, the readings fill the buffer as the clock advances, *OPC? waits for the end
+        action = (delta_modes.delta if mode == "DELT" else delta_modes.pulse_delta)(self)
+        self.sweep = ActionProcess(action, on_done=self._delta_done, name=f"6221 {mode}")
+        self.world.start(self.sweep)
+
+    def _delta_done(self, _result: object) -> None:
+        self.sweep = None
         self.oper_event |= SWPD
+        self.operation_complete()
 
     # ------------------------------------------------------------------------ the sweep process
-    #: the sweep running on the world's timeline (:mod:`.keithley_6221_sweep`), or None
-    sweep: SweepProcess | None = None
+    #: the sweep (:mod:`.keithley_6221_sweep`) or Delta / Pulse Delta run on the timeline, or None
+    sweep: "SweepProcess | ActionProcess | None" = None
 
     def _start_sweep(self) -> None:
         s = self.settings

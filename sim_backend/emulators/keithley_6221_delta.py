@@ -1,7 +1,7 @@
 """Keithley 6221 Delta and Pulse Delta runs (manual section 5), written as timeline actions
 (:mod:`sim_backend.timeline`): generators of waits whose A/D conversions are the linked 2182A's
 own actions (``trigger_link.convert`` answers one), so the emulators couple only through the
-world.  ``INIT:IMM`` runs them to their end (:func:`sim_backend.timeline.run_now`).
+world.  ``INIT:IMM`` starts them on the timeline (a :class:`~sim_backend.timeline.ActionProcess`).
 
 Pulse Delta (manual 5-21..5-34): one cycle of INT power-line cycles (fixed output) or of the
 sweep delay (sweep output) is, on the first three line-cycle edges, a low, a high and a low

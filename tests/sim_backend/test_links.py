@@ -49,7 +49,7 @@ def test_trigger_link_and_rs232_are_world_messages():
     convert = w.links._inputs[(NV, "trigger_link.convert")]
     w.links.listen(NV, "trigger_link.convert", lambda ap: (seen.append(ap), convert(ap))[1])
     src = bench.emulators[SRC]
-    ask(src, "SOUR:PDEL:HIGH 1e-3;LOW 0;WIDT 2e-4;SDEL 5e-5;COUN 2;:SOUR:PDEL:ARM;:INIT")
+    ask(src, "SOUR:PDEL:HIGH 1e-3;LOW 0;WIDT 2e-4;SDEL 5e-5;COUN 2;:SOUR:PDEL:ARM;:INIT;*OPC?")
     assert len(seen) == 3 * 2                                  # three A/Ds per Pulse Delta cycle
     assert all(ap == pytest.approx(1.5e-4) for ap in seen)     # aperture = WIDT - SDEL
     # the RS-232 pass-through reaches the 2182A only through its world input

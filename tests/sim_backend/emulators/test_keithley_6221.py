@@ -163,7 +163,10 @@ def test_pulse_delta_readings_and_timing(bench):
     q(bench, SRC, "SOUR:PDEL:ARM")
     assert q(bench, SRC, "SOUR:PDEL:ARM?") == "1"
     t0 = bench.world.now
-    q(bench, SRC, "INIT:IMM")
+    q(bench, SRC, "INIT:IMM")                   # starts the run on the timeline: returns at once
+    assert bench.world.now - t0 < 1e-3
+    assert int(q(bench, SRC, "TRAC:POIN:ACT?")) < 20
+    assert q(bench, SRC, "*OPC?") == "1"         # waits for the 20 cycles
     elapsed = bench.world.now - t0
     assert elapsed == pytest.approx(20 * 5 / 60, abs=1 / 60)  # 20 cycles of 5 PLC at 60 Hz
     assert q(bench, SRC, "TRAC:POIN:ACT?") == "20"
@@ -183,7 +186,7 @@ def test_pulse_delta_readings_and_timing(bench):
     # 2-point, nonzero low level: B - A = (I_high - I_low) R
     q(bench, SRC, "SOUR:SWE:ABOR")
     assert q(bench, SRC, "SOUR:PDEL:ARM?") == "0"
-    q(bench, SRC, "SOUR:PDEL:LOW 0.2e-3;LME 2;COUN 10;:SOUR:PDEL:ARM;:INIT")
+    q(bench, SRC, "SOUR:PDEL:LOW 0.2e-3;LME 2;COUN 10;:SOUR:PDEL:ARM;:INIT;*OPC?")
     r2 = np.array(q(bench, SRC, "TRAC:DATA?").split(","), dtype=float)[::2]
     assert len(r2) == 10
     assert abs(r2.mean() - hall(dev, 0.8e-3)) < 300e-9
@@ -198,7 +201,7 @@ def test_pulse_delta_low_readings_see_the_state_after_a_write_pulse(bench):
     w.advance(1.0)
     bx = w.field[0]
     assert dev.m == 1
-    q(bench, SRC, "SOUR:PDEL:HIGH -5e-3;LOW 0.5e-3;WIDT 5e-3;SDEL 1e-3;COUN 1;:SOUR:PDEL:ARM;:INIT")
+    q(bench, SRC, "SOUR:PDEL:HIGH -5e-3;LOW 0.5e-3;WIDT 5e-3;SDEL 1e-3;COUN 1;:SOUR:PDEL:ARM;:INIT;*OPC?")
     assert dev.m == -1
     (a, b, c), = bench.emulators[SRC].last_conversions
     mz = math.sqrt(1 - (bx / dev.bk) ** 2)
@@ -216,7 +219,7 @@ def test_delta_mode_and_its_reading_formula(bench):
     q(bench, NV, "SENS:VOLT:NPLC 1")
     q(bench, SRC, "SOUR:DELT:HIGH 1e-3")
     assert float(q(bench, SRC, "SOUR:DELT:LOW?")) == pytest.approx(-1e-3)
-    q(bench, SRC, "SOUR:DELT:DEL 2e-3;COUN 6;:SOUR:DELT:ARM;:INIT:IMM")
+    q(bench, SRC, "SOUR:DELT:DEL 2e-3;COUN 6;:SOUR:DELT:ARM;:INIT:IMM;*OPC?")
     values = np.array(q(bench, SRC, "TRAC:DATA?").split(","), dtype=float).reshape(-1, 2)
     assert len(values) == 6
     # (A - 2B + C)/4 (-1)^n = (V(+I) - V(-I))/2 = I R for every n
@@ -248,7 +251,7 @@ def test_list_sweep_triggers_the_2182a_over_the_trigger_link(bench):
 
 
 def test_binary_buffer_round_trips(bench):
-    q(bench, SRC, "SOUR:PDEL:COUN 4;:SOUR:PDEL:ARM;:INIT;:FORM:ELEM READ,TST,SOUR")
+    q(bench, SRC, "SOUR:PDEL:COUN 4;:SOUR:PDEL:ARM;:INIT;*OPC?;:FORM:ELEM READ,TST,SOUR")
     ascii_values = np.array(q(bench, SRC, "TRAC:DATA?").split(","), dtype=float)
     for bord, order in (("SWAP", "<"), ("NORM", ">")):
         raw = ask(bench, SRC, f"FORM:DATA REAL,32;:FORM:BORD {bord};:TRAC:DATA?")
@@ -306,6 +309,7 @@ def test_pymeasure_drivers_through_pyvisa():
         k.write("SOUR:PDEL:HIGH 1e-3;LOW 0;COUN 5;:SOUR:PDEL:ARM")
         assert k.ask("SOUR:PDEL:NVPR?").strip() == "1"
         k.write("INIT:IMM")
+        assert k.ask("*OPC?").strip() == "1"   # the run fills the buffer as the clock moves
         data = k.delta_values
         assert len(data) == 10
         assert np.mean(data[::2]) == pytest.approx(2.05e-3, abs=200e-9)

@@ -117,3 +117,44 @@ def test_a_field_step_mid_sweep_tilts_the_moment_from_the_point_it_reaches(bench
     assert values[-1] == pytest.approx(I1 * (r_ahe * tilt + dev.p.r_offset), rel=4e-3)
     assert np.all(np.diff(values[after]) <= 1e-6)              # the tilt grows as the field does
     assert values[after][0] - values[-1] > 0.5 * (base - values[-1])   # ... from the point after it
+
+
+def test_pulse_delta_runs_on_the_timeline_and_a_field_step_shows_from_its_time(bench):
+    """Pulse Delta (manual 5-21) is a run of cycles, not one blocking command: ``INIT:IMM``
+    returns at once, the 6221's buffer fills as the clock moves (polled here as a script
+    does), and a field switched on mid-run tilts the readings whose cycles follow it, the
+    earlier ones staying at the zero-field value; ``*OPC?`` waits for the last cycle."""
+    rm, src, _ = bench
+    world = rm.visalib.world
+    magnet = _open(rm, MAGNET_X)
+    # 0.1 mA: the pulse's own spin-orbit tilt stays ~0.2 % of m_z (as in the sweep test above)
+    n, high, cycle = 30, 1e-4, 5 / 60                          # INT 5 PLC at 60 Hz
+    src.write("SOUR:SWE:ABOR;:TRAC:CLE;:FORM:ELEM READ,TST")
+    src.write(f"SOUR:PDEL:HIGH {high:g};LOW 0;WIDT 2e-4;SDEL 6e-5;COUN {n};INT 5;LME 3;"
+              ":SOUR:PDEL:ARM")
+    t0 = world.now
+    src.write("INIT:IMM")
+    assert world.now - t0 < 1e-3                                # returned at once
+    while int(src.query("TRAC:POIN:ACT?")) < 10:                 # polling moves the clock
+        pass
+    bx = 0.05
+    magnet.write(f"FUNC:MODE CURR;:VOLT 20;:CURR {bx / 0.01:g};:OUTP ON")
+    t_field = _when(rm, MAGNET_X, "CURR") - _when(rm, SOURCE, "INIT:IMM")
+    assert src.query("*OPC?") == "1"
+    assert world.now - t0 == pytest.approx(n * cycle, abs=2 * cycle)
+    values = np.array(src.query("TRAC:DATA?").split(","), dtype=float).reshape(-1, 2)
+    readings, stamps = values[:, 0], values[:, 1]
+    assert len(readings) == n and np.allclose(np.diff(stamps), cycle, atol=1e-9)
+    # a cycle's three A/Ds lie in its first three line cycles (+ the pulse): before the field's
+    # command the cycle is entirely at zero field, after it the field has begun to tilt m
+    done_before = stamps + 3 / 60 <= t_field
+    assert 8 <= done_before.sum() <= 12                          # the step fell mid-run
+    dev = world.device
+    # B - (A + C)/2 with LOW 0 is I_high R_AHE m_z: the offset cancels, the field scales m_z
+    base = np.median(readings[done_before])
+    assert readings[done_before] == pytest.approx(base, abs=1.5e-6)
+    tilt = math.sqrt(1 - (bx / dev.p.b_k_eff) ** 2)
+    after = readings[~done_before][1:]       # the cycle the step fell in may be partly tilted
+    # the coil settles within a cycle (L/R << 83 ms): the readings are base x m_z from then on
+    assert np.all(after < base * (1 - 0.5 * (1 - tilt)))
+    assert after.mean() / base == pytest.approx(tilt, rel=3e-3)

@@ -172,6 +172,7 @@ def _prepare_6221(inst: Any) -> None:
     inst.delta_measurement_sets = 1
     inst.delta_arm()
     inst.delta_start()
+    inst.ask("*OPC?")       # the run is on the instrument's timeline: wait for its end
     inst.delta_abort()
 
 
