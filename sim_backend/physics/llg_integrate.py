@@ -31,6 +31,23 @@ _QUANTILES = _QUANTILES / np.sqrt(np.mean(_QUANTILES**2))
 _QUANTILES32 = _QUANTILES.astype(np.float32)
 
 
+
+def _drive_terms(sys_) -> list:
+    """The system's time-dependent drive terms as (waveform, amplitude, L term, c term)."""
+    return [(t.waveform, float(t.amp), None if t.lin is None else np.asarray(t.lin, dtype=float),
+             None if t.off is None else np.asarray(t.off, dtype=float)[:, 0]) for t in sys_.terms]
+
+
+def _add_drive_terms(terms: list, t: float, lin_t: np.ndarray, c_t: np.ndarray) -> None:
+    """Add each drive term at time ``t`` to the linear map ``lin_t`` and offset ``c_t`` in place."""
+    for wf, amp, tl, to in terms:
+        s = amp * wf(t)
+        if s != 0.0:
+            if tl is not None:
+                lin_t += s * tl
+            if to is not None:
+                c_t += s * to
+
 def _noise_source(kind: str, rng: np.random.Generator, n: int, dtype=np.float64):
     """Return a function producing (3, n) unit-variance noise.
 
@@ -243,20 +260,13 @@ def _integrate_fast(sys_: _System, m: np.ndarray, n_steps: int, dt: float, t0: f
     sigma = None if scalar_sigma else (np.asarray(sig, dtype=dtype) if np.ndim(sig) else sig)
     c_static = None if off0.shape[1] == 1 else off0.astype(dtype)
     times, recs = [], []
-    terms = [(t.waveform, float(t.amp), None if t.lin is None else np.asarray(t.lin, dtype=float),
-              None if t.off is None else np.asarray(t.off, dtype=float)[:, 0]) for t in sys_.terms]
+    terms = _drive_terms(sys_)
     a1_0, a2_0 = chunks[0][1].a1, chunks[0][1].a2
     c_base = a1_0[:, 3].astype(float)
 
     def fields(t):
         lin_t, c_t = lin.copy(), c_base.copy()
-        for wf, amp, tl, to in terms:
-            s = amp * wf(t)
-            if s != 0.0:
-                if tl is not None:
-                    lin_t += s * tl
-                if to is not None:
-                    c_t += s * to
+        _add_drive_terms(terms, t, lin_t, c_t)
         return lin_t, c_t
 
     def matrices(k):
@@ -352,21 +362,14 @@ def _integrate_c(sys_: _System, m: np.ndarray, n_steps: int, dt: float, t0: floa
     state = np.zeros((-(-n // _heun_c.BLOCK), 4), dtype=np.uint64)
     if has_noise:
         _heun_c.seed(state, int(rng.integers(0, np.iinfo(np.uint64).max, dtype=np.uint64, endpoint=True)))
-    terms = [(t.waveform, float(t.amp), None if t.lin is None else np.asarray(t.lin, dtype=float),
-              None if t.off is None else np.asarray(t.off, dtype=float)[:, 0]) for t in sys_.terms]
+    terms = _drive_terms(sys_)
 
     def fields(t):
         """(12,) = L (row-major) and c at time t."""
         out = np.empty(12)
         lin_t, c_t = out[:9].reshape(3, 3), out[9:]
         lin_t[...], c_t[...] = lin, c_base
-        for wf, amp, tl, to in terms:
-            s = amp * wf(t)
-            if s != 0.0:
-                if tl is not None:
-                    lin_t += s * tl
-                if to is not None:
-                    c_t += s * to
+        _add_drive_terms(terms, t, lin_t, c_t)
         return out
 
     static = np.concatenate([fields(t0), fields(t0)])[None, :] if not terms else None

@@ -172,13 +172,18 @@ def test_a_device_blown_by_over_voltage_fails_the_run_without_retrying_forever(t
     assert "dut" in world.destroyed and world.extremes.voltage <= 40.0 + 1e-9
 
 
+def _map_with_a_lost_reply(tmp_path, at_time):
+    """A small switching-probability map whose 2182A loses one reply at ``at_time`` (world s)."""
+    params = {"amplitudes": "5mA,6mA", "widths": "1ms", "repeats": 20}
+    bench = _bench_with(tmp_path, [{"instrument": NVM, "kind": "timeout", "at_time": at_time}])
+    return run(registry.get("switching-probability")(), str(bench), params, path=tmp_path / "r.h5",
+               seed=1, progress=False, flush_seconds=0.0)
+
+
 def test_a_reply_lost_mid_map_repeats_the_batch(tmp_path, capsys):
     """The 2182A's reply is lost mid-run of a buffered map (its next exchanges are the buffer
     read and the runner's own status query): the batch is measured again, the run completes."""
-    params = {"amplitudes": "5mA,6mA", "widths": "1ms", "repeats": 20}
-    bench = _bench_with(tmp_path, [{"instrument": NVM, "kind": "timeout", "at_time": 0.3}])
-    result = run(registry.get("switching-probability")(), str(bench), params, path=tmp_path / "r.h5",
-                 seed=1, progress=False, flush_seconds=0.0)
+    result = _map_with_a_lost_reply(tmp_path, at_time=0.3)
     assert result.status.value == "complete" and result.n_points == 40
     assert "measured again" in capsys.readouterr().err
 
@@ -187,10 +192,7 @@ def test_a_reply_lost_while_the_protocol_sets_up_is_retried(tmp_path, capsys):
     """The 2182A's reply is lost during the protocol's setup (the state calibration, the first
     0.2 s of this run's world time): the runner's retry policy covers setup as it covers steps
     (device clear, setup again) and the run completes with every point."""
-    params = {"amplitudes": "5mA,6mA", "widths": "1ms", "repeats": 20}
-    bench = _bench_with(tmp_path, [{"instrument": NVM, "kind": "timeout", "at_time": 0.15}])
-    result = run(registry.get("switching-probability")(), str(bench), params, path=tmp_path / "r.h5",
-                 seed=1, progress=False, flush_seconds=0.0)
+    result = _map_with_a_lost_reply(tmp_path, at_time=0.15)
     assert result.status.value == "complete" and result.n_points == 40
     assert "setup: VisaIOError" in capsys.readouterr().err
 
