@@ -243,6 +243,9 @@ class RFSourceCapabilities(_Caps):
 
     frequency: Span
     power_dbm: Span
+    #: the bench instrument whose TRIG IN this source's trigger output is cabled to, as the
+    #: bench file declares it (N5183B option ``trigger_out``); ``None``: no cable declared
+    trigger_out: str | None = None
 
 
 @dataclass(frozen=True)

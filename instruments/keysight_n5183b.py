@@ -22,6 +22,12 @@ else ``FRUN`` + ``SOUR:PULM:INT:PER``/``PWID``, ``SOUR:PULM:STAT ON``) and sine 
 ``SOUR:AM:INT:FREQ``, ``SOUR:AM:DEPT <percent>``, ``SOUR:AM:STAT ON``), each with
 ``OUTP:MOD ON``.  With AM the envelope peaks at ``P + 20 log10(1 + m)``: a depth or a power
 whose peak is over ``max_rf_power_dbm`` is refused.
+
+Trigger cable: the rear-panel TRIG OUT gives one pulse per point of a step sweep; whether it
+is cabled to a lock-in's TRIG IN is a fact of the bench, not of the instrument, so the bench
+file says so: ``options: {trigger_out: <instrument name>}`` (validated: it must name an SR830
+of the bench).  :meth:`capabilities` reports it as ``RFSourceCapabilities.trigger_out``, and a
+protocol buffers a sweep only when the cable is declared.
 """
 from __future__ import annotations
 
@@ -67,6 +73,11 @@ class KeysightN5183B(Driver):
     driver_name = "keysight_n5183b"
     shutdown_order = 0
     REQUIRED_LIMITS = ("max_rf_power_dbm",)
+    OPTIONS = {
+        "trigger_out": (str, "instrument whose TRIG IN the rear TRIG OUT is cabled to "
+                             "(one pulse per step-sweep point; a lock-in's triggered storage)"),
+    }
+    INSTRUMENT_OPTIONS = {"trigger_out": ("srs_sr830",)}
 
     def __init__(self, name, inner, limits=None, options=None, instrument_options: str = "520") -> None:
         super().__init__(name, inner, limits, options)
@@ -81,7 +92,8 @@ class KeysightN5183B(Driver):
     def capabilities(cls, role, name, limits, options):
         """Frequency 100 kHz .. the widest frequency option (the installed one is read from
         ``*OPT?`` once open), cut by the bench's min/max_frequency; power -130 dBm (step
-        attenuator) .. 19 dBm cut by ``max_rf_power_dbm``."""
+        attenuator) .. 19 dBm cut by ``max_rf_power_dbm``; the trigger cable the bench
+        declares (option ``trigger_out``)."""
         from .roles import RFSource
 
         if role is not RFSource:
@@ -93,7 +105,7 @@ class KeysightN5183B(Driver):
                                     "bench limits min/max_frequency"))
         power = tighter(Span(P_MIN_STEP_ATTENUATOR, P_MAX, "dBm", "N5183B power range"),
                         limits.max_rf_power_dbm, "max_rf_power_dbm", symmetric=False)
-        return RFSourceCapabilities(name, cls.driver_name, freq, power)
+        return RFSourceCapabilities(name, cls.driver_name, freq, power, options.get("trigger_out"))
 
     @classmethod
     def connect(cls, name, address, visa_library, limits, options):

@@ -12,6 +12,26 @@ Hardware ranges (data sheet): 1 MHz .. 6 GHz (SGS-B106) or 12.75 GHz (SGS-B112),
 ``*OPT?`` once open; -120 dBm (SGS-B26 step attenuator; else -20 dBm) .. +25 dBm; pulse period
 100 ns .. 100 s, width 20 ns .. 100 s.  Bench limits ``max_rf_power_dbm`` (required),
 ``min_frequency``/``max_frequency``; every set-point is refused before anything is sent.
+
+Modulation -- what the SGS100A offers.  Sources: the SGS100A User Manual's "Remote Control
+Commands" chapter as the emulator's command table mirrors it (SOURce: FREQuency, POWer, PHASe,
+PULM, IQ, LOSCillator, ROSCillator, OPMode -- no AM/FM/PM); R&S's product description ("a CW
+source or a vector signal generator with an integrated I/Q modulator"); qcodes' driver (IQ_*
+and pulsemod_* parameters only).  The manual's own pages were not in our reference corpus:
+re-check against it when one is at hand.
+
+* pulse modulation, option SGS-K22 (``SOUR:PULM:...``, internal pulse generator or external
+  gate): implemented here, the lock-in reference of a spin-diode map;
+* I/Q modulation, the vector version: ``SOUR:IQ:STAT`` switches the analog I/Q modulator fed
+  from the *external* I/Q inputs -- there is no internal baseband or modulation generator, so
+  an AM envelope would need an external AWG on I and Q; none of the sources above documents
+  an AM-through-I/Q mode, and this driver does not fake one;
+* NO analog modulation: no ``:AM``, ``:FM``, ``:PM`` subsystem and no LF generator, so
+  ``SOUR:AM:...`` is an undefined header (-113) to it (sqdtoolz's SGS100A notes agree: "does
+  not support other types of modulation").  So this driver has no
+  ``set_amplitude_modulation`` (it does not fill
+  :class:`~instruments.roles.AmplitudeModulatedRFSource`); asking for it raises an error naming
+  the instrument and what to use instead (pulse modulation, or an N5183B with option UNT).
 """
 from __future__ import annotations
 
@@ -109,6 +129,16 @@ class RohdeSchwarzSGS100A(Driver):
 
     def disable(self) -> None:
         self._write("OUTP:STAT OFF")
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for attributes the class lacks; no role member is ever served from here
+        if name == "set_amplitude_modulation":
+            raise AttributeError(
+                f"{self.__dict__.get('name', 'SGS100A')}: the R&S SGS100A has no amplitude "
+                f"modulation (no AM subsystem; its I/Q modulator takes external I/Q signals "
+                f"only): use set_pulse_modulation (option SGS-K22), or an RF source with AM "
+                f"such as the Keysight N5183B (option UNT)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ---- pulse modulation (the lock-in reference) ------------------------------------------
     def set_pulse_modulation(self, frequency_Hz: float | None, duty: float = 0.5) -> None:

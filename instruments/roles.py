@@ -347,6 +347,27 @@ class AmplitudeModulatedRFSource(RFSource, Protocol):
 
 
 @runtime_checkable
+class SteppedSweepRFSource(RFSource, Protocol):
+    """An RF source that steps through a frequency list on its own, one trigger-output pulse per
+    point (N5183B ``LIST:TYPE STEP``, rear TRIG OUT); with the pulses cabled to a lock-in's
+    TRIG IN (the bench file says so: ``RFSourceCapabilities.trigger_out``) the lock-in stores
+    one sample per frequency."""
+
+    def configure_step_sweep(self, start_Hz: float, stop_Hz: float, points: int,
+                             dwell_s: float) -> np.ndarray:
+        """A linear step sweep armed at its first point; returns the frequencies (Hz)."""
+        ...
+
+    def run_sweep(self) -> None:
+        """Run the armed sweep to its end."""
+        ...
+
+    def set_cw_mode(self) -> None:
+        """Back to a fixed (CW) frequency."""
+        ...
+
+
+@runtime_checkable
 class LockIn(Protocol):
     """A lock-in amplifier (SR830, ...) with an internal reference whose sine output is the
     excitation; after a change, :meth:`settle` before reading."""
@@ -502,6 +523,23 @@ class ReferencedLockIn(LockIn, Protocol):
 
     def set_external_reference(self, slope: str = "ttl_rising") -> None:
         """Detect at the frequency of the signal on REF IN."""
+        ...
+
+
+@runtime_checkable
+class TriggeredStorageLockIn(LockIn, Protocol):
+    """A lock-in that stores one (X, Y) sample per pulse on its TRIG IN (SR830 ``SRAT 14``)."""
+
+    def settling_time(self) -> float:
+        """Time to 99 % of a step for the present time constant and filter slope (s)."""
+        ...
+
+    def arm_triggered_storage(self) -> None:
+        """Clear the buffer; from now on every trigger stores one sample."""
+        ...
+
+    def read_storage(self, points: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``points`` stored samples, (X, Y) in V (refused if fewer are stored)."""
         ...
 
 

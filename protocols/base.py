@@ -293,6 +293,12 @@ class Param:
     def _coerce(self, value: Any) -> Any:
         kind = self.type.__name__
         if self.type is str:
+            if self.choices is not None and {"true", "false"} <= set(self.choices):
+                # a switch with more states ("auto"): booleans and yes/no/on/off are its true/false
+                if isinstance(value, bool):
+                    return "true" if value else "false"
+                if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+                    return "true" if value.lower() in _TRUE else "false"
             if not isinstance(value, str):
                 raise ParamError(f"{self.name} = {value!r}: expected a string")
             return value

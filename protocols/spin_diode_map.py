@@ -9,11 +9,20 @@ the envelope, 2 m dV for a response linear in power) -- the spin-diode voltage, 
 field is set once, then the frequency is stepped, each point settled for the lock-in's 99 %
 time and read (X, Y in V rms of the fundamental of the on/off square wave).
 
-Buffered path (``buffered``, default on, used when the RF source can run a step sweep and the
-lock-in can store on its TRIG IN): one step sweep per (bias, field) with a dwell of the lock-in's
-settling time, the source's trigger output cabled to the lock-in's TRIG IN, one stored (X, Y)
-per point, read in two binary transfers -- the same points without one round trip per
-frequency.  The sweep ends in CW mode at the first frequency.
+Buffered path: one step sweep per (bias, field) with a dwell of the lock-in's settling time,
+the source's trigger output cabled to the lock-in's TRIG IN, one stored (X, Y) per point, read
+in two binary transfers -- the same points without one round trip per frequency.  The sweep
+ends in CW mode at the first frequency.  It needs an RF source that steps a sweep
+(:class:`~instruments.roles.SteppedSweepRFSource`), a lock-in with triggered storage
+(:class:`~instruments.roles.TriggeredStorageLockIn`) and the cable, which no instrument can
+report: the bench file declares it (``RFSourceCapabilities.trigger_out``, the N5183B's option
+``trigger_out: <lock-in>``).  ``buffered = auto`` (default) takes it where all three hold and
+goes point by point otherwise; ``buffered = true`` is refused in ``check`` -- before anything
+opens -- where one is missing.  The ``buffered`` column records the path of every point.
+
+The modulation the RF source must offer is checked before anything opens too: ``modulation =
+am`` on a source without AM (the R&S SGS100A has none) is refused, naming the role and what
+to use instead.
 
 The fits (V_S, V_A, f0, linewidth per field; Kittel; damping) live in ``analysis.spin_diode``.
 """
@@ -24,8 +33,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from spinbench.instruments import DRIVERS
 from spinbench.instruments.capabilities import RFSourceCapabilities
-from spinbench.instruments.roles import FieldController, LockIn, RFSource, SourceMeter
+from spinbench.instruments.roles import (AmplitudeModulatedRFSource, FieldController, LockIn,
+                                         PulseModulatedRFSource, RFSource, SourceMeter,
+                                         SteppedSweepRFSource, TriggeredStorageLockIn, conforms)
 from spinbench.protocols.base import (BenchLike, CheckError, Column, MeasurementProtocol, Param, Roles,
                                       optional)
 
@@ -60,8 +72,9 @@ class SpinDiodeMap(MeasurementProtocol):
         Param("am_depth", "", default=0.5, bounds=(0.01, 1.0), doc="AM depth m (modulation = am)"),
         Param("time_constant", "s", default=100e-6, bounds=(1e-6, 1e5), doc="lock-in time constant"),
         Param("sensitivity", "V", default=1e-3, bounds=(1e-9, 1.0), doc="lock-in full scale"),
-        Param("buffered", "", bool, default=True,
-              doc="step sweep + lock-in triggered storage where the roles can (trigger cable needed)"),
+        Param("buffered", "", str, default="auto", choices=("auto", "true", "false"),
+              doc="step sweep + lock-in triggered storage: auto = where the roles can and the bench "
+                  "file declares the source's trigger cable to the lock-in; true = required"),
     )
     columns = (
         Column("bias", "A", doc="DC bias current"),
@@ -69,10 +82,21 @@ class SpinDiodeMap(MeasurementProtocol):
         Column("frequency", "Hz", doc="RF frequency"),
         Column("x", "V", doc="lock-in X (in phase with the modulation), V rms"),
         Column("y", "V", doc="lock-in Y, V rms"),
+        Column("buffered", "", "i8", doc="1: read in a buffered step sweep, 0: point by point"),
     )
+
+    #: modulation parameter -> the role the RF source must fill, what it is called
+    MODULATORS = {"am": (AmplitudeModulatedRFSource, "amplitude modulation", "set_amplitude_modulation"),
+                  "pulse": (PulseModulatedRFSource, "pulse modulation", "set_pulse_modulation")}
 
     def check(self, params: Mapping[str, Any], bench: BenchLike) -> None:
         caps = bench.capabilities("rf_source", RFSource)
+        self._check_modulation(params["modulation"], bench, caps)
+        if params["buffered"] == "true":
+            why = self.why_not_buffered(bench.capabilities, bench.fills)
+            if why is not None:
+                raise CheckError(f"buffered = true, but {why}; use buffered = auto (point by point "
+                                 f"on this bench) or buffered = false")
         if isinstance(caps, RFSourceCapabilities):
             for key in ("freq_start", "freq_stop"):
                 caps.frequency.require(params[key], key, caps.about("frequency"))
@@ -85,6 +109,34 @@ class SpinDiodeMap(MeasurementProtocol):
             for i in params["biases"]:
                 self.require_within_limit(bench, "source_meter", "max_current", i, "biases")
 
+    def _check_modulation(self, modulation: str, bench: BenchLike, caps: Any) -> None:
+        role, what, method = self.MODULATORS[modulation]
+        if bench.fills("rf_source", role):
+            return
+        others = sorted(n for n, cls in DRIVERS.items() if conforms(cls, role))
+        other = [m for m in self.MODULATORS if m != modulation and bench.fills("rf_source", self.MODULATORS[m][0])]
+        instead = [f"modulation = {m}" for m in other] + (
+            [f"an RF source with {what} in role 'rf_source' ({', '.join(others)})"] if others else [])
+        raise CheckError(f"modulation = {modulation} needs {what}, but role 'rf_source' is "
+                         f"{caps.instrument} ({caps.driver}), which has none (no {method}); use "
+                         + " or ".join(instead))
+
+    @staticmethod
+    def why_not_buffered(capabilities: Any, fills: Any) -> str | None:
+        """Why the buffered path cannot run (``None``: it can), from ``capabilities(role,
+        protocol)`` and ``fills(role, protocol)`` -- the bench's before anything opens, the
+        same facts from the open roles in :meth:`measure`."""
+        src, li = capabilities("rf_source", RFSource), capabilities("lock_in", LockIn)
+        if not fills("rf_source", SteppedSweepRFSource):
+            return f"role 'rf_source' ({src.instrument}, {src.driver}) cannot run a step sweep"
+        if not fills("lock_in", TriggeredStorageLockIn):
+            return f"role 'lock_in' ({li.instrument}, {li.driver}) has no triggered storage"
+        if getattr(src, "trigger_out", None) != li.instrument:
+            return (f"the bench file declares no cable from the trigger output of "
+                    f"{src.instrument} to the TRIG IN of {li.instrument} (declare it with "
+                    f"options: {{trigger_out: {li.instrument}}} on {src.instrument})")
+        return None
+
     def steps(self, params: Mapping[str, Any]) -> list[MapStep]:
         return [MapStep(float(i), float(b)) for i in params["biases"] for b in params["fields"]]
 
@@ -95,8 +147,8 @@ class SpinDiodeMap(MeasurementProtocol):
     def setup(self, roles: Roles, params: Mapping[str, Any]) -> None:
         src, li = roles.rf_source, roles.lock_in
         am = params["modulation"] == "am"
-        modulator = "set_amplitude_modulation" if am else "set_pulse_modulation"
-        for obj, method, what in ((src, modulator, f"an RF source with {'AM' if am else 'pulse modulation'}"),
+        _role, what, modulator = self.MODULATORS[params["modulation"]]
+        for obj, method, what in ((src, modulator, f"an RF source with {what}"),
                                   (li, "use_external_reference", "a lock-in with an external reference input")):
             if not hasattr(obj, method):
                 raise CheckError(f"spin-diode-map needs {what} ({type(obj).__name__} has no {method})")
@@ -119,7 +171,9 @@ class SpinDiodeMap(MeasurementProtocol):
             smu.enable()
         roles.field_x.set_field(step.field)
         freqs = self.frequencies(params)
-        if params["buffered"] and self._can_buffer(src, li):
+        buffered = params["buffered"] != "false" and self.why_not_buffered(
+            roles.capabilities, lambda role, protocol: conforms(roles[role], protocol)) is None
+        if buffered:
             xs, ys = self._swept_row(src, li, params, freqs)
         else:
             xs, ys = [], []
@@ -129,13 +183,8 @@ class SpinDiodeMap(MeasurementProtocol):
                 x, y = li.read_xy()
                 xs.append(x)
                 ys.append(y)
-        return [{"bias": step.bias, "field": step.field, "frequency": float(f), "x": float(x), "y": float(y)}
-                for f, x, y in zip(freqs, xs, ys)]
-
-    @staticmethod
-    def _can_buffer(src: Any, li: Any) -> bool:
-        return all(hasattr(src, m) for m in ("configure_step_sweep", "run_sweep", "set_cw_mode")) and \
-            all(hasattr(li, m) for m in ("arm_triggered_storage", "read_storage", "settling_time"))
+        return [{"bias": step.bias, "field": step.field, "frequency": float(f), "x": float(x), "y": float(y),
+                 "buffered": int(buffered)} for f, x, y in zip(freqs, xs, ys)]
 
     @staticmethod
     def _swept_row(src: Any, li: Any, params: Mapping[str, Any], freqs: np.ndarray):

@@ -20,6 +20,11 @@ The command table follows the manual's subsystems in its order. What qcodes'
   (the mean over the pulse train is the lock-in's business, not the device's: the device model
   sees the tone on, the lock-in computes the gated response).
 
+No analog modulation: the SGS100A has no ``SOURce:AM``/``FM``/``PM`` subsystem (its
+modulations are pulse, SGS-K22, and I/Q from the external I/Q inputs on the vector models), so
+``SOUR:AM:...`` is not in the command table and is answered ``-113,"Undefined header"`` like any
+header the instrument does not know; the RF output is left as it was.
+
 Wiring: ``connect: {rf_out: <terminal>, cable_loss_db: 2}``; ``options: "SGS-B112,SGS-B26,SGS-K22"``.
 
 Not emulated -- commands of the manual's remote-control chapter that the emulator answers with

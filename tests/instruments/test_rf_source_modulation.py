@@ -23,7 +23,7 @@ def bench_file(tmp_path, options="1E1,520,UNT,UNW"):
     spec = {
         "name": "am-diode", "visa_library": "@spinbench",
         "instruments": {
-            "rf": {"driver": "keysight_n5183b", "address": SRC,
+            "rf": {"driver": "keysight_n5183b", "address": SRC, "options": {"trigger_out": "lockin"},
                    "limits": {"max_rf_power_dbm": -22.0}},
             "lockin": {"driver": "srs_sr830", "address": LIA, "options": {"poll_interval": 0.0},
                        "limits": {"max_voltage": 2.0, "min_frequency": 1.0, "max_frequency": 100000.0}},
