@@ -130,7 +130,9 @@ WIRING: dict[str, str] = {
    RF source (rf_source, N5183B / SGS100A) --- RF out ---> bias tee RF port
                                                            bias tee RF+DC port ---> device
    SR830 (lock_in) A input <---------------------------- bias tee DC port
-   RF source pulse-modulation sync out ------------------> lock-in REF IN
+   RF source pulse sync / LF out (AM: N5183B only) -----> lock-in REF IN
+   N5183B rear TRIG OUT ---------------------------------> lock-in TRIG IN (buffered path; declare
+       it in the bench file: options: {trigger_out: <lock-in>} on the N5183B, else point by point)
    Keithley 2450 (source_meter, optional DC bias) ------> bias tee DC port (via the lock-in input tee)
    Kepco BOP (field_x) -----------------------------------> in-plane coil
 """,

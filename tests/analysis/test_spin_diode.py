@@ -67,6 +67,7 @@ def test_buffered_step_sweep_reads_the_same_line_as_point_by_point(tmp_path):
         assert result.status == RunStatus.COMPLETE, result.error
         with RunReader(result.path) as reader:
             fits[buffered] = fit_lineshape(reader.column("frequency"), reader.column("x"))
+            assert np.all(reader.column("buffered") == int(buffered))     # the path that ran
     for fit in fits.values():
         assert fit.f0 == pytest.approx(f0, rel=0.005) and fit.width == pytest.approx(w, rel=0.02)
     assert fits[True].v_s == pytest.approx(fits[False].v_s, rel=0.02)
