@@ -1,12 +1,16 @@
 """R&S SGS100A: the stock qcodes driver against the emulator on rf-mtj, our driver's transcript,
-limits that refuse and send nothing, and the pulse modulation the lock-in references to."""
+limits that refuse and send nothing, and the pulse modulation the lock-in references to.  The
+SGS100A has no analog AM (pulse, option SGS-K22, and I/Q from external inputs only): the driver
+does not fill the AM role and says what to use instead, sending nothing; the emulator answers
+an ``:AM`` header with -113 "Undefined header" and leaves the output as it was."""
 import math
 
 import pytest
 
 from instr_fakes import FakeQcodesInstrument
 from spinbench.instruments.limits import LimitError, Limits
-from spinbench.instruments.roles import RFSource
+from spinbench.instruments.roles import (AmplitudeModulatedRFSource, PulseModulatedRFSource, RFSource,
+                                         SteppedSweepRFSource, conforms)
 from spinbench.instruments.rohde_schwarz_sgs100a import RohdeSchwarzSGS100A, ranges_from_options
 
 ADDR = "TCPIP0::192.168.0.40::inst0::INSTR"
@@ -43,6 +47,20 @@ def test_limits_refuse_before_sending(call, match):
     assert inner.written == []
 
 
+def test_no_amplitude_modulation_is_offered_and_asking_for_it_sends_nothing():
+    assert conforms(RohdeSchwarzSGS100A, PulseModulatedRFSource)
+    assert not conforms(RohdeSchwarzSGS100A, AmplitudeModulatedRFSource)
+    assert not conforms(RohdeSchwarzSGS100A, SteppedSweepRFSource)
+    driver, inner = make()
+    assert not hasattr(driver, "set_amplitude_modulation")
+    with pytest.raises(AttributeError, match=r"sgs: the R&S SGS100A has no amplitude modulation .*"
+                                             r"use set_pulse_modulation \(option SGS-K22\).*N5183B \(option UNT\)"):
+        driver.set_amplitude_modulation(1e3, 0.5)
+    with pytest.raises(AttributeError, match="has no attribute 'set_fm'"):
+        driver.set_fm(1e3)                                  # any other name: the usual error
+    assert inner.written == []
+
+
 def test_ranges_from_options():
     assert ranges_from_options("SGS-B106") == (1e6, 6e9, -20.0, 25.0)
     assert ranges_from_options("SGS-B112,SGS-B26") == (1e6, 12.75e9, -120.0, 25.0)
@@ -68,6 +86,11 @@ def test_stock_qcodes_sgs100a_drives_the_emulator():
         inst.pulsemod_state("on")
         mod = world.links.read(ADDR, "modulation")
         assert mod["on"] and mod["frequency"] == pytest.approx(1e4) and mod["duty"] == pytest.approx(0.5)
+        for cmd in ("SOUR:AM:STAT ON", ":AM:DEPT 50", "SOURce:AM:INTernal:FREQuency 1kHz"):
+            inst.write(cmd)                              # no AM subsystem: an undefined header
+            code, _, text = inst.ask("SYST:ERR?").partition(",")
+            assert int(code) == -113 and "Undefined header" in text, cmd
+        assert world.rf == (6.25e9, -13.5) and world.links.read(ADDR, "modulation") == mod
         inst.write("SOUR:FREQ 20e9")                     # above option B112: refused, kept
         assert inst.frequency() == 6.25e9
         assert inst.ask("SYST:ERR?").startswith("-222")

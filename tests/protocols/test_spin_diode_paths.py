@@ -124,3 +124,15 @@ def test_declared_trigger_cables_agree_with_the_simulated_wiring():
             assert declared == (by_address.get(wired) if wired else None), (name, spec.name)
             cabled += wired is not None
     assert cabled >= 1                                          # rf-mtj's N5183B -> SR830
+
+
+def test_buffered_is_a_three_state_switch_that_takes_booleans():
+    from spinbench.protocols.base import ParamError
+
+    param = SpinDiodeMap.param("buffered")
+    assert [param.validate(v) for v in (True, False, "yes", "OFF", "auto")] == ["true", "false", "true",
+                                                                               "false", "auto"]
+    assert param.parse("on") == "true"
+    with pytest.raises(ParamError, match=r"buffered = 'maybe' is not allowed; choose one of: 'auto', "
+                                         r"'true', 'false'"):
+        param.validate("maybe")

@@ -26,7 +26,7 @@ OMITTED = {
     "keysight_33500b": ["AM:STAT ON", "SWE:TIME 1", "APPL:SIN", "*SAV 1"],
     "lakeshore_425": ["ANALOG 1", "PRBSNUM?"],
     "keysight_n5183b": [":FM:STAT ON", ":LIST:FREQ 1e9", ":INIT:CONT ON", "*SAV 1"],
-    "rohde_schwarz_sgs100a": [":SOUR:POW:LIM 10", ":SOUR:CORR:STAT ON", "*SAV 1"],
+    "rohde_schwarz_sgs100a": [":SOUR:POW:LIM 10", ":SOUR:CORR:STAT ON", "*SAV 1", ":SOUR:AM:STAT ON"],
     "rohde_schwarz_fsv": ["CALC:MARK:STAT ON", "CALC:LIM:STAT ON", "*SAV 1"],
     "tektronix_dpo7000": ["FASTACQ:STATE ON", "MASK:STANDARD NONE", "ZOOM:STATE ON", "*SAV 1"],
 }
