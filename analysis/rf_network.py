@@ -23,7 +23,8 @@ Physics of one layer (the rf_mtj spin diode, :func:`sim_backend.physics.rf.spin_
   ``a = soft(zeta - 1)/(zeta + Q)`` with ``zeta = g V + b`` the supercriticality and ``soft`` a
   thermally rounded ramp (softplus of sharpness ``beta``) -- Slavin's p0 = (zeta - 1)/(zeta + Q);
   or (``activation=(zeta, power)``) a measured emitted power vs supercriticality, interpolated
-  linearly and held at its ends outside the table (the neuron's drive range).
+  linearly and held at its ends outside the table (the neuron's drive range); ``power`` is one
+  table for every neuron or one row per neuron.
   Each hidden oscillator emits at its own frequency into the second layer's chains;
 * output layer: chains again; the class is the chain with the largest voltage (softmax
   cross-entropy for training, Adam, minibatches).
@@ -152,9 +153,16 @@ def _table_activation(zeta, grid, power, window=None):
     :data:`SURROGATE_WINDOW`), which spreads the steep rise of an oscillator at its threshold
     over the window so that neurons just off it still learn (a surrogate gradient, as in
     spiking networks; the forward value is the table's)."""
-    h = np.interp(zeta, grid, power)
     d = SURROGATE_WINDOW if window is None else window
-    return h, (np.interp(zeta + d, grid, power) - np.interp(zeta - d, grid, power)) / (2 * d)
+    power = np.asarray(power, dtype=float)
+    if power.ndim == 1:
+        h = np.interp(zeta, grid, power)
+        return h, (np.interp(zeta + d, grid, power) - np.interp(zeta - d, grid, power)) / (2 * d)
+    zeta = np.asarray(zeta, dtype=float)        # one table per neuron: power (n_hidden, grid)
+    h, dh = np.empty_like(zeta), np.empty_like(zeta)
+    for j, pj in enumerate(power):
+        h[..., j], dh[..., j] = _table_activation(zeta[..., j], grid, pj, d)
+    return h, dh
 
 
 class RFNetwork:

@@ -12,8 +12,11 @@ auto-oscillator law). The network then lives in these units:
   width fed with the input unit power (``input_power_dbm``): ``V [V] = volts_per_unit v``;
   ``V_S w`` does not depend on the damping, so a junction whose damping is ``1 + d`` times the
   reference has the width ``w (1 + d)`` and the amplitude ``1/(1 + d)`` of the offline layer;
-* the neuron's activation is its emitted power divided by the table's largest power; the next
-  layer's RF source re-emits it at ``hidden_power_dbm + 10 log10(h)``.
+* the neurons (:func:`place_neurons`) are junctions of their own stack (:data:`NEURON_PARAMS`),
+  each in the local field that puts its auto-oscillation on its hidden-layer slot; a neuron's
+  activation is its emitted power in its slot over the neurons' largest, and its RF output
+  reaches the output chains through an amplifier (``hidden_gain_db``) that brings the largest
+  to ``hidden_power_dbm``.
 
 The network file (``.npz``, :func:`save_network`) holds the frequency plan, every junction's
 resonance, polarity and damping deviation, the neuron law, the trained gains and biases, the
@@ -34,7 +37,8 @@ from spinbench.analysis.rf_network import RFNetwork
 from spinbench.analysis.spin_diode import fit_lineshape
 from spinbench.sim_backend.physics import rf
 
-__all__ = ["DeviceUnits", "device_units", "units_from_runs", "device_network", "save_network", "bench_agreement"]
+__all__ = ["DeviceUnits", "Neurons", "NEURON_PARAMS", "place_neurons", "device_units", "units_from_runs",
+           "device_network", "save_network", "bench_agreement"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,84 @@ def units_from_runs(spin_diode_run: str | Path, emission_run: str | Path, field:
                        activation=power / power.max(), peak_power=float(power.max()), params={})
 
 
+#: the neuron junction: the rf_mtj stack with a near-compensated free layer (B_perp = 1.1 T,
+#: mu0 M_eff = 0.05 T). In a local field of 0.2-0.3 T it jumps, at its threshold, onto a large
+#: orbit whose frequency hardly moves with the current (~ 10 MHz over the drive range, against
+#: the synapses' ~ 85 MHz linewidth at 50 mT), so each neuron stays in its frequency slot while
+#: its power (I dR_1)^2/2 Z0/(R + Z0)^2 grows with the current: the activation
+NEURON_PARAMS = {"b_perp": 1.1}
+
+#: the supercriticality at which a neuron's line is placed on its slot
+ZETA_REF = 1.5
+
+_PLACED: dict = {}
+
+
+@dataclass(frozen=True)
+class Neurons:
+    """Oscillator neurons placed on the hidden layer's frequency slots (:func:`place_neurons`)."""
+
+    slots: np.ndarray         #: (n,) slot frequencies [Hz]
+    b_bias: np.ndarray        #: (n,) local field of each neuron's bias magnet, along +x [T]
+    i_th: np.ndarray          #: (n,) threshold currents [A]
+    zeta: np.ndarray          #: (Z,) supercriticality grid (the drive range)
+    power: np.ndarray         #: (n, Z) emitted power into 50 ohm [W]
+    frequency: np.ndarray     #: (n, Z) line centre [Hz]
+    in_slot: np.ndarray       #: (n, Z) the power where the line is within ``width`` of the slot, else 0 [W]
+    params: dict              #: the rf_mtj parameters of the neurons (without b_bias)
+
+
+def place_neurons(slots, field: float, zeta, *, width: float, params: dict | None = None,
+                  zeta_ref: float = ZETA_REF, temperature: float = 300.0) -> Neurons:
+    """Neurons (``rf_mtj`` junctions with ``params``, default :data:`NEURON_PARAMS`) whose
+    auto-oscillation at ``zeta_ref`` sits on each slot: the local field ``b_bias`` (added to the
+    bench's ``field``) from the device's own oscillation frequency vs field (a table over
+    0.12-0.5 T, then secant steps to within 0.1 MHz), and each neuron's power and frequency vs
+    supercriticality on the grid ``zeta``. Below its jump a neuron's weak thermal line sits at
+    its Kittel frequency, GHz above the slots: ``in_slot`` counts it as no power."""
+    from spinbench.sim_backend.physics.presets import make_device
+
+    params = dict(NEURON_PARAMS if params is None else params)
+    slots, zeta = np.asarray(slots, dtype=float), np.asarray(zeta, dtype=float)
+    key = (json.dumps(params, sort_keys=True), slots.tobytes(), float(field), zeta.tobytes(), float(width),
+           float(zeta_ref), float(temperature))
+    hit = _PLACED.get(key)
+    if hit is not None:
+        return hit
+    dev = make_device("rf_mtj", params)
+
+    def state(b_total: float, z: float) -> dict:
+        b = np.array([b_total, 0.0, 0.0])
+        return dev.oscillation(b, z * dev.oscillator(b, temperature).threshold, temperature)
+
+    grid = np.linspace(0.12, 0.5, 9)
+    f_grid = np.array([state(b, zeta_ref)["frequency"] for b in grid])
+    if np.any(np.diff(f_grid) <= 0) or slots.min() < f_grid[0] or slots.max() > f_grid[-1]:
+        raise ValueError(f"neuron slots {slots.min() / 1e9:.3f}-{slots.max() / 1e9:.3f} GHz: the neurons "
+                         f"reach {f_grid[0] / 1e9:.3f}-{f_grid[-1] / 1e9:.3f} GHz (local field 0.12-0.5 T)")
+    b_bias, i_th = np.empty(len(slots)), np.empty(len(slots))
+    power, freq = np.empty((len(slots), len(zeta))), np.empty((len(slots), len(zeta)))
+    for j, target in enumerate(slots):
+        b0 = float(np.interp(target, f_grid, grid))
+        b1 = b0 + 1e-3
+        f0, f1 = state(b0, zeta_ref)["frequency"], state(b1, zeta_ref)["frequency"]
+        for _ in range(6):
+            if abs(f1 - target) < 1e5:
+                break
+            b0, f0, b1 = b1, f1, b1 + (target - f1) * (b1 - b0) / (f1 - f0)
+            f1 = state(b1, zeta_ref)["frequency"]
+        b = np.array([b1, 0.0, 0.0])
+        i_th[j] = dev.oscillator(b, temperature).threshold
+        for k, z in enumerate(zeta):
+            o = state(b1, z) if z > 0 else {"power": 0.0, "frequency": target}
+            power[j, k], freq[j, k] = o["power"], o["frequency"]
+        b_bias[j] = b1 - field
+    in_slot = np.where(np.abs(freq - slots[:, None]) <= width, power, 0.0)
+    hit = _PLACED[key] = Neurons(slots=slots, b_bias=b_bias, i_th=i_th, zeta=zeta, power=power, frequency=freq,
+                                 in_slot=in_slot, params=params)
+    return hit
+
+
 def device_network(units: DeviceUnits, n_in: int, n_hidden: int, n_out: int, *,
                    spacing_widths: float = 4.5, range_widths: float = 2.5, variability: float = 0.03,
                    seed: int = 0, **kwargs) -> RFNetwork:
@@ -129,9 +211,13 @@ def device_network(units: DeviceUnits, n_in: int, n_hidden: int, n_out: int, *,
                     tuning_range=range_widths * units.width, antisym=units.antisym,
                     variability=variability, crosstalk=max(n_in, n_hidden, 1) - 1,
                     activation=(units.zeta, units.activation), seed=seed, **kwargs)
-    if n_hidden:        # start each neuron just below its threshold, where its power rises
+    net.neurons = None
+    if n_hidden:        # oscillator neurons on the hidden slots; each starts just below its jump
+        net.neurons = place_neurons(net.l2.f_in, units.field, units.zeta, width=units.width)
+        net.activation = (units.zeta, net.neurons.in_slot / net.neurons.in_slot.max())
         net.gain[:] = 1.0
-        net.bias[:] = 0.9
+        on = units.zeta[np.argmax(net.neurons.in_slot > 0, axis=1)]
+        net.bias[:] = on - 0.1
     return net
 
 
@@ -142,7 +228,10 @@ def save_network(path: str | Path, net: RFNetwork, units: DeviceUnits, inputs: n
 
     ``inputs`` (samples x n_in, 0..1) are the test inputs; their offline predictions are saved as
     ``predicted``. Input k of value x is an RF tone of ``input_power_dbm + 10 log10 x`` at the
-    junctions; a neuron of activation h re-emits ``hidden_power_dbm + 10 log10 h``.
+    junctions; a neuron of activation h (its emitted power over the neurons' largest) reaches
+    the output chains at ``hidden_power_dbm + 10 log10 h`` through an amplifier of
+    ``hidden_gain_db`` (saved with the neurons' fields ``neuron_b_bias``, thresholds ``i_th``
+    and power tables ``activation``).
     """
     if net.l1 is None:
         raise ValueError("save_network needs a two-layer network (n_hidden > 0)")
@@ -150,14 +239,18 @@ def save_network(path: str | Path, net: RFNetwork, units: DeviceUnits, inputs: n
     if inputs.ndim != 2 or inputs.shape[1] != len(net.l1.f_in) or inputs.min() < 0 or inputs.max() > 1:
         raise ValueError(f"inputs must be (samples, {len(net.l1.f_in)}) in [0, 1]")
     w_in, w_hid = float(rf.dbm_to_watts(input_power_dbm)), float(rf.dbm_to_watts(hidden_power_dbm))
+    neurons = net.neurons
+    peak = float(neurons.in_slot.max())
     arrays = {
-        "field": units.field, "width": units.width, "i_th": units.i_th,
+        "field": units.field, "width": units.width, "i_th": neurons.i_th,
+        "neuron_b_bias": neurons.b_bias, "neuron_params": np.array(json.dumps(neurons.params, sort_keys=True)),
+        "neuron_peak_power": peak, "hidden_gain_db": hidden_power_dbm - 10.0 * math.log10(peak / 1e-3),
         "f_in": net.l1.f_in, "f_hidden": net.l2.f_in,
         "resonance_1": net.l1.resonances(), "spread_1": net.l1.spread,
         "resonance_2": net.l2.resonances(), "spread_2": net.l2.spread,
         "polarity": net.l1.sign,
         "gain": net.gain[0], "bias": net.bias, "out_gain": net.out_gain[0],
-        "zeta": units.zeta, "activation": units.activation,
+        "zeta": net.activation[0], "activation": net.activation[1],
         "input_power_dbm": input_power_dbm, "hidden_power_dbm": hidden_power_dbm,
         "volts_per_unit_1": units.volts_per_watt * w_in, "volts_per_unit_2": units.volts_per_watt * w_hid,
         "inputs": inputs, "predicted": net.predict(inputs), "outputs": net.forward(inputs)[0],

@@ -141,8 +141,8 @@ WIRING: dict[str, str] = {
    first-layer chain j: 2 junctions per input in series, alternating polarity
        2182A voltmeter_c1_j <--- DC across chain j
    oscillator neuron j: Keithley 2450 source_meter_n_j ---> bias tee DC port
-       bias tee RF ports of all neurons ---> combiner ---> N9030B (spectrum_analyzer)
-   SGS100A rf_source_hidden_j (re-emits neuron j's power) ---> combiner ---> RF line of the output synapses
+       bias tee RF ports of all neurons ---> combiner ---> coupler ---> N9030B (spectrum_analyzer, monitor)
+                                                           coupler ---> amplifier (hidden_gain_db) ---> RF line of the output synapses
    output chain o: 2 junctions per neuron in series; 2182A voltmeter_c2_o <--- DC across chain o
    Kepco BOP (field_x) ---> in-plane coil (the network's field; each synapse's own bias magnet adds b_bias)
 """,

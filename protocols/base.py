@@ -521,6 +521,12 @@ class MeasurementProtocol:
         return {p.name: p.unit for p in cls.params}
 
     # -- the protocol itself ---------------------------------------------------------------
+    def resolve_params(self, params: dict[str, Any], bench: BenchLike) -> dict[str, Any]:
+        """The validated parameters with what they leave to the bench filled in (a default file
+        beside the bench file, ...), before :meth:`check`; the run file records the result.
+        The default returns them unchanged."""
+        return params
+
     def check(self, params: Mapping[str, Any], bench: BenchLike) -> None:
         """Refuse to run, before any instrument is opened, what the bench forbids.
 

@@ -378,6 +378,7 @@ def run(
         raise CheckError(f"bench has no role {missing[0]!r} needed by {protocol.name} "
                          f"(bench roles: {', '.join(sorted(available)) or 'none'})")
     try:
+        values = protocol.resolve_params(values, bench)
         protocol.check(values, bench)
     except CapabilityError as exc:      # what no instrument on the bench can do
         raise CheckError(str(exc)) from None

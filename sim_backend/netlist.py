@@ -14,7 +14,12 @@ Electrical rules (lumped, quasi-static):
 * parallel line: an injected current ``I`` splits by conductance, ``I_k = I G_k / sum G``
   with ``G_k = 1 / resistance(port)``; the node voltage is Millman's
   ``sum(G_k V_k) / sum(G_k)``, the resistance ``1 / sum(G_k)``;
-* an RF source on a line delivers its tone to every device on it at ``P - attenuation_db[k]``.
+* an RF source on a line delivers its tone to every device on it at ``P - attenuation_db[k]``;
+* a line's ``emitters`` (``{devices: [...], port: rf, gain_db: G}``) are oscillators whose
+  RF output feeds the line through an amplifier of gain ``G``: each line one of them emits
+  (``device.emission_lines``: centre, power, width) reaches every device on the line as a tone
+  at the line's centre frequency and ``P + G - attenuation_db[k]`` (incoherent: phase 0); an
+  emitter receives no emitted tones itself (no mutual coupling of the oscillators).
 """
 from __future__ import annotations
 
@@ -38,6 +43,9 @@ class Line:
     port: str | None = None                       #: None: each device's drive port
     connection: str = "series"                    #: "series" or "parallel"
     attenuation_db: dict[str, float] = field(default_factory=dict)
+    emitters: tuple[str, ...] = ()                #: oscillators whose output feeds the line
+    emitter_port: str = "rf"                      #: the emitters' RF port
+    gain_db: float = 0.0                          #: amplifier gain from the emitters to the line
 
     def loss_db(self, device: str) -> float:
         return self.attenuation_db.get(device, 0.0)
@@ -90,8 +98,32 @@ def parse_lines(spec: dict[str, Any] | None, devices: dict[str, Any]) -> dict[st
             loss = {d: float(att.get(d, 0.0)) for d in members}
         else:
             loss = {d: float(att) for d in members}
-        lines[name] = Line(name, members, port, connection, loss)
+        lines[name] = Line(name, members, port, connection, loss, *_emitters(name, cfg.get("emitters"), devices))
     return lines
+
+
+def _emitters(line: str, cfg: Any, devices: dict[str, Any]) -> tuple[tuple[str, ...], str, float]:
+    """``emitters:`` of a line -> (devices, port, gain_db), checked."""
+    if cfg is None:
+        return (), "rf", 0.0
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("devices"), (list, tuple)) or not cfg["devices"]:
+        raise NetlistError(f"line {line!r}: emitters needs devices: [NAME, ...], port, gain_db")
+    unknown = set(cfg) - {"devices", "port", "gain_db"}
+    if unknown:
+        raise NetlistError(f"line {line!r}: emitters has unknown keys {', '.join(sorted(map(str, unknown)))} "
+                           f"(allowed: devices, port, gain_db)")
+    port = str(cfg.get("port", "rf"))
+    names = tuple(str(d) for d in cfg["devices"])
+    for d in names:
+        if d not in devices:
+            raise NetlistError(f"line {line!r}: unknown emitter {d!r}; devices: {', '.join(devices)}")
+        if not hasattr(devices[d], "emission_lines") or port not in devices[d].ports:
+            raise NetlistError(f"line {line!r}: device {d!r} emits no RF at port {port!r} (an emitter needs "
+                               f"a device model with emission_lines and that port)")
+    gain = cfg.get("gain_db", 0.0)
+    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not -100.0 <= float(gain) <= 100.0:
+        raise NetlistError(f"line {line!r}: emitters gain_db = {gain!r} must be a number in [-100, 100] dB")
+    return names, port, float(gain)
 
 
 def resolve(name: str, devices: dict[str, Any], lines: dict[str, Line], *,

@@ -6,11 +6,14 @@ chip of ``rf_mtj`` junctions on a netlist:
 * input layer: one RF source per input tone on the line ``in_bus`` (every first-layer synapse
   sees every input tone); hidden neuron j reads the DC voltage of its synapse chain ``c1_j``:
   two junctions per input, in series, wired with opposite polarity, a 2182A across the chain;
-* hidden neurons ``n_j``: junctions biased through a bias tee by their own 2450 (the DC current
-  sets the supercriticality), their RF ports combined on ``neurons`` into one spectrum analyzer;
-* output layer: one RF source per hidden neuron on ``hidden_bus`` re-emits the neuron's measured
-  power at the neuron's frequency slot (the RF repeater of the inference loop), chains ``c2_o``
-  of two junctions per hidden neuron, a 2182A across each.
+* hidden neurons ``n_j``: junctions of their own stack (the file's ``neuron_params``), each in
+  the local field ``neuron_b_bias`` that puts its auto-oscillation on its frequency slot,
+  biased through a bias tee by their own 2450 (the DC current sets the supercriticality); their
+  RF ports are combined on ``neurons`` into one spectrum analyzer (monitor) and, through an
+  amplifier of ``hidden_gain_db``, feed the line ``hidden_bus`` (the line's ``emitters``): the
+  oscillators' own output is the second layer's input;
+* output layer: chains ``c2_o`` of two junctions per hidden neuron on ``hidden_bus``, a 2182A
+  across each.
 
 Each synapse's resonance is placed by a local bias field (``b_bias``: the field of the
 junction's own bias magnet, the inverse Kittel law of its trained resonance at the bench field)
@@ -42,7 +45,6 @@ def role_names(n_in: int, n_hidden: int, n_out: int) -> dict[str, list[str]]:
     return {"inputs": [f"rf_source_in_{i}" for i in range(n_in)],
             "chains_1": [f"voltmeter_c1_{j}" for j in range(n_hidden)],
             "neurons": [f"source_meter_n_{j}" for j in range(n_hidden)],
-            "hidden": [f"rf_source_hidden_{j}" for j in range(n_hidden)],
             "chains_2": [f"voltmeter_c2_{o}" for o in range(n_out)]}
 
 
@@ -79,17 +81,20 @@ def write_bench(network: str | Path, path: str | Path, *, name: str = "rf-networ
     names = role_names(n_in, n_hidden, n_out)
     dev1, chains1 = _synapses("s1", net["resonance_1"], net["spread_1"], net["polarity"], field, p, width, params)
     dev2, chains2 = _synapses("s2", net["resonance_2"], net["spread_2"], net["polarity"], field, p, width, params)
-    neurons = {f"n_{j}": {"model": "rf_mtj", "params": dict(params)} for j in range(n_hidden)}
+    neuron_params = json.loads(str(net["neuron_params"]))
+    neurons = {f"n_{j}": {"model": "rf_mtj", "params": {**neuron_params, "b_bias": round(float(b), 9)}}
+               for j, b in enumerate(net["neuron_b_bias"])}
     devices = {**dev1, **neurons, **dev2}
-    lines = {"in_bus": {"devices": list(dev1)}, "hidden_bus": {"devices": list(dev2)},
+    lines = {"in_bus": {"devices": list(dev1)},
+             "hidden_bus": {"devices": list(dev2), "emitters": {"devices": list(neurons), "port": "rf",
+                                                                 "gain_db": round(float(net["hidden_gain_db"]), 6)}},
              "neurons": {"devices": list(neurons), "port": "rf"}}
     lines.update({f"c1_{j}": {"devices": chains1[j]} for j in range(n_hidden)})
     lines.update({f"c2_{o}": {"devices": chains2[o]} for o in range(n_out)})
 
     instruments, roles, sim_instr = {}, {}, {}
-    # 3 dB over the unit powers: a measured neuron power up to twice its reference is re-emitted
-    top_dbm = float(max(net["input_power_dbm"], net["hidden_power_dbm"])) + 3.0
-    f_hi = float(max(net["f_in"].max(), net["f_hidden"].max()))
+    top_dbm = float(net["input_power_dbm"])        # the input unit power (x <= 1)
+    f_hi = float(net["f_in"].max())
 
     def rf_source(role: str, k: int, bus: str) -> None:
         addr = f"TCPIP0::192.168.1.{10 + k}::inst0::INSTR"
@@ -106,13 +111,11 @@ def write_bench(network: str | Path, path: str | Path, *, name: str = "rf-networ
 
     for i, role in enumerate(names["inputs"]):
         rf_source(role, i, "in_bus")
-    for j, role in enumerate(names["hidden"]):
-        rf_source(role, n_in + j, "hidden_bus")
     for j, role in enumerate(names["chains_1"]):
         voltmeter(role, j, f"c1_{j}")
     for o, role in enumerate(names["chains_2"]):
         voltmeter(role, n_hidden + o, f"c2_{o}")
-    i_max = float(net["zeta"].max() * net["i_th"]) * 1.05
+    i_max = float(net["zeta"].max() * np.max(net["i_th"])) * 1.05
     for j, role in enumerate(names["neurons"]):
         addr = f"USB0::0x05E6::0x2450::0410{j:04d}::INSTR"
         # 1 mA through the AP junction (~490 ohm) stays below the 0.8 V MgO breakdown
@@ -133,7 +136,8 @@ def write_bench(network: str | Path, path: str | Path, *, name: str = "rf-networ
         "name": name,
         "description": (f"RF spintronic network {n_in}-{n_hidden}-{n_out} (Ross, Leroux et al. 2023): "
                         f"{len(dev1) + len(dev2)} rf_mtj synapses in series chains on RF lines, "
-                        f"{n_hidden} oscillator neurons (2450 bias, N9030B), SGS100A tones, 2182A per chain; "
+                        f"{n_hidden} oscillator neurons (2450 bias, N9030B monitor) feeding the output chains "
+                        f"through a {float(net['hidden_gain_db']):.1f} dB amplifier, SGS100A input tones, 2182A per chain; "
                         f"network file {Path(network).name}"),
         "visa_library": "@spinbench",
         "instruments": instruments,

@@ -630,7 +630,7 @@ class SimWorld(TerminalReadout):
             loss = self._rf_losses(port).get(name)
             if loss is not None:
                 tones.append((f, p - loss if loss else p, ph))
-        return tuple(sorted(tones))
+        return tuple(sorted(tones + self._emitted_tones(name)))
 
     def _rf_losses(self, port: str) -> dict[str, float]:
         """Device -> RF attenuation (dB) of the devices an RF terminal reaches (the netlist is

@@ -62,18 +62,55 @@ class TerminalReadout:
         load: their own emission (``device.emission_psd``, e.g. a spin-torque oscillator; on a
         line each less its attenuation) plus the available thermal noise power k_B T of a
         resistive source."""
+        f = np.asarray(frequencies, dtype=float)
+        psd, lines = self.emission(port, f)
+        for fc, watts, hw in lines:
+            psd = psd + watts * (hw / math.pi) / ((f - fc) ** 2 + hw * hw)
+        return psd
+
+    def emission(self, port: str, frequencies: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
+        """What :meth:`emission_psd` sums, in two parts: the continuous density (W/Hz: k_B T and
+        the emission of devices that give only a density) on ``frequencies``, and the Lorentzian
+        lines of devices that name theirs (``device.emission_lines``), ``(centre [Hz], power
+        [W] after the attenuation, HWHM [Hz])``, for a receiver that filters them exactly (a
+        line far narrower than the receiver's grid would be lost between its points)."""
         if self._banked or self._lag:
             self._settle()
         f = np.asarray(frequencies, dtype=float)
         psd = np.full(f.shape, KB * self.temperature)
+        lines: list[tuple[float, float, float]] = []
         term = self.terminal(port, signal=True)
         for k, (dev, p) in enumerate(term.members):
-            emit = getattr(self._devices[dev], "emission_psd", None)
+            device = self._devices[dev]
+            loss = term.loss_db[k] if k < len(term.loss_db) else 0.0
+            scale = 10.0 ** (-loss / 10.0) if loss else 1.0
+            if hasattr(device, "emission_lines"):
+                lines += [(fc, watts * scale, hw) for fc, watts, hw in device.emission_lines(p, self._drive_of(dev))]
+                continue
+            emit = getattr(device, "emission_psd", None)
             if emit is not None:
-                e = np.asarray(emit(p, f, self._drive_of(dev)), dtype=float)
-                loss = term.loss_db[k] if k < len(term.loss_db) else 0.0
-                psd = psd + (e * 10.0 ** (-loss / 10.0) if loss else e)
-        return psd
+                psd = psd + np.asarray(emit(p, f, self._drive_of(dev)), dtype=float) * scale
+        return psd, lines
+
+    def _emitted_tones(self, name: str) -> list[tuple[float, float, float]]:
+        """The tones the emitters of device ``name``'s lines deliver to it (netlist ``emitters``):
+        each emitted line at its centre, ``10 log10(P / 1 mW) + gain_db - attenuation``."""
+        feeds = self.__dict__.get("_emitter_feeds")
+        if feeds is None:       # device -> [(line, its loss)]; emitters themselves receive none
+            emitters = {e for ln in self.lines.values() for e in ln.emitters}
+            feeds = self._emitter_feeds = {}
+            for ln in self.lines.values():
+                if ln.emitters:
+                    for d in ln.devices:
+                        if d not in emitters:
+                            feeds.setdefault(d, []).append(ln)
+        out = []
+        for ln in feeds.get(name, ()):
+            for e in ln.emitters:
+                for fc, watts, _ in self._devices[e].emission_lines(ln.emitter_port, self._drive_of(e)):
+                    if watts > 0:
+                        out.append((float(fc), 10.0 * math.log10(watts / 1e-3) + ln.gain_db - ln.loss_db(name), 0.0))
+        return out
 
     def sample_voltage(self, port: str, dt: float, n: int, bandwidth: float | None = None) -> np.ndarray:
         """``n`` samples of the voltage at ``port``, one every ``dt`` s, advancing the world as it

@@ -10,8 +10,9 @@ says which detector and averaging scale apply through :meth:`SweptAnalyzer.detec
 
 Physics of one sweep (each point ``f_i``, bucket width ``span/(N-1)``):
 
-* input power density = ``world.emission_psd(port, f)`` (the device's emission plus the k_B T
-  noise of a matched 50 ohm source) + the analyzer's own noise density referred to its input,
+* input power density = ``world.emission(port, f)`` (the k_B T noise of a matched 50 ohm
+  source and the devices' emission; a device's Lorentzian lines pass the RBW filter exactly, as
+  Voigt profiles, however narrow) + the analyzer's own noise density referred to its input,
   ``noise_density_dbm_hz`` at 0 dB attenuation + the attenuation in dB, less the preamp's
   noise reduction when it is on (the displayed average noise level, DANL);
 * the RBW filter is a Gaussian whose -3 dB width is the RBW (digital IF: noise bandwidth
@@ -41,6 +42,17 @@ MAX_GRID = 1_000_000
 EXACT_SWEEPS = 16
 DBM_W = 1e-3
 _LOG10 = 10.0 / math.log(10.0)
+
+
+def voigt_response(x, sigma: float, hwhm: float) -> np.ndarray:
+    """Output of a Gaussian filter of peak gain 1 (standard deviation ``sigma``) at detuning ``x``
+    [Hz] from a Lorentzian line of unit power and half width ``hwhm``: the convolution
+    ``int L(u) exp(-(x - u)^2 / 2 sigma^2) du = Re w((x + i hwhm) / (sigma sqrt 2))``, w the
+    Faddeeva function (a CW tone, ``hwhm -> 0``: ``exp(-x^2 / 2 sigma^2)``, its power at the
+    centre)."""
+    from scipy.special import wofz
+
+    return np.real(wofz((np.asarray(x, dtype=float) + 1j * max(float(hwhm), 0.0)) / (sigma * math.sqrt(2.0))))
 
 
 class SweptAnalyzer(Emulator):
@@ -90,6 +102,14 @@ class SweptAnalyzer(Emulator):
 
     def mean_power(self) -> np.ndarray:
         """Noise-free power (W) the detector reports at each trace point for the present drive."""
+        noisy, steady = self.mean_parts()
+        return noisy + steady
+
+    def mean_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`mean_power` in two parts: what fluctuates as noise in the RBW filter, and the
+        steady part of the devices' lines. A line of half width ``w`` well inside the filter is a
+        tone of steady amplitude there; a line much broader than it is noise: the share
+        ``w / (w + RBW)`` of a line's power fluctuates, the rest is steady."""
         s = self.settings
         f_pts = self.frequencies()
         n = len(f_pts)
@@ -102,25 +122,41 @@ class SweptAnalyzer(Emulator):
         if (hi - lo) / step > MAX_GRID:
             step = (hi - lo) / MAX_GRID
         grid = np.arange(lo, hi + step, step)
-        psd = self.world.emission_psd(self.port, grid) + internal
+        psd, lines = self.world.emission(self.port, grid)
+        psd = psd + internal
+        sigma = rbw / (2 * math.sqrt(2 * math.log(2)))
         if step <= rbw / 4 * (1 + 1e-9):
-            sigma = rbw / (2 * math.sqrt(2 * math.log(2)))
             half = int(math.ceil(4 * sigma / step))
             x = np.arange(-half, half + 1) * step
             kernel = np.exp(-0.5 * (x / sigma) ** 2) * step
             filtered = np.convolve(psd, kernel, mode="same")
         else:  # RBW narrower than the grid: the narrow-filter limit
             filtered = psd * nbw
+        steady = np.zeros_like(filtered)
+        for fc, watts, hw in lines:     # a Lorentzian through the Gaussian filter: Voigt, exactly
+            line = watts * voigt_response(grid - fc, sigma, hw)
+            share = hw / (hw + rbw)
+            filtered = filtered + share * line
+            steady = steady + (1.0 - share) * line
+        if not lines:
+            return self._detect(filtered, grid, f_pts, bucket, step), np.zeros(n)
+        total = self._detect(filtered + steady, grid, f_pts, bucket, step)
+        steady = np.minimum(self._detect(steady, grid, f_pts, bucket, step), total)
+        return total - steady, steady
+
+    def _detect(self, filtered: np.ndarray, grid: np.ndarray, f_pts: np.ndarray, bucket: float,
+                step: float) -> np.ndarray:
+        """The detector's value of each trace point's bucket of the filtered power."""
         det = self.detector()
         if det == "SAMPLE" or bucket <= step:
             return np.interp(f_pts, grid, filtered)
         # reduce each bucket [f - b/2, f + b/2]
         edges = np.searchsorted(grid, np.concatenate([f_pts - bucket / 2, [f_pts[-1] + bucket / 2]]))
         idx = np.clip(edges[:-1], 0, len(grid) - 1)
-        if det == "AVERAGE":
-            csum = np.concatenate([[0.0], np.cumsum(filtered)])
-            stop = np.maximum(edges[1:], idx + 1)
-            return (csum[stop] - csum[idx]) / (stop - idx)
+        if det == "AVERAGE":        # the mean over the bucket: the integral of the (smooth) filter output
+            area = np.concatenate([[0.0], np.cumsum(0.5 * (filtered[1:] + filtered[:-1]) * np.diff(grid))])
+            lo, hi = f_pts - bucket / 2, f_pts + bucket / 2
+            return (np.interp(hi, grid, area) - np.interp(lo, grid, area)) / bucket
         red = np.maximum if det in ("POSITIVE", "NORMAL") else np.minimum
         out = red.reduceat(filtered, idx) if len(idx) else filtered[:0]
         return out
@@ -226,20 +262,19 @@ class SweptAnalyzer(Emulator):
         if count <= EXACT_SWEEPS:
             acc = np.zeros(n)
             for _ in range(count):
-                acc += self._to_domain(self.mean_power() * self._sweep_multipliers(n))
+                noisy, steady = self.mean_parts()
+                acc += self._to_domain(noisy * self._sweep_multipliers(n) + steady)
                 yield st
             self.trace1 = self._from_domain(acc / count)
             return
-        mean = self.mean_power()
+        noisy, steady = self.mean_parts()
         calib = self._to_domain(self._sweep_multipliers(max(n, 4096)))
         mu, sd = float(np.mean(calib)), float(np.std(calib))
-        z = self.world.rng.standard_normal(n)
-        if self.averaging_scale() == "LOG":
-            value = 10 * np.log10(mean) + mu + sd / math.sqrt(count) * z
-        else:
-            value = self._to_domain(mean) * (mu + sd / math.sqrt(count) * z)
+        m = mu + sd / math.sqrt(count) * self.world.rng.standard_normal(n)   # the average, in its domain
+        kind = self.averaging_scale()
+        gain = 10 ** (m / 10) if kind == "LOG" else (np.maximum(m, 0.0) ** 2 if kind == "SCALAR" else m)
         yield st * count
-        self.trace1 = self._from_domain(value)
+        self.trace1 = self._from_domain(self._to_domain(noisy * gain + steady))
 
     def current_trace(self) -> np.ndarray:
         """Trace 1 as the instrument holds it: in continuous mode a fresh sweep."""

@@ -439,13 +439,13 @@ class RfMtj:
                 v += float(self.rectified_voltage([f], pw, field, cur)[0])
         return v
 
-    def emission_psd(self, port: str, f, drive) -> np.ndarray:
-        """PSD [W/Hz] the junction delivers into 50 ohm at ``port`` (its thermal/auto-oscillation
-        line; the k_B T floor is the world's)."""
-        f = np.asarray(f, dtype=float)
+    def emission_lines(self, port: str, drive) -> list[tuple[float, float, float]]:
+        """The lines the junction emits at ``port`` into 50 ohm: ``(centre [Hz], power [W], HWHM
+        [Hz])`` (its thermal or auto-oscillation line; a locked line sits at the tone); none
+        without a positive bias or at the DC port."""
         field, cur = self._local(drive)
         if port != "rf" or cur <= 0 or self.broken:
-            return np.zeros_like(f)
+            return []
         osc = self.oscillation(field, cur, drive.temperature)
         fc, hw = osc["frequency"], osc["hwhm"]
         for tone in self._tones(drive):
@@ -456,7 +456,16 @@ class RfMtj:
                 else:
                     fc = lk["frequency"]
                 break
-        return rf.lorentzian_psd(f, osc["power"], fc, hw)
+        return [(fc, osc["power"], hw)]
+
+    def emission_psd(self, port: str, f, drive) -> np.ndarray:
+        """PSD [W/Hz] the junction delivers into 50 ohm at ``port``: its :meth:`emission_lines`
+        as Lorentzians (the k_B T floor is the world's)."""
+        f = np.asarray(f, dtype=float)
+        psd = np.zeros_like(f)
+        for fc, power, hw in self.emission_lines(port, drive):
+            psd = psd + rf.lorentzian_psd(f, power, fc, hw)
+        return psd
 
     def resistance(self, port: str) -> float:
         if port not in self.ports:
