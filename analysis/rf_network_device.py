@@ -91,7 +91,7 @@ def units_from_runs(spin_diode_run: str | Path, emission_run: str | Path, field:
     ``line_loss_db``: cable and bias-tee loss from the source to the junction.
     """
     from spinbench.analysis.spin_diode import fit_map
-    from spinbench.analysis.sto import fit_line, fit_oscillator
+    from spinbench.analysis.sto import fit_line, fit_oscillator, spectrum_columns
     from spinbench.protocols.runstore import RunReader
 
     with RunReader(spin_diode_run) as reader:
@@ -106,7 +106,7 @@ def units_from_runs(spin_diode_run: str | Path, emission_run: str | Path, field:
         to_dc = math.pi / math.sqrt(2)
     watts = float(rf.dbm_to_watts(float(p["power_dbm"]) - line_loss_db))
     with RunReader(emission_run) as reader:
-        c = {k: reader.column(k) for k in ("field", "current", "frequency", "power", "rbw")}
+        c = spectrum_columns(reader)
     at = np.isclose(c["field"], c["field"][np.argmin(np.abs(c["field"] - field))])
     fits = []
     for i in np.unique(c["current"][at]):

@@ -13,7 +13,9 @@ Across currents (at one field):
   where the straight lines I^2/P(I) and w(I) through the sub-threshold points reach zero (both
   estimates are reported; ``threshold`` is the linewidth one);
 * tunability df/dI: slope of the centre frequency over the above-threshold currents;
-* power and linewidth vs current (table).
+* power and linewidth vs current (table);
+* with the run's resistance loop and junction voltages: the normalized power p of each
+  above-threshold line, the TMR, B_K, M_eff and the orbits' Q and s (:mod:`analysis.sto_power`).
 """
 from __future__ import annotations
 
@@ -25,9 +27,10 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from spinbench.analysis.registry import register
+from spinbench.analysis.sto_power import fit_loop, infer_power
 from spinbench.sim_backend.physics.rf import dbm_to_watts, lorentzian_psd
 
-__all__ = ["LineFit", "OscillatorFit", "fit_line", "fit_oscillator", "analyze_run"]
+__all__ = ["LineFit", "OscillatorFit", "fit_line", "fit_oscillator", "spectrum_columns", "analyze_run"]
 
 #: noise bandwidth / -3 dB bandwidth of a Gaussian RBW filter
 NBW = float(np.sqrt(np.pi / (4 * np.log(2))))
@@ -53,6 +56,7 @@ class OscillatorFit:
     powers: list
     frequencies: list
     hwhm: list
+    below: list                      #: sub-threshold flag per current
 
 
 def fit_line(f, p_dbm, rbw: float, field: float = 0.0, current: float = 0.0) -> LineFit:
@@ -98,7 +102,16 @@ def fit_oscillator(lines: list[LineFit]) -> OscillatorFit:
         th_p = float(-b / a)
     above = np.flatnonzero(~below)
     dfdi = float(np.polyfit(i[above], fc[above], 1)[0]) if len(above) >= 2 else float("nan")
-    return OscillatorFit(lines[0].field, th_w, th_p, dfdi, i.tolist(), pw.tolist(), fc.tolist(), w.tolist())
+    return OscillatorFit(lines[0].field, th_w, th_p, dfdi, i.tolist(), pw.tolist(), fc.tolist(), w.tolist(),
+                         below.tolist())
+
+
+def spectrum_columns(reader, names=("field", "current", "frequency", "power", "rbw")) -> dict:
+    """Columns of an emission-spectra run restricted to its spectrum rows (the resistance-loop
+    rows carry no trace: NaN frequency)."""
+    c = {k: reader.column(k) for k in names}
+    keep = np.isfinite(c["frequency"])
+    return {k: v[keep] for k, v in c.items()}
 
 
 @register("emission-spectra")
@@ -111,9 +124,17 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     stem = Path(reader.path).stem
-    c = {k: reader.column(k) for k in ("field", "current", "frequency", "power", "rbw")}
+    c = spectrum_columns(reader, ("field", "current", "frequency", "power", "rbw", "voltage")
+                         if "voltage" in reader.units else ("field", "current", "frequency", "power", "rbw"))
+    params = reader.params
+    loop = None
+    if "stage" in reader.units and float(params.get("loop_field", 0.0)) > 0:
+        stage = reader.column("stage")
+        sel = stage == 1
+        loop = fit_loop(reader.column("field")[sel], reader.column("voltage")[sel], float(params["probe_current"]))
     files = []
     summary = {}
+    key = {}
     for b in np.unique(c["field"]):
         lines = []
         fig, ax = plt.subplots(figsize=(6, 5))
@@ -135,7 +156,21 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
         plt.close(fig)
         files.append(path)
         if len(lines) >= 3:
-            summary[str(float(b))] = asdict(fit_oscillator(lines))
+            osc = fit_oscillator(lines)
+            summary[str(float(b))] = entry = asdict(osc)
+            tag = f"{b * 1e3:g}mT"
+            key[f"threshold_{tag}"] = [osc.threshold_inverse_power, "A"]
+            key[f"df_di_{tag}"] = [osc.df_di, "Hz/A"]
+            if loop is not None and "voltage" in c:
+                at = c["field"] == b
+                volts = {float(i): float(np.median(c["voltage"][at & (c["current"] == i)])) for i in currents}
+                entry["normalized_power"] = pw = infer_power(float(b), loop, float(params["reference_angle_deg"]),
+                                                             osc, volts)
+                key["tmr"] = [pw["tmr"], ""]
+                key["b_k"] = [pw["b_k"], "T"]
+                key[f"q_{tag}"] = [pw["q"], ""]
+                for row in pw["p_table"]:
+                    key[f"p_{tag}_{row['current'] * 1e3:.3g}mA"] = [row["p"], ""]
     out = outdir / f"{stem}_sto_fits.json"
-    out.write_text(json.dumps(summary, indent=1))
+    out.write_text(json.dumps({"key_results": key, **summary}, indent=1))
     return [out, *files]

@@ -22,7 +22,8 @@ Physics (all from :mod:`.macrospin_rf`, one torque for everything):
   (2008)): ``P(p) ~ exp(-(1/eta) int_0^p (1 - Gamma_-/Gamma_+) dp')`` with ``eta = gamma k_B T
   / (2 Ms V omega0)`` the thermal power; far above threshold the mean is ``p0 = (zeta - 1)/(zeta
   + Q)`` (gain slope S = 1; the orbit value of S is used). Emission into 50 ohm through the TMR:
-  ``P = (I dR_1)^2/2 Z0/(R + Z0)^2``. Injection locking (Adler) to a tone near the generation
+  ``P = (I dR_1)^2/2 Z0/(R + Z0)^2`` with R the orbit-mean resistance (the junction's source
+  impedance, what V/I reads above threshold). Injection locking (Adler) to a tone near the generation
   frequency, half range ``F sqrt(1 + nu^2)/sqrt(p0)``, F from the linear response at I = 0.
 
 Parameters (:class:`RfMtjParams`, SI): elliptical 150 x 70 nm pillar, free layer CoFeB 1.8 nm,
@@ -343,8 +344,10 @@ class RfMtj:
         r_first = float(np.interp(pbar, np.concatenate([[0.0], tab.p]), np.concatenate([[0.0], tab.r_first])))
         r_mean = float(np.interp(pbar, np.concatenate([[0.0], tab.p]),
                                  np.concatenate([[float(self.resistance_of(m_eq))], tab.r_mean])))
-        r_dc = float(self.resistance_of(m_eq))
-        power = float(rf.delivered_power(current * r_first, r_dc))
+        # source impedance at the first harmonic: the orbit-mean resistance (the RF current
+        # i = -I dR(t)/(R_mean + Z0) to first order; the equilibrium R differs by up to ~30 %
+        # on the large orbits of the subcritical oscillator)
+        power = float(rf.delivered_power(current * r_first, r_mean))
         return {"p": pbar, "frequency": f, "hwhm": hwhm / TWO_PI, "power": power, "zeta": zeta,
                 "r_mean": r_mean, "nu": nu, "p0": law.p0(current)}
 
@@ -371,6 +374,12 @@ class RfMtj:
     def _above_threshold(self, field, cur: float, temperature: float) -> bool:
         if cur <= 0:
             return False
+        # cheap linear gate (no orbit table): the STT's share of the damping at this current,
+        # 1 - decay(I)/decay(0) = I/I_th; a soft mode (at the reversal field) has no orbits
+        m_eq, lin = self.state_at(field, cur)
+        lin0 = linearize(self.spin, np.asarray(field, dtype=float), 0.0, m_eq)
+        if not lin0.omega0 > 0 or lin.decay_rate >= 0.75 * lin0.decay_rate:
+            return False
         return cur > 0.5 * self.oscillator(field, temperature).threshold
 
     def evolve(self, dt: float, drive, rng: np.random.Generator) -> None:
@@ -393,7 +402,16 @@ class RfMtj:
             if m[1] != 0.0 or m[2] != 0.0:
                 self.m = np.array([math.copysign(1.0, m[0]), 0.0, 0.0])
             return
-        m_eq, _ = self.state_at(field, cur)   # cached per (field, current, m)
+        m_eq, lin = self.state_at(field, cur)   # cached per (field, current, m)
+        if np.linalg.eigvalsh(lin.hess_e)[0] < 0:
+            # past the reversal field the branch is an energy saddle (Newton finds it all the
+            # same): the free layer reverses to the stable state (easy axis: the opposite one)
+            for start in (-m_eq, np.array([-np.sign(m_eq[0]) or 1.0, 0.0, 0.0])):
+                self.m = start / np.linalg.norm(start)
+                cand, lin_c = self.state_at(field, cur)
+                if np.linalg.eigvalsh(lin_c.hess_e)[0] >= 0:
+                    m_eq = cand
+                    break
         if float(np.abs(m_eq - self.m).max()) > 1e-3:
             self.m = m_eq
 
