@@ -1,7 +1,10 @@
 """Injection-locking fits: locking range per injected power and its power law.
 
 A trace is locked when its peak sits within two trace bins of the injected frequency; the
-locking half range at one power is half the spread of the locked injected frequencies.  The
+locking half range at one power is half the width of the locked band, each edge of the band
+taken midway between the last locked and the first unlocked injected frequency (the spread of
+the locked frequencies alone is short by up to one step: on a 10 MHz grid the default run read
+5, 15, 35 MHz for Adler ranges near 10, 20, 40 MHz, and a P^0.70 law).  The
 range grows as ``P^(1/2)`` (the external force is proportional to the RF current; Slavin &
 Tiberkevich, IEEE Trans. Magn. 45, 1875 (2009)): the exponent is fitted in log-log.
 """
@@ -30,16 +33,26 @@ def locking_ranges(power_dbm, injected, frequency, power) -> LockingFit:
     power_dbm, injected, frequency, power = (np.asarray(a, dtype=float) for a in (power_dbm, injected, frequency, power))
     pw, halves, centers = [], [], []
     for p in np.unique(power_dbm):
+        scan = np.unique(injected[power_dbm == p])
         locked = []
-        for fi in np.unique(injected[power_dbm == p]):
+        for fi in scan:
             sel = (power_dbm == p) & (injected == fi)
             f, y = frequency[sel], power[sel]
             bin_ = float(np.median(np.diff(np.sort(f))))
             if abs(f[int(np.argmax(y))] - fi) <= 2 * bin_:
                 locked.append(fi)
         pw.append(float(p))
-        halves.append(0.5 * (max(locked) - min(locked)) if len(locked) >= 2 else 0.0)
-        centers.append(0.5 * (max(locked) + min(locked)) if locked else float("nan"))
+        if not locked:
+            halves.append(0.0)
+            centers.append(float("nan"))
+            continue
+        lo, hi = min(locked), max(locked)
+        # each edge midway to the next unlocked frequency of the scan (none beyond its ends)
+        below, above = scan[scan < lo], scan[scan > hi]
+        edge_lo = 0.5 * (lo + below.max()) if len(below) else lo
+        edge_hi = 0.5 * (hi + above.min()) if len(above) else hi
+        halves.append(0.5 * (edge_hi - edge_lo))
+        centers.append(0.5 * (edge_hi + edge_lo))
     ok = np.array(halves) > 0
     exponent = float("nan")
     if ok.sum() >= 2:

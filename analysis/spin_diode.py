@@ -141,8 +141,8 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
         if k is not None:
             bb = np.linspace(fields.min(), fields.max(), 200)
             ax.plot(bb * 1e3, kittel_in_plane(bb, k.b_k, k.mu0_m_eff, k.gamma) / 1e9, "k--", lw=1,
-                    label=f"Kittel: B_K={k.b_k * 1e3:.1f} mT, mu0Meff={k.mu0_m_eff:.3f} T, "
-                          f"g/2pi={k.gamma / TWO_PI / 1e9:.2f} GHz/T, alpha={k.alpha:.4f}")
+                    label=f"Kittel: B_K = {k.b_k * 1e3:.1f} mT, mu0 M_eff = {k.mu0_m_eff:.3f} T\n"
+                          f"gamma/2pi = {k.gamma / TWO_PI / 1e9:.2f} GHz/T, alpha = {k.alpha:.4f}")
             ax.legend(fontsize=7, loc="upper left")
         ax.set_xlabel("field (mT)")
         ax.set_ylabel("frequency (GHz)")

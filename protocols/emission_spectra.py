@@ -1,13 +1,14 @@
 """Spin-torque-oscillator emission spectra: analyzer traces vs DC bias current (x field).
 
-The junction's RF port (the bias tee's AC side) feeds the spectrum analyzer; the current source
-biases the junction through the DC side.  One runner step is one (field, current): the field is
+The junction's RF port (the bias tee's AC side) feeds the spectrum analyzer; a current source
+(role ``current_source``) or a source meter (``source_meter``) biases the junction through the
+DC side.  One runner step is one (field, current): the field is
 set, the bias current applied, one trace taken (the analyzer's RMS averaging of ``averages``
 sweeps, average detector: noise-like lines read their true power).  Every trace point is one
 row (current, field, frequency, power in dBm in the RBW), so nothing depends on the trace length
 at declaration time.
 
-With a voltmeter on the junction, each step also records the junction's DC voltage (R(I) = V/I,
+With a voltmeter on the junction (or the source meter's own voltage reading), each step also records the junction's DC voltage (R(I) = V/I,
 the oscillator's orbit-mean resistance above threshold), and a first step records a resistance
 loop along the field axis at a small probe current (``loop_field`` > 0): +loop_field -> -loop_field
 -> +loop_field in ``loop_points`` steps per branch.  The loop gives the resistances of the two
@@ -26,7 +27,7 @@ from typing import Any, NamedTuple
 
 import math
 
-from spinbench.instruments.roles import CurrentSource, FieldController, SpectrumAnalyzer, Voltmeter
+from spinbench.instruments.roles import CurrentSource, FieldController, SourceMeter, SpectrumAnalyzer, Voltmeter
 from spinbench.protocols.base import (BenchLike, CheckError, Column, MeasurementProtocol, Param, Roles,
                                      optional)
 
@@ -48,8 +49,9 @@ class EmissionSpectra(MeasurementProtocol):
 
     name = "emission-spectra"
     description = "STO emission: spectrum-analyzer traces vs DC bias current (x field)"
-    roles = {"spectrum_analyzer": SpectrumAnalyzer, "current_source": CurrentSource,
-             "field_x": FieldController, "voltmeter": optional(Voltmeter)}
+    roles = {"spectrum_analyzer": SpectrumAnalyzer, "field_x": FieldController,
+             "current_source": optional(CurrentSource), "source_meter": optional(SourceMeter),
+             "voltmeter": optional(Voltmeter)}
     params = (
         Param("currents", "A", default=(0.1e-3, 0.2e-3, 0.3e-3, 0.4e-3), bounds=(-1.0, 1.0), sequence=True,
               doc="DC bias currents"),
@@ -76,15 +78,25 @@ class EmissionSpectra(MeasurementProtocol):
         Column("stage", "", "i8", doc="0: spectrum point, 1: resistance-loop point (no trace)"),
     )
 
+    @staticmethod
+    def bias_role(roles) -> str:
+        """The role that biases the junction: ``current_source``, else ``source_meter``."""
+        if "current_source" in roles:
+            return "current_source"
+        if "source_meter" in roles:
+            return "source_meter"
+        raise CheckError(f"emission-spectra needs a bias: role current_source or source_meter "
+                         f"(bench roles: {', '.join(sorted(roles)) or 'none'})")
+
     def check(self, params: Mapping[str, Any], bench: BenchLike) -> None:
+        bias = self.bias_role(bench.roles)
         for i in params["currents"]:
-            self.require_within_limit(bench, "current_source", "max_current", i, "currents")
+            self.require_within_limit(bench, bias, "max_current", i, "currents")
         for b in params["fields"]:
             self.require_within_limit(bench, "field_x", "max_field", b, "fields")
         if params["loop_field"] > 0:
             self.require_within_limit(bench, "field_x", "max_field", params["loop_field"], "loop_field")
-            self.require_within_limit(bench, "current_source", "max_current", params["probe_current"],
-                                      "probe_current")
+            self.require_within_limit(bench, bias, "max_current", params["probe_current"], "probe_current")
         if params["span"] < params["rbw"]:
             raise CheckError(f"span = {params['span']:g} Hz is narrower than rbw = {params['rbw']:g} Hz")
 
@@ -105,27 +117,39 @@ class EmissionSpectra(MeasurementProtocol):
         roles.spectrum_analyzer.configure(params["center"], params["span"], params["rbw"],
                                           params["points"], **kwargs)
 
+    def _bias(self, roles: Roles, current: float) -> None:
+        src = roles[self.bias_role(roles)]
+        if hasattr(src, "set_current"):
+            src.set_current(current)
+        else:
+            src.source_current(current)
+        src.enable()
+
+    def _voltage(self, roles: Roles) -> float:
+        """The junction's DC voltage: the voltmeter's, else the source meter's, else NaN."""
+        if "voltmeter" in roles:
+            return roles.voltmeter.read_voltage()
+        if self.bias_role(roles) == "source_meter":
+            return roles.source_meter.measure_voltage()
+        return math.nan
+
     def measure(self, roles: Roles, params: Mapping[str, Any], step: EmissionStep) -> list[dict[str, Any]]:
-        src = roles.current_source
-        meter = roles.get("voltmeter")
         if step.stage == LOOP:
             rows = []
-            src.set_current(step.current)
-            src.enable()
+            self._bias(roles, step.current)
             for b in self.loop_fields(params):
                 roles.field_x.set_field(b)
-                v = meter.read_voltage() if meter is not None else math.nan
+                v = self._voltage(roles)
                 rows.append({"field": b, "current": step.current, "frequency": math.nan, "power": math.nan,
                              "rbw": math.nan, "voltage": v, "stage": LOOP})
             return rows
         roles.field_x.set_field(step.field)
-        src.set_current(step.current)
-        src.enable()
-        v = meter.read_voltage() if meter is not None else math.nan
+        self._bias(roles, step.current)
+        v = self._voltage(roles)
         f, p = roles.spectrum_analyzer.read_trace()
         return [{"field": step.field, "current": step.current, "frequency": float(fi), "power": float(pi),
                  "rbw": params["rbw"], "voltage": v, "stage": SPECTRUM} for fi, pi in zip(f, p)]
 
     def teardown(self, roles: Roles) -> None:
-        roles.current_source.set_current(0.0)
-        roles.current_source.disable()
+        self._bias(roles, 0.0)
+        roles[self.bias_role(roles)].disable()

@@ -1,6 +1,6 @@
 """injection-locking on the simulated rf-mtj bench (RF source tone into the biased junction, N9030B
 on the same RF port): the locking half range measured per injected power matches the device's
-(rf_mtj: Adler band F sqrt(1 + nu^2)/sqrt(p0)) to within one frequency step and grows as P^(1/2)."""
+(rf_mtj: Adler band F sqrt(1 + nu^2)/sqrt(p0)) to within half a frequency step and grows as P^(1/2)."""
 from __future__ import annotations
 
 import numpy as np
@@ -33,7 +33,7 @@ def test_locking_range_follows_the_device_and_sqrt_power(tmp_path):
     fit = locking_ranges(c["power_dbm"], c["injected"], c["frequency"], c["power"])
     for p, half in zip(fit.powers_dbm, fit.half_ranges):
         true = dev.locking(FIELD, bias, (f0, p - CABLE_LOSS_DB, 0.0))["half_range"]
-        assert abs(half - true) <= step
+        assert abs(half - true) <= step / 2     # each band edge midway between two scan points
     # 12 dB more power: about 4 x the range (P^(1/2)), within the grid's resolution
-    assert fit.half_ranges[1] > 2.5 * fit.half_ranges[0]
-    assert fit.exponent == pytest.approx(0.5, abs=0.2)
+    assert fit.half_ranges[1] > 3.0 * fit.half_ranges[0]
+    assert fit.exponent == pytest.approx(0.5, abs=0.1)
