@@ -38,7 +38,7 @@ from spinbench.protocols import registry
 from spinbench.protocols.runcheck import check_run
 from spinbench.protocols.runner import run
 from spinbench.protocols.runstore import RunReader
-from spinbench.sim_backend.benches import canonical
+from spinbench.sim_backend.benches import builtin_dir, canonical
 from spinbench.sim_backend.visa_library import reset_benches
 
 #: protocol -> (bench, small parameters)
@@ -60,6 +60,8 @@ PROTOCOLS: dict[str, tuple[str, dict[str, Any]]] = {
                                   "freq_points": 21, "power_dbm": -25.0}),
     "emission-spectra": ("sto-spectrum", {"fields": "0.05", "averages": 2}),
     "injection-locking": ("rf-mtj", {"powers_dbm": "-30,-20", "points": 201}),
+    "rf-network-inference": ("rf-network", {"samples": 4, "averages": 1, "points": 401,
+                                            "network": str(builtin_dir() / "rf-network.npz")}),
 }
 #: roles whose instrument reads (first present is "the meter"), drives, or makes the field
 METERS = ("voltmeter", "lock_in", "spectrum_analyzer", "scope", "source_meter", "gaussmeter")

@@ -11,7 +11,10 @@ for the magnetization up and/or down (set by an out-of-plane field pulse when th
 ``field_z``). A sweep is taken at the first harmonic, then again at the second (one harmonic
 change per sweep: the filter never carries a mV first-harmonic output into a uV second-harmonic
 reading); each reading waits ``settle_time_constants`` time constants after the field changed,
-timed by the lock-in.
+timed by the lock-in. Before each first-harmonic sweep the zero-field Hall voltage is read
+once more (not recorded): the first must be in phase and follow the drive, the later ones at
+least 30 % of the first; else the channel has opened and the run stops with that said (the
+sine output has no compliance that would tell).
 
 The fits (``analysis/harmonic_hall.py``) need the sample's geometry and magnetization, given as
 parameters (defaults: the ``sot-hallbar`` preset).
@@ -26,10 +29,14 @@ import numpy as np
 from spinbench.instruments.roles import FieldController, LockIn
 from spinbench.protocols.base import (BenchLike, CheckError, Column, MeasurementProtocol, Param, Roles,
                                       optional)
+from spinbench.protocols.benchhealth import BenchFault
 
 __all__ = ["HarmonicHall", "field_values"]
 
 _STATES = {"up": (1,), "down": (-1,), "both": (1, -1)}
+#: a first-harmonic sweep starts only if the zero-field Hall voltage is at least this fraction
+#: of the first sweep's (the anomalous Hall voltage of either saturated state)
+SIGNAL_FLOOR = 0.3
 
 
 def field_values(params: Mapping[str, Any]) -> np.ndarray:
@@ -125,6 +132,7 @@ class HarmonicHall(MeasurementProtocol):
         lock.set_sine_amplitude(params["current_rms"] * params["excitation_resistance"])
         self._fields = field_values(params)
         self._block: tuple[int, int, int] | None = None
+        self._v_ref: float | None = None
 
     def _prepare(self, roles: Roles, params: Mapping[str, Any], block: tuple[int, int, int]) -> None:
         """Start a sweep: zero the in-plane fields, set the magnetization with a field_z pulse
@@ -137,7 +145,39 @@ class HarmonicHall(MeasurementProtocol):
             roles.field_z.set_field(0.0)
         roles.lock_in.set_reference(params["frequency"], harmonic)
         roles.lock_in.set_sensitivity(params[f"sensitivity_{harmonic}"])
+        if harmonic == 1:
+            self._check_signal(roles, params)
         self._block = block
+
+    def _zero_field_xy(self, roles: Roles, params: Mapping[str, Any]) -> tuple[float, float]:
+        lock = roles.lock_in
+        lock.settle(params["settle_time_constants"] * 3)
+        lock.overloaded()
+        return lock.read_xy()
+
+    def _check_signal(self, roles: Roles, params: Mapping[str, Any]) -> None:
+        """Is the zero-field reading an anomalous Hall voltage? The lock-in's sine output reports
+        no compliance, so a channel that opened (fused, a bond lifted) would otherwise leave the
+        run measuring noise as data. Before the first sweep: in phase (X > 5 |Y|) and linear in
+        the drive (half the sine amplitude, half the voltage within 15 %); before every later
+        first-harmonic sweep: at least :data:`SIGNAL_FLOOR` of the first one's."""
+        x, y = self._zero_field_xy(roles, params)
+        ref = self._v_ref
+        if ref is None:
+            lock, amp = roles.lock_in, params["current_rms"] * params["excitation_resistance"]
+            lock.set_sine_amplitude(amp / 2)
+            x_half, _ = self._zero_field_xy(roles, params)
+            lock.set_sine_amplitude(amp)
+            ratio = x / x_half if x_half else float("inf")
+            if not (abs(x) > 5 * abs(y) and abs(ratio - 2.0) < 0.3):
+                raise BenchFault(f"harmonic-hall: no anomalous Hall signal at zero field: X = {x * 1e6:.3g} uV, "
+                                 f"Y = {y * 1e6:.3g} uV, X at half the drive = {x_half * 1e6:.3g} uV (a Hall "
+                                 f"voltage is in phase and follows the drive): the channel or its wiring is open?")
+            self._v_ref = abs(x)
+        elif abs(x) < SIGNAL_FLOOR * ref:
+            raise BenchFault(f"harmonic-hall: the zero-field Hall voltage fell from {ref * 1e6:.3g} uV (first sweep) "
+                             f"to {abs(x) * 1e6:.3g} uV: the channel or its wiring opened (the lock-in's "
+                             f"{params['current_rms'] * 1e3:g} mA rms into an open circuit?); the points so far are kept")
 
     def measure(self, roles: Roles, params: Mapping[str, Any],
                 step: tuple[int, int, int, int]) -> dict[str, Any]:

@@ -107,7 +107,8 @@ class TerminalReadout:
         out = []
         for ln in feeds.get(name, ()):
             for e in ln.emitters:
-                for fc, watts, _ in self._devices[e].emission_lines(ln.emitter_port, self._drive_of(e)):
+                lines = getattr(self._devices[e], "emission_lines", None)     # none: destroyed (open)
+                for fc, watts, _ in (lines(ln.emitter_port, self._drive_of(e)) if lines else ()):
                     if watts > 0:
                         out.append((float(fc), 10.0 * math.log10(watts / 1e-3) + ln.gain_db - ln.loss_db(name), 0.0))
         return out

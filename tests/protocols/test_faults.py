@@ -280,3 +280,24 @@ def test_a_garbled_binary_block_is_transient():
         util.from_ieee_block(b"#A" + b"\x00" * 12)
     assert is_transient(garbled.value)
     assert not is_transient(ValueError("Header length in IEEE format, raised by our own code"))
+
+
+def test_harmonic_hall_on_an_open_channel_fails_instead_of_recording_noise(tmp_path):
+    """The lock-in's sine output (1 mA rms through 3550 ohm, 2.1 V peak across the 1500 ohm
+    channel) blows a channel that breaks down at 1 V: it has no compliance to report, so the
+    protocol checks its signal before the first sweep -- in phase and halving with half the
+    drive, as a Hall voltage does -- and fails naming the open channel. The same run on the
+    healthy bench passes that check and completes (the fault matrix's red cell of session 3)."""
+    from spinbench.protocols.benchhealth import BenchFault
+
+    params = {"states": "up", "points": 5, "time_constant": 0.01, "current_rms": 1e-3}
+    ok = run(registry.get("harmonic-hall")(), str(_bench_with(tmp_path, [])), params, path=tmp_path / "ok.h5",
+             seed=1, progress=False)
+    assert ok.status.value == "complete" and ok.n_points == 20
+    broken = _bench_with(tmp_path, [{"device": "dut", "kind": "breakdown", "voltage": 1.0}])
+    with pytest.raises(BenchFault, match="no anomalous Hall signal at zero field"):
+        run(registry.get("harmonic-hall")(), str(broken), params, path=tmp_path / "open.h5", seed=1, progress=False)
+    cols, status, error = _columns(tmp_path / "open.h5")
+    assert status == "failed" and "open" in error and len(cols["x"]) == 0
+    world = pyvisa.ResourceManager(f"{broken}@spinbench").visalib.world
+    assert "dut" in world.destroyed

@@ -81,3 +81,28 @@ def test_emitters_are_checked_when_the_bench_loads():
             ({"devices": []}, "emitters needs devices")):
         with pytest.raises(NetlistError, match=message):
             parse_lines({"bus": {"devices": ["a"], "emitters": spec}}, devices)
+
+
+
+def test_a_destroyed_emitter_emits_nothing(tmp_path):
+    """A neuron blown by over-voltage (an open circuit) feeds no tone to the line it fed; the
+    output chains read as with the neuron unbiased and the bench shuts down (the fault matrix's
+    rf-network x breakdown cell crashed on it)."""
+    import pyvisa
+    import yaml
+
+    spec = yaml.safe_load((builtin_dir() / "rf-network.yaml").read_text())
+    spec["sim"]["faults"] = [{"device": "n_0", "kind": "breakdown", "voltage": 0.1}]
+    path = tmp_path / "fragile.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    with Bench.open(Bench.load(str(path)), sim_clock="virtual") as lab:
+        lab.role("field_x").set_field(0.05)
+        chain = lab.role("voltmeter_c2_0")
+        dark = chain.read_voltage()
+        n0 = lab.role("source_meter_n_0")
+        n0.source_current(0.6e-3)            # ~0.2 V across the junction: over its 0.1 V
+        n0.enable()
+        after = chain.read_voltage()
+        world = pyvisa.ResourceManager(f"{path}@spinbench").visalib.world
+        assert "n_0" in world.destroyed
+    assert after == pytest.approx(dark, abs=2e-7)      # the 2182A's noise on the chain
