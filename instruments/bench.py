@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 __all__ = ["Bench", "BenchError", "OpenBench", "InstrumentSpec", "builtin_benches"]
 
 TOP_LEVEL_KEYS = ("name", "description", "visa_library", "instruments", "roles", "sim",
-                  "qcodes_station")
+                  "qcodes_station", "protocols")
 #: qcodes_station / instrument: an instrument of a qcodes Station YAML (instruments.qcodes_station)
 INSTRUMENT_KEYS = ("driver", "address", "limits", "options", "qcodes_station", "instrument")
 
@@ -147,7 +147,19 @@ class Bench:
         instruments = cls._load_instruments(raw.get("instruments"), fail, path.parent,
                                             raw.get("qcodes_station"))
         roles = cls._load_roles(raw.get("roles"), instruments, fail)
+        protocols = raw.get("protocols") or {}
+        if not isinstance(protocols, dict) or not all(
+                isinstance(k, str) and isinstance(v, dict) and all(isinstance(n, str) for n in v)
+                for k, v in protocols.items()):
+            raise fail("protocols", "must map protocol names to {parameter: value} (this bench's "
+                                    "defaults, e.g. critical-current-vs-width: {reset_current: 8mA})")
         return cls(path, name, description, visa_library, instruments, roles, raw, text)
+
+    def protocol_defaults(self, protocol: str) -> dict[str, Any]:
+        """The parameter values this bench file sets for ``protocol`` (its ``protocols:`` entry:
+        what suits its device where the protocol's own defaults do not); a run's own parameters
+        override them. Checked against the protocol by the runner."""
+        return dict((self.raw.get("protocols") or {}).get(protocol) or {})
 
     @staticmethod
     def _load_instruments(section: Any, fail, base: Path | None = None,

@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from spinbench.instruments.capabilities import CapabilityError
 from spinbench.instruments.roles import missing_members
-from spinbench.protocols.base import (AdaptiveProtocol, BenchLike, CheckError, MeasurementProtocol,
+from spinbench.protocols.base import (AdaptiveProtocol, BenchLike, CheckError, MeasurementProtocol, ParamError,
                                       OpenBenchLike, Roles, validate_params)
 from spinbench.protocols.benchhealth import BatchGuard, BenchFault, is_transient
 from spinbench.protocols.runstore import RunStatus, RunWriter, RunReader, RunStoreError, _column_fill
@@ -369,6 +369,8 @@ def run(
     if resume is not None:
         _check_resume_bench(Path(resume), bench)
         given = _params_for_resume(protocol, Path(resume), given)
+    else:
+        given = {**_bench_defaults(protocol, bench), **given}
     values = validate_params(protocol.params, given)
     machine.advance(RunState.VALIDATED)
 
@@ -589,6 +591,22 @@ def _bench_identity(text: str) -> Any:
     if isinstance(data, dict) and isinstance(data.get("sim"), dict):
         data["sim"] = {k: v for k, v in data["sim"].items() if k != "faults"}
     return data
+
+
+def _bench_defaults(protocol: MeasurementProtocol, bench: BenchLike) -> dict[str, Any]:
+    """The bench file's defaults for ``protocol`` (``protocols:``), checked against it: an
+    unknown name or a value out of range names the bench file's key."""
+    defaults = getattr(bench, "protocol_defaults", lambda _name: {})(protocol.name)
+    declared = {p.name: p for p in protocol.params}
+    where = f"{getattr(bench, 'path', bench)}: protocols.{protocol.name}"
+    for name, value in defaults.items():
+        if name not in declared:
+            raise CheckError(f"{where}: unknown parameter {name!r}; known parameters: {', '.join(declared)}")
+        try:
+            declared[name].validate(value)
+        except ParamError as exc:
+            raise CheckError(f"{where}: {exc}") from None
+    return defaults
 
 
 def _params_for_resume(protocol: MeasurementProtocol, resume: Path,
