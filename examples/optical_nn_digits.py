@@ -6,7 +6,9 @@
 
 Without ``--fit`` the law is the thermo_mtj preset's AP state (what a thermovoltage-map on the
 simulated bench recovers within 1-4 %).  ``--save net.npz`` writes the trained network for
-``spinbench run onn-inference --bench thermo-mtj --param network=net.npz``.
+``spinbench run onn-inference --bench thermo-mtj --param network=net.npz``. The built-in
+``thermo-mtj`` bench's ``thermo-mtj.npz`` (the network ``onn-inference`` takes by default) was
+written by this script with its defaults.
 """
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ A protocol knows nothing of files, progress bars, Ctrl-C, the CLI or analysis: t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import math
 import re
 from decimal import Decimal
@@ -526,6 +528,18 @@ class MeasurementProtocol:
         beside the bench file, ...), before :meth:`check`; the run file records the result.
         The default returns them unchanged."""
         return params
+
+    @staticmethod
+    def beside_bench(bench: BenchLike, param: str, suffix: str = ".npz") -> str:
+        """The file beside ``bench``'s file with its name and ``suffix`` (a built-in bench's
+        trained network, ``rf-network.npz``), for a parameter left empty; a clear error
+        naming ``param`` when there is none."""
+        path = getattr(bench, "path", None)
+        companion = Path(path).with_suffix(suffix) if path else None
+        if companion is None or not companion.is_file():
+            raise CheckError(f"{param}: give the file ({suffix}); the bench has none beside it "
+                             f"({companion or 'no bench file'})")
+        return str(companion)
 
     def check(self, params: Mapping[str, Any], bench: BenchLike) -> None:
         """Refuse to run, before any instrument is opened, what the bench forbids.

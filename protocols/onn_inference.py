@@ -6,7 +6,8 @@ evaluated on the bench's junction: for every sample, output k and lit pixel j (p
 bias pixel) the junction is biased at ``I_kj``, the laser pulses at ``p_max x_j`` and the
 laser-induced voltage is measured as in ``thermovoltage-map`` (plateau minus dark of one scope
 record triggered on the laser).  The analysis sums the voltages per output (the series readout)
-and compares the bench's outputs and class with the offline model's.
+and compares the bench's outputs and class with the offline model's. ``network`` left empty
+takes the ``.npz`` of the bench file's name beside it (``thermo-mtj.npz`` for the built-in bench).
 """
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ class OnnInference(_LaserPulseProtocol):
     roles = {"laser": PulsedLaser, "scope": TriggeredScope, "current_source": CurrentSource,
              "voltmeter": Voltmeter, "field_x": FieldController}
     params = (
-        Param("network", "", str, doc="path of the trained network (.npz: currents, images)"),
+        Param("network", "", str, default="",
+              doc="the trained network (.npz: currents, images); empty: the bench file's name with .npz"),
         Param("samples", "", int, default=1, bounds=(1, 100_000), doc="first N images of the file"),
         Param("state", "", str, default="AP", choices=("P", "AP"), doc="magnetic state the law was fitted in"),
         Param("p_max", "W", default=0.02, bounds=(0.0, 10.0), doc="laser power of a white pixel"),
@@ -69,6 +71,13 @@ class OnnInference(_LaserPulseProtocol):
         Column("power", "W", doc="p_max x_j"),
         Column("v_laser", "V", doc="laser-induced voltage of the synapse"),
     )
+
+    def resolve_params(self, params: dict[str, Any], bench: Any) -> dict[str, Any]:
+        """An empty ``network`` names the ``.npz`` beside the bench file, with its name (the
+        built-in ``thermo-mtj`` bench ships the digits network of examples/optical_nn_digits.py)."""
+        if not params["network"]:
+            params = {**params, "network": self.beside_bench(bench, "network")}
+        return params
 
     def check(self, params: Mapping[str, Any], bench: Any) -> None:
         net = load_network(params["network"])

@@ -101,12 +101,7 @@ class RfNetworkInference(MeasurementProtocol):
     def resolve_params(self, params: dict[str, Any], bench: Any) -> dict[str, Any]:
         """An empty ``network`` names the ``.npz`` beside the bench file, with its name."""
         if not params["network"]:
-            path = getattr(bench, "path", None)
-            npz = Path(path).with_suffix(".npz") if path else None
-            if npz is None or not npz.is_file():
-                raise CheckError(f"network: give the trained network file (.npz); the bench has none beside it "
-                                 f"({npz or 'no bench file'})")
-            params = {**params, "network": str(npz)}
+            params = {**params, "network": self.beside_bench(bench, "network")}
         return params
 
     def check(self, params: Mapping[str, Any], bench: Any) -> None:

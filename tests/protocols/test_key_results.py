@@ -5,36 +5,10 @@ import math
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from spinbench.protocols import cli, registry
 from spinbench.protocols.runindex import key_results
-
-
-def _onn_network(tmp_path):
-    from spinbench.analysis import optical_nn as onn
-    from spinbench.sim_backend.physics.thermo_mtj import ThermoMtjParams
-
-    p = ThermoMtjParams()
-    law = onn.DeviceLaw(p.seebeck_ap, p.b1_ap, p.b3_ap, kelvin_per_watt=300.0, p_max=0.02, i_max=1e-3)
-    rng = np.random.default_rng(0)
-    images = np.zeros((1, 64))
-    images[0, rng.choice(64, 6, replace=False)] = 1.0          # six lit pixels: 60 points
-    currents = rng.uniform(-1e-3, 1e-3, (10, 65))          # inputs + a bias column
-    return str(onn.save_network(tmp_path / "net.npz", law, currents, images, np.array([3])))
-
-
-def _rf_network(tmp_path):
-    """An untrained two-layer network of rf_mtj junctions and its generated bench (one input)."""
-    from spinbench.analysis.rf_network import xor_band_task
-    from spinbench.analysis.rf_network_device import device_network, device_units, save_network
-    from spinbench.sim_backend.rf_network_bench import write_bench
-
-    units = device_units(0.05)
-    x, y = xor_band_task(1, seed=1)
-    npz = save_network(tmp_path / "rfnet.npz", device_network(units, 4, 6, 2, seed=0), units, x, y)
-    return str(write_bench(npz, tmp_path / "rf-network.yaml")), str(npz)
 
 
 #: protocol -> (built-in bench, small parameters whose analysis still fits)
@@ -57,7 +31,7 @@ RUNS = {
     "spike-statistics": ("thermo-mtj", {"captures": "2", "biases": "0.6e-3,1.0e-3",
                                         "powers": "0,0.04"}),
     "onn-inference": ("thermo-mtj", {"samples": "1"}),
-    "rf-network-inference": ("(generated)", {"samples": "1", "averages": "1", "points": "201"}),
+    "rf-network-inference": ("rf-network", {"samples": "1", "averages": "1", "points": "201"}),
 }
 
 
@@ -70,11 +44,7 @@ def test_the_table_covers_every_protocol_spinbench_ships():
 @pytest.mark.parametrize("protocol", sorted(RUNS))
 def test_a_finished_run_prints_key_results(protocol, tmp_path, capsys):
     bench, params = RUNS[protocol]
-    if protocol == "onn-inference":
-        params = {**params, "network": _onn_network(tmp_path)}
-    if protocol == "rf-network-inference":
-        bench, network = _rf_network(tmp_path)
-        params = {**params, "network": network}
+    # onn-inference and rf-network-inference take the network file beside their bench file
     argv = ["run", protocol, "--bench", bench, "--out", str(tmp_path), "--no-progress", "--seed", "1"]
     for name, value in params.items():
         argv += ["--param", f"{name}={value}"]

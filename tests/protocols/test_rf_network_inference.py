@@ -114,7 +114,7 @@ def test_the_built_in_rf_network_bench_holds_its_network_file(tmp_path):
 def test_no_network_file_beside_a_bench_is_a_clear_error(trained, tmp_path):
     bench = tmp_path / "other.yaml"
     bench.write_text(trained["bench"].read_text())
-    with pytest.raises(CheckError, match=r"network: give the trained network file.*other\.npz"):
+    with pytest.raises(CheckError, match=r"network: give the file.*other\.npz"):
         run(RfNetworkInference, Bench.load(str(bench)), {}, out_dir=tmp_path, progress=False)
 
 
