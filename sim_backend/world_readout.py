@@ -13,6 +13,7 @@ import numpy as np
 from .devices import Drive
 from .netlist import Terminal
 from .physics.constants import KB
+from .physics.rf import lorentzian_psd
 
 
 class TerminalReadout:
@@ -65,7 +66,7 @@ class TerminalReadout:
         f = np.asarray(frequencies, dtype=float)
         psd, lines = self.emission(port, f)
         for fc, watts, hw in lines:
-            psd = psd + watts * (hw / math.pi) / ((f - fc) ** 2 + hw * hw)
+            psd = psd + lorentzian_psd(f, watts, fc, hw)
         return psd
 
     def emission(self, port: str, frequencies: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
@@ -96,7 +97,7 @@ class TerminalReadout:
         """The tones the emitters of device ``name``'s lines deliver to it (netlist ``emitters``):
         each emitted line at its centre, ``10 log10(P / 1 mW) + gain_db - attenuation``."""
         feeds = self.__dict__.get("_emitter_feeds")
-        if feeds is None:       # device -> [(line, its loss)]; emitters themselves receive none
+        if feeds is None:       # device -> the lines with emitters it is on; emitters receive none
             emitters = {e for ln in self.lines.values() for e in ln.emitters}
             feeds = self._emitter_feeds = {}
             for ln in self.lines.values():
