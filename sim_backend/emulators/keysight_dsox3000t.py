@@ -219,9 +219,7 @@ class KeysightDSOX3000T(Emulator):
         each after its trigger (:mod:`sim_backend.timeline`)."""
         s = self.settings
         channels = channels or [c for c in range(1, 5) if self.channels[c]["display"]]
-        for c in channels:
-            if self.ports[c] is None:
-                raise ScpiError(-241, f"channel {c} is not wired to a device port")
+        wired = [c for c in channels if self.ports[c] is not None]
         n = self._acq_points()
         dt = 10 * s["tscale"] / n
         x_origin = s["position"] - REF_DIV[s["reference"]] * s["tscale"]
@@ -230,9 +228,17 @@ class KeysightDSOX3000T(Emulator):
         acc: dict[int, np.ndarray] = {}
         triggered = False
         for _ in range(averages):
-            rec, hit = yield from self._one_record(channels, n, dt, n_pre)
+            if wired:
+                rec, hit = yield from self._one_record(wired, n, dt, n_pre)
+            else:               # nothing connected: the record of open inputs takes its time
+                yield n * dt
+                rec, hit = {}, True
             if rec is None:
                 break
+            for c in channels:
+                if c not in rec:    # an open input: the front end's own noise around 0 V
+                    sigma = max(SCOPE_NOISE_V, SCOPE_NOISE_DIV * self.channels[c]["scale"])
+                    rec[c] = sigma * self.world.rng.standard_normal(n)
             triggered = triggered or hit
             for c, v in rec.items():
                 acc[c] = acc.get(c, 0.0) + v / averages
