@@ -210,7 +210,7 @@ def device_to_device(runs: Mapping[str, pd.DataFrame], value: str = "r_hall") ->
 
 
 # --------------------------------------------------------------------------- run files
-def _plot_states(df: pd.DataFrame, st: pd.DataFrame, path: Path, title: str) -> Path:
+def _plot_states(df: pd.DataFrame, st: pd.DataFrame, path: Path, title: str, distinct: int | None = None) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -225,7 +225,9 @@ def _plot_states(df: pd.DataFrame, st: pd.DataFrame, path: Path, title: str) -> 
     a2.set_xlabel("R_xy (ohm)")
     a2.set_ylabel("reads")
     a1.set_title(title)
-    a2.set_title(f"{len(st)} states")
+    verdict = "" if distinct is None else (f": {distinct} distinguishable at 1 % error" if distinct > 1 else
+                                           ": not distinguishable at 1 % error (no multi-state response)")
+    a2.set_title(f"{len(st)} states written{verdict}")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -250,7 +252,8 @@ def analyze_run(reader, outdir: Path, error_rates=(1e-2, 1e-3)) -> list[Path]:
     path = outdir / f"{stem}_summary.json"
     outdir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2, default=float))
-    return [_plot_states(df, st, outdir / f"{stem}_states.png", reader.protocol), path]
+    distinct = summary["distinguishable_states"].get("0.01")
+    return [_plot_states(df, st, outdir / f"{stem}_states.png", reader.protocol, distinct), path]
 
 
 @register("potentiation-depression")
