@@ -38,6 +38,9 @@ class Drive:
     #: every RF tone on the device's RF line, after the line's attenuation to this device:
     #: ``(frequency_Hz, power_dBm_at_port, phase_rad)``, sorted by frequency then power
     rf_tones: tuple[tuple[float, float, float], ...] = ()
+    #: incoherent lines on the device's RF line (oscillators feeding it: netlist ``emitters``),
+    #: ``(centre_Hz, power_dBm_at_port, hwhm_Hz)``: Lorentzian power spectra, not tones
+    rf_lines: tuple[tuple[float, float, float], ...] = ()
 
 
 @runtime_checkable

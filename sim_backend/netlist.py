@@ -17,9 +17,10 @@ Electrical rules (lumped, quasi-static):
 * an RF source on a line delivers its tone to every device on it at ``P - attenuation_db[k]``;
 * a line's ``emitters`` (``{devices: [...], port: rf, gain_db: G}``) are oscillators whose
   RF output feeds the line through an amplifier of gain ``G``: each line one of them emits
-  (``device.emission_lines``: centre, power, width) reaches every device on the line as a tone
-  at the line's centre frequency and ``P + G - attenuation_db[k]`` (incoherent: phase 0); an
-  emitter receives no emitted tones itself (no mutual coupling of the oscillators).
+  (``device.emission_lines``: centre, power, width) reaches every device on the line as a
+  Lorentzian line of that centre and width at ``P + G - attenuation_db[k]`` (``Drive.rf_lines``:
+  incoherent, not a tone); an emitter receives no emitted lines itself (no mutual coupling of
+  the oscillators).
 """
 from __future__ import annotations
 

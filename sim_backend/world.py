@@ -528,7 +528,7 @@ class SimWorld(TerminalReadout):
         rf_f, rf_p = _strongest(tones)
         return Drive(current=self._current_into(name, self.sources), field=f,
                      temperature=self.temperature, laser_power=self.laser_power_at(name),
-                     rf_frequency=rf_f, rf_power_dbm=rf_p, rf_tones=tones)
+                     rf_frequency=rf_f, rf_power_dbm=rf_p, rf_tones=tones, rf_lines=self.lines_at(name))
 
     def _current_into(self, name: str, sources: dict[str, tuple[str, float]]) -> float:
         """The current through device ``name``'s drive port from ``sources`` (summed in order)."""
@@ -630,7 +630,7 @@ class SimWorld(TerminalReadout):
             loss = self._rf_losses(port).get(name)
             if loss is not None:
                 tones.append((f, p - loss if loss else p, ph))
-        return tuple(sorted(tones + self._emitted_tones(name)))
+        return tuple(sorted(tones))
 
     def _rf_losses(self, port: str) -> dict[str, float]:
         """Device -> RF attenuation (dB) of the devices an RF terminal reaches (the netlist is

@@ -93,9 +93,9 @@ class TerminalReadout:
                 psd = psd + np.asarray(emit(p, f, self._drive_of(dev)), dtype=float) * scale
         return psd, lines
 
-    def _emitted_tones(self, name: str) -> list[tuple[float, float, float]]:
-        """The tones the emitters of device ``name``'s lines deliver to it (netlist ``emitters``):
-        each emitted line at its centre, ``10 log10(P / 1 mW) + gain_db - attenuation``."""
+    def lines_at(self, name: str) -> tuple[tuple[float, float, float], ...]:
+        """The lines the emitters of device ``name``'s lines deliver to it (netlist ``emitters``):
+        ``(centre [Hz], 10 log10(P / 1 mW) + gain_db - attenuation [dBm], HWHM [Hz])``, sorted."""
         feeds = self.__dict__.get("_emitter_feeds")
         if feeds is None:       # device -> the lines with emitters it is on; emitters receive none
             emitters = {e for ln in self.lines.values() for e in ln.emitters}
@@ -109,10 +109,11 @@ class TerminalReadout:
         for ln in feeds.get(name, ()):
             for e in ln.emitters:
                 lines = getattr(self._devices[e], "emission_lines", None)     # none: destroyed (open)
-                for fc, watts, _ in (lines(ln.emitter_port, self._drive_of(e)) if lines else ()):
+                for fc, watts, hw in (lines(ln.emitter_port, self._drive_of(e)) if lines else ()):
                     if watts > 0:
-                        out.append((float(fc), 10.0 * math.log10(watts / 1e-3) + ln.gain_db - ln.loss_db(name), 0.0))
-        return out
+                        out.append((float(fc), 10.0 * math.log10(watts / 1e-3) + ln.gain_db - ln.loss_db(name),
+                                    float(hw)))
+        return tuple(sorted(out))
 
     def sample_voltage(self, port: str, dt: float, n: int, bandwidth: float | None = None) -> np.ndarray:
         """``n`` samples of the voltage at ``port``, one every ``dt`` s, advancing the world as it

@@ -160,8 +160,12 @@ class Linearization:
 
     def response(self, omega) -> np.ndarray:
         """Complex amplitude (2, K) of delta per unit RF current amplitude at angular frequencies
-        ``omega`` (K,): ``(i omega - J)^-1 b`` (the analytic susceptibility)."""
-        w = np.atleast_1d(np.asarray(omega, dtype=float))
+        ``omega`` (K,): ``(i omega - J)^-1 b`` (the analytic susceptibility). A complex
+        ``omega - i gamma`` gives its average over a Lorentzian line of half width ``gamma``
+        centred on ``omega`` (the poles lie in the upper half plane)."""
+        w = np.atleast_1d(np.asarray(omega))
+        if not np.iscomplexobj(w):
+            w = w.astype(float)
         a, b, c, d = self.jac[0, 0], self.jac[0, 1], self.jac[1, 0], self.jac[1, 1]
         iw = 1j * w
         det = (iw - a) * (iw - d) - b * c

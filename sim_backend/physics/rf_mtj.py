@@ -10,7 +10,10 @@ Physics (all from :mod:`.macrospin_rf`, one torque for everything):
   ``mode="linear"`` (default): the analytic susceptibility of the LLG linearized about the
   equilibrium, ``delta = (i w - J)^-1 b I1``, giving ``V = I1/2 Re(g . delta)`` (g = dR/d delta)
   plus the bias term ``I_dc <delta^T H_R delta>/2``; it is a sum of a symmetric and an
-  antisymmetric Lorentzian at the Kittel frequency, width alpha gamma (B1 + B2)/4pi.
+  antisymmetric Lorentzian at the Kittel frequency, width alpha gamma (B1 + B2)/4pi. An
+  incoherent Lorentzian line on the RF port (``drive.rf_lines``: another oscillator's output)
+  rectifies as the susceptibility at ``w - i 2 pi hwhm``: the tone response averaged over
+  the line's spectrum.
   :meth:`RfMtj.rectified_voltage_llg`: the nonlinear LLG integrated in time (RK4, T = 0),
   tested against the linear path.
 * Spin-torque oscillator. The reference layer points at ``p_angle_deg`` (default 150 deg) from
@@ -209,15 +212,22 @@ class RfMtj:
         pw = float(getattr(drive, "rf_power_dbm", -math.inf))
         return [(f, pw, 0.0)] if f > 0 and np.isfinite(pw) else []
 
-    def rectified_voltage(self, frequencies, power_dbm, field, current: float = 0.0) -> np.ndarray:
+    def rectified_voltage(self, frequencies, power_dbm, field, current: float = 0.0,
+                          hwhm: float = 0.0) -> np.ndarray:
         """Spin-diode DC voltage [V] (linear path) for tones at ``frequencies`` [Hz] of available
-        power ``power_dbm`` [dBm], field (3,) [T], DC bias current [A]."""
+        power ``power_dbm`` [dBm], field (3,) [T], DC bias current [A]; with ``hwhm`` > 0, for
+        incoherent Lorentzian lines of that half width [Hz] and total power ``power_dbm``: the
+        response, linear in the power, averaged over the line's spectrum, which is the
+        susceptibility at ``omega - i 2 pi hwhm`` (the bias term ``I_dc <delta H delta>``, second
+        order in the response, is taken at the line's centre)."""
         lin, r0, g, hr = self._readout(field, current)
         i1 = rf.rf_current_amplitude(power_dbm, r0)
-        resp = lin.response(TWO_PI * np.asarray(frequencies, dtype=float))   # (2, K) per amp
+        omega = TWO_PI * np.asarray(frequencies, dtype=float)
+        resp = lin.response(omega - 1j * TWO_PI * hwhm if hwhm > 0 else omega)    # (2, K) per amp
         v = 0.5 * i1 * i1 * np.real(g @ resp)
         if current:
-            quad = np.real(np.einsum("ik,ij,jk->k", resp.conj(), hr, resp))
+            centre = lin.response(omega) if hwhm > 0 else resp
+            quad = np.real(np.einsum("ik,ij,jk->k", centre.conj(), hr, centre))
             v = v + current * 0.25 * i1 * i1 * quad
         return np.asarray(v)
 
@@ -423,7 +433,8 @@ class RfMtj:
         field, cur = self._local(drive)
         if self.broken:
             return float(drive.current) * 200.0
-        key = (field.tobytes(), cur, tuple(self._tones(drive)), float(drive.temperature), self.m.tobytes())
+        key = (field.tobytes(), cur, tuple(self._tones(drive)), getattr(drive, "rf_lines", ()),
+               float(drive.temperature), self.m.tobytes())
         hit = self._v_cache.get(key)
         if hit is None:
             hit = self.p.polarity * self._junction_voltage(field, cur, drive)
@@ -455,6 +466,8 @@ class RfMtj:
                 v += float(self.rectified_voltage_llg([f], pw, field, cur)[0])
             else:
                 v += float(self.rectified_voltage([f], pw, field, cur)[0])
+        for f, pw, hw in getattr(drive, "rf_lines", ()):     # incoherent lines (linear path)
+            v += float(self.rectified_voltage([f], pw, field, cur, hwhm=hw)[0])
         return v
 
     def emission_lines(self, port: str, drive) -> list[tuple[float, float, float]]:

@@ -106,3 +106,69 @@ def test_a_destroyed_emitter_emits_nothing(tmp_path):
         world = pyvisa.ResourceManager(f"{path}@spinbench").visalib.world
         assert "n_0" in world.destroyed
     assert after == pytest.approx(dark, abs=2e-7)      # the 2182A's noise on the chain
+
+
+BROAD = """
+name: broad-line
+visa_library: "@spinbench"
+instruments:
+  smu: {driver: keithley_2450, address: "USB0::0x05E6::0x2450::04000001::INSTR",
+        limits: {max_current: 0.001, compliance_voltage: 0.7}}
+  nvm: {driver: keithley_2182a, address: "GPIB0::7::INSTR"}
+  magnet: {driver: kepco_bop, address: "GPIB0::6::INSTR",
+           options: {tesla_per_amp: 0.05, axis: x, ramp_step_time: 0.002, poll_interval: 0.0},
+           limits: {max_field: 0.1, max_ramp_rate: 1.0}}
+roles: {source_meter: smu, voltmeter: nvm, field_x: magnet}
+sim:
+  seed: 1
+  clock: virtual
+  temperature: 300.0
+  devices:
+    osc: {model: rf_mtj, params: {}}
+    syn: {model: rf_mtj, params: {}}
+  lines:
+    bus: {devices: [syn], emitters: {devices: [osc], port: rf, gain_db: 30.0}}
+  magnets:
+    coil_x: {axis: [1, 0, 0], tesla_per_amp: 0.05, inductance: 0.05, resistance: 1.0}
+  instruments:
+    "USB0::0x05E6::0x2450::04000001::INSTR": {model: keithley_2450, connect: {output: osc.junction, sense: osc.junction}}
+    "GPIB0::7::INSTR": {model: keithley_2182a, connect: {channel1: syn.junction}}
+    "GPIB0::6::INSTR": {model: kepco_bop, connect: {output: coil_x}}
+"""
+
+
+def test_a_broad_emitted_line_rectifies_as_its_spectrum_not_as_a_tone(tmp_path):
+    """An oscillator below threshold emits a thermal line ~40 MHz wide (HWHM) near the synapse's
+    85 MHz resonance: the synapse's rectified voltage is the tone response integrated over the
+    line's Lorentzian spectrum -- computed here by numerical quadrature of the single-tone law,
+    against the simulator's analytic continuation (susceptibility at w - i 2 pi hwhm) -- and
+    differs from what one tone at the line's centre would give."""
+    import pyvisa
+
+    path = tmp_path / "broad.yaml"
+    path.write_text(BROAD)
+    with Bench.open(Bench.load(str(path)), sim_clock="virtual") as lab:
+        lab.role("field_x").set_field(0.05)
+        nvm = lab.role("voltmeter")
+        dark = np.mean([nvm.read_voltage() for _ in range(4)])
+        smu = lab.role("source_meter")
+        world = pyvisa.ResourceManager(f"{path}@spinbench").visalib.world
+        osc_dev, syn_dev = world._devices["osc"], world._devices["syn"]
+        i = 0.5 * osc_dev.oscillator(np.array([0.05, 0.0, 0.0])).threshold
+        smu.source_current(i)
+        smu.enable()
+        lit = np.mean([nvm.read_voltage() for _ in range(4)])
+        ((fc, power, hw),) = osc_dev.emission_lines("rf", world._drive_of("osc"))
+        smu.source_current(0.0)
+    assert 20e6 < hw < 80e6
+    dbm = 10 * np.log10(power / 1e-3) + 30.0
+    b = np.array([0.05, 0.0, 0.0])                       # the synapse in the bench field
+    # quadrature over +-400 HWHM (the Lorentzian's weight outside: 0.16 %, renormalized)
+    f = fc + hw * np.linspace(-400, 400, 40001)
+    weight = (hw / np.pi) / ((f - fc) ** 2 + hw * hw)
+    weight /= np.trapezoid(weight, f)
+    tone = syn_dev.rectified_voltage(f, dbm, b)          # per frequency, the whole power as a tone
+    expected = float(np.trapezoid(weight * tone, f))
+    centre = float(syn_dev.rectified_voltage([fc], dbm, b)[0])
+    assert abs(centre - expected) > 0.15 * abs(expected)           # the width matters here
+    assert lit - dark == pytest.approx(expected, rel=0.02)
