@@ -101,6 +101,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     protocol_cls = registry.get(args.protocol)
     params = _parse_param_args(args.param)
     bench = load_bench(args.bench)
+    if getattr(args, "device", None):
+        bench = bench.for_device(args.device)
     live = _start_live(args, args.protocol)
     try:
         result = run(protocol_cls(), bench, params, out_dir=args.out, resume=args.resume,
@@ -111,7 +113,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"interrupted: {exc.result.steps_done}/{exc.result.steps_total} steps kept", file=sys.stderr)
         if path is not None:
             print(path, file=out)
-            print(f"resume with: spinbench run {args.protocol} --bench {args.bench} "
+            device = f" --device {args.device}" if getattr(args, "device", None) else ""
+            print(f"resume with: spinbench run {args.protocol} --bench {args.bench}{device} "
                   f"--resume {path}", file=sys.stderr)
         return EXIT_ABORTED
     except _USER_ERRORS + _bench_errors():
@@ -258,7 +261,10 @@ def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
             last = reader.error.strip().splitlines()[-1]
             lines.append(f"error:     {last}")
         if gone or reader.status.value in ("aborted", "failed"):
-            bench = attrs.get("bench_name") or "BENCH"
+            bench = str(attrs.get("bench_name") or "BENCH")
+            device = _device_of(bench)
+            if device:
+                bench = f"{bench[:bench.rindex('[')]} --device {device}"
             lines.append(f"resume:    spinbench run {reader.protocol} --bench {bench} "
                          f"--resume {reader.path}")
     print("\n".join(lines), file=out)
@@ -329,6 +335,7 @@ def _cmd_resume(args: argparse.Namespace, out: TextIO) -> int:
     with RunReader(path) as reader:
         status, protocol_name = reader.status.value, reader.protocol
         bench_text, alive = reader.bench_text, reader.writer_alive()
+        device = _device_of(str(reader.attrs.get("bench_name") or ""))
     if status == "complete":
         print(f"{path}: already complete; nothing to resume", file=sys.stderr)
         return EXIT_OK
@@ -340,10 +347,17 @@ def _cmd_resume(args: argparse.Namespace, out: TextIO) -> int:
     bench_file = path.with_name(f"{path.stem}.bench.yaml")
     if not bench_file.exists() or bench_file.read_text(encoding="utf-8") != bench_text:
         bench_file.write_text(bench_text, encoding="utf-8")
-    args = argparse.Namespace(protocol=protocol_name, bench=str(bench_file), param=[],
+    args = argparse.Namespace(protocol=protocol_name, bench=str(bench_file), param=[], device=device,
                               resume=str(path), seed=None, progress=args.progress, out=str(path.parent),
                               live=False)
     return _cmd_run(args, out)
+
+
+def _device_of(bench_name: str) -> str | None:
+    """``"rf-network[n_0]"`` (a run on one device of a many-device bench) -> ``"n_0"``."""
+    if bench_name.endswith("]") and "[" in bench_name:
+        return bench_name[bench_name.rindex("[") + 1:-1] or None
+    return None
 
 
 # -- parser ----------------------------------------------------------------------------------
@@ -359,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--out", default="runs", help="folder for the run file (default: runs)")
     p_run.add_argument("--param", action="extend", nargs=1, default=[], metavar="NAME=VALUE",
                        help="parameter, e.g. pulse_width=1ms (repeatable)")
+    p_run.add_argument("--device", metavar="DEVICE",
+                       help="one device of a many-device bench: its roles <role>_DEVICE stand in for <role> "
+                            "(e.g. --bench rf-network --device n_0: that neuron's source_meter_n_0)")
     p_run.add_argument("--resume", metavar="RUN.h5", help="continue an interrupted run")
     p_run.add_argument("--seed", type=int, help="seed of the run's random stream: on a simulated "
                        "bench it selects the realisation (together with the bench's sim.seed); "

@@ -557,6 +557,11 @@ def run(
     return _finish(writer, machine.state, error, total)
 
 
+def _device(bench_name: str) -> str:
+    """The device of a one-device view of a bench (``Bench.for_device``: ``"name[device]"``)."""
+    return bench_name[bench_name.rindex("["):] if bench_name.endswith("]") and "[" in bench_name else ""
+
+
 def _check_resume_bench(resume: Path, bench: Any) -> None:
     """Refuse to continue a run on another bench than the one it started on: one run file
     holds one bench's (one device's) data.  Compared by the bench file's text (the same
@@ -566,7 +571,7 @@ def _check_resume_bench(resume: Path, bench: Any) -> None:
         old_name = str(old.attrs.get("bench_name") or "")
         old_text = old.bench_text
     if old_text and text:
-        same = _bench_identity(old_text) == _bench_identity(text)
+        same = _bench_identity(old_text) == _bench_identity(text) and _device(old_name) == _device(name)
     else:
         same = not old_name or not name or old_name == name
     if not same:
