@@ -37,7 +37,8 @@ from spinbench.analysis.rf_network import RFNetwork
 from spinbench.analysis.spin_diode import fit_lineshape
 from spinbench.sim_backend.physics import rf
 
-__all__ = ["DeviceUnits", "Neurons", "NEURON_PARAMS", "place_neurons", "device_units", "units_from_runs",
+__all__ = ["DeviceUnits", "Neurons", "NEURON_PARAMS", "place_neurons", "neurons_from_runs", "device_units",
+           "units_from_runs",
            "device_network", "save_network", "bench_agreement"]
 
 
@@ -199,9 +200,52 @@ def place_neurons(slots, field: float, zeta, *, width: float, params: dict | Non
     return hit
 
 
+def neurons_from_runs(runs, zeta_max: float = 2.0, zeta_points: int = 41, *, width: float,
+                      min_excess_db: float = 10.0) -> Neurons:
+    """Neurons measured instead of placed: one ``emission-spectra`` run per neuron (``spinbench
+    run emission-spectra --bench rf-network --device n_j``: currents from 0 up through its
+    onset, the analyzer around its slot). Per current the trace's line is fitted
+    (:func:`.sto.fit_line`) where it stands ``min_excess_db`` over the trace's median; the
+    neuron's slot is its line at the largest current, its power table the fitted power where
+    the line is within ``width`` of the slot (else 0), and its current scale ``i_th`` the
+    smallest current with a line there (its onset: the network's zeta = I / i_th). ``b_bias``
+    is unknown (NaN): the bench holds the neurons (``write_bench(..., neurons_from=BENCH)``)."""
+    from spinbench.analysis.sto import fit_line, spectrum_columns
+    from spinbench.protocols.runstore import RunReader
+
+    zeta = np.linspace(0.0, zeta_max, zeta_points)
+    slots, i_th, tables, freqs = [], [], [], []
+    for run in runs:
+        with RunReader(run) as reader:
+            c = spectrum_columns(reader)
+        currents = np.unique(c["current"])
+        lines = []
+        for i in currents:
+            sel = np.isclose(c["current"], i)
+            p = c["power"][sel]
+            if i <= 0 or float(np.max(p) - np.median(p)) < min_excess_db:
+                lines.append(None)
+                continue
+            lines.append(fit_line(c["frequency"][sel], p, float(c["rbw"][sel][0]), float(c["field"][sel][0]), float(i)))
+        found = [ln for ln in lines if ln is not None]
+        if not found:
+            raise ValueError(f"{run}: no line {min_excess_db:g} dB over the trace at any current")
+        slot = found[-1].frequency
+        power = np.array([ln.power if ln is not None and abs(ln.frequency - slot) <= width else 0.0
+                          for ln in lines])
+        onset = float(currents[np.argmax(power > 0)])
+        slots.append(slot)
+        i_th.append(onset)
+        tables.append(np.interp(zeta * onset, currents, power, right=power[-1]))
+        freqs.append(np.full(len(zeta), slot))
+    power = np.array(tables)
+    return Neurons(slots=np.array(slots), b_bias=np.full(len(slots), np.nan), i_th=np.array(i_th), zeta=zeta,
+                   power=power, frequency=np.array(freqs), in_slot=power.copy(), params={})
+
+
 def device_network(units: DeviceUnits, n_in: int, n_hidden: int, n_out: int, *,
                    spacing_widths: float = 4.5, range_widths: float = 2.5, variability: float = 0.03,
-                   seed: int = 0, **kwargs) -> RFNetwork:
+                   seed: int = 0, neurons: Neurons | None = None, **kwargs) -> RFNetwork:
     """An :class:`RFNetwork` whose frequency plan is centred on the junction's resonance: tones
     ``spacing_widths`` linewidths apart, resonances tunable by ``range_widths`` linewidths, the
     junction's lineshape (width, V_A/V_S) and the neuron's measured activation."""
@@ -213,10 +257,16 @@ def device_network(units: DeviceUnits, n_in: int, n_hidden: int, n_out: int, *,
                     activation=(units.zeta, units.activation), seed=seed, **kwargs)
     net.neurons = None
     if n_hidden:        # oscillator neurons on the hidden slots; each starts just below its jump
-        net.neurons = place_neurons(net.l2.f_in, units.field, units.zeta, width=units.width)
-        net.activation = (units.zeta, net.neurons.in_slot / net.neurons.in_slot.max())
+        if neurons is None:
+            net.neurons = place_neurons(net.l2.f_in, units.field, units.zeta, width=units.width)
+        else:           # measured neurons: their own lines are the hidden layer's slots
+            if len(neurons.slots) != n_hidden:
+                raise ValueError(f"{len(neurons.slots)} measured neurons for {n_hidden} hidden nodes")
+            net.neurons = neurons
+            net.l2.f_in = np.asarray(neurons.slots, dtype=float)
+        net.activation = (net.neurons.zeta, net.neurons.in_slot / net.neurons.in_slot.max())
         net.gain[:] = 1.0
-        on = units.zeta[np.argmax(net.neurons.in_slot > 0, axis=1)]
+        on = net.neurons.zeta[np.argmax(net.neurons.in_slot > 0, axis=1)]
         net.bias[:] = on - 0.1
     return net
 

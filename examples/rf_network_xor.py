@@ -7,6 +7,12 @@ the rf-network bench that holds it.
                                       # units from measured spectra instead of the rf_mtj preset
     spinbench run rf-network-inference --bench ./rf-network.yaml --param network=./rf-network.npz --param samples=20
 
+    # neurons measured on a bench (one emission-spectra run per neuron, currents from 0 through
+    # its onset), the new bench keeping them:
+    for j in 0 1 2 3 4 5; do spinbench run emission-spectra --bench rf-network --device n_$j \
+        --param currents=0.05mA,0.1mA,...,0.75mA --param loop_field=0 --param center=5.75GHz --param span=2.5GHz; done
+    python examples/rf_network_xor.py --neuron-runs runs/*_emission-spectra.h5 --neurons-from rf-network
+
 The built-in ``rf-network`` bench and its ``rf-network.npz`` (in spinbench/sim_backend/benches/)
 were written by this script with its defaults.
 """
@@ -16,7 +22,8 @@ import argparse
 from pathlib import Path
 
 from spinbench.analysis.rf_network import accuracy, train, xor_band_task
-from spinbench.analysis.rf_network_device import device_network, device_units, save_network, units_from_runs
+from spinbench.analysis.rf_network_device import (device_network, device_units, neurons_from_runs, save_network,
+                                                  units_from_runs)
 from spinbench.sim_backend.rf_network_bench import write_bench
 
 
@@ -31,6 +38,8 @@ def main() -> None:
     ap.add_argument("--spin-diode-run", help="a spin-diode-map run file (with --emission-run)")
     ap.add_argument("--emission-run", help="an emission-spectra run file at the same field")
     ap.add_argument("--line-loss-db", type=float, default=0.0, help="source-to-junction loss of the map's bench")
+    ap.add_argument("--neuron-runs", nargs="+", help="one emission-spectra run per neuron, in neuron order")
+    ap.add_argument("--neurons-from", help="the bench the neurons were measured on (kept in the new bench)")
     args = ap.parse_args()
 
     if args.spin_diode_run and args.emission_run:
@@ -43,13 +52,15 @@ def main() -> None:
     xt, yt = xor_band_task(400, seed=args.seed + 1)
     one = device_network(units, x.shape[1], 0, 2, seed=args.seed)
     train(one, x, y, epochs=args.epochs, batch=32, lr=0.05, seed=args.seed)
-    two = device_network(units, x.shape[1], args.hidden, 2, seed=args.seed)
+    neurons = neurons_from_runs(args.neuron_runs, width=units.width) if args.neuron_runs else None
+    hidden = len(args.neuron_runs) if args.neuron_runs else args.hidden
+    two = device_network(units, x.shape[1], hidden, 2, seed=args.seed, neurons=neurons)
     train(two, x, y, epochs=args.epochs, batch=32, lr=0.05, seed=args.seed)
     print(f"band XOR, test accuracy: one layer {accuracy(one, xt, yt):.3f}, two layers {accuracy(two, xt, yt):.3f}")
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     npz = save_network(out / "rf-network.npz", two, units, xt[:args.test_inputs], yt[:args.test_inputs])
-    bench = write_bench(npz, out / "rf-network.yaml")
+    bench = write_bench(npz, out / "rf-network.yaml", neurons_from=args.neurons_from)
     print(f"wrote {npz} and {bench}")
 
 

@@ -68,9 +68,12 @@ def _synapses(prefix: str, resonance: np.ndarray, spread: np.ndarray, polarity: 
     return devices, chains
 
 
-def write_bench(network: str | Path, path: str | Path, *, name: str = "rf-network", seed: int = 1) -> Path:
+def write_bench(network: str | Path, path: str | Path, *, name: str = "rf-network", seed: int = 1,
+                neurons_from: str | Path | None = None) -> Path:
     """Write the bench file of the trained network file ``network`` (``analysis.rf_network_device
-    .save_network``) to ``path``; returns the path."""
+    .save_network``) to ``path``; returns the path. ``neurons_from``: a bench file (or built-in
+    name) whose neuron junctions ``n_j`` the new bench keeps, as they are (a network trained on
+    neurons measured there, whose fields the network file does not know)."""
     with np.load(Path(network)) as f:
         net = {k: f[k] for k in f.files}
     params = json.loads(str(net["device_params"]))
@@ -81,9 +84,21 @@ def write_bench(network: str | Path, path: str | Path, *, name: str = "rf-networ
     names = role_names(n_in, n_hidden, n_out)
     dev1, chains1 = _synapses("s1", net["resonance_1"], net["spread_1"], net["polarity"], field, p, width, params)
     dev2, chains2 = _synapses("s2", net["resonance_2"], net["spread_2"], net["polarity"], field, p, width, params)
-    neuron_params = json.loads(str(net["neuron_params"]))
-    neurons = {f"n_{j}": {"model": "rf_mtj", "params": {**neuron_params, "b_bias": round(float(b), 9)}}
-               for j, b in enumerate(net["neuron_b_bias"])}
+    if neurons_from is not None:
+        from .benches import builtin_dir
+
+        source = Path(neurons_from)
+        if not source.is_file():
+            source = builtin_dir() / f"{neurons_from}.yaml"
+        kept = yaml.safe_load(source.read_text())["sim"]["devices"]
+        neurons = {f"n_{j}": kept[f"n_{j}"] for j in range(n_hidden)}
+    elif not np.all(np.isfinite(net["neuron_b_bias"])):
+        raise ValueError(f"{network}: the neurons' fields are unknown (measured neurons): give neurons_from, "
+                         f"the bench they were measured on")
+    else:
+        neuron_params = json.loads(str(net["neuron_params"]))
+        neurons = {f"n_{j}": {"model": "rf_mtj", "params": {**neuron_params, "b_bias": round(float(b), 9)}}
+                   for j, b in enumerate(net["neuron_b_bias"])}
     devices = {**dev1, **neurons, **dev2}
     lines = {"in_bus": {"devices": list(dev1)},
              "hidden_bus": {"devices": list(dev2), "emitters": {"devices": list(neurons), "port": "rf",

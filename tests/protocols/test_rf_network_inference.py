@@ -170,3 +170,50 @@ def test_the_output_layer_hears_the_neurons_not_a_script(trained, tmp_path):
     moved = np.subtract(lit, dark)
     assert np.abs(moved).max() > 20 * np.abs(dark).max() + 1e-6
     assert moved == pytest.approx(tone, rel=0.03, abs=0.01 * np.abs(moved).max())
+
+
+def test_a_network_trained_on_its_measured_neurons(tmp_path):
+    """The lab's path: each neuron of the rf-network bench measured through the instruments
+    (emission-spectra on that device: its 2450, the analyzer on the neurons' combiner), the
+    network trained on those measured power tables and line frequencies, the synapses written
+    into a bench that keeps the measured neurons -- and its inference agrees with the offline
+    model's, on the band XOR that two layers solve."""
+    from spinbench.analysis.rf_network_device import neurons_from_runs
+    from spinbench.protocols.emission_spectra import EmissionSpectra
+
+    bench = Bench.load("rf-network")
+    currents = tuple(np.round(np.arange(0.05e-3, 0.751e-3, 0.05e-3), 9))
+    params = {"currents": currents, "loop_field": 0.0, "center": 5.75e9, "span": 2.5e9, "rbw": 3e6,
+              "points": 1001, "averages": 4}
+    runs = [run(EmissionSpectra, bench.for_device(f"n_{j}"), params, out_dir=tmp_path, seed=1, progress=False).path
+            for j in range(6)]
+    units = device_units(0.05)
+    neurons = neurons_from_runs(runs, width=units.width)
+    with np.load(builtin_dir_npz()) as f:
+        placed = f["f_hidden"]
+    assert neurons.slots == pytest.approx(placed, abs=3e6)      # each neuron found on its slot
+    assert np.all(neurons.in_slot[:, 0] == 0) and np.all(neurons.in_slot[:, -1] > 0)
+    x, y = xor_band_task(300, seed=0)
+    xt, yt = xor_band_task(200, seed=1)
+    net = device_network(units, 4, 6, 2, seed=0, neurons=neurons)
+    train(net, x, y, epochs=100, batch=32, lr=0.05)
+    assert accuracy(net, xt, yt) > 0.95
+    npz = save_network(tmp_path / "measured.npz", net, units, xt[:SAMPLES], yt[:SAMPLES])
+    with pytest.raises(ValueError, match="neurons_from"):
+        write_bench(npz, tmp_path / "nowhere.yaml")
+    measured_bench = write_bench(npz, tmp_path / "measured.yaml", neurons_from="rf-network")
+    result = run(RfNetworkInference, Bench.load(str(measured_bench)), {"samples": SAMPLES, "monitor": False},
+                 out_dir=tmp_path, seed=1, progress=False)
+    assert result.status == RunStatus.COMPLETE, result.error
+    with RunReader(result.path) as reader:
+        agree = bench_agreement(reader)
+    print(f"measured neurons: slots - placed {np.round((neurons.slots - placed) / 1e6, 2)} MHz, onsets "
+          f"{np.round(neurons.i_th * 1e3, 3)} mA; two layers {accuracy(net, xt, yt):.3f}; bench vs offline "
+          f"{agree['agreement']:.2f}, bench accuracy {agree['bench_accuracy']:.2f}")
+    assert agree["agreement"] >= 0.95, agree
+
+
+def builtin_dir_npz():
+    from spinbench.sim_backend.benches import builtin_dir
+
+    return builtin_dir() / "rf-network.npz"
