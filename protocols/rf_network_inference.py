@@ -73,7 +73,7 @@ class RfNetworkInference(MeasurementProtocol):
     name = "rf-network-inference"
     description = ("RF spintronic network inference through the bench: input tones -> synapse chains "
                    "(2182A) -> oscillator neurons (2450 bias) whose RF output feeds the output chains")
-    roles = {"spectrum_analyzer": SpectrumAnalyzer, "field_x": FieldController,
+    roles = {"spectrum_analyzer": optional(SpectrumAnalyzer), "field_x": FieldController,
              **{f"rf_source_in_{i}": optional(RFSource) for i in range(MAX_INPUTS)},
              **{f"voltmeter_c1_{j}": optional(Voltmeter) for j in range(MAX_HIDDEN)},
              **{f"source_meter_n_{j}": optional(SourceMeter) for j in range(MAX_HIDDEN)},
@@ -112,6 +112,8 @@ class RfNetworkInference(MeasurementProtocol):
         if params["samples"] > len(net["inputs"]):
             raise CheckError(f"samples = {params['samples']} but the file holds {len(net['inputs'])} inputs")
         missing = [r for kind in _roles(n_in, n_hidden, n_out).values() for r in kind if r not in bench.roles]
+        if params["monitor"] and "spectrum_analyzer" not in bench.roles:
+            missing.append("spectrum_analyzer (monitor = true; or monitor=false)")
         if missing:
             raise CheckError(f"network {n_in}-{n_hidden}-{n_out} needs roles the bench lacks: {', '.join(missing)}")
         for k, f in enumerate(net["f_in"]):

@@ -217,3 +217,21 @@ def builtin_dir_npz():
     from spinbench.sim_backend.benches import builtin_dir
 
     return builtin_dir() / "rf-network.npz"
+
+
+def test_without_an_analyzer_the_monitor_is_refused_and_inference_runs_without_it(tmp_path):
+    import yaml
+    from spinbench.sim_backend.benches import builtin_dir
+
+    spec = yaml.safe_load((builtin_dir() / "rf-network.yaml").read_text())
+    del spec["roles"]["spectrum_analyzer"]
+    path = tmp_path / "rf-network.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    (tmp_path / "rf-network.npz").write_bytes((builtin_dir() / "rf-network.npz").read_bytes())
+    with pytest.raises(CheckError, match=r"spectrum_analyzer \(monitor = true; or monitor=false\)"):
+        run(RfNetworkInference, Bench.load(str(path)), {}, out_dir=tmp_path, progress=False)
+    result = run(RfNetworkInference, Bench.load(str(path)), {"samples": 2, "monitor": False}, out_dir=tmp_path,
+                 seed=1, progress=False)
+    assert result.status == RunStatus.COMPLETE, result.error
+    with RunReader(result.path) as reader:
+        assert bench_agreement(reader)["agreement"] == 1.0
