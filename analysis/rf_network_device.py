@@ -226,7 +226,11 @@ def neurons_from_runs(runs, zeta_max: float = 2.0, zeta_points: int = 41, *, wid
             if i <= 0 or float(np.max(p) - np.median(p)) < min_excess_db:
                 lines.append(None)
                 continue
-            lines.append(fit_line(c["frequency"][sel], p, float(c["rbw"][sel][0]), float(c["field"][sel][0]), float(i)))
+            try:
+                lines.append(fit_line(c["frequency"][sel], p, float(c["rbw"][sel][0]), float(c["field"][sel][0]),
+                                      float(i)))
+            except RuntimeError:        # the Lorentzian fit did not converge: no line counted
+                lines.append(None)
         found = [ln for ln in lines if ln is not None]
         if not found:
             raise ValueError(f"{run}: no line {min_excess_db:g} dB over the trace at any current")
