@@ -8,12 +8,12 @@ min-max / MSE, Monte-Carlo mean +- std) and an injected-CTC sweep with its figur
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from spinbench.analysis.strict_json import write_summary
 
 from .quantization import ctc_sweep, plot_ctc_sweep, ptq_table
 from .synapse import state_stats
@@ -70,7 +70,7 @@ def digits_ptq_report(levels, sigma, outdir: str | Path | None = None, draws: in
     if outdir is not None:
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "ptq_digits.json").write_text(json.dumps(report, indent=2, default=float))
+        write_summary(out / "ptq_digits.json", report)
         (out / "ptq_digits.txt").write_text(format_table(table) + "\n")
         plot_ctc_sweep(sw, out / "ptq_ctc_sweep.png", fp32)
     return report

@@ -10,13 +10,13 @@ Tiberkevich, IEEE Trans. Magn. 45, 1875 (2009)): the exponent is fitted in log-l
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from spinbench.analysis.registry import register
+from spinbench.analysis.strict_json import write_summary
 
 __all__ = ["LockingFit", "locking_ranges", "analyze_run"]
 
@@ -74,7 +74,7 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
     fit = locking_ranges(c["power_dbm"], c["injected"], c["frequency"], c["power"])
     stem = Path(reader.path).stem
     out = outdir / f"{stem}_injection_fits.json"
-    out.write_text(json.dumps(asdict(fit), indent=1))
+    write_summary(out, asdict(fit))
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot(fit.powers_dbm, np.array(fit.half_ranges) / 1e6, "o-")
     ax.set_xlabel("injected power (dBm)")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from spinbench.analysis.strict_json import write_summary
 
 __all__ = ["DeviceLaw", "load_idx", "load_dataset", "train_device_network", "train_software_network",
            "device_outputs", "compare"]
@@ -269,7 +270,6 @@ except ImportError:  # pragma: no cover
 @_register("onn-inference")
 def analyze_run(reader, outdir: Path) -> list[Path]:
     """Bench outputs vs the offline model's on the same samples; ``<stem>_onn.json`` + figure."""
-    import json
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -292,7 +292,7 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
                "offline_outputs": offline.tolist()}
     stem = Path(reader.path).stem
     js = outdir / f"{stem}_onn.json"
-    js.write_text(json.dumps(summary, indent=2, default=float))
+    write_summary(js, summary)
     import matplotlib
 
     matplotlib.use("Agg")

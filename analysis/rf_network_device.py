@@ -35,6 +35,7 @@ import numpy as np
 from spinbench.analysis.registry import register
 from spinbench.analysis.rf_network import RFNetwork
 from spinbench.analysis.spin_diode import fit_lineshape
+from spinbench.analysis.strict_json import write_summary
 from spinbench.sim_backend.physics import rf
 
 __all__ = ["DeviceUnits", "Neurons", "NEURON_PARAMS", "place_neurons", "neurons_from_runs", "device_units",
@@ -358,7 +359,7 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
     result = bench_agreement(reader)
     stem = Path(reader.path).stem
     path = outdir / f"{stem}_agreement.json"
-    path.write_text(json.dumps(result, indent=1))
+    write_summary(path, result)
     files = [path]
     if "bench_outputs" in result:
         import matplotlib

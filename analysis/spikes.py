@@ -12,11 +12,11 @@
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from spinbench.analysis.strict_json import write_summary
 from scipy.optimize import curve_fit
 
 from spinbench.sim_backend.physics.constants import E_CHARGE, KB
@@ -152,7 +152,7 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
         fit = {"error": str(exc)}
     stem = Path(reader.path).stem
     js = outdir / f"{stem}_spikes.json"
-    js.write_text(json.dumps({"protocol": reader.protocol, "status": reader.status, "rates": rates,
-                              "arrhenius": fit, "k_sigma": K_SIGMA}, indent=2, default=float))
+    write_summary(js, {"protocol": reader.protocol, "status": reader.status, "rates": rates,
+                       "arrhenius": fit, "k_sigma": K_SIGMA})
     png = _figure(frame, times, rates, fit, t_bath, kpw, outdir / f"{stem}.png")
     return [png, js]

@@ -11,7 +11,6 @@ Figure: the map of X(f, B) with the fitted Kittel curve over it.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from spinbench.analysis.registry import register
+from spinbench.analysis.strict_json import write_summary
 from spinbench.sim_backend.physics.constants import GAMMA_E, TWO_PI
 from spinbench.sim_backend.physics.rf import kittel_in_plane, spin_diode_lineshape, stiffness_fields
 
@@ -119,8 +119,7 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
     lines, kittel = fit_map(cols["bias"], cols["field"], cols["frequency"], cols["x"])
     stem = Path(reader.path).stem
     out = outdir / f"{stem}_spin_diode_fits.json"
-    out.write_text(json.dumps({"lines": [asdict(ln) for ln in lines],
-                               "kittel": {str(k): asdict(v) for k, v in kittel.items()}}, indent=1))
+    write_summary(out, {"lines": [asdict(ln) for ln in lines], "kittel": {str(k): asdict(v) for k, v in kittel.items()}})
     files = [out]
     for i in np.unique(cols["bias"]):
         sel = cols["bias"] == i

@@ -19,7 +19,6 @@ Across currents (at one field):
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from scipy.optimize import curve_fit
 
 from spinbench.analysis.registry import register
 from spinbench.analysis.sto_power import fit_loop, infer_power
+from spinbench.analysis.strict_json import write_summary
 from spinbench.sim_backend.physics.rf import dbm_to_watts, lorentzian_psd
 
 __all__ = ["LineFit", "OscillatorFit", "fit_line", "fit_oscillator", "spectrum_columns", "analyze_run"]
@@ -172,5 +172,5 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
                 for row in pw["p_table"]:
                     key[f"p_{tag}_{row['current'] * 1e3:.3g}mA"] = [row["p"], ""]
     out = outdir / f"{stem}_sto_fits.json"
-    out.write_text(json.dumps({"key_results": key, **summary}, indent=1))
+    write_summary(out, {"key_results": key, **summary})
     return [out, *files]

@@ -35,7 +35,6 @@ retraces the potentiation).
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,6 +45,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from spinbench.analysis.registry import register, register_comparison
+from spinbench.analysis.strict_json import write_summary
 
 __all__ = ["CTC_DEFINITIONS", "state_stats", "ctc", "separability", "distinguishable_states",
            "ltp_ltd_metrics", "device_to_device", "analyze_run", "analyze_ltp_ltd_run",
@@ -251,7 +251,7 @@ def analyze_run(reader, outdir: Path, error_rates=(1e-2, 1e-3)) -> list[Path]:
                "levels": measured_levels(df).tolist()}
     path = outdir / f"{stem}_summary.json"
     outdir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary, indent=2, default=float))
+    write_summary(path, summary)
     distinct = summary["distinguishable_states"].get("0.01")
     return [_plot_states(df, st, outdir / f"{stem}_states.png", reader.protocol, distinct), path]
 
@@ -284,8 +284,7 @@ def analyze_ltp_ltd_run(reader, outdir: Path) -> list[Path]:
     fig.savefig(fig_path, dpi=100)
     plt.close(fig)
     path = outdir / f"{stem}_summary.json"
-    path.write_text(json.dumps({"protocol": reader.protocol, "params": reader.params, **m},
-                               indent=2, default=float))
+    write_summary(path, {"protocol": reader.protocol, "params": reader.params, **m})
     return [fig_path, path]
 
 
@@ -318,5 +317,5 @@ def compare_array(runs, outdir: Path, names=None) -> dict[str, Any]:
     fig.tight_layout()
     fig.savefig(outdir / "synapse_array.png", dpi=100)
     plt.close(fig)
-    (outdir / "synapse_array_summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    write_summary(outdir / "synapse_array_summary.json", summary)
     return summary

@@ -13,11 +13,11 @@
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from spinbench.analysis.strict_json import write_summary
 from scipy.optimize import curve_fit
 
 from spinbench.sim_backend.physics.thermo_mtj import heating_response, tms_ratio
@@ -190,6 +190,6 @@ def analyze_run(reader, outdir: Path) -> list[Path]:
                                "units": {"seebeck": "V/K", "b1": "V/(A K)", "b2": "V/(A^2 K)",
                                          "b3": "V/(A^3 K)", "tau": "s"}}
     json_path = outdir / f"{stem}_fit.json"
-    json_path.write_text(json.dumps(summary, indent=2, default=float))
+    write_summary(json_path, summary)
     png = _figures(reader, frame, fits, transients, dtpw, outdir / f"{stem}.png")
     return [png, json_path]

@@ -1,6 +1,7 @@
 """A finished run prints its key results for every protocol (issue 13, "Progress and terminal
 output"): the CLI reads the fit values of every summary the analysis wrote, nested ones included
 (``ctc.std_over_range``, ``neel_brown.ic0``), not only top-level scalars."""
+import json
 import math
 import re
 from pathlib import Path
@@ -58,6 +59,8 @@ def test_a_finished_run_prints_key_results(protocol, tmp_path, capsys):
     # run file (every summary is named after its run: two runs in a folder keep their own)
     written = [Path(p) for p in captured.out.split() if p.endswith(".json")]
     assert any(key_results(p) for p in written)
+    for p in written:          # strict JSON (RFC 8259): a missing value is null, never NaN / Infinity
+        json.loads(p.read_text(), parse_constant=lambda c: pytest.fail(f"{p.name}: {c} in a summary file"))
     run_file = next(Path(p) for p in captured.out.split() if p.endswith(".h5"))
     assert all(p.name.startswith(run_file.stem + "_") for p in written)
     assert cli.main(["ls", str(tmp_path)]) == 0
