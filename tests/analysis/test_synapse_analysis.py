@@ -57,6 +57,7 @@ def test_ltp_ltd_metrics_of_a_linear_and_of_an_exponential_device():
             rows.append({"cycle": c, "pulse": n + k, "phase": -1, "r_hall": 1 - k / n})
     lin = ltp_ltd_metrics(pd.DataFrame(rows))
     assert lin["nonlinearity_ltp"] < 1e-9 and lin["asymmetry"] < 1e-9 and lin["dynamic_range"] == pytest.approx(1.0)
+    assert lin["a_ltp_pulses"] == math.inf and lin["a_ltd_pulses"] == math.inf      # a straight line: no constant
     a = 6.0
     g = lambda k: (1 - np.exp(-k / a)) / (1 - np.exp(-n / a))  # noqa: E731
     rows = []
