@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
@@ -26,24 +25,26 @@ def _columns(path):
 
 
 def test_killed_run_checks_resumable_then_resumes_to_the_uninterrupted_result(tmp_path, capsys):
+    """The run kills itself (SIGKILL, no cleanup) in the middle of a flush once 40 points are on
+    disk: after the points of the flush are written, before their steps are recorded done and
+    before the file is flushed -- at a fixed place of the run, whatever the machine's speed (a
+    parent polling the file and killing it from outside landed after the run had ended when the
+    machine was fast or loaded)."""
     run = tmp_path / "killed.h5"
     env = dict(os.environ, MPLBACKEND="Agg")
-    code = ("import sys; from spinbench.protocols.runner import run\n"
-            "from spinbench.protocols import registry\n"
+    code = ("import os, signal\n"
+            "from spinbench.protocols.runner import run\n"
+            "from spinbench.protocols import registry, runstore\n"
+            "write = runstore.RunWriter._write_points\n"
+            "def dying_write(self, n):\n"
+            "    write(self, n)\n"
+            "    if self._n_points >= 40:\n"
+            "        os.kill(os.getpid(), signal.SIGKILL)\n"
+            "runstore.RunWriter._write_points = dying_write\n"
             f"run(registry.get('switching-loop')(), 'sot-hallbar', {{'current_step': '50uA'}}, "
             f"path={str(run)!r}, seed=5, progress=False, flush_every=5)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with RunReader(run) as reader:
-                if reader.n_points >= 40:
-                    break
-        except Exception:
-            pass
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    assert proc.wait(timeout=120) == -signal.SIGKILL
     report = check_run(run)
     assert report.verdict == "resumable" and report.status == "killed", report.lines()
     assert 40 <= report.points < 640
