@@ -1,5 +1,4 @@
 """Device adapters behind the DeviceModel protocol: presets, SOT polarity, MTJ readout, cost."""
-import time
 
 import numpy as np
 import pytest
@@ -114,21 +113,28 @@ def test_thermal_switching_current_falls_with_pulse_width():
         assert fr[0] < 0.5 < fr[1], (width, fr)
 
 
-def test_long_pulse_costs_no_more_than_short_on_thermal_path():
-    """Thermal path: the cost of evolve() does not depend on the pulse width (interleaved
-    timing, best of 7 rounds; a 1 ms pulse may not cost more than 1.5x a 10 ns one)."""
-    rng = np.random.default_rng(0)
-    dev = make_device("sot_hallbar", {"llg_max_pulse": 0.0})
-    d = drive(5e-3, (0.01, 0, 0))
-    best = {10e-9: np.inf, 1e-3: np.inf}
-    for _ in range(7):
-        for width in best:
-            t0 = time.perf_counter()
-            for _ in range(40):
-                dev.evolve(width, d, rng)
-            best[width] = min(best[width], time.perf_counter() - t0)
-    assert dev.state()["path"] == "thermal"
-    assert best[1e-3] < 1.5 * best[10e-9]
+def test_long_pulse_costs_no_more_than_short_on_thermal_path(monkeypatch):
+    """Thermal path: the work of evolve() does not depend on the pulse width -- a 1 ms pulse and a
+    10 ns one make the same random draws and neither integrates the sLLG (counted, not timed:
+    a timing ratio flakes on a loaded machine)."""
+    from spinbench.sim_backend.physics import adapters
+
+    def no_llg(*args, **kwargs):
+        raise AssertionError("the thermal path integrated the sLLG")
+
+    states = {}
+    for width in (10e-9, 1e-3):
+        dev = make_device("sot_hallbar", {"llg_max_pulse": 0.0})
+        rng = np.random.default_rng(0)
+        d = drive(5e-3, (0.01, 0, 0))
+        dev.evolve(width, d, rng)                   # the first interval (memo filled)
+        monkeypatch.setattr(adapters, "simulate", no_llg)
+        for _ in range(40):
+            dev.evolve(width, d, rng)
+        monkeypatch.undo()
+        assert dev.state()["path"] == "thermal"
+        states[width] = rng.bit_generator.state["state"]
+    assert states[10e-9] == states[1e-3]          # the same number of draws for both widths
 
 
 def test_spinloss_absorption_lowers_switching_current_and_energy_threefold():
