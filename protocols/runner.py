@@ -601,6 +601,15 @@ def _bench_identity(text: str) -> Any:
 def _bench_defaults(protocol: MeasurementProtocol, bench: BenchLike) -> dict[str, Any]:
     """The bench file's defaults for ``protocol`` (``protocols:``), checked against it: an
     unknown name or a value out of range names the bench file's key."""
+    named = (getattr(bench, "raw", None) or {}).get("protocols") or {}
+    if named:
+        from spinbench.protocols import registry
+
+        known = registry.all_protocols()
+        unknown = sorted(str(n) for n in named if n not in known)
+        if unknown:
+            raise CheckError(f"{getattr(bench, 'path', bench)}: protocols.{unknown[0]}: unknown protocol; "
+                             f"known: {', '.join(sorted(known))}")
     defaults = getattr(bench, "protocol_defaults", lambda _name: {})(protocol.name)
     declared = {p.name: p for p in protocol.params}
     where = f"{getattr(bench, 'path', bench)}: protocols.{protocol.name}"

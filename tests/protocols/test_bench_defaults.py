@@ -50,6 +50,7 @@ def test_bench_defaults_fill_record_and_yield_to_the_run(tmp_path):
 @pytest.mark.parametrize("entry, message", [
     ({"field-loop": {"feld_max": 0.04}}, r"protocols\.field-loop: unknown parameter 'feld_max'; known parameters"),
     ({"field-loop": {"field_max": "9T"}}, r"protocols\.field-loop: field_max"),
+    ({"feld-loop": {"field_max": 0.04}}, r"protocols\.feld-loop: unknown protocol; known: .*field-loop"),
 ])
 def test_a_wrong_bench_default_is_refused_naming_its_key(tmp_path, entry, message):
     path = _with_protocols(tmp_path, entry)
