@@ -26,7 +26,7 @@ Left out: zero span (span 0 is refused with -221), FFT sweep timing (``:SWE:TYPE
 but timed as a swept sweep), INTeger,32 format, markers, limit lines, trace math, other modes
 (only SA / SAN), ``:UNIT:POW`` other than DBM.
 
-Wiring: ``connect: {input: <port>}`` (the device port whose ``emission_psd`` the RF input sees).
+Wiring: ``connect: {input: <port>}`` (the device port whose emission, ``world.emission``, the RF input sees).
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ assumed values).
 Left out: markers, limit lines, zero span (``SPAN 0`` is refused with -221), traces 2..6,
 ``FORM UINT``/``REAL,64``/``REAL,16``, other applications.
 
-Wiring: ``connect: {input: <terminal>}`` (the terminal whose ``emission_psd`` the RF input sees).
+Wiring: ``connect: {input: <terminal>}`` (the terminal whose emission, ``world.emission``, the RF input sees).
 """
 from __future__ import annotations
 

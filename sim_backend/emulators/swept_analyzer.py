@@ -100,14 +100,10 @@ class SweptAnalyzer(Emulator):
         dbm = self.noise_density_dbm_hz + s["atten"] - (self.preamp_gain_db if s["preamp"] else 0.0)
         return DBM_W * 10 ** (dbm / 10)
 
-    def mean_power(self) -> np.ndarray:
-        """Noise-free power (W) the detector reports at each trace point for the present drive."""
-        noisy, steady = self.mean_parts()
-        return noisy + steady
-
     def mean_parts(self) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`mean_power` in two parts: what fluctuates as noise in the RBW filter, and the
-        steady part of the devices' lines. A line of half width ``w`` well inside the filter is a
+        """Noise-free power (W) the detector reports at each trace point for the present drive,
+        in two parts: what fluctuates as noise in the RBW filter, and the steady part of the
+        devices' lines. A line of half width ``w`` well inside the filter is a
         tone of steady amplitude there; a line much broader than it is noise: the share
         ``w / (w + RBW)`` of a line's power fluctuates, the rest is steady."""
         s = self.settings
